@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The `natflow` command. A plain .js entry because Node strips no TypeScript types under node_modules;
+// in a checkout it loads the TypeScript sources directly (Node >= 22.18 strips types by default).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `natflow needs Node.js >= 22.18 (this is ${process.versions.node}); run it through npm (npx natflow, npm start), which uses the pinned Node.\n`,
+  );
+  process.exit(2);
+}
+// node:sqlite is stable in use but still flagged experimental on Node 22; keep that notice off stderr.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === 'string' ? warning : warning?.message;
+  if (typeof text === 'string' && text.includes('SQLite is an experimental feature')) return;
+  return emitWarning.call(process, warning, ...rest);
+};
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));
