@@ -23,6 +23,18 @@ export interface ResourceQuery {
   execution?: string;
 }
 
+/**
+ * A plan document as last provisioned: the verify and teardown workflows take only a plan's name, so
+ * the store keeps the document (its `verify` entries) beside the resources it created.
+ */
+export interface PlanRecord {
+  name: string;
+  document: unknown;
+  /** The execution that last provisioned it. */
+  execution: string | null;
+  updatedAt: string;
+}
+
 export interface StoreReader {
   get(id: string): Promise<Resource | undefined>;
   /** Resources matching every given field, in creation order (createdAt, then id). */
@@ -31,6 +43,9 @@ export interface StoreReader {
   getByKey(key: string): Promise<Resource | undefined>;
   /** Resources whose references include `id`. */
   referrers(id: string): Promise<Resource[]>;
+  getPlan(name: string): Promise<PlanRecord | undefined>;
+  /** Every stored plan, by name. */
+  listPlans(): Promise<PlanRecord[]>;
 }
 
 export interface InsertOptions {
@@ -47,6 +62,10 @@ export interface StoreTx extends StoreReader {
   update(resource: Resource): Promise<void>;
   /** Deletes a resource with its keys and references. Deleting a missing id is a no-op. */
   remove(id: string): Promise<void>;
+  /** Creates or replaces a plan record. */
+  putPlan(record: PlanRecord): Promise<void>;
+  /** Deletes a plan record; a missing name is a no-op. */
+  removePlan(name: string): Promise<void>;
 }
 
 export interface Store extends StoreReader {
