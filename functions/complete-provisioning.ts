@@ -1,0 +1,26 @@
+/**
+ * PublishProvisioningSucceeded: records the plan document (the verify and teardown workflows take only
+ * its name), builds the execution's output `{plan, resources, translation, verify}` and emits
+ * ProvisioningSucceeded.
+ */
+import { z } from 'zod';
+import { completeProvisioning } from '../src/workflow/outcome.ts';
+import { getClock, getStore, publishEvent } from './lib/deps.ts';
+import { lambdaHandler } from './lib/middleware.ts';
+import { StepInputSchema } from './lib/steps.ts';
+
+const InputSchema = StepInputSchema.extend({
+  translation: z.array(z.unknown()),
+  verify: z.array(z.unknown()),
+});
+
+export const handler = lambdaHandler(InputSchema, async ({ plan, execution, translation, verify }) => {
+  const output = await completeProvisioning(await getStore(), plan, {
+    execution,
+    translation,
+    verify,
+    now: getClock().now(),
+  });
+  await publishEvent('ProvisioningSucceeded', { executionArn: execution, ...output });
+  return output;
+});

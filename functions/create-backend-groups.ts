@@ -1,0 +1,4 @@
+/** Provisioning step: creates the plan's backend server groups and their members, in plan order, idempotently under their client tokens. */
+import { provisionStep } from './lib/steps.ts';
+
+export const handler = provisionStep('backendGroups');

@@ -1,0 +1,68 @@
+/**
+ * The middy stack every natflow Lambda shares: Powertools Logger with the Lambda context, the Powertools
+ * parser (zod) on the event, and `codedErrors`, which turns a parse failure into the §3.2 code
+ * (`VALIDATION_FAILED`, or the most specific one) so Step Functions `Catch`, the API and the CLI see a
+ * stable error name instead of `ParseError`.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ZodError, type z } from 'zod';
+import { InvalidInputError, type Issue } from '../../src/cloud/errors.ts';
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+const requested = (process.env.NATFLOW_LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN').toUpperCase();
+const logLevel: LogLevel = (LOG_LEVELS as readonly string[]).includes(requested)
+  ? (requested as LogLevel)
+  : 'WARN';
+
+export const logger = new Logger({ serviceName: 'natflow', logLevel });
+
+/** zod issues as `{path, code, message}` entries, with paths written `a.b[0].c`. */
+export function issuesFromZod(error: ZodError): Issue[] {
+  return error.issues.map((issue) => ({
+    path: formatPath(issue.path),
+    code: 'VALIDATION_FAILED',
+    message: issue.message,
+  }));
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const part of path) {
+    if (typeof part === 'number') text += `[${part}]`;
+    else text += text === '' ? String(part) : `.${String(part)}`;
+  }
+  return text;
+}
+
+/** Maps the parser's ParseError (caused by a ZodError) to `InvalidInputError` with every issue. */
+export function codedErrors(): MiddlewareObj {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (error?.name === 'ParseError' && error.cause instanceof ZodError) {
+        request.error = new InvalidInputError(issuesFromZod(error.cause));
+      }
+    },
+  };
+}
+
+/**
+ * A Lambda handler: `fn` receives the event parsed by `schema`.
+ *
+ * @example export const handler = lambdaHandler(z.object({ plan: PlanSchema }), async ({ plan }) => …);
+ */
+export function lambdaHandler<S extends z.ZodType, R>(
+  schema: S,
+  fn: (event: z.infer<S>, context: Context) => Promise<R>,
+) {
+  return middy<z.infer<S>, R>()
+    .use(codedErrors())
+    .use(injectLambdaContext(logger))
+    .use(parser({ schema }))
+    .handler(fn);
+}

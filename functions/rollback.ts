@@ -1,0 +1,22 @@
+/**
+ * Rollback: after a failed step, waits until the execution's in-flight handlers have settled (a failed
+ * Parallel branch does not stop its siblings), then deletes everything the execution created, in
+ * reverse dependency order. Returns the original error code and a readable cause for the Fail state.
+ */
+import { z } from 'zod';
+import { rollbackExecution } from '../src/cloud/provisioner.ts';
+import { normalizeFailure } from '../src/workflow/failure.ts';
+import { settleExecution } from './lib/deps.ts';
+import { lambdaHandler } from './lib/middleware.ts';
+import { controlPlane, ExecutionSchema } from './lib/steps.ts';
+
+const InputSchema = z.object({
+  execution: ExecutionSchema,
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+
+export const handler = lambdaHandler(InputSchema, async ({ execution, error }) => {
+  await settleExecution(execution);
+  const { deleted } = await rollbackExecution(await controlPlane(), execution);
+  return { ...normalizeFailure(error.Error, error.Cause), deleted };
+});

@@ -1,0 +1,10 @@
+/** SummarizeVerification: the verify workflow fails with VERIFICATION_FAILED when any plan lost connectivity. */
+import { z } from 'zod';
+import { summarizeVerification } from '../src/workflow/verification.ts';
+import { lambdaHandler } from './lib/middleware.ts';
+
+const InputSchema = z.object({
+  plans: z.array(z.object({ plan: z.string(), ok: z.boolean(), results: z.array(z.unknown()) }).loose()),
+});
+
+export const handler = lambdaHandler(InputSchema, async ({ plans }) => summarizeVerification(plans));

@@ -1,0 +1,28 @@
+/**
+ * ValidatePlan: the whole plan is checked before anything is created — shape, names and every
+ * control-plane rule as a dry run against the current cloud. An invalid plan fails the execution with
+ * the first problem's code and every problem in the cause. A valid plan comes back with its automatic
+ * addresses pinned (the dry run's assignments), so the parallel steps that follow assign them
+ * deterministically.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../src/cloud/errors.ts';
+import { validatePlan } from '../src/cloud/validate.ts';
+import { pinAddresses } from '../src/workflow/pin.ts';
+import { getStore } from './lib/deps.ts';
+import { lambdaHandler } from './lib/middleware.ts';
+import { ExecutionSchema } from './lib/steps.ts';
+
+const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
+
+export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) => {
+  const store = await getStore();
+  const result = await validatePlan(store, plan);
+  if (!result.valid || !result.plan) {
+    throw new InvalidInputError(
+      result.errors,
+      `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
+    );
+  }
+  return { plan: await pinAddresses(store, result.plan), execution };
+});

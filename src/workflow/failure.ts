@@ -1,0 +1,27 @@
+/**
+ * A failed step's error as the Fail state and ProvisioningFailed report it: the original code, and a
+ * readable cause. On AWS a Lambda error's Cause is a JSON document `{errorType, errorMessage, trace}`;
+ * locally it is the message. Either way the cause becomes the message, without stack traces.
+ */
+export interface Failure {
+  error: string;
+  cause: string;
+}
+
+export function normalizeFailure(error: string, cause: string | undefined): Failure {
+  if (cause === undefined || cause === '') return { error, cause: error };
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'errorMessage' in parsed &&
+      typeof parsed.errorMessage === 'string'
+    ) {
+      return { error, cause: parsed.errorMessage };
+    }
+  } catch {
+    // not JSON: already a message
+  }
+  return { error, cause };
+}

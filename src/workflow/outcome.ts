@@ -1,0 +1,36 @@
+/**
+ * The end of a successful provisioning: the plan document is recorded (verify and teardown take only its
+ * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
+ * (DESIGN §7).
+ */
+import type { Plan } from '../cloud/plan.ts';
+import { planResources } from '../cloud/provisioner.ts';
+import type { Store } from '../cloud/store.ts';
+
+export interface ProvisioningOutput {
+  plan: string;
+  resources: Record<string, Record<string, string>>;
+  translation: unknown[];
+  verify: unknown[];
+}
+
+export async function completeProvisioning(
+  store: Store,
+  plan: Plan,
+  outcome: { execution: string; translation: unknown[]; verify: unknown[]; now: number },
+): Promise<ProvisioningOutput> {
+  await store.transaction([`plan:${plan.name}`], (tx) =>
+    tx.putPlan({
+      name: plan.name,
+      document: plan,
+      execution: outcome.execution,
+      updatedAt: new Date(outcome.now).toISOString(),
+    }),
+  );
+  return {
+    plan: plan.name,
+    resources: await planResources(store, plan.name),
+    translation: outcome.translation,
+    verify: outcome.verify,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Teardown, one phase at a time, so the teardown state machine shows each layer going away:
+ * check → rules → transit (gateways, transit IPs) → load balancers (listeners, LBs, backend groups) →
+ * servers (servers, security groups) → networks (subnets, VPCs).
+ *
+ * Only what the plan created is deleted (`existing:` references are left alone). The check phase refuses
+ * with DEPENDENCY_VIOLATION, before anything is deleted, while a resource of another plan still
+ * references one of this plan's — the same rule `ControlPlane.delete` enforces for each delete.
+ */
+import type { ControlPlane } from '../cloud/control-plane.ts';
+import { DependencyViolationError, NotFoundError } from '../cloud/errors.ts';
+import type { Resource, ResourceType } from '../cloud/resources.ts';
+import type { Store } from '../cloud/store.ts';
+
+export const TEARDOWN_PHASES = ['check', 'rules', 'transit', 'loadBalancers', 'servers', 'networks'] as const;
+export type TeardownPhase = (typeof TEARDOWN_PHASES)[number];
+
+/** The kinds each phase deletes, in the order it deletes them. */
+export const PHASE_TYPES: Readonly<Record<TeardownPhase, readonly ResourceType[]>> = {
+  check: [],
+  rules: ['snat-rule', 'dnat-rule'],
+  transit: ['private-nat-gateway', 'transit-ip'],
+  loadBalancers: ['listener', 'load-balancer', 'backend-group'],
+  servers: ['server', 'security-group'],
+  networks: ['subnet', 'vpc'],
+};
+
+/** Resources outside `plan` that reference one of the plan's resources. */
+export async function externalDependents(
+  store: Store,
+  plan: string,
+): Promise<{ resource: Resource; on: Resource }[]> {
+  const owned = await store.list({ plan });
+  const ownedIds = new Set(owned.map((r) => r.id));
+  const found: { resource: Resource; on: Resource }[] = [];
+  for (const resource of owned) {
+    for (const referrer of await store.referrers(resource.id)) {
+      if (!ownedIds.has(referrer.id)) found.push({ resource: referrer, on: resource });
+    }
+  }
+  return found;
+}
+
+/**
+ * Runs one teardown phase for a plan; returns the ids it deleted. Idempotent: a phase re-run after a
+ * partial failure deletes what is left.
+ */
+export async function teardownPhase(
+  cloud: ControlPlane,
+  store: Store,
+  plan: string,
+  phase: TeardownPhase,
+): Promise<string[]> {
+  if (phase === 'check') {
+    if (!(await store.getPlan(plan)) && (await store.list({ plan })).length === 0) {
+      throw new NotFoundError(`no plan named ${plan} has been provisioned`, { path: 'plan' });
+    }
+    const dependents = await externalDependents(store, plan);
+    const first = dependents[0];
+    if (first) {
+      throw new DependencyViolationError(
+        `plan ${plan} cannot be torn down: ${dependents
+          .map(
+            (d) =>
+              `${d.resource.type} ${d.resource.name} (${d.resource.id}, plan ${d.resource.plan ?? '-'}) depends on ${d.on.type} ${d.on.name} (${d.on.id})`,
+          )
+          .join('; ')}`,
+        { details: { dependents: dependents.map((d) => ({ id: d.resource.id, on: d.on.id })) } },
+      );
+    }
+    return [];
+  }
+  const deleted: string[] = [];
+  for (const type of PHASE_TYPES[phase]) {
+    const resources = (await store.list({ plan, type })).reverse();
+    for (const resource of resources) {
+      await cloud.delete(resource.id);
+      deleted.push(resource.id);
+    }
+  }
+  if (phase === 'networks') await store.transaction([`plan:${plan}`], (tx) => tx.removePlan(plan));
+  return deleted;
+}

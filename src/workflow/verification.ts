@@ -1,0 +1,77 @@
+/**
+ * Verification of a plan's `verify` entries, shared by the provision workflow (where a failed entry
+ * fails the execution with VERIFICATION_FAILED, then rollback) and the verify workflow (where it emits
+ * ConnectivityVerified or ConnectivityLost). Never reports a success it did not check: every entry is
+ * probed — analysed hop by hop, and sent live through the local data plane when one runs.
+ */
+import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
+import { type Plan, PlanSchema } from '../cloud/plan.ts';
+import type { Store } from '../cloud/store.ts';
+import { Topology } from '../probe/model.ts';
+import { verifyEntries } from '../probe/probe.ts';
+import type { DataPlane } from '../runtime/dataplane/index.ts';
+
+export interface PlanVerification {
+  plan: string;
+  ok: boolean;
+  results: Awaited<ReturnType<typeof verifyEntries>>;
+}
+
+export async function verifyPlan(
+  store: Store,
+  planOrName: Plan | string,
+  options: {
+    dataPlane: DataPlane | undefined;
+    failOnMismatch: boolean;
+    publish?: ((detailType: string, detail: Record<string, unknown>) => Promise<void>) | undefined;
+    execution: string;
+  },
+): Promise<PlanVerification> {
+  const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
+  const resources = await store.list();
+  if (options.dataPlane) await options.dataPlane.sync(resources);
+  const topology = Topology.from(resources);
+  const results = await verifyEntries(topology, plan.verify ?? [], {
+    dataPlane: options.dataPlane,
+    plan: plan.name,
+  });
+  const ok = results.every((r) => r.ok);
+  if (!ok && options.failOnMismatch) {
+    throw new VerificationFailedError(describeFailures(plan.name, results), { details: { results } });
+  }
+  await options.publish?.(ok ? 'ConnectivityVerified' : 'ConnectivityLost', {
+    plan: plan.name,
+    executionArn: options.execution,
+    results,
+  });
+  return { plan: plan.name, ok, results };
+}
+
+/** VERIFICATION_FAILED when any plan lost connectivity; otherwise the summary. */
+export function summarizeVerification(plans: { plan: string; ok: boolean; results: unknown[] }[]) {
+  const lost = plans.filter((p) => !p.ok);
+  if (lost.length > 0) {
+    throw new VerificationFailedError(
+      `connectivity lost for ${lost.length} of ${plans.length} plan(s): ${lost
+        .map((p) => describeFailures(p.plan, p.results as Awaited<ReturnType<typeof verifyEntries>>))
+        .join(' | ')}`,
+    );
+  }
+  return { ok: true, plans: plans.map((p) => ({ plan: p.plan, ok: p.ok, entries: p.results.length })) };
+}
+
+async function loadPlan(store: Store, name: string): Promise<Plan> {
+  const record = await store.getPlan(name);
+  if (!record) throw new NotFoundError(`no plan named ${name} has been provisioned`, { path: 'plan' });
+  return PlanSchema.parse(record.document);
+}
+
+function describeFailures(plan: string, results: Awaited<ReturnType<typeof verifyEntries>>): string {
+  const failed = results.filter((r) => !r.ok);
+  return `plan ${plan}: ${failed.length} of ${results.length} verify entries did not hold: ${failed
+    .map((r) => {
+      const e = r.entry as { from: string; to: string; protocol: string; port: number };
+      return `${e.from} → ${e.to}:${e.port}/${e.protocol} expected ${r.expected}, found ${r.verdict}${r.code ? ` (${r.code})` : ''}`;
+    })
+    .join('; ')}`;
+}
