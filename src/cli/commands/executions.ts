@@ -1,0 +1,169 @@
+import {
+  DescribeExecutionCommand,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+} from '@aws-sdk/client-sfn';
+import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
+import { describeExecution, ProgressRenderer, table } from '../render.ts';
+import {
+  executionDocument,
+  followExecution,
+  openSession,
+  resolveExecutionArn,
+  type Session,
+} from '../session.ts';
+
+const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+
+const usage = `usage: natflow executions [list] [--workflow W] [--status S] [--limit N]
+       natflow executions show ID
+       natflow executions history ID
+       natflow executions watch ID
+ID is an execution's ARN or name. --json prints one document (watch: one JSON event a line).
+watch follows the execution live, each state as it starts and finishes; exit 0 if it SUCCEEDED, 1 otherwise.`;
+
+const command: Command = {
+  summary: 'list executions, show one, print its history or watch it live',
+  usage,
+  async run({ argv, io, env }) {
+    const { values, positionals } = parseFlags(argv, {
+      workflow: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+    });
+    const [sub = 'list', id, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(usage);
+    if (sub !== 'list' && !id)
+      throw new UsageError(`executions ${sub} needs an execution ARN or name\n${usage}`);
+    if (values.workflow && !(WORKFLOWS as readonly string[]).includes(values.workflow)) {
+      throw new UsageError(`--workflow must be one of ${WORKFLOWS.join(', ')}`);
+    }
+    if (values.status && !STATUSES.includes(values.status))
+      throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError('--limit must be an integer from 1 to 1000');
+
+    const session = await openSession({
+      dataDir: dataDirOf(values['data-dir'], env),
+      endpoint: values.endpoint,
+      dataPlane: sub === 'watch',
+    });
+    try {
+      switch (sub) {
+        case 'list':
+          return await list(session, io, values.json, values.workflow, values.status, limit);
+        case 'show': {
+          const arn = await resolveExecutionArn(session, id as string);
+          const doc = executionDocument(
+            await session.sfn.send(new DescribeExecutionCommand({ executionArn: arn })),
+          );
+          if (values.json) printJson(io, doc);
+          else
+            io.out(
+              `${describeExecution(doc)}\n${doc.output === undefined ? '' : JSON.stringify(doc.output, null, 2)}`,
+            );
+          return EXIT_OK;
+        }
+        case 'history': {
+          const arn = await resolveExecutionArn(session, id as string);
+          const events: HistoryEvent[] = [];
+          let nextToken: string | undefined;
+          do {
+            const page = await session.sfn.send(
+              new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken }),
+            );
+            events.push(...(page.events ?? []));
+            nextToken = page.nextToken;
+          } while (nextToken);
+          if (values.json) printJson(io, { events });
+          else
+            io.out(
+              table(
+                ['ID', 'PREV', 'TYPE', 'STATE', 'TIME'],
+                events.map((e) => [
+                  String(e.id),
+                  String(e.previousEventId ?? ''),
+                  e.type ?? '',
+                  e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name ?? '',
+                  e.timestamp ? new Date(e.timestamp).toISOString() : '',
+                ]),
+              ),
+            );
+          return EXIT_OK;
+        }
+        case 'watch': {
+          const arn = await resolveExecutionArn(session, id as string);
+          const renderer = new ProgressRenderer();
+          const doc = await followExecution(session, arn, (event) => {
+            if (values.json) io.out(JSON.stringify({ type: 'history', executionArn: arn, event }));
+            else {
+              const line = renderer.line(event);
+              if (line) io.out(line);
+            }
+          });
+          if (values.json) io.out(JSON.stringify({ type: 'execution', ...doc }));
+          else io.out(describeExecution(doc));
+          return doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
+        }
+        default:
+          throw new UsageError(`unknown subcommand ${sub}\n${usage}`);
+      }
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+async function list(
+  session: Session,
+  io: import('../io.ts').Output,
+  json: boolean,
+  workflow: string | undefined,
+  status: string | undefined,
+  limit: number,
+): Promise<number> {
+  const executions: {
+    executionArn: string;
+    name: string;
+    workflow: string;
+    status: string;
+    startDate?: string;
+    stopDate?: string;
+  }[] = [];
+  for (const w of workflow ? [workflow] : WORKFLOWS) {
+    const page = await session.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: await session.stateMachineArn(w),
+        maxResults: limit,
+        ...(status ? { statusFilter: status as ExecutionStatus } : {}),
+      }),
+    );
+    for (const e of page.executions ?? []) {
+      executions.push({
+        executionArn: e.executionArn ?? '',
+        name: e.name ?? '',
+        workflow: w,
+        status: e.status ?? '',
+        ...(e.startDate ? { startDate: e.startDate.toISOString() } : {}),
+        ...(e.stopDate ? { stopDate: e.stopDate.toISOString() } : {}),
+      });
+    }
+  }
+  executions.sort((a, b) => (b.startDate ?? '').localeCompare(a.startDate ?? ''));
+  const shown = executions.slice(0, limit);
+  if (json) printJson(io, { executions: shown });
+  else
+    io.out(
+      table(
+        ['NAME', 'WORKFLOW', 'STATUS', 'STARTED'],
+        shown.map((e) => [e.name, e.workflow, e.status, e.startDate ?? '']),
+      ),
+    );
+  return EXIT_OK;
+}
+
+export default command;

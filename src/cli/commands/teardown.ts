@@ -1,0 +1,38 @@
+import { type Command, dataDirOf, parseFlags, UsageError } from '../io.ts';
+import { executionName, runWorkflow } from '../run-workflow.ts';
+import { openSession } from '../session.ts';
+
+const usage = `usage: natflow teardown PLAN_NAME [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
+
+Deletes what the plan created, in reverse dependency order, through the teardown workflow. Refuses
+(DEPENDENCY_VIOLATION) while another plan's resources depend on them. Exit 0 on SUCCEEDED, 1 otherwise.`;
+
+const command: Command = {
+  summary: "delete a plan's resources through the teardown workflow",
+  usage,
+  async run({ argv, io, env }) {
+    const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
+    const [plan, ...extra] = positionals;
+    if (!plan || extra.length > 0) throw new UsageError(`expected one PLAN_NAME\n${usage}`);
+    const session = await openSession({
+      dataDir: dataDirOf(values['data-dir'], env),
+      endpoint: values.endpoint,
+      dataPlane: false,
+    });
+    try {
+      const { exitCode } = await runWorkflow(session, {
+        workflow: 'teardown',
+        input: { plan },
+        name: executionName(`${plan}-teardown`),
+        json: values.json,
+        wait: !values['no-wait'],
+        io,
+      });
+      return exitCode;
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,244 @@
+import type { Resource } from '../../cloud/resources.ts';
+import { startStack } from '../../runtime/stack.ts';
+import {
+  type Command,
+  dataDirOf,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Output,
+  parseFlags,
+  printJson,
+  UsageError,
+} from '../io.ts';
+import { validatePlanFile } from '../plan-file.ts';
+import { bold, dim, green, red, table } from '../render.ts';
+import { executionName, runWorkflow } from '../run-workflow.ts';
+import { sfnClient } from '../session.ts';
+
+const usage = `usage: natflow up [PLAN_FILE] [--port 3000] [--data-dir DIR] [--once] [--json]
+
+Starts the local stack on 127.0.0.1: the HTTP API, the Step Functions endpoint, the event bus, the
+console (/console) and the live data plane. With a plan file it provisions it and streams the execution,
+then prints what was created, the DNAT translation, the verification and the data-plane map (so you can
+run the walkthrough's curl yourself). It keeps serving until Ctrl-C; --once exits after the run
+(0 on success). --json prints one JSON event a line. NATFLOW_TOKEN, when set, protects the API.`;
+
+const command: Command = {
+  summary: 'start the local stack (and provision a plan)',
+  usage,
+  async run({ argv, io, env }) {
+    const { values, positionals } = parseFlags(argv, {
+      port: { type: 'string', default: '3000' },
+      once: { type: 'boolean', default: false },
+      schedule: { type: 'boolean', default: false },
+    });
+    const [file, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(usage);
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
+    const dataDir = dataDirOf(values['data-dir'], env);
+    const emit = (event: Record<string, unknown>) => io.out(JSON.stringify(event));
+
+    const stack = await startStack({
+      dataDir,
+      port,
+      schedule: values.schedule,
+      token: env.NATFLOW_TOKEN,
+      console: await consoleHandler(),
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
+      throw error;
+    });
+    const stopped = new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    try {
+      if (values.json)
+        emit({
+          type: 'stack',
+          url: stack.url,
+          console: `${stack.url}/console`,
+          dataDir: stack.dataDir,
+          recovered: stack.recovered.length,
+        });
+      else {
+        io.out(
+          `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${stack.url}/console, data ${stack.dataDir})`)}`,
+        );
+        for (const r of stack.recovered)
+          io.out(
+            red(
+              `recovered ${r.executionArn}: closed FAILED and rolled back (the previous process died while it ran)`,
+            ),
+          );
+      }
+      let exitCode = EXIT_OK;
+      if (file) {
+        const validation = await validatePlanFile(stack.store, file);
+        if (!validation.valid || !validation.plan) {
+          if (values.json) emit({ type: 'validate', valid: false, errors: validation.errors });
+          else {
+            io.err(red(`natflow: ${file} is not a valid plan; nothing was started`));
+            for (const e of validation.errors) io.err(`  ${e.path || '(root)'}: ${e.code}: ${e.message}`);
+          }
+          return EXIT_USAGE;
+        }
+        const plan = validation.plan;
+        if (!values.json) io.out(`provisioning ${bold(plan.name)} from ${file}`);
+        const sfn = sfnClient(stack.url as string);
+        const session = {
+          sfn,
+          url: stack.url as string,
+          stack,
+          stateMachineArn: async (w: string) => stack.stateMachineArn(w),
+          close: async () => sfn.destroy(),
+        };
+        const { doc, exitCode: code } = await runWorkflow(session, {
+          workflow: 'provision',
+          input: plan,
+          name: executionName(plan.name),
+          json: false,
+          jsonLines: values.json,
+          wait: true,
+          io: values.json ? io : io,
+        });
+        exitCode = code;
+        const resources = await stack.store.list({ plan: plan.name });
+        const map = stack.dataPlane?.map();
+        if (values.json)
+          emit({
+            type: 'summary',
+            plan: plan.name,
+            status: doc.status,
+            resources: resources.map(brief),
+            dataPlane: map,
+          });
+        else if (doc.status === 'SUCCEEDED') printSummary(io, resources, doc.output as ProvisionOutput, map);
+      }
+      if (values.once) return exitCode;
+      if (!values.json) io.out(dim('serving; Ctrl-C to stop'));
+      await stopped;
+      return exitCode === EXIT_OK ? EXIT_OK : EXIT_FAILED;
+    } finally {
+      await stack.close();
+    }
+  },
+};
+
+interface ProvisionOutput {
+  translation?: {
+    rule: string;
+    packet: string;
+    verdict: string;
+    translated?: { src: string; dst: string };
+    reply?: { packet: string; translated?: { src: string; dst: string } };
+  }[];
+  verify?: {
+    entry: { from: string; to: string; protocol: string; port: number };
+    verdict: string;
+    code?: string;
+    ok: boolean;
+    live?: { status: unknown; latencyMs: number; responder?: string };
+  }[];
+}
+
+function brief(resource: Resource): Record<string, unknown> {
+  const address =
+    'ip' in resource
+      ? resource.ip
+      : 'downlinkIp' in resource
+        ? resource.downlinkIp
+        : 'cidr' in resource
+          ? resource.cidr
+          : undefined;
+  return {
+    id: resource.id,
+    type: resource.type,
+    name: resource.name,
+    status: resource.status,
+    ...(address ? { address } : {}),
+  };
+}
+
+function printSummary(
+  io: Output,
+  resources: Resource[],
+  output: ProvisionOutput,
+  map: ReturnType<NonNullable<import('../../runtime/stack.ts').Stack['dataPlane']>['map']> | undefined,
+) {
+  io.out(`\n${bold('created')}`);
+  io.out(
+    table(
+      ['TYPE', 'NAME', 'ID', 'ADDRESS', 'STATUS'],
+      resources.map((r) => {
+        const b = brief(r);
+        const extra = r.type === 'load-balancer' ? ` (backend ${r.backendIp})` : '';
+        return [r.type, r.name, r.id, `${String(b.address ?? '')}${extra}`, r.status];
+      }),
+    ),
+  );
+  if (output?.translation?.length) {
+    io.out(`\n${bold('DNAT translation')}`);
+    for (const t of output.translation) {
+      io.out(
+        `  ${t.rule}: ${t.packet}  →  ${t.translated ? `${t.translated.src} > ${t.translated.dst}` : t.verdict}`,
+      );
+      if (t.reply?.translated)
+        io.out(dim(`    reply ${t.reply.packet}  →  ${t.reply.translated.src} > ${t.reply.translated.dst}`));
+    }
+  }
+  if (output?.verify?.length) {
+    io.out(`\n${bold('verification')}`);
+    for (const v of output.verify) {
+      const mark = v.ok ? green('✓') : red('✗');
+      const live = v.live
+        ? dim(
+            `  live ${String(v.live.status)} in ${v.live.latencyMs} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
+          )
+        : '';
+      io.out(
+        `  ${mark} ${v.entry.from} → ${v.entry.to}:${v.entry.port}/${v.entry.protocol}  ${v.verdict}${v.code ? ` (${v.code})` : ''}${live}`,
+      );
+    }
+  }
+  if (map) {
+    io.out(`\n${bold('data plane')} ${dim('(virtual address → loopback socket)')}`);
+    const endpoints =
+      (
+        map as {
+          endpoints?: { vpc?: string; virtual: string; loopback: string; kind: string; name: string }[];
+        }
+      ).endpoints ?? [];
+    io.out(
+      table(
+        ['KIND', 'NAME', 'VPC', 'VIRTUAL', 'LOOPBACK'],
+        endpoints.map((e) => [e.kind, e.name, e.vpc ?? '', e.virtual, e.loopback]),
+      ),
+    );
+    const transit = endpoints.find((e) => e.kind === 'transit-ip');
+    if (transit)
+      io.out(
+        `\ntry the walkthrough's check yourself:  ${bold(`curl http://${transit.loopback}/`)}  ${dim(`(the transit IP ${transit.virtual})`)}`,
+      );
+  }
+}
+
+/** The console's request handler, when the console module is present. */
+async function consoleHandler() {
+  try {
+    const module = (await import('../../runtime/console/index.ts')) as {
+      createConsoleHandler?: () => (
+        req: import('node:http').IncomingMessage,
+        res: import('node:http').ServerResponse,
+      ) => boolean;
+    };
+    return module.createConsoleHandler?.();
+  } catch {
+    return undefined;
+  }
+}
+
+export default command;

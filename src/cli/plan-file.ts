@@ -1,0 +1,37 @@
+/**
+ * Reads a plan file (YAML or JSON) and validates it against the current store — what `natflow validate`
+ * and `natflow provision` both do before anything starts.
+ */
+import { readFileSync } from 'node:fs';
+import { MalformedPlanError } from '../cloud/errors.ts';
+import { parsePlanText } from '../cloud/plan.ts';
+import type { StoreReader } from '../cloud/store.ts';
+import { validatePlan } from '../cloud/validate.ts';
+import { UsageError } from './io.ts';
+
+export function readPlanFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `plan file ${file} does not exist` : `cannot read plan file ${file}: ${code}`,
+    );
+  }
+  return parsePlanText(text);
+}
+
+/** The validate document `{valid, errors, summary}` of a plan file; a malformed file is one error. */
+export async function validatePlanFile(store: StoreReader, file: string) {
+  let document: unknown;
+  try {
+    document = readPlanFile(file);
+  } catch (error) {
+    if (error instanceof MalformedPlanError) {
+      return { valid: false as const, errors: [error.toIssue()], plan: undefined, summary: undefined };
+    }
+    throw error;
+  }
+  return validatePlan(store, document);
+}

@@ -1,0 +1,100 @@
+/**
+ * Human output: an execution's progress as its states start and finish, and the documents commands
+ * print. One line per meaningful history event, indented by nesting (Parallel branches, Map iterations):
+ *
+ *     ▸ CreateNetworks
+ *     ✓ CreateNetworks                       4 ms
+ *     ✗ AddDnatRule   DNAT_PORT_CONFLICT: transit IP transit-ip-A already maps tcp/80
+ *     ↻ AddDnatRule   retrying after Natflow.Transient
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { ExecutionDocument } from './session.ts';
+
+const COLOR = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, text: string) => (COLOR ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const green = (text: string) => paint(32, text);
+export const red = (text: string) => paint(31, text);
+export const yellow = (text: string) => paint(33, text);
+export const dim = (text: string) => paint(2, text);
+export const bold = (text: string) => paint(1, text);
+
+/** Turns history events into progress lines; keeps what it needs across events (entry times, depth). */
+export class ProgressRenderer {
+  private readonly entered = new Map<string, number>();
+  private readonly failedTasks = new Map<string, number>();
+  private depth = 0;
+  private lastTaskState = '';
+
+  line(event: HistoryEvent): string | undefined {
+    const time = event.timestamp ? new Date(event.timestamp).getTime() : Date.now();
+    const type = event.type ?? '';
+    const pad = '  '.repeat(this.depth);
+    if (type.endsWith('StateEntered')) {
+      const name = event.stateEnteredEventDetails?.name ?? '?';
+      this.entered.set(name, time);
+      if (type === 'TaskStateEntered') this.lastTaskState = name;
+      if (type === 'ParallelStateEntered' || type === 'MapStateEntered') {
+        this.depth++;
+        return `${pad}${bold('▸')} ${name} ${dim(type === 'ParallelStateEntered' ? '(parallel)' : '(map)')}`;
+      }
+      if (type === 'ChoiceStateEntered' || type === 'PassStateEntered' || type === 'SucceedStateEntered')
+        return undefined;
+      return `${pad}${bold('▸')} ${name}`;
+    }
+    if (type.endsWith('StateExited')) {
+      const name = event.stateExitedEventDetails?.name ?? '?';
+      if (type === 'ParallelStateExited' || type === 'MapStateExited')
+        this.depth = Math.max(0, this.depth - 1);
+      if (type === 'ChoiceStateExited' || type === 'PassStateExited' || type === 'SucceedStateExited')
+        return undefined;
+      const started = this.entered.get(name);
+      const ms = started === undefined ? '' : dim(`${time - started} ms`);
+      return `${'  '.repeat(this.depth)}${green('✓')} ${name.padEnd(32)} ${ms}`;
+    }
+    if (type === 'TaskFailed' || type === 'LambdaFunctionFailed') {
+      const details = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails;
+      const count = (this.failedTasks.get(this.lastTaskState) ?? 0) + 1;
+      this.failedTasks.set(this.lastTaskState, count);
+      return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(details?.cause ?? '')}`;
+    }
+    if (type === 'ExecutionSucceeded') return `${green('●')} ${bold('SUCCEEDED')}`;
+    if (type === 'ExecutionFailed') {
+      const details = event.executionFailedEventDetails;
+      return `${red('●')} ${bold('FAILED')} ${red(details?.error ?? '')}: ${details?.cause ?? ''}`;
+    }
+    if (type === 'ExecutionAborted') return `${yellow('●')} ${bold('ABORTED')}`;
+    if (type === 'ExecutionStarted') return dim('execution started');
+    return undefined;
+  }
+}
+
+function shorten(text: string, max = 160): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A one-line-per-field summary of an execution document. */
+export function describeExecution(doc: ExecutionDocument): string {
+  const status =
+    doc.status === 'SUCCEEDED'
+      ? green(doc.status)
+      : doc.status === 'RUNNING'
+        ? yellow(doc.status)
+        : red(doc.status);
+  const lines = [
+    `${bold(doc.workflow || 'execution')} ${doc.name}  ${status}${doc.durationMs !== undefined ? dim(`  ${doc.durationMs} ms`) : ''}`,
+    dim(doc.executionArn),
+  ];
+  if (doc.error) lines.push(`${red(doc.error)}: ${doc.cause ?? ''}`);
+  return lines.join('\n');
+}
+
+/** A plain text table: columns padded to their widest cell. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [bold(format(headers)), ...rows.map(format)].join('\n');
+}

@@ -1,0 +1,205 @@
+/**
+ * How a CLI command reaches natflow: always through the Step Functions API (`@aws-sdk/client-sfn`),
+ * at one of three places, in this order:
+ * 1. `--endpoint URL`: a natflow stack somewhere else;
+ * 2. the stack running on this data directory (`DATA_DIR/stack.json`, its process alive and healthy);
+ * 3. an embedded stack started in this process for as long as the command runs (the default: state in
+ *    SQLite under the data directory, so separate invocations see the same resources and executions).
+ * Validation and resource listings read the store directly (the same SQLite file the stack uses).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { Stack } from '../runtime/stack.ts';
+
+export interface Session {
+  sfn: SFNClient;
+  url: string;
+  /** The embedded stack, when this process runs one. */
+  stack: Stack | undefined;
+  stateMachineArn(workflow: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  dataDir: string;
+  endpoint?: string | undefined;
+  /** Keep an embedded stack's data plane off (commands that never probe). */
+  dataPlane?: boolean;
+}
+
+/** The running stack recorded in the data directory, if its process is alive. */
+export function runningStack(dataDir: string): { url: string; pid: number; dataPlane?: unknown } | undefined {
+  const file = join(dataDir, 'stack.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; dataPlane?: unknown };
+    if (info.pid !== process.pid) process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sfnClient(url: string): SFNClient {
+  return new SFNClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  let url = options.endpoint ?? runningStack(options.dataDir)?.url;
+  let stack: Stack | undefined;
+  if (url && !options.endpoint && !(await healthy(url))) url = undefined;
+  if (!url) {
+    const { startStack } = await import('../runtime/stack.ts');
+    stack = await startStack({ dataDir: options.dataDir, port: 0, dataPlane: options.dataPlane ?? true });
+    url = stack.url as string;
+  }
+  const sfn = sfnClient(url);
+  let arns: Map<string, string> | undefined;
+  return {
+    sfn,
+    url,
+    stack,
+    async stateMachineArn(workflow) {
+      if (!arns) {
+        const listed = await sfn.send(new ListStateMachinesCommand({}));
+        arns = new Map(
+          (listed.stateMachines ?? []).map((m) => [workflowOfName(m.name ?? ''), m.stateMachineArn ?? '']),
+        );
+      }
+      const arn = arns.get(workflow);
+      if (!arn) throw new Error(`the stack at ${url} has no ${workflow} state machine`);
+      return arn;
+    },
+    async close() {
+      sfn.destroy();
+      await stack?.close();
+    },
+  };
+}
+
+/** `natflow-provision-dev` → `provision`. */
+export function workflowOfName(name: string): string {
+  return name.replace(/^natflow-/, '').replace(/-[a-z0-9]+$/, '');
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(1000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The execution document of DESIGN §8.3: `{executionArn, name, status, error?, cause?, output?}`. */
+export interface ExecutionDocument {
+  executionArn: string;
+  name: string;
+  workflow: string;
+  status: string;
+  startDate?: string;
+  stopDate?: string;
+  durationMs?: number;
+  input?: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+export function executionDocument(described: DescribeExecutionOutput): ExecutionDocument {
+  const doc: ExecutionDocument = {
+    executionArn: described.executionArn ?? '',
+    name: described.name ?? '',
+    workflow: workflowOfName((described.stateMachineArn ?? '').split(':').pop() ?? ''),
+    status: described.status ?? 'UNKNOWN',
+  };
+  if (described.startDate) doc.startDate = described.startDate.toISOString();
+  if (described.stopDate) doc.stopDate = described.stopDate.toISOString();
+  if (described.startDate && described.stopDate)
+    doc.durationMs = described.stopDate.getTime() - described.startDate.getTime();
+  if (described.input !== undefined) doc.input = parseJson(described.input);
+  if (described.output !== undefined) doc.output = parseJson(described.output);
+  if (described.error) doc.error = described.error;
+  if (described.cause) doc.cause = described.cause;
+  return doc;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Resolves an execution given by ARN or by name (searching every state machine). */
+export async function resolveExecutionArn(session: Session, id: string): Promise<string> {
+  if (id.startsWith('arn:')) return id;
+  const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+  for (const workflow of ['provision', 'verify', 'teardown']) {
+    let nextToken: string | undefined;
+    do {
+      const page = await session.sfn.send(
+        new ListExecutionsCommand({
+          stateMachineArn: await session.stateMachineArn(workflow),
+          maxResults: 100,
+          nextToken,
+        }),
+      );
+      const found = page.executions?.find((e) => e.name === id);
+      if (found?.executionArn) return found.executionArn;
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  const { NotFoundError } = await import('../cloud/errors.ts');
+  throw new NotFoundError(`no execution named ${id}`);
+}
+
+/**
+ * Follows an execution's history until it closes, calling `onEvent` for each event once, in order.
+ * Polls GetExecutionHistory (the same call the AWS console makes); locally a poll costs well under 1 ms.
+ */
+export async function followExecution(
+  session: Session,
+  executionArn: string,
+  onEvent: (event: HistoryEvent) => void,
+  options: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<ExecutionDocument> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  let seen = 0;
+  for (;;) {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await session.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    for (const event of events.slice(seen)) onEvent(event);
+    seen = Math.max(seen, events.length);
+    const described = await session.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
+      // Events may have landed between the history read and the describe.
+      const rest = await session.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+      for (const event of (rest.events ?? []).slice(seen)) onEvent(event);
+      return executionDocument(described);
+    }
+    if (Date.now() > deadline) return executionDocument(described);
+    await new Promise((done) => setTimeout(done, options.intervalMs ?? 50));
+  }
+}

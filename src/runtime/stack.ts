@@ -1,0 +1,246 @@
+/**
+ * The local stack: everything natflow is on AWS, in one process, with no cloud account and no Docker.
+ *
+ *     serverless.yml ──► functions (in-process handlers) ◄── TaskBinder ◄── SfnService (ASL, SQLite history)
+ *                    ──► state machines ──────────────────────────────────────┘      ▲
+ *                    ──► event rules ──► LocalEventBus ── StartExecution ─────────────┘
+ *     HTTP 127.0.0.1: API routes (same handlers as API Gateway), AWS JSON protocol for Step Functions,
+ *                     POST/GET /events, GET /dataplane, /console
+ *     DataPlane: the provisioned topology as real loopback sockets
+ *
+ * The API handlers reach Step Functions through `@aws-sdk/client-sfn` pointed at this stack's own
+ * endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane map
+ * in `DATA_DIR/stack.json` so CLI commands use it instead of starting their own.
+ *
+ * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
+ * back; a stopped (ABORTED) provisioning is rolled back too. Nothing is orphaned.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import { ControlPlane } from '../cloud/control-plane.ts';
+import { rollbackExecution } from '../cloud/provisioner.ts';
+import type { Store } from '../cloud/store.ts';
+import { type Clock, systemClock } from '../net/clock.ts';
+import { openSqliteStore } from '../store/sqlite.ts';
+import { DataPlane } from './dataplane/index.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { createHttpServer } from './http-server.ts';
+import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
+import { createSfnHandler } from './sfn/server.ts';
+import { type ExecutionRecord, SfnService } from './sfn/service.ts';
+import { type FaultSpec, TaskBinder } from './tasks.ts';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+
+export interface StackOptions {
+  dataDir: string;
+  /** HTTP port on 127.0.0.1; 0 picks a free one; undefined serves no HTTP (embedded CLI runs). */
+  port?: number | undefined;
+  clock?: Clock;
+  /** Realise the topology as loopback sockets (default true). */
+  dataPlane?: boolean;
+  /** Run the verify schedule of serverless.yml (default false: tests and one-shot runs). */
+  schedule?: boolean;
+  /** NATFLOW_TOKEN: a bearer token every API route but /health requires. */
+  token?: string | undefined;
+  faults?: FaultSpec[];
+  /** Serves the console at /console when given. */
+  console?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
+  config?: ServerlessConfig;
+}
+
+export interface Stack {
+  url: string | undefined;
+  dataDir: string;
+  store: Store;
+  sfn: SfnService;
+  bus: LocalEventBus;
+  dataPlane: DataPlane | undefined;
+  tasks: TaskBinder;
+  config: ServerlessConfig;
+  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
+  stateMachineArn(workflow: string): string;
+  /** Executions closed at start because the previous process died while they ran. */
+  recovered: ExecutionRecord[];
+  close(): Promise<void>;
+}
+
+export function stateMachineArnOf(name: string): string {
+  return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const clock = options.clock ?? systemClock;
+  const config = options.config ?? readServerlessConfig();
+  const store = openSqliteStore(join(dataDir, 'natflow.sqlite'));
+  const bus = new LocalEventBus({ clock });
+  const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
+  const tasks = new TaskBinder(config, { faults: options.faults ?? [] });
+  const cloud = new ControlPlane({ store, clock });
+  const workflowOfArn = new Map<string, string>();
+  for (const machine of config.stateMachines.values())
+    workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
+
+  setDeps({
+    store,
+    clock,
+    dataPlane,
+    publish: (detailType, detail) => bus.publish(detailType, detail),
+    settle: (executionArn) => tasks.settle(executionArn),
+  });
+
+  const sfn = new SfnService({
+    db: join(dataDir, 'executions.sqlite'),
+    stateMachines: [...config.stateMachines.values()].map((m) => ({
+      name: m.name,
+      definition: m.definition,
+    })),
+    resolveTask: (resource) => {
+      const spec = tasks.functionOf(resource);
+      return (input, context) => tasks.invoke(spec, input, context);
+    },
+    region: REGION,
+    accountId: ACCOUNT,
+    waitTimeScale: 0,
+    clock,
+    onExecutionClosed: async (execution) => {
+      const workflow = workflowOfArn.get(execution.stateMachineArn);
+      // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
+      if (execution.status === 'ABORTED' && workflow === 'provision') {
+        await tasks.settle(execution.executionArn);
+        await rollbackExecution(cloud, execution.executionArn);
+      }
+      if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
+        await dataPlane.sync(await store.list());
+    },
+  });
+
+  const recovered = await sfn.recover();
+  for (const execution of recovered) {
+    if (workflowOfArn.get(execution.stateMachineArn) === 'provision')
+      await rollbackExecution(cloud, execution.executionArn);
+  }
+  if (dataPlane) await dataPlane.sync(await store.list());
+
+  for (const machine of config.stateMachines.values()) {
+    for (const event of machine.events) {
+      if (!event.eventBridge) continue;
+      bus.addRule({
+        name: `${machine.key}-${Object.values(event.eventBridge.pattern['detail-type'] ?? {}).join('-') || 'rule'}`,
+        pattern: event.eventBridge.pattern,
+        ...(event.eventBridge.inputPath ? { inputPath: event.eventBridge.inputPath } : {}),
+        target: (input) =>
+          sfn.startExecution({
+            stateMachineArn: stateMachineArnOf(machine.name),
+            input: JSON.stringify(input ?? {}),
+          }),
+      });
+    }
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  if (options.schedule) {
+    for (const machine of config.stateMachines.values()) {
+      for (const event of machine.events) {
+        if (!event.schedule?.enabled) continue;
+        const every = rateToMs(event.schedule.rate);
+        const timer = setInterval(() => {
+          void sfn
+            .startExecution({
+              stateMachineArn: stateMachineArnOf(machine.name),
+              input: JSON.stringify(event.schedule?.input ?? {}),
+            })
+            .catch(() => undefined);
+        }, every);
+        timer.unref();
+        timers.push(timer);
+      }
+    }
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (options.port !== undefined) {
+    server = createHttpServer({
+      config,
+      sfn: createSfnHandler(sfn),
+      bus,
+      dataPlaneMap: () => dataPlane?.map() ?? { endpoints: [] },
+      ...(options.console ? { console: options.console } : {}),
+      ...(options.token ? { token: options.token } : {}),
+    });
+    await new Promise<void>((done, fail) => {
+      server?.once('error', fail);
+      server?.listen(options.port, '127.0.0.1', () => done());
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  // The API handlers call Step Functions through the SDK, at this stack's endpoint (or an embedded
+  // run's in-process service when there is no HTTP server: see src/cli/stack-client.ts).
+  process.env.NATFLOW_SFN_ENDPOINT = url ?? process.env.NATFLOW_SFN_ENDPOINT;
+  process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(
+    Object.fromEntries([...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)])),
+  );
+  process.env.AWS_REGION ??= REGION;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+  const stackFile = join(dataDir, 'stack.json');
+  if (url) {
+    writeFileSync(
+      stackFile,
+      `${JSON.stringify({ pid: process.pid, url, dataDir, startedAt: new Date(clock.now()).toISOString(), dataPlane: dataPlane?.map() }, null, 2)}\n`,
+    );
+  }
+
+  let closed = false;
+  return {
+    url,
+    dataDir,
+    store,
+    sfn,
+    bus,
+    dataPlane,
+    tasks,
+    config,
+    recovered,
+    stateMachineArn(workflow) {
+      const machine = config.stateMachines.get(workflow);
+      if (!machine) throw new Error(`no workflow named ${workflow}`);
+      return stateMachineArnOf(machine.name);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((done) => server?.close(() => done()));
+        rmSync(stackFile, { force: true });
+      }
+      await sfn.close();
+      await dataPlane?.close();
+      await store.close();
+      resetDeps();
+    },
+  };
+}
+
+/** `rate(5 minutes)` → milliseconds. */
+export function rateToMs(rate: string): number {
+  const match = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(rate.trim());
+  if (!match) throw new Error(`unsupported schedule expression ${rate} (use rate(N minutes|hours|days))`);
+  const n = Number(match[1]);
+  const unit = match[2]?.startsWith('minute')
+    ? 60_000
+    : match[2]?.startsWith('hour')
+      ? 3_600_000
+      : 86_400_000;
+  return n * unit;
+}

@@ -1,0 +1,170 @@
+/**
+ * Binds Task states to in-process Lambda handlers, as AWS binds them to functions: the Task's Resource
+ * (`{"Fn::GetAtt": ["createNetworks", "Arn"]}`) names a function of serverless.yml, whose `handler`
+ * names the module and export to call with `(input, context)`.
+ *
+ * Two more things live here because they wrap every invocation:
+ * - **In-flight tracking.** Rollback must wait until the execution's other handlers have settled (a
+ *   failed Parallel branch does not stop its siblings); `settle(executionArn)` waits for every running
+ *   handler of that execution except the caller itself (known through AsyncLocalStorage).
+ * - **Fault injection** (tests only): `faults` makes a named function or state fail permanently, or
+ *   transiently N times (`Natflow.Transient`, which the ASL retries), before or after its handler ran.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { NatflowError, TransientError } from '../cloud/errors.ts';
+import { type FunctionSpec, functionNameOfResource, type ServerlessConfig } from './serverless-config.ts';
+
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface TaskContext {
+  executionArn: string;
+  executionName: string;
+  stateName: string;
+  functionName: string;
+}
+
+/** A fault to inject: at a function (`createGateways`) or a state (`AddDnatRule`). */
+export interface FaultSpec {
+  /** Function or state name. */
+  at: string;
+  kind: 'permanent' | 'transient';
+  /** For transient faults: how many attempts fail before one succeeds (default 1). */
+  times?: number;
+  /** Fail before the handler runs (default) or after it ran (its side effects happened). */
+  when?: 'before' | 'after';
+}
+
+/** A permanent injected fault; its name is a code no Retry matches. */
+export class InjectedFaultError extends NatflowError {
+  override name = 'Natflow.InjectedFault';
+}
+
+export class TaskBinder {
+  private readonly config: ServerlessConfig;
+  private readonly modules = new Map<string, Promise<LambdaHandler>>();
+  private readonly running = new Map<string, Map<string, Promise<unknown>>>();
+  private readonly current = new AsyncLocalStorage<{ executionArn: string; invocationId: string }>();
+  private readonly faults: FaultSpec[];
+  private readonly faultCounts = new Map<FaultSpec, number>();
+
+  constructor(config: ServerlessConfig, options: { faults?: FaultSpec[] } = {}) {
+    this.config = config;
+    this.faults = options.faults ?? [];
+  }
+
+  /** The function spec a Task resource names; throws for an unknown function. */
+  functionOf(resource: unknown): FunctionSpec {
+    const name = functionNameOfResource(resource);
+    const spec = this.config.functions.get(name);
+    if (!spec) throw new Error(`Task resource names function ${name}, which serverless.yml does not declare`);
+    return spec;
+  }
+
+  /** Loads a function's handler module once. */
+  load(spec: FunctionSpec): Promise<LambdaHandler> {
+    let loaded = this.modules.get(spec.name);
+    if (!loaded) {
+      loaded = import(pathToFileURL(spec.module).href).then((module: Record<string, unknown>) => {
+        const handler = module[spec.exportName];
+        if (typeof handler !== 'function')
+          throw new Error(`${spec.handler} does not export a handler function`);
+        return handler as LambdaHandler;
+      });
+      this.modules.set(spec.name, loaded);
+    }
+    return loaded;
+  }
+
+  /** Invokes a function for a Task state, tracked as in flight for its execution. */
+  async invoke(spec: FunctionSpec, input: unknown, task: TaskContext): Promise<unknown> {
+    const handler = await this.load(spec);
+    const invocationId = randomUUID();
+    const run = this.current.run({ executionArn: task.executionArn, invocationId }, async () => {
+      this.inject(spec.name, task.stateName, 'before');
+      const output = await handler(input, lambdaContext(spec, invocationId));
+      this.inject(spec.name, task.stateName, 'after');
+      return output;
+    });
+    let executions = this.running.get(task.executionArn);
+    if (!executions) {
+      executions = new Map();
+      this.running.set(task.executionArn, executions);
+    }
+    executions.set(invocationId, run);
+    try {
+      return await run;
+    } finally {
+      executions.delete(invocationId);
+      if (executions.size === 0) this.running.delete(task.executionArn);
+    }
+  }
+
+  /** Resolves when every handler of the execution has settled, except the caller's own invocation. */
+  async settle(executionArn: string): Promise<void> {
+    const self = this.current.getStore();
+    for (;;) {
+      const others = [...(this.running.get(executionArn) ?? new Map()).entries()]
+        .filter(([id]) => id !== self?.invocationId)
+        .map(([, run]) => run);
+      if (others.length === 0) return;
+      await Promise.allSettled(others);
+    }
+  }
+
+  /** Number of handlers running for an execution (all executions when omitted). */
+  inFlight(executionArn?: string): number {
+    if (executionArn) return this.running.get(executionArn)?.size ?? 0;
+    let total = 0;
+    for (const runs of this.running.values()) total += runs.size;
+    return total;
+  }
+
+  private inject(functionName: string, stateName: string, when: 'before' | 'after'): void {
+    for (const fault of this.faults) {
+      if (fault.at !== functionName && fault.at !== stateName) continue;
+      if ((fault.when ?? 'before') !== when) continue;
+      const count = (this.faultCounts.get(fault) ?? 0) + 1;
+      this.faultCounts.set(fault, count);
+      if (fault.kind === 'permanent') {
+        throw new InjectedFaultError(
+          `injected permanent fault at ${stateName} (${functionName}, ${when} the handler)`,
+        );
+      }
+      if (count <= (fault.times ?? 1)) {
+        throw new TransientError(
+          `injected transient fault ${count}/${fault.times ?? 1} at ${stateName} (${functionName})`,
+        );
+      }
+    }
+  }
+}
+
+/** Parses `NATFLOW_FAULTS` (a JSON array of FaultSpec), used by tests that drive the CLI. */
+export function faultsFromEnv(env: NodeJS.ProcessEnv): FaultSpec[] {
+  if (!env.NATFLOW_FAULTS) return [];
+  const parsed: unknown = JSON.parse(env.NATFLOW_FAULTS);
+  if (!Array.isArray(parsed))
+    throw new Error('NATFLOW_FAULTS must be a JSON array of {at, kind, times?, when?}');
+  return parsed as FaultSpec[];
+}
+
+function lambdaContext(spec: FunctionSpec, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `natflow-dev-${spec.name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:natflow-dev-${spec.name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/natflow-dev-${spec.name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
