@@ -1,0 +1,93 @@
+/**
+ * The one DynamoDB table natflow keeps its state in (single-table design), defined once here: the
+ * adapter (`dynamodb.ts`) reads the attribute and index names from this module, tests create the table
+ * from `tableDefinition()`, and `infra/table.yml` (the CloudFormation resource that serverless.yml
+ * includes) must say the same — a test compares the two.
+ *
+ * Items (`pk`, `sk`):
+ *
+ * | item | pk | sk | attributes |
+ * | --- | --- | --- | --- |
+ * | resource | `RES#<id>` | `RES` | `resource` (the document), `keys`, `refs`, the index attributes below |
+ * | guard (a unique key) | `KEY#<key>` | `KEY` | `holder` (resource id), `writtenAt` (ms) |
+ * | reference | `REF#<referenced id>` | `RES#<referrer id>` | `referrer` |
+ * | lease (a transaction scope) | `LEASE#<scope>` | `LEASE` | `owner`, `expiresAt` (ms), `ttl` (s) |
+ * | plan record | `PLANS` | `PLAN#<name>` | `document` (JSON text), `execution`, `updatedAt` |
+ *
+ * Global secondary indexes (projection ALL, sort key `createdKey` = `<createdAt>#<id>`, so a query
+ * returns resources in creation order):
+ * - `byType` on `gsiType` = `TYPE#<type>` — every resource has it;
+ * - `byPlan` on `gsiPlan` = `PLAN#<plan>` — sparse: resources created outside a plan are absent;
+ * - `byExecution` on `gsiExec` = `EXEC#<execution>` — sparse, the rollback ledger.
+ *
+ * Billing is on demand (PAY_PER_REQUEST), point-in-time recovery is on, and `ttl` lets DynamoDB sweep
+ * lease items that a crashed process never released (an expired lease is taken over anyway).
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const ATTR = {
+  pk: 'pk',
+  sk: 'sk',
+  gsiType: 'gsiType',
+  gsiPlan: 'gsiPlan',
+  gsiExec: 'gsiExec',
+  createdKey: 'createdKey',
+  ttl: 'ttl',
+} as const;
+
+export const INDEX = {
+  byType: 'byType',
+  byPlan: 'byPlan',
+  byExecution: 'byExecution',
+} as const;
+
+/** The CloudFormation logical id of the table (serverless.yml refers to it with `!Ref`). */
+export const TABLE_LOGICAL_ID = 'NatflowTable';
+
+type TableShape = Required<
+  Pick<
+    CreateTableCommandInput,
+    'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'BillingMode'
+  >
+>;
+
+function index(
+  name: string,
+  partitionKey: string,
+): NonNullable<CreateTableCommandInput['GlobalSecondaryIndexes']>[number] {
+  return {
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: ATTR.createdKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'ALL' },
+  };
+}
+
+/** The table's keys, attributes and indexes: what CreateTable and CloudFormation both take. */
+export const TABLE_SHAPE: TableShape = {
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: ATTR.pk, AttributeType: 'S' },
+    { AttributeName: ATTR.sk, AttributeType: 'S' },
+    { AttributeName: ATTR.gsiType, AttributeType: 'S' },
+    { AttributeName: ATTR.gsiPlan, AttributeType: 'S' },
+    { AttributeName: ATTR.gsiExec, AttributeType: 'S' },
+    { AttributeName: ATTR.createdKey, AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: ATTR.pk, KeyType: 'HASH' },
+    { AttributeName: ATTR.sk, KeyType: 'RANGE' },
+  ],
+  GlobalSecondaryIndexes: [
+    index(INDEX.byType, ATTR.gsiType),
+    index(INDEX.byPlan, ATTR.gsiPlan),
+    index(INDEX.byExecution, ATTR.gsiExec),
+  ],
+};
+
+/** The CreateTable input for a table of this shape (tests, local endpoints). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return { TableName: tableName, ...structuredClone(TABLE_SHAPE) };
+}
