@@ -1,0 +1,736 @@
+/**
+ * Turns a plan into control-plane calls, one workflow step at a time (DESIGN §7), and undoes them.
+ *
+ * `applyStep` creates a step's entries in plan order under client tokens (`plan:type:name`, or a DNAT
+ * rule's identity `plan:dnat-rule:TIP:PROTO:PORT` when it has no name), so a re-run of a step — a retried
+ * Lambda, a re-submitted plan — returns the same ids and creates nothing twice. `existing:` entries are
+ * resolved, never created. Names in an entry reference other entries of the same plan only.
+ *
+ * The same code runs the dry run of `validatePlan`: given `onIssue`, a failing entry is reported with its
+ * path and skipped, and entries that depend on a skipped one are skipped silently (no cascades), so one
+ * pass lists every problem. Without it, the first problem throws (the workflow's Catch → Rollback).
+ */
+import { tryParseCidr } from '../net/ipv4.ts';
+import type { ControlPlane, CreateContext, DnatTargetInput } from './control-plane.ts';
+import {
+  DependencyViolationError,
+  DnatPortConflictError,
+  type Issue,
+  NatflowError,
+  NotFoundError,
+  ValidationFailedError,
+} from './errors.ts';
+import {
+  type GatewayEntry,
+  isExisting,
+  type LoadBalancerEntry,
+  type Plan,
+  PlanSchema,
+  type ServerEntry,
+  type SubnetEntry,
+  type TransitIpEntry,
+  type VpcEntry,
+} from './plan.ts';
+import { resolveResource } from './resolve.ts';
+import { DEPENDENCY_ORDER, type Resource, type ResourceType } from './resources.ts';
+import { keys, type StoreReader } from './store.ts';
+
+export const PROVISION_STEPS = [
+  'networks',
+  'servers',
+  'backendGroups',
+  'loadBalancers',
+  'transitIps',
+  'gateways',
+  'activateGateways',
+  'rules',
+  'activateRules',
+] as const;
+export type ProvisionStep = (typeof PROVISION_STEPS)[number];
+
+export interface StepContext {
+  /** The execution creating the resources (the rollback ledger). */
+  execution: string;
+  /** Dry-run mode: report each problem and carry on (validatePlan). Omitted: throw the first one. */
+  onIssue?: (issue: Issue) => void;
+}
+
+/** What a step produced: `{kind: {name: id}}`, and ids still PENDING after an activation step. */
+export interface StepResult {
+  resources: Record<string, Record<string, string>>;
+  /** Gateways or rules a provisioning delay keeps PENDING: the workflow waits and runs the step again. */
+  pending?: string[];
+}
+
+/** The plan's section name (the output's kind) of each resource type. */
+export const KIND_OF: Readonly<Record<ResourceType, string>> = {
+  vpc: 'vpcs',
+  subnet: 'subnets',
+  server: 'servers',
+  'security-group': 'securityGroups',
+  'backend-group': 'backendGroups',
+  'load-balancer': 'loadBalancers',
+  listener: 'listeners',
+  'transit-ip': 'transitIps',
+  'private-nat-gateway': 'privateNatGateways',
+  'dnat-rule': 'dnatRules',
+  'snat-rule': 'snatRules',
+};
+
+/** The client token of a plan entry. */
+export function entryToken(plan: string, type: ResourceType, name: string): string {
+  return `${plan}:${type}:${name}`;
+}
+
+/** A dependency failed earlier in a dry run: skip this entry without reporting it again. */
+class SkipEntry extends Error {
+  override name = 'SkipEntry';
+}
+
+interface Located<T> {
+  entry: T;
+  path: string;
+}
+
+/** The plan's entries by kind and name (the first of duplicates: validatePlan reports the others). */
+class PlanIndex {
+  readonly vpcs = new Map<string, Located<VpcEntry>>();
+  readonly subnets = new Map<string, Located<SubnetEntry> & { vpc: string }>();
+  readonly servers = new Map<string, Located<ServerEntry>>();
+  readonly backendGroups = new Map<string, Located<NonNullable<Plan['backendGroups']>[number]>>();
+  readonly loadBalancers = new Map<string, Located<LoadBalancerEntry>>();
+  readonly transitIps = new Map<string, Located<TransitIpEntry>>();
+  readonly gateways = new Map<string, Located<GatewayEntry>>();
+  /** Explicit addresses the plan requests, by subnet name. */
+  readonly explicit = new Map<string, string[]>();
+
+  constructor(plan: Plan) {
+    const add = <T>(map: Map<string, T>, name: string, value: T) => {
+      if (!map.has(name)) map.set(name, value);
+    };
+    plan.vpcs?.forEach((vpc, i) => {
+      add(this.vpcs, vpc.name, { entry: vpc, path: `vpcs[${i}]` });
+      vpc.subnets?.forEach((subnet, j) => {
+        add(this.subnets, subnet.name, { entry: subnet, path: `vpcs[${i}].subnets[${j}]`, vpc: vpc.name });
+      });
+    });
+    plan.servers?.forEach((e, i) => {
+      add(this.servers, e.name, { entry: e, path: `servers[${i}]` });
+    });
+    plan.backendGroups?.forEach((e, i) => {
+      add(this.backendGroups, e.name, { entry: e, path: `backendGroups[${i}]` });
+    });
+    plan.loadBalancers?.forEach((e, i) => {
+      add(this.loadBalancers, e.name, { entry: e, path: `loadBalancers[${i}]` });
+    });
+    plan.transitIps?.forEach((e, i) => {
+      add(this.transitIps, e.name, { entry: e, path: `transitIps[${i}]` });
+    });
+    plan.privateNatGateways?.forEach((e, i) => {
+      add(this.gateways, e.name, { entry: e, path: `privateNatGateways[${i}]` });
+    });
+    const request = (subnet: string, ip: string | undefined) => {
+      if (ip === undefined || ip === 'auto') return;
+      this.explicit.set(subnet, [...(this.explicit.get(subnet) ?? []), ip]);
+    };
+    for (const e of plan.servers ?? []) if (!isExisting(e)) request(e.subnet, e.ip);
+    for (const e of plan.loadBalancers ?? []) if (!isExisting(e)) request(e.frontendSubnet, e.ip);
+    for (const e of plan.transitIps ?? []) if (!isExisting(e)) request(e.subnet, e.ip);
+    for (const e of plan.privateNatGateways ?? []) if (!isExisting(e)) request(e.subnet, e.downlinkIp);
+  }
+}
+
+type IndexedKind =
+  | 'vpcs'
+  | 'subnets'
+  | 'servers'
+  | 'backendGroups'
+  | 'loadBalancers'
+  | 'transitIps'
+  | 'gateways';
+
+const TYPE_OF_KIND: Record<IndexedKind, ResourceType> = {
+  vpcs: 'vpc',
+  subnets: 'subnet',
+  servers: 'server',
+  backendGroups: 'backend-group',
+  loadBalancers: 'load-balancer',
+  transitIps: 'transit-ip',
+  gateways: 'private-nat-gateway',
+};
+
+const LABEL_OF_KIND: Record<IndexedKind, string> = {
+  vpcs: 'VPC',
+  subnets: 'subnet',
+  servers: 'server',
+  backendGroups: 'backend group',
+  loadBalancers: 'load balancer',
+  transitIps: 'transit IP',
+  gateways: 'private NAT gateway',
+};
+
+/** One step's run: the plan, its index, the output being built, and the error policy. */
+class StepRun {
+  readonly resources: Record<string, Record<string, string>> = {};
+  readonly pending: string[] = [];
+  readonly index: PlanIndex;
+  private readonly cloud: ControlPlane;
+  private readonly plan: Plan;
+  private readonly ctx: StepContext;
+
+  constructor(cloud: ControlPlane, plan: Plan, ctx: StepContext) {
+    this.cloud = cloud;
+    this.plan = plan;
+    this.ctx = ctx;
+    this.index = new PlanIndex(plan);
+  }
+
+  get store(): StoreReader {
+    return this.cloud.store;
+  }
+
+  record(resource: Pick<Resource, 'type' | 'id'>, name: string): void {
+    const kind = KIND_OF[resource.type];
+    this.resources[kind] ??= {};
+    (this.resources[kind] as Record<string, string>)[name] = resource.id;
+  }
+
+  context(type: ResourceType, name: string, path: string, avoidSubnet?: string): CreateContext {
+    return {
+      plan: this.plan.name,
+      execution: this.ctx.execution,
+      clientToken: entryToken(this.plan.name, type, name),
+      path,
+      ...(avoidSubnet === undefined ? {} : { avoid: this.index.explicit.get(avoidSubnet) ?? [] }),
+    };
+  }
+
+  ruleContext(token: string, path: string): CreateContext {
+    return {
+      plan: this.plan.name,
+      execution: this.ctx.execution,
+      clientToken: `${this.plan.name}:${token}`,
+      path,
+    };
+  }
+
+  /** Runs one entry; in dry-run mode a failure is reported and the entry skipped. */
+  async attempt(path: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      if (error instanceof SkipEntry) return;
+      if (!this.ctx.onIssue || !(error instanceof NatflowError)) throw error;
+      this.ctx.onIssue({ path: error.path ?? path, code: error.name, message: error.message });
+    }
+  }
+
+  /** Resolves an `existing:` reference (an id, or a unique name) of the wanted type. */
+  async existing(type: ResourceType, ref: string, path: string): Promise<Resource> {
+    try {
+      return await resolveResource(this.store, type, ref);
+    } catch (error) {
+      if (error instanceof NatflowError) {
+        throw new NotFoundError(error.message, { path: `${path}.existing`, details: { ref } });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The id of the entry `name` of a kind, for the field at `refPath`: an existing resource, or the one
+   * created under the entry's token by an earlier step. An unknown name is NOT_FOUND at `refPath`.
+   */
+  async idOf(kind: IndexedKind, name: string, refPath: string): Promise<string> {
+    const located = (this.index[kind] as Map<string, Located<{ name: string; existing?: string }>>).get(name);
+    if (!located) {
+      throw new NotFoundError(`no ${LABEL_OF_KIND[kind]} named '${name}' in the plan`, { path: refPath });
+    }
+    const type = TYPE_OF_KIND[kind];
+    if (isExisting(located.entry)) {
+      try {
+        return (await this.existing(type, located.entry.existing, located.path)).id;
+      } catch (error) {
+        // Reported at the entry itself by its own step.
+        if (this.ctx.onIssue) throw new SkipEntry();
+        throw error;
+      }
+    }
+    const resource = await this.store.getByKey(keys.token(entryToken(this.plan.name, type, name)));
+    if (resource) return resource.id;
+    if (this.ctx.onIssue) throw new SkipEntry();
+    throw new NotFoundError(`${LABEL_OF_KIND[kind]} '${name}' has not been created (its step has not run)`, {
+      path: refPath,
+    });
+  }
+}
+
+/**
+ * Runs one provisioning step of a plan: creates (or re-finds) that step's entries in plan order.
+ * Returns `{kind: {name: id}}` of the step's entries, created or existing.
+ *
+ * @example await applyStep(cloud, plan, 'networks', { execution: 'arn:…:exec-1' })
+ *   // { resources: { vpcs: { 'VPC-A': 'vpc-…' }, subnets: { 'subnet-A01': 'subnet-…' } } }
+ */
+export async function applyStep(
+  cloud: ControlPlane,
+  plan: Plan,
+  step: ProvisionStep,
+  ctx: StepContext,
+): Promise<StepResult> {
+  const run = new StepRun(cloud, plan, ctx);
+  await STEPS[step](run, cloud, plan);
+  return run.pending.length > 0 || step.startsWith('activate')
+    ? { resources: run.resources, pending: run.pending }
+    : { resources: run.resources };
+}
+
+type StepFn = (run: StepRun, cloud: ControlPlane, plan: Plan) => Promise<void>;
+
+const STEPS: Record<ProvisionStep, StepFn> = {
+  async networks(run, cloud, plan) {
+    for (const [i, vpc] of (plan.vpcs ?? []).entries()) {
+      const path = `vpcs[${i}]`;
+      let vpcId: string | undefined;
+      await run.attempt(path, async () => {
+        const resource = isExisting(vpc)
+          ? await run.existing('vpc', vpc.existing, path)
+          : await cloud.createVpc({ name: vpc.name, cidr: vpc.cidr }, run.context('vpc', vpc.name, path));
+        vpcId = resource.id;
+        run.record(resource, vpc.name);
+      });
+      for (const [j, subnet] of (vpc.subnets ?? []).entries()) {
+        const subnetPath = `${path}.subnets[${j}]`;
+        if (vpcId === undefined) continue;
+        const parentId = vpcId;
+        await run.attempt(subnetPath, async () => {
+          if (isExisting(subnet)) {
+            const resource = await run.existing('subnet', subnet.existing, subnetPath);
+            if (resource.type === 'subnet' && resource.vpcId !== parentId) {
+              throw new ValidationFailedError(`subnet ${resource.id} is not in VPC ${vpc.name}`, {
+                path: `${subnetPath}.existing`,
+              });
+            }
+            run.record(resource, subnet.name);
+            return;
+          }
+          const resource = await cloud.createSubnet(
+            { name: subnet.name, vpcId: parentId, cidr: subnet.cidr },
+            run.context('subnet', subnet.name, subnetPath),
+          );
+          run.record(resource, subnet.name);
+        });
+      }
+    }
+  },
+
+  async servers(run, cloud, plan) {
+    for (const [i, server] of (plan.servers ?? []).entries()) {
+      const path = `servers[${i}]`;
+      await run.attempt(path, async () => {
+        if (isExisting(server)) {
+          run.record(await run.existing('server', server.existing, path), server.name);
+          return;
+        }
+        const subnetId = await run.idOf('subnets', server.subnet, `${path}.subnet`);
+        const resource = await cloud.createServer(
+          {
+            name: server.name,
+            subnetId,
+            ...(server.ip === undefined ? {} : { ip: server.ip }),
+            apps: server.apps ?? [],
+            ...(server.inbound === undefined
+              ? {}
+              : {
+                  inbound: server.inbound.map((rule) => ({
+                    protocol: rule.protocol,
+                    fromPort: rule.ports?.from ?? 1,
+                    toPort: rule.ports?.to ?? 65535,
+                    source: rule.source,
+                  })),
+                }),
+          },
+          run.context('server', server.name, path, server.subnet),
+        );
+        run.record(resource, server.name);
+        for (const groupId of resource.securityGroupIds) {
+          const group = await run.store.get(groupId);
+          if (group?.plan === plan.name) run.record(group, group.name);
+        }
+      });
+    }
+  },
+
+  async backendGroups(run, cloud, plan) {
+    for (const [i, group] of (plan.backendGroups ?? []).entries()) {
+      const path = `backendGroups[${i}]`;
+      await run.attempt(path, async () => {
+        const members = [];
+        for (const [k, member] of (group.members ?? []).entries()) {
+          const serverId = await run.idOf('servers', member.server, `${path}.members[${k}].server`);
+          members.push({
+            serverId,
+            port: member.port,
+            ...(member.weight === undefined ? {} : { weight: member.weight }),
+          });
+        }
+        const resource = await cloud.createBackendGroup(
+          {
+            name: group.name,
+            protocol: group.protocol,
+            ...(group.algorithm === undefined ? {} : { algorithm: group.algorithm }),
+            ...(group.healthCheck === undefined ? {} : { healthCheck: group.healthCheck }),
+            members,
+          },
+          run.context('backend-group', group.name, path),
+        );
+        run.record(resource, group.name);
+      });
+    }
+  },
+
+  async loadBalancers(run, cloud, plan) {
+    for (const [i, lb] of (plan.loadBalancers ?? []).entries()) {
+      const path = `loadBalancers[${i}]`;
+      let lbId: string | undefined;
+      await run.attempt(path, async () => {
+        if (isExisting(lb)) {
+          const resource = await run.existing('load-balancer', lb.existing, path);
+          run.record(resource, lb.name);
+          return;
+        }
+        const vpcId = await run.idOf('vpcs', lb.vpc, `${path}.vpc`);
+        const frontendSubnetId = await run.idOf('subnets', lb.frontendSubnet, `${path}.frontendSubnet`);
+        const backendSubnetId =
+          lb.backendSubnet === undefined
+            ? frontendSubnetId
+            : await run.idOf('subnets', lb.backendSubnet, `${path}.backendSubnet`);
+        const resource = await cloud.createLoadBalancer(
+          {
+            name: lb.name,
+            vpcId,
+            frontendSubnetId,
+            backendSubnetId,
+            ...(lb.ip === undefined ? {} : { ip: lb.ip }),
+            azs: lb.azs ?? [],
+          },
+          run.context('load-balancer', lb.name, path, lb.frontendSubnet),
+        );
+        lbId = resource.id;
+        run.record(resource, lb.name);
+      });
+      if (isExisting(lb) || lbId === undefined) continue;
+      for (const [k, listener] of (lb.listeners ?? []).entries()) {
+        const listenerPath = `${path}.listeners[${k}]`;
+        const loadBalancerId = lbId;
+        await run.attempt(listenerPath, async () => {
+          const backendGroupId = await run.idOf(
+            'backendGroups',
+            listener.backendGroup,
+            `${listenerPath}.backendGroup`,
+          );
+          const name = listener.name ?? `${listener.protocol}-${listener.port}`;
+          const resource = await cloud.createListener(
+            {
+              name,
+              loadBalancerId,
+              protocol: listener.protocol,
+              port: listener.port,
+              backendGroupId,
+              accessControl: listener.accessControl ?? 'all',
+            },
+            run.ruleContext(`listener:${lb.name}:${listener.protocol}:${listener.port}`, listenerPath),
+          );
+          run.record(resource, `${lb.name}/${name}`);
+        });
+      }
+    }
+  },
+
+  async transitIps(run, cloud, plan) {
+    for (const [i, tip] of (plan.transitIps ?? []).entries()) {
+      const path = `transitIps[${i}]`;
+      await run.attempt(path, async () => {
+        if (isExisting(tip)) {
+          run.record(await run.existing('transit-ip', tip.existing, path), tip.name);
+          return;
+        }
+        const subnetId = await run.idOf('subnets', tip.subnet, `${path}.subnet`);
+        const resource = await cloud.createTransitIp(
+          { name: tip.name, subnetId, ...(tip.ip === undefined ? {} : { ip: tip.ip }) },
+          run.context('transit-ip', tip.name, path, tip.subnet),
+        );
+        run.record(resource, tip.name);
+      });
+    }
+  },
+
+  async gateways(run, cloud, plan) {
+    for (const [i, gateway] of (plan.privateNatGateways ?? []).entries()) {
+      const path = `privateNatGateways[${i}]`;
+      await run.attempt(path, async () => {
+        if (isExisting(gateway)) {
+          run.record(await run.existing('private-nat-gateway', gateway.existing, path), gateway.name);
+          return;
+        }
+        const vpcId = await run.idOf('vpcs', gateway.vpc, `${path}.vpc`);
+        const subnetId = await run.idOf('subnets', gateway.subnet, `${path}.subnet`);
+        const resource = await cloud.createGateway(
+          {
+            name: gateway.name,
+            vpcId,
+            subnetId,
+            ...(gateway.spec === undefined ? {} : { spec: gateway.spec }),
+            ...(gateway.allowSharedTransitIp === undefined
+              ? {}
+              : { allowSharedTransitIp: gateway.allowSharedTransitIp }),
+            ...(gateway.downlinkIp === undefined ? {} : { downlinkIp: gateway.downlinkIp }),
+          },
+          run.context('private-nat-gateway', gateway.name, path, gateway.subnet),
+        );
+        run.record(resource, gateway.name);
+      });
+    }
+  },
+
+  async activateGateways(run, cloud, plan) {
+    for (const [i, gateway] of (plan.privateNatGateways ?? []).entries()) {
+      const path = `privateNatGateways[${i}]`;
+      await run.attempt(path, async () => {
+        const id = await run.idOf('gateways', gateway.name, path);
+        // An existing gateway belongs to whoever created it: its status is not this plan's to change.
+        const resource = isExisting(gateway) ? await cloud.require(id) : await cloud.activate(id);
+        if (resource.status === 'PENDING') run.pending.push(id);
+        run.record(resource, gateway.name);
+      });
+    }
+  },
+
+  async rules(run, cloud, plan) {
+    await forEachRule(run, plan, async (gatewayId, rule) => {
+      if (rule.kind === 'dnat') {
+        const { entry, path } = rule;
+        const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
+        const target: DnatTargetInput =
+          entry.target.loadBalancer !== undefined
+            ? {
+                loadBalancerId: await run.idOf(
+                  'loadBalancers',
+                  entry.target.loadBalancer,
+                  `${path}.target.loadBalancer`,
+                ),
+              }
+            : entry.target.server !== undefined
+              ? { serverId: await run.idOf('servers', entry.target.server, `${path}.target.server`) }
+              : { ip: entry.target.ip as string };
+        const identity = `${transitIpId}:${entry.protocol}:${entry.transitPort}`;
+        const first = rule.identities.get(identity);
+        if (first !== undefined && first !== path) {
+          throw new DnatPortConflictError(
+            `${entry.transitIp} ${entry.protocol === 'any' ? 'all ports' : `${entry.protocol} ${entry.transitPort}`} is already forwarded by ${first}`,
+            { path: `${path}.transitPort` },
+          );
+        }
+        rule.identities.set(identity, path);
+        const resource = await cloud.createDnatRule(
+          {
+            ...(entry.name === undefined ? {} : { name: entry.name }),
+            gatewayId,
+            transitIpId,
+            protocol: entry.protocol,
+            transitPort: entry.transitPort,
+            internalPort: entry.internalPort,
+            target,
+          },
+          run.ruleContext(
+            entry.name === undefined ? `dnat-rule:${identity}` : `dnat-rule:${entry.name}`,
+            path,
+          ),
+        );
+        run.record(resource, resource.name);
+        return;
+      }
+      const { entry, path } = rule;
+      const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
+      const cidr = tryParseCidr(entry.source) ? entry.source : undefined;
+      const source = cidr
+        ? { cidr }
+        : { subnetId: await run.idOf('subnets', entry.source, `${path}.source`) };
+      const resource = await cloud.createSnatRule(
+        { ...(entry.name === undefined ? {} : { name: entry.name }), gatewayId, transitIpId, ...source },
+        run.ruleContext(
+          entry.name === undefined ? `snat-rule:${gatewayId}:${entry.source}` : `snat-rule:${entry.name}`,
+          path,
+        ),
+      );
+      run.record(resource, resource.name);
+    });
+  },
+
+  async activateRules(run, cloud, plan) {
+    // The rules this plan created, found by their ledger (plan) on the plan's gateways.
+    const gatewayIds = new Set<string>();
+    for (const [i, gateway] of (plan.privateNatGateways ?? []).entries()) {
+      await run.attempt(`privateNatGateways[${i}]`, async () => {
+        gatewayIds.add(await run.idOf('gateways', gateway.name, `privateNatGateways[${i}]`));
+      });
+    }
+    for (const type of ['dnat-rule', 'snat-rule'] as const) {
+      for (const rule of await run.store.list({ type, plan: plan.name })) {
+        if (rule.type !== type || !gatewayIds.has(rule.gatewayId)) continue;
+        const resource = await cloud.activate(rule.id);
+        if (resource.status === 'PENDING') run.pending.push(rule.id);
+        run.record(resource, resource.name);
+      }
+    }
+  },
+};
+
+type RuleVisit =
+  | {
+      kind: 'dnat';
+      entry: NonNullable<GatewayEntry['dnatRules']>[number];
+      path: string;
+      identities: Map<string, string>;
+    }
+  | { kind: 'snat'; entry: NonNullable<GatewayEntry['snatRules']>[number]; path: string };
+
+async function forEachRule(
+  run: StepRun,
+  plan: Plan,
+  visit: (gatewayId: string, rule: RuleVisit) => Promise<void>,
+): Promise<void> {
+  const identities = new Map<string, string>();
+  for (const [i, gateway] of (plan.privateNatGateways ?? []).entries()) {
+    const path = `privateNatGateways[${i}]`;
+    if ((gateway.dnatRules ?? []).length === 0 && (gateway.snatRules ?? []).length === 0) continue;
+    let gatewayId: string | undefined;
+    await run.attempt(path, async () => {
+      gatewayId = await run.idOf('gateways', gateway.name, path);
+    });
+    if (gatewayId === undefined) continue;
+    const id = gatewayId;
+    for (const [j, entry] of (gateway.dnatRules ?? []).entries()) {
+      const rulePath = `${path}.dnatRules[${j}]`;
+      await run.attempt(rulePath, () => visit(id, { kind: 'dnat', entry, path: rulePath, identities }));
+    }
+    for (const [j, entry] of (gateway.snatRules ?? []).entries()) {
+      const rulePath = `${path}.snatRules[${j}]`;
+      await run.attempt(rulePath, () => visit(id, { kind: 'snat', entry, path: rulePath }));
+    }
+  }
+}
+
+/**
+ * Everything a plan created or references, `{kind: {name: id}}`: the resources recorded under the plan,
+ * and the `existing:` entries of its stored document (`store.getPlan`).
+ */
+export async function planResources(
+  store: StoreReader,
+  planName: string,
+): Promise<Record<string, Record<string, string>>> {
+  const out: Record<string, Record<string, string>> = {};
+  const put = (type: ResourceType, name: string, id: string) => {
+    const kind = KIND_OF[type];
+    out[kind] ??= {};
+    (out[kind] as Record<string, string>)[name] = id;
+  };
+  const created = await store.list({ plan: planName });
+  const byId = new Map(created.map((r) => [r.id, r]));
+  for (const resource of created) {
+    if (resource.type === 'listener') {
+      const lb = byId.get(resource.loadBalancerId) ?? (await store.get(resource.loadBalancerId));
+      put('listener', `${lb?.name ?? resource.loadBalancerId}/${resource.name}`, resource.id);
+    } else put(resource.type, resource.name, resource.id);
+  }
+  const record = await store.getPlan(planName);
+  const parsed = record ? PlanSchema.safeParse(record.document) : undefined;
+  if (parsed?.success) {
+    const references: Array<[ResourceType, { name: string; existing?: string }]> = [];
+    for (const vpc of parsed.data.vpcs ?? []) {
+      references.push(['vpc', vpc]);
+      for (const subnet of vpc.subnets ?? []) references.push(['subnet', subnet]);
+    }
+    for (const e of parsed.data.servers ?? []) references.push(['server', e]);
+    for (const e of parsed.data.loadBalancers ?? []) references.push(['load-balancer', e]);
+    for (const e of parsed.data.transitIps ?? []) references.push(['transit-ip', e]);
+    for (const e of parsed.data.privateNatGateways ?? []) references.push(['private-nat-gateway', e]);
+    for (const [type, entry] of references) {
+      if (entry.existing === undefined) continue;
+      const resource = await resolveResource(store, type, entry.existing).catch(() => undefined);
+      if (resource) put(type, entry.name, resource.id);
+    }
+  }
+  return out;
+}
+
+/** Resources in the order they must be deleted: reverse dependency order, newest first within a type. */
+export function deletionOrder(resources: readonly Resource[]): Resource[] {
+  const rank = (r: Resource) => DEPENDENCY_ORDER.indexOf(r.type);
+  return resources
+    .map((resource, position) => ({ resource, position }))
+    .sort((a, b) => rank(b.resource) - rank(a.resource) || b.position - a.position)
+    .map(({ resource }) => resource);
+}
+
+/**
+ * Deletes what one execution created, in reverse dependency order (the workflow's Rollback).
+ * Idempotent: what is already gone is skipped. Returns the ids it deleted. When another execution's
+ * resources still depend on some of them, deletes everything else and then throws DEPENDENCY_VIOLATION.
+ */
+export async function rollbackExecution(cloud: ControlPlane, execution: string): Promise<string[]> {
+  const deleted: string[] = [];
+  const blocked: NatflowError[] = [];
+  for (const resource of deletionOrder(await cloud.list({ execution }))) {
+    try {
+      await cloud.delete(resource.id);
+      deleted.push(resource.id);
+    } catch (error) {
+      if (error instanceof NotFoundError) continue;
+      if (error instanceof DependencyViolationError) {
+        blocked.push(error);
+        continue;
+      }
+      throw error;
+    }
+  }
+  if (blocked.length > 0) {
+    throw new DependencyViolationError(
+      `rollback of ${execution} deleted ${deleted.length} resources but ${blocked.length} are still referenced: ${blocked.map((e) => e.message).join('; ')}`,
+      { details: { deleted, blocked: blocked.map((e) => e.details?.id) } },
+    );
+  }
+  return deleted;
+}
+
+/**
+ * Deletes what a plan created (never what it only references), in reverse dependency order, and its
+ * stored document. Refuses with DEPENDENCY_VIOLATION, before deleting anything, while another plan's
+ * resources depend on them. Idempotent. Returns the ids it deleted.
+ */
+export async function teardownPlan(cloud: ControlPlane, planName: string): Promise<string[]> {
+  const resources = await cloud.list({ plan: planName });
+  const own = new Set(resources.map((r) => r.id));
+  for (const resource of resources) {
+    const outside = (await cloud.store.referrers(resource.id)).filter((r) => !own.has(r.id));
+    if (outside.length > 0) {
+      throw new DependencyViolationError(
+        `plan ${planName}'s ${resource.type} ${resource.name} (${resource.id}) is still used by ${outside
+          .map((r) => `${r.type} ${r.name} (${r.id}${r.plan ? ` of plan ${r.plan}` : ''})`)
+          .join(', ')}; tear that down first`,
+        { details: { id: resource.id, referrers: outside.map((r) => r.id) } },
+      );
+    }
+  }
+  const deleted: string[] = [];
+  for (const resource of deletionOrder(resources)) {
+    try {
+      await cloud.delete(resource.id);
+      deleted.push(resource.id);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  await cloud.store.transaction([`plan:${planName}`], (tx) => tx.removePlan(planName));
+  return deleted;
+}
