@@ -1,0 +1,213 @@
+/**
+ * Prepares an ASL (JSONPath) definition for `aws-local-stepfunctions` and indexes its states.
+ *
+ * The definitions in `statemachines/` name their Lambda functions as CloudFormation does,
+ * `{"Fn::GetAtt": ["<function>", "Arn"]}`, which serverless-step-functions resolves on deployment. The
+ * local engine validates Task resources as ARN strings, so each one is replaced by the function's ARN in
+ * the local account (`arn:aws:lambda:us-east-1:123456789012:function:<function>`), and the original
+ * resource is kept for the runtime's `resolveTask`.
+ *
+ * The index maps every state name — including those inside Parallel branches and Map processors — to its
+ * type and to the Parallel or Map state that contains it. The history recorder uses the containment to keep
+ * a container's closing events after the events of its branches. ASL requires state names to be unique in
+ * the whole state machine; the engine binds Task handlers by state name, so a duplicate is rejected here.
+ */
+
+/** The ASL state types. */
+export type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
+
+export interface StateInfo {
+  readonly name: string;
+  readonly type: StateType;
+  /** The Parallel or Map state whose branch or processor holds this state. */
+  readonly container: string | undefined;
+  /** The state's definition as written (Task `Resource` unresolved). */
+  readonly definition: Readonly<Record<string, unknown>>;
+}
+
+export interface TaskInfo {
+  readonly stateName: string;
+  /** The `Resource` as written: `{"Fn::GetAtt": ["fn", "Arn"]}` or an ARN string. */
+  readonly resource: unknown;
+  readonly functionName: string;
+  /** The function's ARN in the local account, as the engine and the history show it. */
+  readonly functionArn: string;
+}
+
+export interface CompiledDefinition {
+  /** The definition handed to the engine (Task resources as ARN strings). */
+  readonly engineDefinition: Record<string, unknown>;
+  readonly states: ReadonlyMap<string, StateInfo>;
+  readonly tasks: ReadonlyMap<string, TaskInfo>;
+}
+
+const STATE_TYPES: ReadonlySet<string> = new Set([
+  'Task',
+  'Parallel',
+  'Map',
+  'Pass',
+  'Wait',
+  'Choice',
+  'Succeed',
+  'Fail',
+]);
+
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/;
+
+/** The Lambda function a Task `Resource` names, or `undefined` when it names none. */
+export function functionNameOf(resource: unknown): string | undefined {
+  if (typeof resource === 'string') return LAMBDA_ARN.exec(resource)?.[1];
+  if (isRecord(resource)) {
+    const getAtt = resource['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && getAtt[1] === 'Arn') return getAtt[0];
+    if (typeof getAtt === 'string' && getAtt.endsWith('.Arn')) return getAtt.slice(0, -'.Arn'.length);
+  }
+  return undefined;
+}
+
+/**
+ * Indexes `definition` and rewrites its Task resources for the local engine.
+ * Throws on a duplicate state name or a Task whose resource names no Lambda function.
+ */
+export function compileDefinition(
+  definition: object,
+  arnPrefix: { region: string; accountId: string },
+): CompiledDefinition {
+  const engineDefinition = structuredClone(definition) as Record<string, unknown>;
+  const states = new Map<string, StateInfo>();
+  const tasks = new Map<string, TaskInfo>();
+
+  const visit = (machine: unknown, container: string | undefined, where: string): void => {
+    if (!isRecord(machine) || !isRecord(machine.States)) {
+      throw new Error(`${where}: a state machine needs a States object`);
+    }
+    for (const [name, state] of Object.entries(machine.States)) {
+      if (!isRecord(state) || typeof state.Type !== 'string' || !STATE_TYPES.has(state.Type)) {
+        throw new Error(`${where}: state ${JSON.stringify(name)} has no valid Type`);
+      }
+      if (states.has(name)) {
+        throw new Error(`state name ${JSON.stringify(name)} is used twice; ASL state names must be unique`);
+      }
+      const type = state.Type as StateType;
+      states.set(name, { name, type, container, definition: structuredClone(state) });
+      if (type === 'Task') {
+        const functionName = functionNameOf(state.Resource);
+        if (functionName === undefined) {
+          throw new Error(
+            `Task ${JSON.stringify(name)}: Resource ${JSON.stringify(state.Resource)} names no Lambda function`,
+          );
+        }
+        const functionArn = `arn:aws:lambda:${arnPrefix.region}:${arnPrefix.accountId}:function:${functionName}`;
+        tasks.set(name, { stateName: name, resource: state.Resource, functionName, functionArn });
+        state.Resource = functionArn;
+      } else if (type === 'Parallel' && Array.isArray(state.Branches)) {
+        state.Branches.forEach((branch, i) => {
+          visit(branch, name, `${name}.Branches[${i}]`);
+        });
+      } else if (type === 'Map') {
+        visit(state.ItemProcessor ?? state.Iterator, name, `${name}.ItemProcessor`);
+      }
+    }
+  };
+  visit(engineDefinition, undefined, 'definition');
+  return { engineDefinition, states, tasks };
+}
+
+/** Whether `name` is `container` or lies (transitively) inside it. */
+export function isWithin(states: ReadonlyMap<string, StateInfo>, name: string, container: string): boolean {
+  let current: string | undefined = name;
+  for (let depth = 0; current !== undefined && depth <= states.size; depth++) {
+    if (current === container) return true;
+    current = states.get(current)?.container;
+  }
+  return false;
+}
+
+/**
+ * Wait durations shortened by `scale`, keyed by Wait state name, for the engine's `waitTimeOverrides`.
+ * `Seconds` and `Timestamp` waits scale; `SecondsPath`/`TimestampPath` waits depend on the input and only
+ * a scale of 0 (no waiting) can be applied to them up front.
+ */
+export function waitTimeOverridesOf(
+  states: ReadonlyMap<string, StateInfo>,
+  scale: number,
+  now: () => number,
+): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  for (const state of states.values()) {
+    if (state.type !== 'Wait') continue;
+    const { Seconds, Timestamp } = state.definition;
+    if (scale === 0) {
+      overrides[state.name] = 0;
+    } else if (typeof Seconds === 'number') {
+      overrides[state.name] = Math.round(Seconds * 1000 * scale);
+    } else if (typeof Timestamp === 'string') {
+      // A getter: the remaining time is measured when the Wait state runs, not when the run starts.
+      Object.defineProperty(overrides, state.name, {
+        enumerable: true,
+        get: () => Math.max(0, Math.round((Date.parse(Timestamp) - now()) * scale)),
+      });
+    }
+  }
+  return overrides;
+}
+
+/**
+ * Retry pauses shortened by `scale`, per retrier, for the engine's `retryIntervalOverrides`. The engine
+ * takes one fixed pause per retrier when overridden, so locally the first interval (`IntervalSeconds`,
+ * default 1 s) is used for every attempt: backoff and jitter only matter against a real service.
+ */
+export function retryIntervalOverridesOf(
+  states: ReadonlyMap<string, StateInfo>,
+  scale: number,
+): Record<string, number[]> {
+  const overrides: Record<string, number[]> = {};
+  for (const state of states.values()) {
+    const retry = state.definition.Retry;
+    if (!Array.isArray(retry)) continue;
+    overrides[state.name] = retry.map((retrier) => {
+      const interval =
+        isRecord(retrier) && typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
+      return Math.round(interval * 1000 * scale);
+    });
+  }
+  return overrides;
+}
+
+/**
+ * The number of items a Map state iterates over, for `MapStateStarted.length`, when its `InputPath` and
+ * `ItemsPath` are simple paths (`$`, `$.a.b`, `$.a[0]`, `$['a']`); `undefined` otherwise.
+ */
+export function mapLengthOf(state: StateInfo, rawInput: unknown): number | undefined {
+  const { InputPath, ItemsPath } = state.definition;
+  if (InputPath === null) return undefined;
+  const input = typeof InputPath === 'string' ? evaluateSimplePath(InputPath, rawInput) : rawInput;
+  const items = typeof ItemsPath === 'string' ? evaluateSimplePath(ItemsPath, input) : input;
+  return Array.isArray(items) ? items.length : undefined;
+}
+
+const PATH_STEP = /^(?:\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+
+function evaluateSimplePath(path: string, value: unknown): unknown {
+  if (!path.startsWith('$') || path.startsWith('$$')) return undefined;
+  let rest = path.slice(1);
+  let current = value;
+  while (rest.length > 0) {
+    const step = PATH_STEP.exec(rest);
+    if (step === null) return undefined;
+    const key = step[1] ?? step[3] ?? step[4];
+    if (key !== undefined) {
+      if (!isRecord(current)) return undefined;
+      current = current[key];
+    } else {
+      if (!Array.isArray(current)) return undefined;
+      current = current[Number(step[2])];
+    }
+    rest = rest.slice(step[0].length);
+  }
+  return current;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

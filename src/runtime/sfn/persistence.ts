@@ -1,0 +1,283 @@
+/**
+ * SQLite persistence of executions and their history (node:sqlite, WAL).
+ *
+ * Two tables, prefixed `sfn_` so that the file may be shared with the resource store:
+ * - `sfn_executions`: one row per execution; `seq` (AUTOINCREMENT) orders them by start, newest first in
+ *   listings; `owner` is `<pid>:<instance>` of the service that runs it, so that `recover()` closes only
+ *   executions whose runner is gone, never those of another live process sharing the file.
+ * - `sfn_history`: the AWS history events, keyed by (execution, id); the event-specific details are kept
+ *   as JSON in the shape GetExecutionHistory returns them.
+ *
+ * Every write is a single statement or an explicit transaction, so a crash leaves either the event and
+ * the status change together or neither.
+ */
+
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+];
+
+/** An execution as stored (input and output as JSON strings, as AWS returns them). */
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+}
+
+export interface StoredExecution extends ExecutionRecord {
+  seq: number;
+  owner: string | undefined;
+}
+
+export interface ExecutionPageQuery {
+  stateMachineArn?: string;
+  status?: ExecutionStatus;
+  /** Only rows with `seq` below this (the previous page's last). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface HistoryPageQuery {
+  executionArn: string;
+  reverse: boolean;
+  /** Only events after this id (before it when `reverse`). */
+  afterId?: number;
+  limit: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sfn_executions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  arn TEXT NOT NULL UNIQUE,
+  state_machine_arn TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  cause TEXT,
+  start_ms INTEGER NOT NULL,
+  stop_ms INTEGER,
+  owner TEXT
+);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_machine ON sfn_executions (state_machine_arn, seq);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (status, seq);
+CREATE TABLE IF NOT EXISTS sfn_history (
+  execution_arn TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  previous_id INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  details TEXT NOT NULL,
+  PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+`;
+
+type Row = Record<string, unknown>;
+
+export class ExecutionDatabase {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(file: string) {
+    this.db = new DatabaseSync(file);
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    if (file !== ':memory:') {
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec('PRAGMA synchronous = NORMAL');
+    }
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Inserts a new RUNNING execution together with its first history event. */
+  insertExecution(record: ExecutionRecord, owner: string, first: HistoryEvent): void {
+    this.transaction(() => {
+      this.run(
+        `INSERT INTO sfn_executions (arn, state_machine_arn, name, status, input, start_ms, owner)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        record.executionArn,
+        record.stateMachineArn,
+        record.name,
+        record.status,
+        record.input,
+        record.startDate.getTime(),
+        owner,
+      );
+      this.insertEvent(record.executionArn, first);
+    });
+  }
+
+  /** Closes an execution and appends its closing event, atomically. */
+  closeExecution(record: ExecutionRecord, last: HistoryEvent): void {
+    this.transaction(() => {
+      this.run(
+        `UPDATE sfn_executions SET status = ?, output = ?, error = ?, cause = ?, stop_ms = ?, owner = NULL
+         WHERE arn = ?`,
+        record.status,
+        record.output ?? null,
+        record.error ?? null,
+        record.cause ?? null,
+        record.stopDate?.getTime() ?? null,
+        record.executionArn,
+      );
+      this.insertEvent(record.executionArn, last);
+    });
+  }
+
+  appendEvent(executionArn: string, event: HistoryEvent): void {
+    this.insertEvent(executionArn, event);
+  }
+
+  getExecution(arn: string): StoredExecution | undefined {
+    const row = this.statement('SELECT * FROM sfn_executions WHERE arn = ?').get(arn);
+    return row === undefined ? undefined : executionOf(row);
+  }
+
+  listExecutions(query: ExecutionPageQuery): StoredExecution[] {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.stateMachineArn !== undefined) {
+      where.push('state_machine_arn = ?');
+      params.push(query.stateMachineArn);
+    }
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(query.beforeSeq);
+    }
+    const sql = `SELECT * FROM sfn_executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY seq DESC LIMIT ?`;
+    return this.statement(sql)
+      .all(...params, query.limit)
+      .map(executionOf);
+  }
+
+  runningExecutions(): StoredExecution[] {
+    return this.statement(`SELECT * FROM sfn_executions WHERE status = 'RUNNING' ORDER BY seq`)
+      .all()
+      .map(executionOf);
+  }
+
+  history(query: HistoryPageQuery): HistoryEvent[] {
+    const order = query.reverse ? 'DESC' : 'ASC';
+    const bound = query.afterId === undefined ? '' : query.reverse ? 'AND id < ?' : 'AND id > ?';
+    const params: SQLInputValue[] = [query.executionArn];
+    if (query.afterId !== undefined) params.push(query.afterId);
+    return this.statement(
+      `SELECT * FROM sfn_history WHERE execution_arn = ? ${bound} ORDER BY id ${order} LIMIT ?`,
+    )
+      .all(...params, query.limit)
+      .map(eventOf);
+  }
+
+  lastEventId(executionArn: string): number {
+    const row = this.statement('SELECT MAX(id) AS id FROM sfn_history WHERE execution_arn = ?').get(
+      executionArn,
+    );
+    return typeof row?.id === 'number' ? row.id : 0;
+  }
+
+  private insertEvent(executionArn: string, event: HistoryEvent): void {
+    const { id, previousEventId, type, timestamp, ...details } = event;
+    this.run(
+      `INSERT INTO sfn_history (execution_arn, id, previous_id, type, timestamp_ms, details)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      executionArn,
+      id ?? 0,
+      previousEventId ?? 0,
+      type ?? '',
+      timestamp?.getTime() ?? 0,
+      JSON.stringify(details),
+    );
+  }
+
+  private transaction(fn: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      fn();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  private run(sql: string, ...params: SQLInputValue[]): void {
+    this.statement(sql).run(...params);
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function executionOf(row: Row): StoredExecution {
+  const status = text(row.status);
+  if (!(EXECUTION_STATUSES as readonly string[]).includes(status)) {
+    throw new Error(`sfn_executions row ${String(row.arn)} has an unknown status ${JSON.stringify(status)}`);
+  }
+  const record: StoredExecution = {
+    seq: Number(row.seq),
+    owner: optionalText(row.owner),
+    executionArn: text(row.arn),
+    stateMachineArn: text(row.state_machine_arn),
+    name: text(row.name),
+    status: status as ExecutionStatus,
+    input: text(row.input),
+    startDate: new Date(Number(row.start_ms)),
+  };
+  const output = optionalText(row.output);
+  const error = optionalText(row.error);
+  const cause = optionalText(row.cause);
+  if (output !== undefined) record.output = output;
+  if (error !== undefined) record.error = error;
+  if (cause !== undefined) record.cause = cause;
+  if (row.stop_ms !== null && row.stop_ms !== undefined) record.stopDate = new Date(Number(row.stop_ms));
+  return record;
+}
+
+function eventOf(row: Row): HistoryEvent {
+  const details: unknown = JSON.parse(text(row.details));
+  return {
+    timestamp: new Date(Number(row.timestamp_ms)),
+    type: text(row.type) as HistoryEvent['type'],
+    id: Number(row.id),
+    previousEventId: Number(row.previous_id),
+    ...(typeof details === 'object' && details !== null ? details : {}),
+  };
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+function optionalText(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : text(value);
+}
