@@ -52,6 +52,14 @@ export class AsyncMutex {
   }
 }
 
+/** Creation order, as the port defines it: createdAt, then id. */
+function byCreation(a: Row, b: Row): number {
+  const x = a.resource;
+  const y = b.resource;
+  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
+
 class StateReader implements StoreReader {
   protected state: () => State;
 
@@ -71,13 +79,7 @@ class StateReader implements StoreReader {
         (query.plan === undefined || resource.plan === query.plan) &&
         (query.execution === undefined || resource.execution === query.execution),
     );
-    rows.sort((a, b) =>
-      a.resource.createdAt === b.resource.createdAt
-        ? a.seq - b.seq
-        : a.resource.createdAt < b.resource.createdAt
-          ? -1
-          : 1,
-    );
+    rows.sort(byCreation);
     return rows.map((row) => structuredClone(row.resource));
   }
 
