@@ -73,7 +73,9 @@ async function historyOf(h: Harness, executionArn: string): Promise<HistoryEvent
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await h.client.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    const page = await h.client.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
@@ -120,7 +122,12 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(calls).toEqual([
         {
           input: { plan: 'reference' },
-          context: { executionArn, executionName: 'linear-1', stateName: 'CreateThing', functionName: 'createThing' },
+          context: {
+            executionArn,
+            executionName: 'linear-1',
+            stateName: 'CreateThing',
+            functionName: 'createThing',
+          },
         },
       ]);
       expect(typesOf(events)).toEqual([
@@ -149,20 +156,34 @@ describe('SfnService over the AWS JSON protocol', () => {
         roleArn: expect.stringMatching(/^arn:aws:iam::123456789012:role\//),
       });
       expect(events[3]?.stateEnteredEventDetails?.name).toBe('CreateThing');
-      expect(events[4]?.taskScheduledEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', region: 'us-east-1' });
+      expect(events[4]?.taskScheduledEventDetails).toMatchObject({
+        resourceType: 'lambda',
+        resource: 'invoke',
+        region: 'us-east-1',
+      });
       expect(JSON.parse(events[4]?.taskScheduledEventDetails?.parameters ?? '{}')).toEqual({
         FunctionName: functionArn('createThing'),
         Payload: { plan: 'reference' },
       });
-      expect(JSON.parse(events[6]?.taskSucceededEventDetails?.output ?? 'null')).toEqual({ id: 'thing-1', active: false });
-      expect(JSON.parse(events[7]?.stateExitedEventDetails?.output ?? 'null')).toMatchObject({ thing: { id: 'thing-1' } });
+      expect(JSON.parse(events[6]?.taskSucceededEventDetails?.output ?? 'null')).toEqual({
+        id: 'thing-1',
+        active: false,
+      });
+      expect(JSON.parse(events[7]?.stateExitedEventDetails?.output ?? 'null')).toMatchObject({
+        thing: { id: 'thing-1' },
+      });
       expect(events.at(-1)?.executionSucceededEventDetails?.output).toBe(described.output);
-      expect(h.closed.map((record) => [record.executionArn, record.status])).toEqual([[executionArn, 'SUCCEEDED']]);
+      expect(h.closed.map((record) => [record.executionArn, record.status])).toEqual([
+        [executionArn, 'SUCCEEDED'],
+      ]);
     });
 
     it('shortens Wait states by waitTimeScale', async () => {
       // Prepare: WaitUntilActive waits 5 s; scaled by 0.01 it waits 50 ms.
-      const h = await setUp({ waitTimeScale: 0.01, handlers: { createThing: async () => ({ active: false }) } });
+      const h = await setUp({
+        waitTimeScale: 0.01,
+        handlers: { createThing: async () => ({ active: false }) },
+      });
       const started = performance.now();
 
       // Act
@@ -224,7 +245,10 @@ describe('SfnService over the AWS JSON protocol', () => {
         'TaskSucceeded',
       ]);
       const failures = events.filter((event) => event.type === 'TaskFailed');
-      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual(['Natflow.Transient', 'Natflow.Transient']);
+      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual([
+        'Natflow.Transient',
+        'Natflow.Transient',
+      ]);
       expect(parseTaskFailureCause(failures[0]?.taskFailedEventDetails?.cause)).toEqual({
         errorType: 'Natflow.Transient',
         errorMessage: 'the gateway is busy',
@@ -313,7 +337,10 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(described.status).toBe('FAILED');
       expect(described.error).toBe('DNAT_PORT_CONFLICT');
       const failures = (await historyOf(h, executionArn)).filter((event) => event.type === 'TaskFailed');
-      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual(['DNAT_PORT_CONFLICT', 'DEPENDENCY_VIOLATION']);
+      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual([
+        'DNAT_PORT_CONFLICT',
+        'DEPENDENCY_VIOLATION',
+      ]);
     });
   });
 
@@ -365,7 +392,9 @@ describe('SfnService over the AWS JSON protocol', () => {
       const lastAt = (type: string) => types.lastIndexOf(type as HistoryEvent['type']);
       expect(types.slice(0, 3)).toEqual(['ExecutionStarted', 'ParallelStateEntered', 'ParallelStateStarted']);
       expect(lastAt('ParallelStateSucceeded')).toBe(at('ParallelStateExited') - 1);
-      expect(events.slice(3, at('ParallelStateSucceeded')).every((event) => event.type?.startsWith('Task'))).toBe(true);
+      expect(
+        events.slice(3, at('ParallelStateSucceeded')).every((event) => event.type?.startsWith('Task')),
+      ).toBe(true);
       expect(types.filter((type) => type === 'TaskSucceeded')).toHaveLength(5);
       expect(events[at('MapStateStarted')]?.mapStateStartedEventDetails).toEqual({ length: 3 });
       const iterations = events.filter((event) => event.type === 'MapIterationStarted');
@@ -423,7 +452,11 @@ describe('SfnService over the AWS JSON protocol', () => {
       // Prepare
       const release = deferred();
       const h = await setUp({ handlers: { work: async () => release.promise, afterWork: async () => ({}) } });
-      const request = { stateMachineArn: machineArn('sfn-single-task'), name: 'plan-a', input: '{"plan":"a"}' };
+      const request = {
+        stateMachineArn: machineArn('sfn-single-task'),
+        name: 'plan-a',
+        input: '{"plan":"a"}',
+      };
 
       // Act
       const first = await h.client.send(new StartExecutionCommand(request));
@@ -437,15 +470,21 @@ describe('SfnService over the AWS JSON protocol', () => {
 
       release.resolve();
       await finish(h, first.executionArn ?? '');
-      await expect(h.client.send(new StartExecutionCommand(request))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
-      const listed = await h.client.send(new ListExecutionsCommand({ stateMachineArn: request.stateMachineArn }));
+      await expect(h.client.send(new StartExecutionCommand(request))).rejects.toBeInstanceOf(
+        ExecutionAlreadyExists,
+      );
+      const listed = await h.client.send(
+        new ListExecutionsCommand({ stateMachineArn: request.stateMachineArn }),
+      );
       expect(listed.executions).toHaveLength(1);
     });
 
     it('names an execution with a UUID when no name is given', async () => {
       const h = await setUp({ handlers: { work: async () => ({}), afterWork: async () => ({}) } });
       const executionArn = await start(h, 'sfn-single-task', {});
-      expect(executionArn).toMatch(/:execution:sfn-single-task:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(executionArn).toMatch(
+        /:execution:sfn-single-task:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     });
 
     it.each([
@@ -479,7 +518,8 @@ describe('SfnService over the AWS JSON protocol', () => {
     it.each([
       {
         name: 'input that is not JSON',
-        command: () => new StartExecutionCommand({ stateMachineArn: machineArn('sfn-single-task'), input: '{plan:' }),
+        command: () =>
+          new StartExecutionCommand({ stateMachineArn: machineArn('sfn-single-task'), input: '{plan:' }),
         error: InvalidExecutionInput,
       },
       {
@@ -545,7 +585,9 @@ describe('SfnService over the AWS JSON protocol', () => {
       await entered.promise;
 
       // Act
-      const stopped = await h.client.send(new StopExecutionCommand({ executionArn, error: 'UserStop', cause: 'changed my mind' }));
+      const stopped = await h.client.send(
+        new StopExecutionCommand({ executionArn, error: 'UserStop', cause: 'changed my mind' }),
+      );
       const described = await h.client.send(new DescribeExecutionCommand({ executionArn }));
       const historyAtStop = await historyOf(h, executionArn);
       let inFlightSettled = false;
@@ -568,7 +610,10 @@ describe('SfnService over the AWS JSON protocol', () => {
         'TaskStarted',
         'ExecutionAborted',
       ]);
-      expect(historyAtStop.at(-1)?.executionAbortedEventDetails).toEqual({ error: 'UserStop', cause: 'changed my mind' });
+      expect(historyAtStop.at(-1)?.executionAbortedEventDetails).toEqual({
+        error: 'UserStop',
+        cause: 'changed my mind',
+      });
       expect(settledBeforeRelease).toBe(false);
       expect(workSettled).toBe(true);
       expect(afterWorkCalls).toBe(0);
@@ -625,13 +670,21 @@ describe('SfnService over the AWS JSON protocol', () => {
 
       // Assess
       expect(beforeRecover.status).toBe('RUNNING');
-      expect(recovered.map((record) => [record.executionArn, record.status, record.error, record.cause])).toEqual([
+      expect(
+        recovered.map((record) => [record.executionArn, record.status, record.error, record.cause]),
+      ).toEqual([
         [orphan, 'FAILED', 'States.Runtime', 'natflow runtime restarted while the execution was running'],
       ]);
       expect(again).toEqual([]);
       expect(await historyOf(h, completed)).toEqual(completedHistory);
       const orphanHistory = await historyOf(h, orphan);
-      expect(typesOf(orphanHistory)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'ExecutionFailed']);
+      expect(typesOf(orphanHistory)).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'TaskScheduled',
+        'TaskStarted',
+        'ExecutionFailed',
+      ]);
       expect(orphanHistory.at(-1)?.executionFailedEventDetails).toEqual({
         error: 'States.Runtime',
         cause: 'natflow runtime restarted while the execution was running',
@@ -646,7 +699,10 @@ describe('SfnService over the AWS JSON protocol', () => {
     it('leaves alone an execution that another live service runs on the same file', async () => {
       const db = tempDb();
       const release = deferred();
-      const owner = await startHarness({ db, handlers: { work: async () => release.promise, afterWork: async () => ({}) } });
+      const owner = await startHarness({
+        db,
+        handlers: { work: async () => release.promise, afterWork: async () => ({}) },
+      });
       try {
         const executionArn = await start(owner, 'sfn-single-task', {});
         const h = await setUp({ db });
@@ -675,7 +731,8 @@ describe('SfnService over the AWS JSON protocol', () => {
         },
       });
       const stateMachineArn = machineArn('sfn-single-task');
-      for (const name of ['e1', 'e2', 'e3', 'e4', 'e5']) await finish(h, await start(h, 'sfn-single-task', {}, name));
+      for (const name of ['e1', 'e2', 'e3', 'e4', 'e5'])
+        await finish(h, await start(h, 'sfn-single-task', {}, name));
       await start(h, 'sfn-single-task', { hang: true }, 'e6');
 
       // Act
@@ -688,25 +745,47 @@ describe('SfnService over the AWS JSON protocol', () => {
         pages.push((page.executions ?? []).map((execution) => execution.name ?? ''));
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
-      const running = await h.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+      const running = await h.client.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }),
+      );
       const all = await h.client.send(new ListExecutionsCommand({ stateMachineArn }));
       const firstPage = await h.client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 2 }));
-      const otherMachine = await h.client.send(new ListExecutionsCommand({ stateMachineArn: machineArn('sfn-linear') }));
+      const otherMachine = await h.client.send(
+        new ListExecutionsCommand({ stateMachineArn: machineArn('sfn-linear') }),
+      );
 
       // Assess
       expect(pages).toEqual([['e5', 'e4'], ['e3', 'e2'], ['e1']]);
-      expect(running.executions?.map((execution) => [execution.name, execution.status, execution.stopDate])).toEqual([
-        ['e6', 'RUNNING', undefined],
+      expect(
+        running.executions?.map((execution) => [execution.name, execution.status, execution.stopDate]),
+      ).toEqual([['e6', 'RUNNING', undefined]]);
+      expect(all.executions?.map((execution) => execution.name)).toEqual([
+        'e6',
+        'e5',
+        'e4',
+        'e3',
+        'e2',
+        'e1',
       ]);
-      expect(all.executions?.map((execution) => execution.name)).toEqual(['e6', 'e5', 'e4', 'e3', 'e2', 'e1']);
-      expect(all.executions?.[1]).toMatchObject({ stateMachineArn, status: 'SUCCEEDED', startDate: expect.any(Date), stopDate: expect.any(Date) });
+      expect(all.executions?.[1]).toMatchObject({
+        stateMachineArn,
+        status: 'SUCCEEDED',
+        startDate: expect.any(Date),
+        stopDate: expect.any(Date),
+      });
       expect(otherMachine.executions).toEqual([]);
       await expect(
-        h.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'FAILED', nextToken: firstPage.nextToken })),
+        h.client.send(
+          new ListExecutionsCommand({
+            stateMachineArn,
+            statusFilter: 'FAILED',
+            nextToken: firstPage.nextToken,
+          }),
+        ),
       ).rejects.toBeInstanceOf(InvalidToken);
-      await expect(h.client.send(new ListExecutionsCommand({ stateMachineArn, nextToken: 'garbage' }))).rejects.toBeInstanceOf(
-        InvalidToken,
-      );
+      await expect(
+        h.client.send(new ListExecutionsCommand({ stateMachineArn, nextToken: 'garbage' })),
+      ).rejects.toBeInstanceOf(InvalidToken);
       release.resolve();
     });
 
@@ -719,12 +798,16 @@ describe('SfnService over the AWS JSON protocol', () => {
       const ids: number[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await h.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 4, reverseOrder: true, nextToken }));
+        const page = await h.client.send(
+          new GetExecutionHistoryCommand({ executionArn, maxResults: 4, reverseOrder: true, nextToken }),
+        );
         expect((page.events ?? []).length).toBeLessThanOrEqual(4);
         ids.push(...(page.events ?? []).map((event) => event.id ?? 0));
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
-      const withoutData = await h.client.send(new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }));
+      const withoutData = await h.client.send(
+        new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }),
+      );
 
       expect(ids).toEqual(all.map((event) => event.id ?? 0).reverse());
       expect(withoutData.events?.[0]?.executionStartedEventDetails?.input).toBeUndefined();
@@ -735,7 +818,9 @@ describe('SfnService over the AWS JSON protocol', () => {
       const h = await setUp();
 
       const listed = await h.client.send(new ListStateMachinesCommand({}));
-      const described = await h.client.send(new DescribeStateMachineCommand({ stateMachineArn: machineArn('sfn-retry-catch') }));
+      const described = await h.client.send(
+        new DescribeStateMachineCommand({ stateMachineArn: machineArn('sfn-retry-catch') }),
+      );
 
       expect(listed.stateMachines?.map((machine) => machine.name)).toEqual([
         'sfn-linear',
@@ -743,7 +828,12 @@ describe('SfnService over the AWS JSON protocol', () => {
         'sfn-fanout',
         'sfn-single-task',
       ]);
-      expect(described).toMatchObject({ name: 'sfn-retry-catch', status: 'ACTIVE', type: 'STANDARD', creationDate: expect.any(Date) });
+      expect(described).toMatchObject({
+        name: 'sfn-retry-catch',
+        status: 'ACTIVE',
+        type: 'STANDARD',
+        creationDate: expect.any(Date),
+      });
       const definition = JSON.parse(described.definition ?? '{}');
       expect(definition.States.Rollback.Resource).toBe(functionArn('rollback'));
     });
@@ -751,9 +841,24 @@ describe('SfnService over the AWS JSON protocol', () => {
 
   describe('HTTP protocol', () => {
     it.each([
-      { name: 'an unknown action', target: 'AWSStepFunctions.CreateStateMachine', body: '{}', code: 'UnknownOperationException' },
-      { name: 'a body that is not JSON', target: 'AWSStepFunctions.ListExecutions', body: '{', code: 'SerializationException' },
-      { name: 'a missing required member', target: 'AWSStepFunctions.DescribeExecution', body: '{}', code: 'ValidationException' },
+      {
+        name: 'an unknown action',
+        target: 'AWSStepFunctions.CreateStateMachine',
+        body: '{}',
+        code: 'UnknownOperationException',
+      },
+      {
+        name: 'a body that is not JSON',
+        target: 'AWSStepFunctions.ListExecutions',
+        body: '{',
+        code: 'SerializationException',
+      },
+      {
+        name: 'a missing required member',
+        target: 'AWSStepFunctions.DescribeExecution',
+        body: '{}',
+        code: 'ValidationException',
+      },
     ])('answers $name with 400 and an AWS JSON error', async ({ target, body, code }) => {
       const h = await setUp();
 
@@ -765,7 +870,10 @@ describe('SfnService over the AWS JSON protocol', () => {
 
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/x-amz-json-1.0');
-      expect(await response.json()).toEqual({ __type: `com.amazonaws.sfn#${code}`, message: expect.any(String) });
+      expect(await response.json()).toEqual({
+        __type: `com.amazonaws.sfn#${code}`,
+        message: expect.any(String),
+      });
     });
   });
 });

@@ -7,6 +7,8 @@
  *   executions whose runner is gone, never those of another live process sharing the file.
  * - `sfn_history`: the AWS history events, keyed by (execution, id); the event-specific details are kept
  *   as JSON in the shape GetExecutionHistory returns them.
+ * - `sfn_validated_definitions`: digests of definitions that passed the engine's validation, so that a
+ *   restart does not pay for it again (asl-validator compiles its JSON schemas on every call, ~60 ms).
  *
  * Every write is a single statement or an explicit transaction, so a crash leaves either the event and
  * the status change together or neither.
@@ -77,6 +79,10 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
 );
 CREATE INDEX IF NOT EXISTS sfn_executions_by_machine ON sfn_executions (state_machine_arn, seq);
 CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (status, seq);
+CREATE TABLE IF NOT EXISTS sfn_validated_definitions (
+  digest TEXT PRIMARY KEY,
+  validated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sfn_history (
   execution_arn TEXT NOT NULL,
   id INTEGER NOT NULL,
@@ -145,6 +151,21 @@ export class ExecutionDatabase {
 
   appendEvent(executionArn: string, event: HistoryEvent): void {
     this.insertEvent(executionArn, event);
+  }
+
+  isValidated(digest: string): boolean {
+    return (
+      this.statement('SELECT 1 AS hit FROM sfn_validated_definitions WHERE digest = ?').get(digest) !==
+      undefined
+    );
+  }
+
+  markValidated(digest: string, at: number): void {
+    this.run(
+      'INSERT OR IGNORE INTO sfn_validated_definitions (digest, validated_ms) VALUES (?, ?)',
+      digest,
+      at,
+    );
   }
 
   getExecution(arn: string): StoredExecution | undefined {

@@ -20,7 +20,7 @@
  * (within a millisecond of `startDate` under the system clock); Wait states and Retry pauses are scaled by
  * `waitTimeScale`, and a scaled Retry uses its first interval for every attempt (no backoff, no jitter).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
   DescribeExecutionOutput,
   DescribeStateMachineOutput,
@@ -115,6 +115,11 @@ const RESTART_CAUSE = 'natflow runtime restarted while the execution was running
 const FAIL_STATE_DEFAULT_NAME = 'FailStateError';
 const FAIL_STATE_DEFAULT_MESSAGE = 'Execution failed because of a Fail state';
 
+/** Digests of definitions this process has validated (see `compile`). */
+const validatedDefinitions = new Set<string>();
+/** Part of the validation digest: a different engine may validate differently. */
+const ENGINE_VALIDATION_KEY = 'aws-local-stepfunctions@3 checkArn checkPaths';
+
 /** Services alive in this process, to tell an orphaned RUNNING row from one a sibling service runs. */
 const liveServices = new Set<string>();
 
@@ -181,13 +186,18 @@ export class SfnService {
     if (!(this.waitTimeScale >= 0))
       throw new RangeError(`waitTimeScale must be ≥ 0 (got ${this.waitTimeScale})`);
     this.onExecutionClosed = options.onExecutionClosed;
-    const creationDate = new Date(this.clock.now());
-    for (const spec of options.stateMachines) {
-      const machine = this.compile(spec, options.resolveTask, creationDate);
-      if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
-      this.machines.set(machine.arn, machine);
-    }
     this.db = new ExecutionDatabase(options.db);
+    try {
+      const creationDate = new Date(this.clock.now());
+      for (const spec of options.stateMachines) {
+        const machine = this.compile(spec, options.resolveTask, creationDate);
+        if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
+        this.machines.set(machine.arn, machine);
+      }
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     liveServices.add(this.instanceId);
   }
 
@@ -483,19 +493,31 @@ export class SfnService {
     creationDate: Date,
   ): Machine {
     const compiled = compileDefinition(spec.definition, this.scope);
-    let engine: StateMachine;
-    try {
-      engine = new StateMachine(compiled.engineDefinition as unknown as StateMachineDefinition, {
-        validationOptions: { checkArn: true, checkPaths: true },
-      });
-    } catch (error) {
-      throw new Error(
-        `state machine ${spec.name}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
-      );
+    const definition = compiled.engineDefinition as unknown as StateMachineDefinition;
+    // The engine validates with asl-validator, which compiles its schemas on every call (~60 ms a
+    // definition). A definition is validated once, then remembered by digest in-process and in the database.
+    const digest = createHash('sha256')
+      .update(ENGINE_VALIDATION_KEY)
+      .update(JSON.stringify(definition))
+      .digest('hex');
+    if (!validatedDefinitions.has(digest) && !this.db.isValidated(digest)) {
+      try {
+        // The validator annotates the states it checks (QueryLanguage), hence the copy.
+        new StateMachine(structuredClone(definition), {
+          validationOptions: { checkArn: true, checkPaths: true },
+        });
+      } catch (error) {
+        throw new Error(
+          `state machine ${spec.name}: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      this.db.markValidated(digest, this.clock.now());
     }
+    validatedDefinitions.add(digest);
+    const engine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const handlers = new Map<string, TaskHandler>();
     for (const task of compiled.tasks.values()) {
       handlers.set(task.stateName, resolveTask(task.resource, task.stateName));
