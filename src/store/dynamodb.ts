@@ -256,9 +256,14 @@ class DynamoStore implements Store {
     const held = await this.acquireLeases([...new Set(scopes)].sort(compare), owner);
     try {
       const tx = new DynamoTx(this);
-      const result = await fn(tx);
-      await new Commit(this, tx, held, owner).run();
-      return result;
+      try {
+        const result = await fn(tx);
+        await new Commit(this, tx, held, owner).run();
+        return result;
+      } catch (error) {
+        await tx.releaseClaims();
+        throw error;
+      }
     } finally {
       await this.releaseLeases(held, owner);
     }
@@ -353,10 +358,21 @@ interface Pending {
   after: Stored | undefined;
 }
 
+/** A guard this transaction wrote at `insert`: the key is ours until commit, or given back on failure. */
+interface Claim {
+  holder: string;
+  /** Who held the guard before us (a resource this transaction removes, or a crashed commit's debris). */
+  previous: string | undefined;
+}
+
+/**
+ * A transaction's view: resource writes are buffered in `pending` (reads see them), plan records in
+ * `plans`; unique keys are claimed at once, so a violation surfaces from `insert` itself — where SQLite
+ * reports it and where the control plane maps it to its rule's code.
+ */
 class DynamoTx implements StoreTx {
   readonly pending = new Map<string, Pending>();
-  /** Guards to take over at commit: key → the holder expected there now (a stale guard's holder). */
-  readonly takeovers = new Map<string, string>();
+  readonly claims = new Map<string, Claim>();
   /** Plan records written (a record) or removed (null) by this transaction. */
   readonly plans = new Map<string, PlanRecord | null>();
   private readonly store: DynamoStore;
@@ -417,37 +433,101 @@ class DynamoTx implements StoreTx {
     const parsed = ResourceSchema.parse(resource);
     const previous = this.pending.get(parsed.id);
     const existing = previous ? previous.after : await this.store.loadStored(parsed.id);
-    if (existing) throw new Error(`resource ${parsed.id} already exists`);
+    if (existing) throw new UniqueKeyViolation(`id:${parsed.id}`, parsed.id);
     const keys = [...new Set(options.keys)];
-    for (const key of keys) await this.checkKeyFree(key);
+    const claimed: string[] = [];
+    try {
+      for (const key of keys) {
+        await this.claim(key, parsed.id);
+        claimed.push(key);
+      }
+    } catch (error) {
+      // An insert that fails writes nothing: give back the keys it had already claimed.
+      for (const key of claimed.reverse()) await this.unclaim(key);
+      throw error;
+    }
     const after: Stored = { resource: parsed, keys, refs: [...new Set(options.refs)] };
     this.pending.set(parsed.id, { before: previous ? previous.before : undefined, after });
   }
 
-  /** Throws `UniqueKeyViolation` when `key` is held by a resource that this transaction keeps. */
-  private async checkKeyFree(key: string): Promise<void> {
+  /**
+   * Writes the guard of `key` for `holder` unless another resource holds it: free, released by a
+   * resource this transaction removes, or left by a commit that crashed (no resource behind it, older
+   * than any live commit can be).
+   */
+  private async claim(key: string, holder: string): Promise<void> {
     for (const [id, p] of this.pending) {
       if (p.after?.keys.includes(key)) throw new UniqueKeyViolation(key, id);
     }
-    const guard = await this.store.loadGuard(key);
-    if (!guard) return;
-    const releasedHere = this.pending.get(guard.holder);
-    if (releasedHere && !releasedHere.after?.keys.includes(key)) return;
-    const holder = await this.store.loadStored(guard.holder);
-    if (holder) throw new UniqueKeyViolation(key, guard.holder);
-    // No resource behind the guard: a commit in flight (the key is taken) or one that crashed.
-    if (this.store.clock.now() - guard.writtenAt <= this.store.leaseMs) {
-      throw new UniqueKeyViolation(key, guard.holder);
+    let previous = [...this.pending].find(
+      ([, p]) => p.before?.keys.includes(key) && !p.after?.keys.includes(key),
+    )?.[0];
+    let previousWrittenAt: number | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.store.call(() =>
+          this.store.doc.send(
+            new PutCommand({
+              TableName: this.store.table,
+              Item: guardItem(key, holder, this.store.clock.now()),
+              ...guardCondition(previous, previousWrittenAt),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        );
+        this.claims.set(key, { holder, previous });
+        return;
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw error;
+        const current = guardOf((error as { Item?: unknown }).Item) ?? (await this.store.loadGuard(key));
+        if (!current) continue; // released meanwhile: try again
+        const fresh = this.store.clock.now() - current.writtenAt <= this.store.leaseMs;
+        if (fresh || (await this.store.loadStored(current.holder))) {
+          throw new UniqueKeyViolation(key, current.holder);
+        }
+        previous = current.holder;
+        previousWrittenAt = current.writtenAt;
+      }
     }
-    this.takeovers.set(key, guard.holder);
+    throw new TransientError(`the guard of ${key} kept changing; retry`, { details: { key } });
+  }
+
+  /** Gives a claimed key back: deleted, or returned to the resource that held it before. */
+  private async unclaim(key: string): Promise<void> {
+    const claim = this.claims.get(key);
+    if (!claim) return;
+    this.claims.delete(key);
+    const condition = {
+      ConditionExpression: '#holder = :me',
+      ExpressionAttributeNames: { '#holder': 'holder' },
+      ExpressionAttributeValues: { ':me': claim.holder },
+    };
+    try {
+      if (claim.previous === undefined) {
+        await this.store.doc.send(
+          new DeleteCommand({ TableName: this.store.table, Key: guardKey(key), ...condition }),
+        );
+      } else {
+        const Item = guardItem(key, claim.previous, this.store.clock.now());
+        await this.store.doc.send(new PutCommand({ TableName: this.store.table, Item, ...condition }));
+      }
+    } catch {
+      // Unreachable or taken over: a guard without its resource is reclaimed once it is stale.
+    }
+  }
+
+  /** Gives back every claim (the transaction failed or its function threw). */
+  async releaseClaims(): Promise<void> {
+    for (const key of [...this.claims.keys()].reverse()) await this.unclaim(key);
   }
 
   async update(resource: Resource): Promise<void> {
     const parsed = ResourceSchema.parse(resource);
     const previous = this.pending.get(parsed.id);
     const current = previous ? previous.after : await this.store.loadStored(parsed.id);
-    if (!current)
-      throw new NotFoundError(`resource ${parsed.id} does not exist`, { details: { id: parsed.id } });
+    if (!current) {
+      throw new NotFoundError(`update of a missing resource ${parsed.id}`, { details: { id: parsed.id } });
+    }
     const before = previous ? previous.before : current;
     this.pending.set(parsed.id, { before, after: { ...current, resource: parsed } });
   }
@@ -455,6 +535,10 @@ class DynamoTx implements StoreTx {
   async remove(id: string): Promise<void> {
     const previous = this.pending.get(id);
     if (previous) {
+      // Keys this transaction claimed for the resource go back now; keys it held before go at commit.
+      for (const key of previous.after?.keys ?? []) {
+        if (!previous.before?.keys.includes(key)) await this.unclaim(key);
+      }
       if (previous.before) this.pending.set(id, { before: previous.before, after: undefined });
       else this.pending.delete(id);
       return;
@@ -464,7 +548,7 @@ class DynamoTx implements StoreTx {
   }
 
   async putPlan(record: PlanRecord): Promise<void> {
-    this.plans.set(record.name, { ...record });
+    this.plans.set(record.name, structuredClone(record));
   }
 
   async removePlan(name: string): Promise<void> {
@@ -472,9 +556,37 @@ class DynamoTx implements StoreTx {
   }
 }
 
-/** One item-level write of a commit, with what undoes it. */
+/** A guard put's condition: the key is free, or still held as we last saw it. */
+interface Condition {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+function guardCondition(previous: string | undefined, writtenAt: number | undefined): Condition {
+  if (previous === undefined) {
+    return { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': ATTR.pk } };
+  }
+  if (writtenAt === undefined) {
+    return {
+      ConditionExpression: '#holder = :previous',
+      ExpressionAttributeNames: { '#holder': 'holder' },
+      ExpressionAttributeValues: { ':previous': previous },
+    };
+  }
+  return {
+    ConditionExpression: '#holder = :previous AND #at = :at',
+    ExpressionAttributeNames: { '#holder': 'holder', '#at': 'writtenAt' },
+    ExpressionAttributeValues: { ':previous': previous, ':at': writtenAt },
+  };
+}
+
+/**
+ * One item-level write of a commit. Guards were claimed at `insert`; the commit proves they are still
+ * ours (`guard-check`) in the same TransactWriteItems as everything else.
+ */
 type Op =
-  | { kind: 'guard-put'; key: string; holder: string; expected: string | undefined }
+  | { kind: 'guard-check'; key: string; holder: string }
   | { kind: 'guard-delete'; key: string; holder: string }
   | { kind: 'resource-put'; stored: Stored; before: Stored | undefined }
   | { kind: 'resource-delete'; before: Stored }
@@ -482,6 +594,8 @@ type Op =
   | { kind: 'ref-delete'; target: string; referrer: string }
   | { kind: 'plan-put'; record: PlanRecord }
   | { kind: 'plan-delete'; name: string };
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 class Commit {
   private readonly store: DynamoStore;
@@ -513,7 +627,7 @@ class Commit {
   // ---- TransactWriteItems ----
 
   private async transact(): Promise<void> {
-    const leaseChecks: NonNullable<TransactWriteCommandInput['TransactItems']> = this.scopes.map((scope) => ({
+    const leaseChecks: TransactItem[] = this.scopes.map((scope) => ({
       ConditionCheck: {
         TableName: this.store.table,
         Key: leaseKey(scope),
@@ -531,10 +645,21 @@ class Commit {
     }
   }
 
-  private transactItem(op: Op): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
+  private transactItem(op: Op): TransactItem {
+    const table = this.store.table;
+    if (op.kind === 'guard-check') {
+      return {
+        ConditionCheck: {
+          TableName: table,
+          Key: guardKey(op.key),
+          ...holderCondition(op.holder),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      };
+    }
     const write = this.write(op);
-    if ('Key' in write) return { Delete: { TableName: this.store.table, ...write } };
-    return { Put: { TableName: this.store.table, ...write, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+    if ('Key' in write) return { Delete: { TableName: table, ...write } };
+    return { Put: { TableName: table, ...write } };
   }
 
   /** Maps the cancellation reasons (aligned with the items) to the error the port promises. */
@@ -556,13 +681,29 @@ class Commit {
         const scope = this.scopes[i - this.ops.length];
         return new TransientError(`the lease on scope ${scope} expired before the commit`, { cause: error });
       }
-      if (op.kind === 'guard-put') {
-        const holder = holderOf(reason.Item) ?? (await this.store.loadGuard(op.key))?.holder;
-        return new UniqueKeyViolation(op.key, holder);
-      }
-      return conflictOf(op, error);
+      return this.conflict(op, reason.Item, error);
     }
     return asTransient(error) ?? (error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** The error of a failed condition on `op`'s item (`item`: the item as it was, when returned). */
+  private async conflict(op: Op, item: unknown, cause: unknown): Promise<Error> {
+    switch (op.kind) {
+      case 'guard-check': {
+        const holder = guardOf(item)?.holder ?? (await this.store.loadGuard(op.key))?.holder;
+        return new UniqueKeyViolation(op.key, holder);
+      }
+      case 'resource-put': {
+        const id = op.stored.resource.id;
+        return op.before
+          ? new NotFoundError(`resource ${id} was deleted concurrently`, { cause, details: { id } })
+          : new UniqueKeyViolation(`id:${id}`, id);
+      }
+      default:
+        return new TransientError(`a concurrent write changed the store during the commit (${op.kind})`, {
+          cause,
+        });
+    }
   }
 
   // ---- the guard sequence ----
@@ -606,37 +747,37 @@ class Commit {
   }
 
   private async apply(op: Op): Promise<void> {
-    const write = this.write(op);
+    const table = this.store.table;
     try {
-      if ('Key' in write) {
-        await this.store.call(() =>
-          this.store.doc.send(new DeleteCommand({ TableName: this.store.table, ...write })),
-        );
-      } else {
+      if (op.kind === 'guard-check') {
+        // Outside a transaction the check refreshes the guard, so it cannot go stale under us.
         await this.store.call(() =>
           this.store.doc.send(
-            new PutCommand({
-              TableName: this.store.table,
-              ...write,
+            new UpdateCommand({
+              TableName: table,
+              Key: guardKey(op.key),
+              UpdateExpression: 'SET #at = :now',
+              ...holderCondition(op.holder, { '#at': 'writtenAt' }, { ':now': this.store.clock.now() }),
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         );
+        return;
+      }
+      const write = this.write(op);
+      if ('Key' in write) {
+        await this.store.call(() => this.store.doc.send(new DeleteCommand({ TableName: table, ...write })));
+      } else {
+        await this.store.call(() => this.store.doc.send(new PutCommand({ TableName: table, ...write })));
       }
     } catch (error) {
       if (!isConditionalFailure(error)) throw error;
-      if (op.kind === 'guard-put') {
-        const holder =
-          holderOf((error as { Item?: unknown }).Item) ?? (await this.store.loadGuard(op.key))?.holder;
-        throw new UniqueKeyViolation(op.key, holder);
-      }
-      throw conflictOf(op, error);
+      throw await this.conflict(op, (error as { Item?: unknown }).Item, error);
     }
   }
 
   private async undo(op: Op): Promise<void> {
-    const inverse = invert(op, this.store.clock.now());
-    for (const write of inverse) {
+    for (const write of invert(op, this.store.clock.now())) {
       if ('Key' in write) {
         await this.store.doc.send(new DeleteCommand({ TableName: this.store.table, ...write }));
       } else {
@@ -646,29 +787,10 @@ class Commit {
   }
 
   /** The conditional write of one op, as a Put (Item) or a Delete (Key). */
-  private write(op: Op): WriteSpec {
-    const now = this.store.clock.now();
+  private write(op: Exclude<Op, { kind: 'guard-check' }>): WriteSpec {
     switch (op.kind) {
-      case 'guard-put':
-        return op.expected === undefined
-          ? {
-              Item: guardItem(op.key, op.holder, now),
-              ConditionExpression: 'attribute_not_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': ATTR.pk },
-            }
-          : {
-              Item: guardItem(op.key, op.holder, now),
-              ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :expected',
-              ExpressionAttributeNames: { '#pk': ATTR.pk, '#holder': 'holder' },
-              ExpressionAttributeValues: { ':expected': op.expected },
-            };
       case 'guard-delete':
-        return {
-          Key: guardKey(op.key),
-          ConditionExpression: '#holder = :holder',
-          ExpressionAttributeNames: { '#holder': 'holder' },
-          ExpressionAttributeValues: { ':holder': op.holder },
-        };
+        return { Key: guardKey(op.key), ...holderCondition(op.holder) };
       case 'resource-put':
         return {
           Item: resourceItem(op.stored),
@@ -689,6 +811,18 @@ class Commit {
   }
 }
 
+function holderCondition(
+  holder: string,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+) {
+  return {
+    ConditionExpression: '#holder = :holder',
+    ExpressionAttributeNames: { '#holder': 'holder', ...names },
+    ExpressionAttributeValues: { ':holder': holder, ...values },
+  };
+}
+
 type WriteSpec =
   | Pick<
       PutCommandInput,
@@ -702,31 +836,17 @@ type WriteSpec =
     };
 
 /**
- * The item-level writes of a transaction, guards first: a key moving from a removed resource to a new
- * one becomes one guard put conditioned on the old holder (an item appears once per TransactWriteItems).
+ * The item-level writes of a transaction: guard checks first, then resources and references, then the
+ * guards of removed resources (unless a new resource of this transaction took the key over), then plans.
+ * Each item appears once, as TransactWriteItems requires.
  */
 function planOps(tx: DynamoTx): Op[] {
-  const guardPuts: Op[] = [];
+  const checks: Op[] = [];
   const rest: Op[] = [];
   const guardDeletes: Op[] = [];
-  const released = new Map<string, string>();
+  for (const [key, claim] of tx.claims) checks.push({ kind: 'guard-check', key, holder: claim.holder });
   for (const [id, p] of tx.pending) {
-    for (const key of p.before?.keys ?? []) if (!p.after?.keys.includes(key)) released.set(key, id);
-  }
-  const taken = new Set<string>();
-  for (const [id, p] of tx.pending) {
-    const keysBefore = p.before?.keys ?? [];
     const refsBefore = p.before?.refs ?? [];
-    for (const key of p.after?.keys ?? []) {
-      if (keysBefore.includes(key)) continue;
-      taken.add(key);
-      guardPuts.push({
-        kind: 'guard-put',
-        key,
-        holder: id,
-        expected: released.get(key) ?? tx.takeovers.get(key),
-      });
-    }
     if (p.after) rest.push({ kind: 'resource-put', stored: p.after, before: p.before });
     else if (p.before) rest.push({ kind: 'resource-delete', before: p.before });
     for (const target of p.after?.refs ?? []) {
@@ -735,23 +855,22 @@ function planOps(tx: DynamoTx): Op[] {
     for (const target of refsBefore) {
       if (!p.after?.refs.includes(target)) rest.push({ kind: 'ref-delete', target, referrer: id });
     }
+    for (const key of p.before?.keys ?? []) {
+      if (!p.after?.keys.includes(key) && !tx.claims.has(key))
+        guardDeletes.push({ kind: 'guard-delete', key, holder: id });
+    }
   }
-  for (const [key, holder] of released) {
-    if (!taken.has(key)) guardDeletes.push({ kind: 'guard-delete', key, holder });
-  }
-  for (const [name, record] of tx.plans) {
-    rest.push(record ? { kind: 'plan-put', record } : { kind: 'plan-delete', name });
-  }
-  return [...guardPuts, ...rest, ...guardDeletes];
+  const plans: Op[] = [...tx.plans].map(([name, record]) =>
+    record ? { kind: 'plan-put', record } : { kind: 'plan-delete', name },
+  );
+  return [...checks, ...rest, ...guardDeletes, ...plans];
 }
 
 /** The unconditional writes that restore what `op` changed. */
 function invert(op: Op, now: number): WriteSpec[] {
   switch (op.kind) {
-    case 'guard-put':
-      return op.expected === undefined
-        ? [{ Key: guardKey(op.key) }]
-        : [{ Item: guardItem(op.key, op.expected, now) }];
+    case 'guard-check':
+      return [];
     case 'guard-delete':
       return [{ Item: guardItem(op.key, op.holder, now) }];
     case 'resource-put':
@@ -764,20 +883,9 @@ function invert(op: Op, now: number): WriteSpec[] {
       return [{ Item: refItem(op.target, op.referrer) }];
     case 'plan-put':
     case 'plan-delete':
-      // Plan records are last-writer-wins documents and come after every resource write: nothing to undo.
+      // Plan records are last-writer-wins documents written after every resource: nothing to undo.
       return [];
   }
-}
-
-/** A failed condition on anything but a guard: the resource changed under a lease (or was never there). */
-function conflictOf(op: Op, cause: unknown): Error {
-  if (op.kind === 'resource-put') {
-    const id = op.stored.resource.id;
-    return op.before
-      ? new NotFoundError(`resource ${id} was deleted concurrently`, { cause, details: { id } })
-      : new Error(`resource ${id} already exists`, { cause });
-  }
-  return new TransientError(`a concurrent write changed the store during the commit (${op.kind})`, { cause });
 }
 
 // ---- items ----
@@ -837,14 +945,22 @@ function decodePlan(item: Record<string, unknown>): PlanRecord {
   };
 }
 
-/** The holder in a guard item returned with a failed condition (marshalled or not). */
-function holderOf(item: unknown): string | undefined {
-  const holder = z.object({ holder: z.unknown() }).safeParse(item);
-  if (!holder.success) return undefined;
-  const value = holder.data.holder;
-  if (typeof value === 'string') return value;
-  const marshalled = z.object({ S: z.string() }).safeParse(value);
-  return marshalled.success ? marshalled.data.S : undefined;
+const MarshalledGuard = z.object({
+  holder: z.object({ S: z.string() }),
+  writtenAt: z.object({ N: z.string() }),
+});
+
+/**
+ * The guard item returned with a failed condition, if any. The document client does not unmarshall
+ * items attached to errors, so both shapes are accepted.
+ */
+function guardOf(item: unknown): z.infer<typeof GuardItem> | undefined {
+  const plain = GuardItem.safeParse(item);
+  if (plain.success) return plain.data;
+  const marshalled = MarshalledGuard.safeParse(item);
+  return marshalled.success
+    ? { holder: marshalled.data.holder.S, writtenAt: Number(marshalled.data.writtenAt.N) }
+    : undefined;
 }
 
 // ---- errors ----
