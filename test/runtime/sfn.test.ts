@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DnatPortConflictError, TransientError } from '../../src/cloud/errors.ts';
+import { ManualClock } from '../../src/net/clock.ts';
 import { parseTaskFailureCause } from '../../src/runtime/sfn/service.ts';
 import {
   codedError,
@@ -208,6 +209,46 @@ describe('SfnService over the AWS JSON protocol', () => {
 
       expect(live).toEqual(await historyOf(h, executionArn));
       expect(typesOf(live)).not.toContain('WaitStateEntered');
+    });
+    it('stamps dates and events with the injected clock', async () => {
+      const clock = new ManualClock(Date.UTC(2030, 0, 1));
+      const h = await setUp({ clock, handlers: { work: async () => ({}), afterWork: async () => ({}) } });
+
+      const executionArn = await start(h, 'sfn-single-task', {});
+      const described = await finish(h, executionArn);
+
+      expect(described.startDate?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+      expect(described.stopDate?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+      expect(new Set((await historyOf(h, executionArn)).map((event) => event.timestamp?.getTime()))).toEqual(
+        new Set([Date.UTC(2030, 0, 1)]),
+      );
+    });
+
+    it('resolves waitForExecution only after onExecutionClosed has settled', async () => {
+      const steps: string[] = [];
+      const h = await setUp({
+        handlers: { work: async () => ({}), afterWork: async () => ({}) },
+        onExecutionClosed: async (record) => {
+          await sleep(30);
+          steps.push(`hook ${record.status}`);
+        },
+      });
+
+      const executionArn = await start(h, 'sfn-single-task', {});
+      const described = await h.service.waitForExecution(executionArn, 5_000);
+      steps.push(`waited ${described.status}`);
+
+      expect(steps).toEqual(['hook SUCCEEDED', 'waited SUCCEEDED']);
+    });
+
+    it('gives up waiting after the timeout', async () => {
+      const release = deferred();
+      const h = await setUp({ handlers: { work: async () => release.promise, afterWork: async () => ({}) } });
+      const executionArn = await start(h, 'sfn-single-task', {});
+
+      await expect(h.service.waitForExecution(executionArn, 20)).rejects.toThrow(/still RUNNING after 20 ms/);
+      release.resolve();
+      expect((await h.service.waitForExecution(executionArn, 5_000)).status).toBe('SUCCEEDED');
     });
   });
 
