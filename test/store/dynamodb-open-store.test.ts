@@ -1,7 +1,11 @@
 /**
- * Adapter selection (`openStore`): NATFLOW_STORE picks the adapter, NATFLOW_TABLE and
+ * Adapter selection (`openStore`): NATFLOW_STORE picks the adapter (SQLite by default), NATFLOW_TABLE and
  * NATFLOW_DYNAMODB_ENDPOINT configure DynamoDB (here a dynalite on loopback), anything else fails clearly.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
 import { type DynaliteServer, startDynalite } from '../helpers/dynalite.ts';
@@ -43,6 +47,33 @@ describe('Function: openStore', () => {
         if (previous[name] === undefined) delete process.env[name];
         else process.env[name] = previous[name];
       }
+    }
+  });
+
+  it.each([
+    { name: 'nothing set', env: {} },
+    { name: 'NATFLOW_STORE=sqlite', env: { NATFLOW_STORE: 'sqlite' } },
+  ])('opens SQLite under the data directory by default ($name)', async ({ env }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'natflow-open-store-'));
+    try {
+      const store = await openStore({ ...env, NATFLOW_DATA_DIR: join(dir, 'ignored') }, dir);
+      await store.transaction(['vpc-1'], (tx) => tx.insert(fixtures.vpc('vpc-1'), { keys: [], refs: [] }));
+      await store.close();
+      expect(existsSync(join(dir, 'natflow.sqlite'))).toBe(true);
+      expect(existsSync(join(dir, 'ignored'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the SQLite directory from NATFLOW_DATA_DIR without an explicit one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'natflow-open-store-'));
+    try {
+      const store = await openStore({ NATFLOW_DATA_DIR: dir });
+      await store.close();
+      expect(existsSync(join(dir, 'natflow.sqlite'))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
