@@ -2,22 +2,25 @@
  * The store port on one DynamoDB table (layout: `dynamodb-table.ts`), with the guarantees SQLite gives
  * by its unique indexes and `BEGIN IMMEDIATE`:
  *
- * - **Unique keys** are guard items `KEY#<key>` holding the holder's id. They are written with
- *   `attribute_not_exists(pk)` BEFORE the resource, so of any number of racing writers exactly one gets
- *   the key whatever their scopes; the others get `UniqueKeyViolation` naming the holder, and whatever
- *   they had written is undone.
+ * - **Unique keys** are guard items `KEY#<key>` holding the holder's id, claimed by `insert` itself with
+ *   a conditional put (`attribute_not_exists(pk)`) BEFORE the resource is written: of any number of
+ *   racing writers exactly one gets the key whatever their scopes, and the others get
+ *   `UniqueKeyViolation` naming the holder from `insert` — where SQLite reports it and where the control
+ *   plane maps it to its rule's code. A transaction that fails gives its claims back.
  * - **Transactions** take one lease item per scope (`LEASE#<scope>`, a conditional put that succeeds when
  *   the lease is free or expired), in sorted order so two transactions never wait on each other in a
  *   cycle; a held lease is retried with jittered exponential backoff for at most `maxWaitMs`, then the
- *   call fails with `TransientError` (`Natflow.Transient`, which the workflows retry). Writes are
- *   buffered, reads inside the transaction see them, and nothing reaches the table unless `fn` resolves.
- * - **Commit** is one `TransactWriteItems` (guard puts, resource and reference items, plan records, and a
- *   condition check that every lease is still ours) where the service has it and the commit fits in
- *   100 items. Where the service answers that the operation is unknown (dynalite, some local emulators)
- *   the adapter remembers it and commits as a sequence instead: leases renewed, guards first, then
- *   resources, references and plan records, every step undone in reverse if a later one fails.
- *   A crash in the middle of that sequence can leave a guard without its resource: such a guard is
- *   treated as free once it is older than the lease duration (no live commit takes that long).
+ *   call fails with `TransientError` (`Natflow.Transient`, which the workflows retry). Resource writes
+ *   are buffered, reads inside the transaction see them, and none reaches the table unless `fn` resolves.
+ * - **Commit** is one `TransactWriteItems` — a check that every claimed guard and every lease is still
+ *   ours, the resource and reference items, released guards, plan records — where the service has it and
+ *   the commit fits in 100 items. Where the service answers that the operation is unknown (dynalite,
+ *   some local emulators) the adapter remembers it and commits as a sequence instead: leases renewed,
+ *   guards re-checked, then resources, references, released guards and plan records, every step undone
+ *   in reverse if a later one fails.
+ * - **Crashes** can leave a guard without its resource (a claim whose commit never came). Such a guard
+ *   still holds its key while it is younger than a lease (it may be a commit in flight) and is reclaimed
+ *   after that, since no live transaction outlasts its lease.
  *
  * Reads by id, key and reference are strongly consistent; `list` reads the global secondary indexes,
  * which DynamoDB keeps eventually consistent (typically well under a second), so a rule evaluated by
