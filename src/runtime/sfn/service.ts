@@ -98,6 +98,12 @@ export interface SfnServiceOptions {
   resolveTask: (resource: unknown, stateName: string) => TaskHandler;
   region?: string;
   accountId?: string;
+  /**
+   * Validate each definition with the engine's asl-validator (default true). It costs 70–170 ms a
+   * definition, paid once per definition and database (the digest is remembered); pass false when the
+   * definitions are validated elsewhere (natflow's test suite runs asl-validator on every file).
+   */
+  validate?: boolean;
   /** Factor applied to Wait states and Retry pauses (0 = no waiting). Default 1. */
   waitTimeScale?: number;
   /** Called once per execution closed by this service (not for those `recover()` returns). */
@@ -190,7 +196,7 @@ export class SfnService {
     try {
       const creationDate = new Date(this.clock.now());
       for (const spec of options.stateMachines) {
-        const machine = this.compile(spec, options.resolveTask, creationDate);
+        const machine = this.compile(spec, options.resolveTask, creationDate, options.validate ?? true);
         if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
         this.machines.set(machine.arn, machine);
       }
@@ -418,7 +424,8 @@ export class SfnService {
       }
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, run === undefined ? Math.min(remaining, 50) : remaining);
+        // Poll an execution another process runs; otherwise wake at the deadline (timers cap at 2³¹−1 ms).
+        timer = setTimeout(resolve, Math.min(remaining, run === undefined ? 50 : 2 ** 31 - 1));
       });
       await Promise.race([run?.done ?? tick, tick]);
       clearTimeout(timer);
@@ -491,16 +498,17 @@ export class SfnService {
     spec: StateMachineSpec,
     resolveTask: SfnServiceOptions['resolveTask'],
     creationDate: Date,
+    validate: boolean,
   ): Machine {
     const compiled = compileDefinition(spec.definition, this.scope);
     const definition = compiled.engineDefinition as unknown as StateMachineDefinition;
-    // The engine validates with asl-validator, which compiles its schemas on every call (~60 ms a
+    // The engine validates with asl-validator, which compiles its schemas on every call (70–170 ms a
     // definition). A definition is validated once, then remembered by digest in-process and in the database.
     const digest = createHash('sha256')
       .update(ENGINE_VALIDATION_KEY)
       .update(JSON.stringify(definition))
       .digest('hex');
-    if (!validatedDefinitions.has(digest) && !this.db.isValidated(digest)) {
+    if (validate && !validatedDefinitions.has(digest) && !this.db.isValidated(digest)) {
       try {
         // The validator annotates the states it checks (QueryLanguage), hence the copy.
         new StateMachine(structuredClone(definition), {
@@ -515,8 +523,8 @@ export class SfnService {
         );
       }
       this.db.markValidated(digest, this.clock.now());
+      validatedDefinitions.add(digest);
     }
-    validatedDefinitions.add(digest);
     const engine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const handlers = new Map<string, TaskHandler>();
     for (const task of compiled.tasks.values()) {
