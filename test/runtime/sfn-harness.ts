@@ -23,7 +23,13 @@ export function loadAsl(name: string): object {
   return parsed;
 }
 
-export const MACHINES = ['sfn-linear', 'sfn-retry-catch', 'sfn-fanout', 'sfn-single-task'] as const;
+export const MACHINES = [
+  'sfn-linear',
+  'sfn-retry-catch',
+  'sfn-fanout',
+  'sfn-single-task',
+  'sfn-timeout',
+] as const;
 
 export function machineArn(name: string): string {
   return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;

@@ -488,6 +488,29 @@ describe('SfnService over the AWS JSON protocol', () => {
     });
   });
 
+  describe('TimeoutSeconds', () => {
+    it('ends an execution that outlives its TimeoutSeconds as TIMED_OUT', async () => {
+      const release = deferred();
+      const h = await setUp({ handlers: { work: async () => release.promise } });
+
+      const executionArn = await start(h, 'sfn-timeout', {});
+      const described = await finish(h, executionArn);
+      release.resolve();
+      await h.service.inFlight(executionArn);
+
+      expect(described).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+      const events = await historyOf(h, executionArn);
+      expect(typesOf(events)).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'TaskScheduled',
+        'TaskStarted',
+        'ExecutionTimedOut',
+      ]);
+      expect(events.at(-1)?.executionTimedOutEventDetails?.error).toBe('States.Timeout');
+    });
+  });
+
   describe('StartExecution rules', () => {
     it('returns the same execution for the same name and input while RUNNING, ExecutionAlreadyExists otherwise', async () => {
       // Prepare
@@ -661,6 +684,66 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(await historyOf(h, executionArn)).toEqual(historyAtStop);
       expect((await h.service.waitForExecution(executionArn)).status).toBe('ABORTED');
       expect(h.closed.map((record) => record.status)).toEqual(['ABORTED']);
+    });
+
+    it('invokes no handler after the stop, even when a Retry pause ends later', async () => {
+      // Prepare: the first attempt fails transiently; the Retry pause is 1 s × 0.05 = 50 ms.
+      let calls = 0;
+      const firstFailure = deferred();
+      const h = await setUp({
+        waitTimeScale: 0.05,
+        handlers: {
+          addDnatRule: async () => {
+            calls++;
+            throw new TransientError('busy');
+          },
+          rollback: async () => ({}),
+        },
+      });
+      const unsubscribe = h.service.subscribe(({ event }) => {
+        if (event.type === 'TaskFailed') firstFailure.resolve();
+      });
+      const executionArn = await start(h, 'sfn-retry-catch', {});
+      await firstFailure.promise;
+      unsubscribe();
+
+      // Act
+      await h.client.send(new StopExecutionCommand({ executionArn }));
+      await sleep(120);
+
+      // Assess
+      expect(calls).toBe(1);
+      const types = typesOf(await historyOf(h, executionArn));
+      expect(types.slice(-2)).toEqual(['TaskFailed', 'ExecutionAborted']);
+      expect((await h.client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('ABORTED');
+    });
+
+    it('aborts the iterations of a running Map', async () => {
+      const entered = deferred();
+      const release = deferred();
+      let started = 0;
+      const h = await setUp({
+        handlers: {
+          createVpc: async () => ({}),
+          createServer: async () => {
+            if (++started === 2) entered.resolve();
+            await release.promise;
+            return {};
+          },
+        },
+      });
+      const executionArn = await start(h, 'sfn-fanout', { servers: [{ name: 'a' }, { name: 'b' }] });
+      await entered.promise;
+
+      await h.client.send(new StopExecutionCommand({ executionArn }));
+      const atStop = await historyOf(h, executionArn);
+      release.resolve();
+      await h.service.inFlight(executionArn);
+      await sleep(20);
+
+      expect(typesOf(atStop).at(-1)).toBe('ExecutionAborted');
+      expect(typesOf(atStop).filter((type) => type === 'TaskStarted')).toHaveLength(4);
+      expect(await historyOf(h, executionArn)).toEqual(atStop);
     });
 
     it('leaves a closed execution as it is', async () => {
@@ -868,6 +951,7 @@ describe('SfnService over the AWS JSON protocol', () => {
         'sfn-retry-catch',
         'sfn-fanout',
         'sfn-single-task',
+        'sfn-timeout',
       ]);
       expect(described).toMatchObject({
         name: 'sfn-retry-catch',
