@@ -1,0 +1,26 @@
+/**
+ * GET /resources/{id}?plan= — one resource by id, or by name when the name is unique (within `plan`
+ * when given); a name several resources share is a 422 AMBIGUOUS_NAME listing their ids.
+ */
+import { ResourceIdParamsSchema, ResourceQuerySchema } from '../../src/api/schemas.ts';
+import { resolveResource } from '../../src/cloud/resolve.ts';
+import { RESOURCE_TYPES } from '../../src/cloud/resources.ts';
+import { getStore } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+
+export const handler = httpHandler(
+  { path: ResourceIdParamsSchema, query: ResourceQuerySchema },
+  async ({ path, query }) => {
+    const store = await getStore();
+    const id = decodeURIComponentSafe(path.id);
+    return { status: 200, body: await resolveResource(store, RESOURCE_TYPES, id, query.plan) };
+  },
+);
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * POST /executions `{workflow, input, name?}` — starts a workflow: 201 `{executionArn, name, workflow,
+ * startDate}`.
+ *
+ * A provision input is validated first (the same dry run as POST /plans/validate): an invalid plan is a
+ * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
+ * that execution runs returns it again (201); a name already used otherwise is 409
+ * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time.
+ */
+import { randomBytes } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  StartExecutionRequestSchema,
+  TeardownInputSchema,
+  VerifyInputSchema,
+} from '../../src/api/schemas.ts';
+import { InvalidInputError } from '../../src/cloud/errors.ts';
+import { validatePlan } from '../../src/cloud/validate.ts';
+import { getClock, getStore } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+import { issuesFromZod } from '../lib/middleware.ts';
+import { sfnClient, stateMachineArns, type Workflow } from './lib/step-functions.ts';
+
+export const handler = httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
+  const input = await checkedInput(body.workflow, body.input ?? {});
+  const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, getClock().now());
+  const started = await sfnClient().send(
+    new StartExecutionCommand({
+      stateMachineArn: stateMachineArns()[body.workflow],
+      name,
+      input: JSON.stringify(input),
+    }),
+  );
+  return {
+    status: 201,
+    headers: { Location: `/executions/${encodeURIComponent(started.executionArn ?? name)}` },
+    body: {
+      executionArn: started.executionArn,
+      name,
+      workflow: body.workflow,
+      startDate: (started.startDate ?? new Date(getClock().now())).toISOString(),
+    },
+  };
+});
+
+/** The input as the workflow takes it; problems are reported with paths under `input`. */
+async function checkedInput(workflow: Workflow, input: unknown): Promise<unknown> {
+  if (workflow === 'provision') {
+    const result = await validatePlan(await getStore(), input);
+    if (!result.valid) {
+      throw new InvalidInputError(
+        result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),
+        `the plan is invalid (${result.errors.length} problems); nothing was started`,
+      );
+    }
+    return input;
+  }
+  const schema = workflow === 'verify' ? VerifyInputSchema : TeardownInputSchema;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      issuesFromZod(parsed.error).map((issue) => ({
+        ...issue,
+        path: issue.path ? `input.${issue.path}` : 'input',
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+function planNameOf(input: unknown): string | undefined {
+  if (input && typeof input === 'object' && 'plan' in input && typeof input.plan === 'string')
+    return input.plan;
+  if (input && typeof input === 'object' && 'name' in input && typeof input.name === 'string')
+    return input.name;
+  return undefined;
+}
+
+/**
+ * `<plan>-<UTC time to the millisecond>-<4 hex>`: readable in the console, sorted by time within a plan,
+ * and distinct for two requests in the same millisecond. At most 80 characters (StartExecution's limit).
+ */
+export function generatedName(prefix: string, now: number): string {
+  const time = new Date(now).toISOString().replace(/[-:]/g, '').replace('.', '');
+  const suffix = randomBytes(2).toString('hex');
+  const safe = prefix.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80 - time.length - suffix.length - 2);
+  return `${safe}-${time}-${suffix}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * POST /executions/{id}/stop `{error?, cause?}` — StopExecution. A provisioning that is stopped is rolled
+ * back (its ledger), as when it fails. Stopping an execution that has already closed is a no-op that
+ * reports its status.
+ */
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionIdParamsSchema, StopExecutionRequestSchema } from '../../src/api/schemas.ts';
+import { getClock } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+import { describeExecution, sfnClient } from './lib/step-functions.ts';
+
+export const handler = httpHandler(
+  { path: ExecutionIdParamsSchema, body: StopExecutionRequestSchema },
+  async ({ path, body }) => {
+    const execution = await describeExecution(path.id);
+    if (execution.status !== 'RUNNING') {
+      return {
+        status: 200,
+        body: {
+          executionArn: execution.executionArn,
+          status: execution.status,
+          stopDate: (execution.stopDate ?? new Date(getClock().now())).toISOString(),
+        },
+      };
+    }
+    const stopped = await sfnClient().send(
+      new StopExecutionCommand({
+        executionArn: execution.executionArn,
+        ...(body?.error ? { error: body.error } : {}),
+        ...(body?.cause ? { cause: body.cause } : {}),
+      }),
+    );
+    return {
+      status: 200,
+      body: {
+        executionArn: execution.executionArn,
+        status: 'ABORTED',
+        stopDate: (stopped.stopDate ?? new Date(getClock().now())).toISOString(),
+      },
+    };
+  },
+);

@@ -1,0 +1,16 @@
+/**
+ * POST /plans/validate — the plan's shape and every control-plane rule as a dry run against the current
+ * cloud: 200 `{valid: true, errors: [], summary}`, or 422 listing every problem by path.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../../src/cloud/errors.ts';
+import { validatePlan } from '../../src/cloud/validate.ts';
+import { getStore } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+
+export const handler = httpHandler({ body: z.unknown() }, async ({ body }) => {
+  const result = await validatePlan(await getStore(), body);
+  if (!result.valid)
+    throw new InvalidInputError(result.errors, `the plan is invalid (${result.errors.length} problems)`);
+  return { status: 200, body: { valid: true, errors: [], summary: result.summary } };
+});

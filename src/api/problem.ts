@@ -1,0 +1,211 @@
+/**
+ * RFC 9457 problem details, the body of every error the HTTP API returns (DESIGN §8.2):
+ * `{type, title, status, detail, code, errors:[{path, code, message}]}` with
+ * `Content-Type: application/problem+json`. `code` is the first error's code, the same stable code the
+ * CLI prints and the state machines' `Catch` clauses match.
+ *
+ * `problemOf` maps anything thrown to a problem. Bad input is always a 4xx: natflow's coded errors by
+ * `httpStatusOf`, the Step Functions service errors by name (an execution that does not exist is 404, a
+ * name already taken 409, an invalid ARN or token 422). Only what is natflow's own fault is a 500, and
+ * its detail is generic: no message, stack or configuration of an unexpected error reaches a client.
+ */
+import { STATUS_CODES } from 'node:http';
+import { z } from 'zod';
+import { httpStatusOf, type Issue } from '../cloud/errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The largest request body accepted, as API Gateway's payload limit is far above it. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export const IssueSchema = z
+  .object({
+    path: z
+      .string()
+      .meta({ description: 'where in the input, e.g. privateNatGateways[0].dnatRules[1].transitPort' }),
+    code: z.string().meta({ description: 'the stable error code (DESIGN §3.2)' }),
+    message: z.string(),
+  })
+  .meta({ id: 'Issue' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: 'a URI naming the problem type: urn:natflow:problem:<code>' }),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    code: z.string().meta({ description: "the first error's code" }),
+    errors: z.array(IssueSchema),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+/**
+ * An error that carries its HTTP status: thrown by the HTTP layer for what is wrong with the request
+ * itself (malformed JSON, a wrong content type, a body too large, an unknown route or method).
+ */
+export class HttpProblemError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly issues: readonly Issue[];
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { issues?: readonly Issue[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = code;
+    this.status = status;
+    this.code = code;
+    this.issues = options.issues ?? [{ path: '', code, message }];
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** Step Functions service errors (by `name`) and the natflow code and status each becomes. */
+const SFN_ERRORS: Readonly<Record<string, { code: string; status: number }>> = {
+  ExecutionAlreadyExists: { code: 'EXECUTION_ALREADY_EXISTS', status: 409 },
+  ExecutionDoesNotExist: { code: 'NOT_FOUND', status: 404 },
+  StateMachineDoesNotExist: { code: 'NOT_FOUND', status: 404 },
+  ResourceNotFound: { code: 'NOT_FOUND', status: 404 },
+  InvalidArn: { code: 'VALIDATION_FAILED', status: 422 },
+  InvalidName: { code: 'VALIDATION_FAILED', status: 422 },
+  InvalidExecutionInput: { code: 'VALIDATION_FAILED', status: 422 },
+  InvalidToken: { code: 'VALIDATION_FAILED', status: 422 },
+  ValidationException: { code: 'VALIDATION_FAILED', status: 422 },
+  MissingRequiredParameter: { code: 'VALIDATION_FAILED', status: 422 },
+  ExecutionLimitExceeded: { code: 'EXECUTION_LIMIT_EXCEEDED', status: 429 },
+  ThrottlingException: { code: 'THROTTLED', status: 429 },
+  TooManyRequestsException: { code: 'THROTTLED', status: 429 },
+};
+
+/** A problem document for a status and its issues; `code` is the first issue's code. */
+export function problem(status: number, issues: readonly Issue[], detail?: string): Problem {
+  const first = issues[0] ?? { path: '', code: 'INTERNAL_ERROR', message: 'internal error' };
+  return {
+    type: `urn:natflow:problem:${first.code}`,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: detail ?? (first.path ? `${first.path}: ${first.message}` : first.message),
+    code: first.code,
+    errors: [...issues],
+  };
+}
+
+/** The problem that answers `error`, and whether it is natflow's own fault (to be logged). */
+export function problemOf(error: unknown): {
+  problem: Problem;
+  internal: boolean;
+  headers: Record<string, string>;
+} {
+  if (error instanceof HttpProblemError) {
+    return {
+      problem: problem(error.status, error.issues, error.message),
+      internal: false,
+      headers: { ...error.headers },
+    };
+  }
+  if (!(error instanceof Error)) return internalProblem();
+  if (error.name === 'ParseError') {
+    const issues = issuesOfParseError(error.cause);
+    if (issues) return { problem: problem(422, issues), internal: false, headers: {} };
+  }
+  const issues = (error as { issues?: unknown }).issues;
+  if (Array.isArray(issues) && issues.length > 0 && issues.every(isIssue)) {
+    return { problem: problem(httpStatusOf(error.name), issues), internal: false, headers: {} };
+  }
+  const sfn = SFN_ERRORS[error.name];
+  if (sfn) {
+    return {
+      problem: problem(sfn.status, [{ path: '', code: sfn.code, message: error.message || error.name }]),
+      internal: false,
+      headers: {},
+    };
+  }
+  if (isCoded(error)) {
+    const path =
+      typeof (error as unknown as { path?: unknown }).path === 'string'
+        ? (error as unknown as { path: string }).path
+        : '';
+    const status = httpStatusOf(error.name);
+    const issue: Issue = { path, code: error.name, message: error.message };
+    const details = (error as { details?: Record<string, unknown> }).details;
+    const detail = details?.ids ? `${error.message} (ids: ${[details.ids].flat().join(', ')})` : undefined;
+    return { problem: problem(status, [issue], detail), internal: false, headers: {} };
+  }
+  return internalProblem();
+}
+
+function internalProblem() {
+  return {
+    problem: problem(500, [
+      { path: '', code: 'INTERNAL_ERROR', message: 'natflow could not complete the request' },
+    ]),
+    internal: true,
+    headers: {},
+  };
+}
+
+/** natflow's own codes are upper snake case (`DNAT_PORT_CONFLICT`); anything else is not a client error. */
+function isCoded(error: Error): boolean {
+  return /^[A-Z][A-Z0-9_]*[A-Z0-9]$/.test(error.name);
+}
+
+function isIssue(value: unknown): value is Issue {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Issue).path === 'string' &&
+    typeof (value as Issue).code === 'string' &&
+    typeof (value as Issue).message === 'string'
+  );
+}
+
+/**
+ * The Powertools parser's error carries the Standard Schema issues (or a ZodError, in other versions).
+ * Paths into the event become paths into what the client sent: `body.workflow` → `workflow`,
+ * `queryStringParameters.limit` → `query.limit`, `pathParameters.id` → `path.id`.
+ */
+export function issuesOfParseError(cause: unknown): Issue[] | undefined {
+  const raw = Array.isArray(cause)
+    ? cause
+    : cause && typeof cause === 'object' && Array.isArray((cause as { issues?: unknown }).issues)
+      ? (cause as { issues: unknown[] }).issues
+      : undefined;
+  if (!raw) return undefined;
+  return raw.map((entry) => {
+    const issue = entry as { message?: unknown; path?: readonly unknown[]; params?: { code?: unknown } };
+    const segments = (issue.path ?? []).map((part) =>
+      part && typeof part === 'object' && 'key' in part
+        ? (part as { key: PropertyKey }).key
+        : (part as PropertyKey),
+    );
+    const code = typeof issue.params?.code === 'string' ? issue.params.code : 'VALIDATION_FAILED';
+    return { path: eventPath(segments), code, message: String(issue.message ?? 'invalid value') };
+  });
+}
+
+const EVENT_PARTS: Readonly<Record<string, string | undefined>> = {
+  body: undefined,
+  queryStringParameters: 'query',
+  pathParameters: 'path',
+};
+
+function eventPath(segments: readonly PropertyKey[]): string {
+  const [head, ...rest] = segments;
+  let parts: readonly PropertyKey[] = segments;
+  let text = '';
+  if (typeof head === 'string' && head in EVENT_PARTS) {
+    parts = rest;
+    text = EVENT_PARTS[head] ?? '';
+  }
+  for (const part of parts) {
+    if (typeof part === 'number') text += `[${part}]`;
+    else text += text === '' ? String(part) : `.${String(part)}`;
+  }
+  return text;
+}

@@ -1,0 +1,231 @@
+/**
+ * The HTTP API's request and response bodies (DESIGN §8.2) as zod schemas: the handlers validate with
+ * them and `openapi.ts` generates the OpenAPI document from them, so the two cannot drift.
+ *
+ * Query strings arrive as text: numeric parameters are coerced. Bodies are strict objects where natflow
+ * owns the shape (an unknown field is an error, not silently ignored).
+ */
+import { z } from 'zod';
+import { PlanNameSchema } from '../cloud/plan.ts';
+import { RESOURCE_TYPES } from '../cloud/resources.ts';
+
+export const WORKFLOW_NAMES = ['provision', 'verify', 'teardown'] as const;
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+
+export const WorkflowSchema = z.enum(WORKFLOW_NAMES).meta({ id: 'Workflow' });
+
+/** Step Functions' execution names: 1–80 of A–Z, a–z, 0–9, `-` and `_`. */
+export const ExecutionNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name is 1–80 characters of A-Z, a-z, 0-9, - and _');
+
+export const StartExecutionRequestSchema = z
+  .strictObject({
+    workflow: WorkflowSchema,
+    input: z
+      .unknown()
+      .optional()
+      .meta({ description: 'provision: the plan (§8.1); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+    name: ExecutionNameSchema.optional().meta({
+      description: 'the execution name; without one natflow generates <plan>-<time>',
+    }),
+  })
+  .meta({ id: 'StartExecutionRequest' });
+
+/** `verify` verifies one plan, or every plan without one. */
+export const VerifyInputSchema = z
+  .strictObject({ plan: PlanNameSchema.optional() })
+  .meta({ id: 'VerifyInput' });
+export const TeardownInputSchema = z.strictObject({ plan: PlanNameSchema }).meta({ id: 'TeardownInput' });
+
+export const StartExecutionResponseSchema = z
+  .object({
+    executionArn: z.string(),
+    name: z.string(),
+    workflow: WorkflowSchema,
+    startDate: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'StartedExecution' });
+
+export const ExecutionIdParamsSchema = z.object({
+  id: z.string().min(1).meta({ description: "the URL-encoded execution ARN or the execution's name" }),
+});
+
+const LimitSchema = z.coerce.number().int().min(1).max(1000);
+
+export const ListExecutionsQuerySchema = z.object({
+  workflow: WorkflowSchema.optional(),
+  status: z.enum(EXECUTION_STATUSES).optional(),
+  limit: LimitSchema.default(100),
+  nextToken: z.string().min(1).max(4096).optional(),
+});
+
+export const ExecutionSummarySchema = z
+  .object({
+    executionArn: z.string(),
+    stateMachineArn: z.string(),
+    workflow: WorkflowSchema.optional(),
+    name: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    startDate: z.string().meta({ format: 'date-time' }),
+    stopDate: z.string().meta({ format: 'date-time' }).optional(),
+  })
+  .meta({ id: 'ExecutionSummary' });
+
+export const ExecutionListSchema = z
+  .object({ executions: z.array(ExecutionSummarySchema), nextToken: z.string().optional() })
+  .meta({ id: 'ExecutionList' });
+
+export const ExecutionSchema = ExecutionSummarySchema.extend({
+  input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
+  output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
+  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (§3.2)' }),
+  cause: z.string().optional(),
+}).meta({ id: 'Execution' });
+
+export const HistoryQuerySchema = z.object({
+  limit: LimitSchema.default(1000),
+  nextToken: z.string().min(1).max(4096).optional(),
+  reverseOrder: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+});
+
+export const HistoryEventSchema = z
+  .looseObject({
+    id: z.number().int(),
+    previousEventId: z.number().int().optional(),
+    type: z.string(),
+    timestamp: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'HistoryEvent', description: "a GetExecutionHistory event with its type's details object" });
+
+export const HistorySchema = z
+  .object({ events: z.array(HistoryEventSchema), nextToken: z.string().optional() })
+  .meta({ id: 'ExecutionHistory' });
+
+export const StopExecutionRequestSchema = z
+  .strictObject({
+    error: z.string().max(256).optional(),
+    cause: z.string().max(32768).optional(),
+  })
+  .optional()
+  .meta({ id: 'StopExecutionRequest' });
+
+export const StopExecutionResponseSchema = z
+  .object({
+    executionArn: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    stopDate: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'StoppedExecution' });
+
+export const ValidationSummarySchema = z
+  .object({
+    plan: z.string(),
+    entries: z.record(z.string(), z.number().int()).meta({ description: 'entries per section of the plan' }),
+    toCreate: z.number().int().meta({ description: 'resources the plan would create now' }),
+    alreadyProvisioned: z.number().int().meta({ description: 'resources an earlier run already created' }),
+    existing: z.number().int().meta({ description: 'entries that reference existing resources' }),
+    addresses: z
+      .record(z.string(), z.string())
+      .meta({ description: 'the address each entry gets or keeps: servers.ECS-A → 192.168.0.2' }),
+  })
+  .meta({ id: 'ValidationSummary' });
+
+export const ValidationResultSchema = z
+  .object({
+    valid: z.literal(true),
+    errors: z.array(z.never()).meta({ description: 'always empty: an invalid plan is a 422 problem' }),
+    summary: ValidationSummarySchema,
+  })
+  .meta({ id: 'ValidationResult' });
+
+export const ResourceTypeSchema = z.enum(RESOURCE_TYPES).meta({ id: 'ResourceType' });
+
+export const ListResourcesQuerySchema = z.object({
+  type: ResourceTypeSchema.optional(),
+  plan: PlanNameSchema.optional(),
+});
+
+export const ResourceIdParamsSchema = z.object({
+  id: z.string().min(1).meta({ description: "a resource's id, or its name when unique (within ?plan=)" }),
+});
+
+export const ResourceQuerySchema = z.object({ plan: PlanNameSchema.optional() });
+
+export const HealthSchema = z
+  .object({ status: z.literal('ok'), service: z.literal('natflow'), version: z.string(), time: z.string() })
+  .meta({ id: 'Health' });
+
+/** An address `a.b.c.d:port`, as the CLI and the evaluate results write them. */
+const EndpointTextSchema = z.string().meta({ description: 'a.b.c.d:port', examples: ['192.168.0.10:40000'] });
+
+export const EvaluateRequestSchema = z
+  .strictObject({
+    gateway: z.string().min(1).meta({ description: "the private NAT gateway's name or id" }),
+    plan: PlanNameSchema.optional().meta({ description: 'names resolve within this plan' }),
+    packets: z
+      .array(
+        z.strictObject({
+          protocol: z.enum(['tcp', 'udp']),
+          src: EndpointTextSchema,
+          dst: EndpointTextSchema,
+          direction: z.enum(['inbound', 'reply']).optional(),
+          tcpFlags: z.array(z.enum(['syn', 'ack', 'fin', 'rst'])).optional(),
+        }),
+      )
+      .min(1)
+      .max(10_000),
+  })
+  .meta({ id: 'EvaluateRequest' });
+
+export const EvaluateResponseSchema = z
+  .object({
+    results: z.array(
+      z.looseObject({
+        verdict: z.enum([
+          'TRANSLATED',
+          'NO_MATCHING_RULE',
+          'RULE_INACTIVE',
+          'SESSION_LIMIT',
+          'NOT_A_TRANSIT_IP',
+          'NO_SESSION',
+          'INVALID_PACKET',
+        ]),
+        rule: z.string().optional(),
+        translated: z.object({ src: EndpointTextSchema, dst: EndpointTextSchema }).optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'EvaluateResponse' });
+
+export const ProbeRequestSchema = z
+  .strictObject({
+    from: z.string().min(1).meta({ description: "a server's name or id" }),
+    to: z.string().min(1).meta({ description: "an address or a transit IP's (or server's) name" }),
+    protocol: z.enum(['http', 'tcp', 'udp']),
+    port: z.number().int().min(1).max(65535),
+    mode: z.enum(['analyze', 'live', 'both']).optional(),
+    plan: PlanNameSchema.optional().meta({ description: 'names resolve within this plan' }),
+  })
+  .meta({ id: 'ProbeRequest' });
+
+export const ProbeResponseSchema = z
+  .looseObject({
+    verdict: z.enum(['REACHABLE', 'UNREACHABLE']),
+    code: z.string().optional(),
+    hops: z.array(z.unknown()),
+    live: z
+      .looseObject({ ok: z.boolean(), status: z.union([z.number(), z.string()]), latencyMs: z.number() })
+      .optional(),
+  })
+  .meta({ id: 'ProbeReport' });
