@@ -287,7 +287,7 @@ export class ControlPlane {
   // ---------------------------------------------------------------- networks
 
   /** A VPC: a private CIDR (10/8, 172.16/12, 192.168/16), prefix /8 to /28. */
-  createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
+  async createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
     const cidr = parseCidr(input.cidr, pathOf(ctx, 'cidr'));
     return this.create('vpc', ctx, [], { name: input.name, cidr: formatCidr(cidr) }, async () => {
       if (!PRIVATE_RANGES.some((range) => cidrContains(range, cidr))) {
@@ -307,7 +307,7 @@ export class ControlPlane {
   }
 
   /** A subnet inside its VPC, /16 to /29, overlapping none of the VPC's other subnets. */
-  createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
+  async createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
     const cidr = parseCidr(input.cidr, pathOf(ctx, 'cidr'));
     const expected = { name: input.name, vpcId: input.vpcId, cidr: formatCidr(cidr) };
     return this.create('subnet', ctx, [input.vpcId], expected, async (tx) => {
@@ -345,7 +345,7 @@ export class ControlPlane {
 
   // ---------------------------------------------------------------- servers
 
-  createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
+  async createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
     const inbound = normaliseInbound(input.inbound, ctx);
     const expected = { name: input.name, vpcId: input.vpcId, inbound };
     return this.create('security-group', ctx, [input.vpcId], expected, async (tx) => {
@@ -430,7 +430,7 @@ export class ControlPlane {
     );
   }
 
-  createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
+  async createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
     const members = (input.members ?? []).map((member, i) => {
       if (!isPort(member.port)) {
         throw new InvalidPortSpecError(
@@ -477,7 +477,7 @@ export class ControlPlane {
   // ---------------------------------------------------------------- load balancers
 
   /** A dedicated load balancer: a frontend address in the frontend subnet, a backend one in the backend subnet. */
-  createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
+  async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
     const backendSubnetId = input.backendSubnetId ?? input.frontendSubnetId;
     const explicitIp = isAuto(input.ip)
       ? undefined
@@ -530,7 +530,7 @@ export class ControlPlane {
   }
 
   /** A listener: one per (load balancer, port, transport); its backend group serves the LB's VPC. */
-  createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
+  async createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
     if (!isPort(input.port))
       throw new InvalidPortSpecError(`port ${input.port} is not 1–65535`, at(ctx, 'port'));
     const accessControl = normaliseAccessControl(input.accessControl ?? 'all', ctx);
@@ -582,7 +582,7 @@ export class ControlPlane {
   // ---------------------------------------------------------------- NAT
 
   /** A transit IP: an address in a transit subnet (its VPC is the transit VPC). */
-  createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
+  async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
     const explicitIp = isAuto(input.ip)
       ? undefined
       : formatIpv4(parseIpv4(input.ip as string, pathOf(ctx, 'ip')));
@@ -602,7 +602,7 @@ export class ControlPlane {
   }
 
   /** A private NAT gateway, created PENDING, with its downlink address in its subnet. */
-  createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
+  async createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
     const explicitIp = isAuto(input.downlinkIp)
       ? undefined
       : formatIpv4(parseIpv4(input.downlinkIp as string, pathOf(ctx, 'downlinkIp')));
@@ -647,7 +647,7 @@ export class ControlPlane {
    * INVALID_PORT_SPEC, TRANSIT_IP_SHARED, GATEWAY_NOT_ACTIVE, QUOTA_EXCEEDED.
    * The record copies the transit IP's and the target's addresses so the DNAT engine needs no joins.
    */
-  createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
+  async createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
     const targetIp =
       'ip' in input.target ? formatIpv4(parseIpv4(input.target.ip, pathOf(ctx, 'target.ip'))) : undefined;
     const expectedTarget =
@@ -755,7 +755,7 @@ export class ControlPlane {
    * one transit IP. Checked: TRANSIT_IP_SHARED, SNAT_SOURCE_CONFLICT (one rule per subnet, no equal
    * CIDRs; proper subsets are fine), GATEWAY_NOT_ACTIVE, QUOTA_EXCEEDED.
    */
-  createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
+  async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
     if ((input.subnetId === undefined) === (input.cidr === undefined)) {
       throw new ValidationFailedError(
         'an SNAT rule has exactly one source: a subnet or a CIDR',
