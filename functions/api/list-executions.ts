@@ -2,9 +2,9 @@
  * GET /executions?workflow=&status=&limit=&nextToken= — executions newest first, `{executions, nextToken?}`.
  *
  * With `workflow`, one ListExecutions call. Without it, the three state machines' lists are merged by
- * start date: each page asks every machine for `limit` executions from its cursor, keeps the newest
- * `limit` of them all, and records per machine its Step Functions token and how many of that page were
- * used. The cursors travel in `nextToken` (base64url JSON), so a client pages through every execution
+ * start date: each page reads at least `limit` executions of every machine from its cursor, keeps the
+ * newest `limit` of them all, and records per machine where its first unused execution is (the Step
+ * Functions token of its page and its index there). The cursors travel in `nextToken` (base64url JSON), so a client pages through every execution
  * exactly once however they interleave.
  */
 import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
@@ -24,6 +24,12 @@ import {
 const CursorSchema = z.object({ token: z.string().nullable(), used: z.number().int().min(0) });
 const MergedTokenSchema = z.partialRecord(z.enum(WORKFLOWS), CursorSchema);
 type Cursor = z.infer<typeof CursorSchema>;
+/** An execution of a machine's view, with the page it came from and its index there. */
+interface ViewItem {
+  item: ExecutionListItem;
+  token: string | null;
+  index: number;
+}
 
 export const handler = httpHandler({ query: ListExecutionsQuerySchema }, async ({ query }) => {
   const arns = stateMachineArns();
@@ -44,26 +50,40 @@ export const handler = httpHandler({ query: ListExecutionsQuerySchema }, async (
   }
 
   const cursors = query.nextToken ? decodeToken(query.nextToken) : startCursors();
-  const pages = await Promise.all(
+  const views = await Promise.all(
     WORKFLOWS.map(async (workflow) => {
       const cursor = cursors[workflow];
-      if (!cursor) return { workflow, items: [] as ExecutionListItem[], next: undefined, cursor };
-      const page = await list(workflow, cursor.token);
-      return { workflow, items: (page.executions ?? []).slice(cursor.used), next: page.nextToken, cursor };
+      const view: ViewItem[] = [];
+      let more: string | undefined;
+      if (cursor) {
+        // Read on until the view holds `limit` executions (or the list ends): then the newest `limit`
+        // of all views are the newest `limit` overall.
+        let token = cursor.token;
+        let skip = cursor.used;
+        do {
+          const page = await list(workflow, token);
+          (page.executions ?? []).forEach((item, index) => {
+            if (index >= skip) view.push({ item, token, index });
+          });
+          more = page.nextToken;
+          token = page.nextToken ?? null;
+          skip = 0;
+        } while (view.length < query.limit && more);
+      }
+      return { workflow, view, more };
     }),
   );
-  const merged = pages
-    .flatMap((page) => page.items.map((item) => ({ workflow: page.workflow, item })))
+  const merged = views
+    .flatMap(({ workflow, view }) => view.map(({ item }) => ({ workflow, item })))
     .sort((a, b) => (b.item.startDate?.getTime() ?? 0) - (a.item.startDate?.getTime() ?? 0))
     .slice(0, query.limit);
 
   const nextCursors: Partial<Record<Workflow, Cursor>> = {};
-  for (const page of pages) {
-    if (!page.cursor) continue;
-    const taken = merged.filter((entry) => entry.workflow === page.workflow).length;
-    if (taken < page.items.length)
-      nextCursors[page.workflow] = { token: page.cursor.token, used: page.cursor.used + taken };
-    else if (page.next) nextCursors[page.workflow] = { token: page.next, used: 0 };
+  for (const { workflow, view, more } of views) {
+    const taken = merged.filter((entry) => entry.workflow === workflow).length;
+    const next = view[taken];
+    if (next) nextCursors[workflow] = { token: next.token, used: next.index };
+    else if (more) nextCursors[workflow] = { token: more, used: 0 };
   }
   const more = Object.keys(nextCursors).length > 0;
   return {

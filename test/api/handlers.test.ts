@@ -1,0 +1,573 @@
+/**
+ * The API handlers, called with API Gateway proxy events as Lambda calls them. Step Functions is mocked
+ * at its one seam (the SDK client) with aws-sdk-client-mock; the store is an in-memory one.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type ExecutionListItem,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { handler as describeExecution } from '../../functions/api/describe-execution.ts';
+import { handler as history } from '../../functions/api/get-execution-history.ts';
+import { handler as getResource } from '../../functions/api/get-resource.ts';
+import { handler as health } from '../../functions/api/health.ts';
+import { handler as listExecutions } from '../../functions/api/list-executions.ts';
+import { handler as listResources } from '../../functions/api/list-resources.ts';
+import { handler as openApi } from '../../functions/api/openapi.ts';
+import { generatedName, handler as startExecution } from '../../functions/api/start-execution.ts';
+import { handler as stopExecution } from '../../functions/api/stop-execution.ts';
+import { handler as validate } from '../../functions/api/validate-plan.ts';
+import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import { buildOpenApi } from '../../src/api/openapi.ts';
+import { MemoryStore } from '../../src/cloud/memory-store.ts';
+import type { Resource } from '../../src/cloud/resources.ts';
+import { ManualClock } from '../../src/net/clock.ts';
+import { call } from './events.ts';
+
+expect.extend(allCustomMatcher);
+
+const ARNS = {
+  provision: 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-provision-test',
+  verify: 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-verify-test',
+  teardown: 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-teardown-test',
+};
+const executionArn = (workflow: keyof typeof ARNS, name: string) =>
+  `${ARNS[workflow].replace(':stateMachine:', ':execution:')}:${name}`;
+
+const PLAN = parse(
+  readFileSync(new URL('../../examples/reference.plan.yaml', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+const START = new Date('2026-01-02T03:04:05.678Z');
+
+const sfn = mockClient(SFNClient);
+let store: MemoryStore;
+
+function vpc(id: string, name: string, plan: string | null): Resource {
+  return {
+    id,
+    name,
+    type: 'vpc',
+    cidr: '10.0.0.0/16',
+    status: 'ACTIVE',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    plan,
+    execution: null,
+    clientToken: null,
+  } as Resource;
+}
+
+beforeEach(() => {
+  sfn.reset();
+  process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(ARNS);
+  store = MemoryStore.from([
+    vpc('vpc-1', 'VPC-A', 'plan-a'),
+    vpc('vpc-2', 'VPC-A', 'plan-b'),
+    vpc('vpc-3', 'VPC-C', 'plan-a'),
+  ]);
+  setDeps({ store, clock: new ManualClock(START.getTime()) });
+});
+
+afterEach(() => {
+  resetDeps();
+  delete process.env.NATFLOW_STATE_MACHINE_ARNS;
+});
+
+describe('POST /plans/validate', () => {
+  it('answers 200 with the summary of a valid plan', async () => {
+    const answer = await call(validate, { method: 'POST', resource: '/plans/validate', body: PLAN });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ valid: true, errors: [], summary: { plan: 'app-a-to-elb01' } });
+  });
+
+  it('answers 422 listing every problem of an invalid plan', async () => {
+    // Prepare: two problems in different entries
+    const vpcs = (PLAN.vpcs as Record<string, unknown>[]).map((v, i) =>
+      i === 0 ? { ...v, cidr: '192.168.0.0/33' } : v,
+    );
+    const transitIps = [{ name: 'transit-ip-A', subnet: 'subnet-A01', ip: '192.168.0.300' }];
+    // Act
+    const answer = await call(validate, {
+      method: 'POST',
+      resource: '/plans/validate',
+      body: { ...PLAN, vpcs, transitIps },
+    });
+    // Assess
+    expect(answer.status).toBe(422);
+    expect(answer.headers['Content-Type']).toBe('application/problem+json');
+    const codes = answer.json.errors?.map((e) => `${e.path} ${e.code}`);
+    expect(codes).toContain('vpcs[0].cidr INVALID_CIDR');
+    expect(codes).toContain('transitIps[0].ip INVALID_ADDRESS');
+    expect(answer.json).toMatchObject({
+      status: 422,
+      code: 'INVALID_CIDR',
+      type: 'urn:natflow:problem:INVALID_CIDR',
+    });
+  });
+
+  it.each([
+    {
+      name: 'malformed JSON',
+      body: '{"name": ',
+      type: 'application/json',
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'a wrong content type',
+      body: 'name: x',
+      type: 'text/yaml',
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    { name: 'no content type', body: '{}', type: undefined, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    {
+      name: 'a body over 256 KB',
+      body: JSON.stringify({ name: 'x', description: 'a'.repeat(256 * 1024) }),
+      type: 'application/json',
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    { name: 'an empty body', body: '', type: 'application/json', status: 422, code: 'VALIDATION_FAILED' },
+  ])('answers $status $code for $name', async ({ body, type, status, code }) => {
+    const answer = await call(validate, {
+      method: 'POST',
+      resource: '/plans/validate',
+      body,
+      headers: type ? { 'content-type': type } : {},
+    });
+    expect(answer.status).toBe(status);
+    expect(answer.headers['Content-Type']).toBe('application/problem+json');
+    expect(answer.json).toMatchObject({
+      status,
+      code,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
+    expect(answer.json.errors?.[0]?.code).toBe(code);
+  });
+
+  it('accepts a JSON content type with parameters and any header case', async () => {
+    const answer = await call(validate, {
+      method: 'POST',
+      resource: '/plans/validate',
+      body: JSON.stringify(PLAN),
+      headers: { 'CONTENT-TYPE': 'application/json; charset=utf-8' },
+    });
+    expect(answer.status).toBe(200);
+  });
+});
+
+describe('POST /executions', () => {
+  it('validates a provision plan, then starts it under a generated name', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: executionArn('provision', input.name),
+      startDate: START,
+    }));
+    // Act
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: { workflow: 'provision', input: PLAN },
+    });
+    // Assess
+    expect(answer.status).toBe(201);
+    expect(answer.json.name).toMatch(/^app-a-to-elb01-20260102T030405678Z-[0-9a-f]{4}$/);
+    expect(answer.json).toMatchObject({ workflow: 'provision', startDate: START.toISOString() });
+    expect(answer.headers.Location).toBe(
+      `/executions/${encodeURIComponent(String(answer.json.executionArn))}`,
+    );
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+      stateMachineArn: ARNS.provision,
+      name: String(answer.json.name),
+      input: JSON.stringify(PLAN),
+    });
+  });
+
+  it('answers 422 with every problem and starts nothing for an invalid plan', async () => {
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: {
+        workflow: 'provision',
+        input: { ...PLAN, name: 'Not A Name', transitIps: [{ name: 't', subnet: 'nope', ip: '1.2.3' }] },
+      },
+    });
+    expect(answer.status).toBe(422);
+    const paths = answer.json.errors?.map((e) => e.path) ?? [];
+    expect(paths).toContain('input.name');
+    expect(paths.some((p) => p.startsWith('input.transitIps[0]'))).toBe(true);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('passes a given name and a teardown input through', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: executionArn('teardown', 'bye'), startDate: START });
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: { workflow: 'teardown', input: { plan: 'app-a-to-elb01' }, name: 'bye' },
+    });
+    expect(answer.status).toBe(201);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: ARNS.teardown,
+      name: 'bye',
+      input: '{"plan":"app-a-to-elb01"}',
+    });
+  });
+
+  it('answers 409 EXECUTION_ALREADY_EXISTS when Step Functions refuses the name', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: { workflow: 'verify', input: {}, name: 'taken' },
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.json).toMatchObject({ code: 'EXECUTION_ALREADY_EXISTS', status: 409 });
+  });
+
+  it.each([
+    { name: 'an unknown workflow', body: { workflow: 'deploy', input: {} }, path: 'workflow' },
+    { name: 'an unknown field', body: { workflow: 'verify', input: {}, extra: 1 }, path: '' },
+    { name: 'a teardown without a plan', body: { workflow: 'teardown', input: {} }, path: 'input.plan' },
+    { name: 'a bad execution name', body: { workflow: 'verify', name: 'a b' }, path: 'name' },
+    { name: 'a body that is no object', body: [1, 2], path: '' },
+  ])('answers 422 for $name, naming $path', async ({ body, path }) => {
+    const answer = await call(startExecution, { method: 'POST', resource: '/executions', body });
+    expect(answer.status).toBe(422);
+    expect(answer.json.errors?.map((e) => e.path)).toContain(path);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('generates names within 80 characters of the allowed alphabet', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 100 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        (prefix, now) => {
+          expect(generatedName(prefix, now)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+        },
+      ),
+    );
+  });
+});
+
+describe('GET /executions/{id}', () => {
+  const described = {
+    executionArn: executionArn('verify', 'run-1'),
+    stateMachineArn: ARNS.verify,
+    name: 'run-1',
+    status: 'SUCCEEDED' as const,
+    startDate: START,
+    stopDate: new Date(START.getTime() + 1000),
+    input: '{"plan":"p"}',
+    output: '{"verified":[1]}',
+  };
+
+  it('describes by URL-encoded ARN, with input and output as JSON', async () => {
+    sfn.on(DescribeExecutionCommand).resolves(described);
+    const answer = await call(describeExecution, {
+      resource: '/executions/{id}',
+      pathParameters: { id: encodeURIComponent(described.executionArn) },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({
+      executionArn: described.executionArn,
+      stateMachineArn: ARNS.verify,
+      workflow: 'verify',
+      name: 'run-1',
+      status: 'SUCCEEDED',
+      startDate: START.toISOString(),
+      stopDate: described.stopDate.toISOString(),
+      input: { plan: 'p' },
+      output: { verified: [1] },
+    });
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, {
+      executionArn: described.executionArn,
+    });
+  });
+
+  it("finds an execution by name across the three workflows' state machines", async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }))
+      .on(DescribeExecutionCommand, { executionArn: described.executionArn })
+      .resolves(described);
+    const answer = await call(describeExecution, {
+      resource: '/executions/{id}',
+      pathParameters: { id: 'run-1' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json.executionArn).toBe(described.executionArn);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
+  });
+
+  it.each([
+    { name: 'a name no state machine has', id: 'ghost', calls: 3 },
+    { name: "another state machine's ARN", id: 'arn:aws:states:us-east-1:1:execution:other:x', calls: 0 },
+    { name: 'text that is no name', id: 'a b%20c', calls: 0 },
+  ])('answers 404 NOT_FOUND for $name', async ({ id, calls }) => {
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
+    const answer = await call(describeExecution, { resource: '/executions/{id}', pathParameters: { id } });
+    expect(answer.status).toBe(404);
+    expect(answer.json.code).toBe('NOT_FOUND');
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, calls);
+  });
+
+  it('answers a generic 500 that discloses nothing when the service fails unexpectedly', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new Error('connect ECONNREFUSED secret-host:8083 token=abc'));
+    const answer = await call(describeExecution, {
+      resource: '/executions/{id}',
+      pathParameters: { id: 'x' },
+    });
+    expect(answer.status).toBe(500);
+    expect(answer.text).not.toMatch(/secret|token|ECONNREFUSED|at /);
+    expect(answer.json.code).toBe('INTERNAL_ERROR');
+  });
+});
+
+describe('GET /executions/{id}/history and POST /executions/{id}/stop', () => {
+  const arn = executionArn('provision', 'p-1');
+
+  it('pages the history with nextToken and ISO timestamps', async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: arn, status: 'RUNNING', stateMachineArn: ARNS.provision });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 1, type: 'ExecutionStarted', timestamp: START, executionStartedEventDetails: { input: '{}' } },
+      ],
+      nextToken: 'page-2',
+    });
+    const answer = await call(history, {
+      resource: '/executions/{id}/history',
+      pathParameters: { id: arn },
+      query: { limit: '1', nextToken: 'page-1' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({
+      events: [
+        {
+          id: 1,
+          type: 'ExecutionStarted',
+          timestamp: START.toISOString(),
+          executionStartedEventDetails: { input: '{}' },
+        },
+      ],
+      nextToken: 'page-2',
+    });
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, {
+      executionArn: arn,
+      maxResults: 1,
+      nextToken: 'page-1',
+      reverseOrder: false,
+    });
+  });
+
+  it('answers 422 for a limit that is no number', async () => {
+    const answer = await call(history, {
+      resource: '/executions/{id}/history',
+      pathParameters: { id: arn },
+      query: { limit: 'many' },
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.json.errors?.[0]?.path).toBe('query.limit');
+  });
+
+  it('stops a running execution', async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: arn, status: 'RUNNING', stateMachineArn: ARNS.provision });
+    sfn.on(StopExecutionCommand).resolves({ stopDate: START });
+    const answer = await call(stopExecution, {
+      method: 'POST',
+      resource: '/executions/{id}/stop',
+      pathParameters: { id: 'p-1' },
+      body: { error: 'USER_STOPPED' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ executionArn: arn, status: 'ABORTED', stopDate: START.toISOString() });
+    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: arn, error: 'USER_STOPPED' });
+  });
+
+  it('reports, without stopping, an execution that has already closed', async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: arn, status: 'SUCCEEDED', stateMachineArn: ARNS.provision, stopDate: START });
+    const answer = await call(stopExecution, {
+      method: 'POST',
+      resource: '/executions/{id}/stop',
+      pathParameters: { id: arn },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json.status).toBe('SUCCEEDED');
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+  });
+});
+
+describe('GET /executions', () => {
+  /** A fake ListExecutions over per-machine lists (newest first), with offset tokens. */
+  function serve(lists: Record<keyof typeof ARNS, ExecutionListItem[]>) {
+    sfn
+      .on(ListExecutionsCommand)
+      .callsFake((input: { stateMachineArn: string; maxResults: number; nextToken?: string }) => {
+        const workflow = (Object.keys(ARNS) as (keyof typeof ARNS)[]).find(
+          (w) => ARNS[w] === input.stateMachineArn,
+        );
+        const all = workflow ? lists[workflow] : [];
+        const from = input.nextToken ? Number(input.nextToken) : 0;
+        const to = from + input.maxResults;
+        return { executions: all.slice(from, to), ...(to < all.length ? { nextToken: String(to) } : {}) };
+      });
+  }
+  const item = (workflow: keyof typeof ARNS, n: number, time: number): ExecutionListItem => ({
+    executionArn: executionArn(workflow, `${workflow}-${n}`),
+    stateMachineArn: ARNS[workflow],
+    name: `${workflow}-${n}`,
+    status: 'SUCCEEDED',
+    startDate: new Date(time),
+  });
+
+  it('passes one workflow through with its filters', async () => {
+    serve({ provision: [item('provision', 1, 5)], verify: [], teardown: [] });
+    const answer = await call(listExecutions, {
+      resource: '/executions',
+      query: { workflow: 'provision', status: 'SUCCEEDED', limit: '10' },
+    });
+    expect(answer.json.executions).toEqual([
+      expect.objectContaining({
+        name: 'provision-1',
+        workflow: 'provision',
+        startDate: new Date(5).toISOString(),
+      }),
+    ]);
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(ListExecutionsCommand, {
+      stateMachineArn: ARNS.provision,
+      maxResults: 10,
+      statusFilter: 'SUCCEEDED',
+    });
+  });
+
+  it('pages through every workflow newest first, each execution exactly once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          provision: fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 7 }),
+          verify: fc.uniqueArray(fc.integer({ min: 10_001, max: 20_000 }), { maxLength: 7 }),
+          teardown: fc.uniqueArray(fc.integer({ min: 20_001, max: 30_000 }), { maxLength: 7 }),
+        }),
+        fc.integer({ min: 1, max: 4 }),
+        async (times, limit) => {
+          // Prepare: distinct times, interleaved once shifted
+          const lists = Object.fromEntries(
+            (Object.keys(ARNS) as (keyof typeof ARNS)[]).map((w) => [
+              w,
+              times[w]
+                .map((t, i) => item(w, i, (t * 7919) % 30_011))
+                .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0)),
+            ]),
+          ) as Record<keyof typeof ARNS, ExecutionListItem[]>;
+          sfn.reset();
+          serve(lists);
+          // Act
+          const seen: { name: string; startDate: string }[] = [];
+          let token: string | undefined;
+          for (let page = 0; page < 30; page++) {
+            const answer = await call(listExecutions, {
+              resource: '/executions',
+              query: { limit: String(limit), ...(token ? { nextToken: token } : {}) },
+            });
+            const executions = answer.json.executions as { name: string; startDate: string }[];
+            expect(executions.length).toBeLessThanOrEqual(limit);
+            seen.push(...executions);
+            token = answer.json.nextToken as string | undefined;
+            if (!token) break;
+          }
+          // Assess
+          const expected = Object.values(lists)
+            .flat()
+            .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))
+            .map((e) => e.name);
+          expect(seen.map((e) => e.name)).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('answers 422 for a token it did not issue', async () => {
+    const answer = await call(listExecutions, { resource: '/executions', query: { nextToken: 'forged' } });
+    expect(answer.status).toBe(422);
+    expect(answer.json.errors?.[0]?.path).toBe('query.nextToken');
+  });
+});
+
+describe('GET /resources', () => {
+  it('lists resources filtered by type and plan', async () => {
+    const answer = await call(listResources, {
+      resource: '/resources',
+      query: { type: 'vpc', plan: 'plan-a' },
+    });
+    expect(answer.status).toBe(200);
+    expect((answer.json.resources as Resource[]).map((r) => r.id)).toEqual(['vpc-1', 'vpc-3']);
+  });
+
+  it('answers 422 for an unknown type', async () => {
+    const answer = await call(listResources, { resource: '/resources', query: { type: 'router' } });
+    expect(answer.status).toBe(422);
+    expect(answer.json.errors?.[0]?.path).toBe('query.type');
+  });
+
+  it.each([
+    { name: 'an id', id: 'vpc-2', query: undefined, status: 200, found: 'vpc-2' },
+    { name: 'a unique name', id: 'VPC-C', query: undefined, status: 200, found: 'vpc-3' },
+    {
+      name: 'a shared name within a plan',
+      id: 'VPC-A',
+      query: { plan: 'plan-b' },
+      status: 200,
+      found: 'vpc-2',
+    },
+    { name: 'a shared name without a plan', id: 'VPC-A', query: undefined, status: 422, found: undefined },
+    { name: 'nothing', id: 'vpc-404', query: undefined, status: 404, found: undefined },
+  ])('GET /resources/{id} by $name answers $status', async ({ id, query, status, found }) => {
+    const answer = await call(getResource, {
+      resource: '/resources/{id}',
+      pathParameters: { id },
+      ...(query ? { query } : {}),
+    });
+    expect(answer.status).toBe(status);
+    if (found) expect(answer.json.id).toBe(found);
+    if (status === 422) expect(answer.json.detail).toContain('vpc-1');
+  });
+});
+
+describe('GET /health and GET /openapi.json', () => {
+  it('answers liveness', async () => {
+    const answer = await call(health, { resource: '/health' });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ status: 'ok', service: 'natflow', time: START.toISOString() });
+  });
+
+  it('serves the generated OpenAPI document', async () => {
+    const answer = await call(openApi, { resource: '/openapi.json' });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual(JSON.parse(JSON.stringify(buildOpenApi())));
+  });
+});
