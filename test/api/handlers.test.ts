@@ -15,7 +15,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
+import 'aws-sdk-client-mock-vitest/extend';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -35,8 +35,6 @@ import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
 import { ManualClock } from '../../src/net/clock.ts';
 import { call } from './events.ts';
-
-expect.extend(allCustomMatcher);
 
 const ARNS = {
   provision: 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-provision-test',
