@@ -1,0 +1,193 @@
+/**
+ * The provisioner: steps in order create the plan, re-runs converge on the same ids, `existing` entries
+ * are only referenced, rollback deletes one execution's ledger and teardown one plan's resources.
+ */
+import { describe, expect, it } from 'vitest';
+import { MalformedPlanError } from '../../src/cloud/errors.ts';
+import { MemoryStore } from '../../src/cloud/memory-store.ts';
+import { type Plan, PlanSchema, parsePlanText } from '../../src/cloud/plan.ts';
+import {
+  applyStep,
+  PROVISION_STEPS,
+  planResources,
+  rollbackExecution,
+  teardownPlan,
+} from '../../src/cloud/provisioner.ts';
+import { resolveResource } from '../../src/cloud/resolve.ts';
+import { referencePlan } from './plans.ts';
+import { errorOf, newCloud } from './world.ts';
+
+async function runAll(cloud: ReturnType<typeof newCloud>['cloud'], plan: Plan, execution: string) {
+  const merged: Record<string, Record<string, string>> = {};
+  for (const step of PROVISION_STEPS) {
+    const { resources } = await applyStep(cloud, plan, step, { execution });
+    for (const [kind, names] of Object.entries(resources)) merged[kind] = { ...merged[kind], ...names };
+  }
+  return merged;
+}
+
+const addRulePlan = (gatewayId: string, transitIpId: string, serverId: string): Plan =>
+  PlanSchema.parse({
+    name: 'add-rule',
+    servers: [{ name: 'web', existing: serverId }],
+    transitIps: [{ name: 'tip', existing: transitIpId }],
+    privateNatGateways: [
+      {
+        name: 'gw',
+        existing: gatewayId,
+        dnatRules: [
+          {
+            name: 'ssh',
+            transitIp: 'tip',
+            protocol: 'tcp',
+            transitPort: 22,
+            internalPort: 22,
+            target: { server: 'web' },
+          },
+        ],
+      },
+    ],
+  });
+
+describe('Module: provisioner', () => {
+  it('provisions the reference plan step by step, gateways and rules ending ACTIVE', async () => {
+    const { cloud } = newCloud();
+    const plan = PlanSchema.parse(referencePlan());
+    const resources = await runAll(cloud, plan, 'exec-1');
+    expect(Object.keys(resources.dnatRules ?? {})).toEqual(['transit-ip-A-tcp-80']);
+    const rule = await cloud.require(Object.values(resources.dnatRules ?? {})[0] as string, 'dnat-rule');
+    expect(rule).toMatchObject({
+      status: 'ACTIVE',
+      transitIp: '192.168.0.144',
+      transitPort: 80,
+      target: { ip: '10.0.0.3' },
+    });
+    const gateway = await cloud.require(
+      resources.privateNatGateways?.private_nat_gateway as string,
+      'private-nat-gateway',
+    );
+    expect(gateway.status).toBe('ACTIVE');
+    expect(await planResources(cloud.store, plan.name)).toEqual(resources);
+  });
+
+  it('converges on a re-run: the same ids, nothing created twice', async () => {
+    const { cloud, store } = newCloud();
+    const plan = PlanSchema.parse(referencePlan());
+    const first = await runAll(cloud, plan, 'exec-1');
+    const count = (await store.list()).length;
+    const second = await runAll(cloud, plan, 'exec-2');
+    expect(second).toEqual(first);
+    expect(await store.list()).toHaveLength(count);
+    expect(await store.list({ execution: 'exec-2' })).toEqual([]);
+  });
+
+  it('throws the first problem with its code and path outside a dry run', async () => {
+    const { cloud } = newCloud();
+    const document = referencePlan();
+    document.servers[0].ip = '192.168.0.1';
+    const plan = PlanSchema.parse(document);
+    await applyStep(cloud, plan, 'networks', { execution: 'e' });
+    expect(await errorOf(applyStep(cloud, plan, 'servers', { execution: 'e' }))).toMatchObject({
+      name: 'IP_RESERVED',
+      path: 'servers[0].ip',
+    });
+    // ECS-B was never created (the step stopped at ECS-A): its backend group cannot find it.
+    expect(await errorOf(applyStep(cloud, plan, 'backendGroups', { execution: 'e' }))).toMatchObject({
+      name: 'NOT_FOUND',
+      path: 'backendGroups[0].members[0].server',
+    });
+  });
+
+  it('reports gateways still PENDING under a provisioning delay', async () => {
+    const { cloud, clock } = newCloud({ provisioningDelayMs: 30_000 });
+    const plan = PlanSchema.parse(referencePlan());
+    for (const step of PROVISION_STEPS.slice(0, 6)) await applyStep(cloud, plan, step, { execution: 'e' });
+    const waiting = await applyStep(cloud, plan, 'activateGateways', { execution: 'e' });
+    expect(waiting.pending).toHaveLength(1);
+    clock.advance(30_000);
+    expect((await applyStep(cloud, plan, 'activateGateways', { execution: 'e' })).pending).toEqual([]);
+  });
+
+  it('rolls back exactly one execution, in reverse dependency order, idempotently', async () => {
+    const { cloud, store } = newCloud();
+    const reference = PlanSchema.parse(referencePlan());
+    await runAll(cloud, reference, 'exec-1');
+    const gateway = await resolveResource(store, 'private-nat-gateway', 'private_nat_gateway');
+    const tip = await resolveResource(store, 'transit-ip', 'transit-ip-A');
+    const server = await resolveResource(store, 'server', 'ECS-B');
+    await runAll(cloud, addRulePlan(gateway.id, tip.id, server.id), 'exec-2');
+    // Act
+    const deleted = await rollbackExecution(cloud, 'exec-2');
+    // Assess
+    expect(deleted).toHaveLength(1);
+    expect(await rollbackExecution(cloud, 'exec-2')).toEqual([]);
+    expect(await store.list({ plan: 'add-rule' })).toEqual([]);
+    expect((await rollbackExecution(cloud, 'exec-1')).length).toBe(14);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('tears down only what a plan created and refuses while another plan depends on it', async () => {
+    const { cloud, store } = newCloud();
+    await runAll(cloud, PlanSchema.parse(referencePlan()), 'exec-1');
+    const gateway = await resolveResource(store, 'private-nat-gateway', 'private_nat_gateway');
+    const tip = await resolveResource(store, 'transit-ip', 'transit-ip-A');
+    const server = await resolveResource(store, 'server', 'ECS-B');
+    const addRule = addRulePlan(gateway.id, tip.id, server.id);
+    await runAll(cloud, addRule, 'exec-2');
+    await store.transaction([], (tx) =>
+      tx.putPlan({ name: 'add-rule', document: addRule, execution: 'exec-2', updatedAt: 'now' }),
+    );
+    expect(await planResources(store, 'add-rule')).toEqual({
+      servers: { web: server.id },
+      transitIps: { tip: tip.id },
+      privateNatGateways: { gw: gateway.id },
+      dnatRules: { ssh: expect.any(String) },
+    });
+    // Act + Assess
+    const refused = await errorOf(teardownPlan(cloud, 'app-a-to-elb01'));
+    expect(refused.name).toBe('DEPENDENCY_VIOLATION');
+    expect(await store.list({ plan: 'app-a-to-elb01' })).toHaveLength(14);
+    expect(await teardownPlan(cloud, 'add-rule')).toHaveLength(1);
+    expect(await store.getPlan('add-rule')).toBeUndefined();
+    expect(await teardownPlan(cloud, 'app-a-to-elb01')).toHaveLength(14);
+    expect(await teardownPlan(cloud, 'app-a-to-elb01')).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+});
+
+describe('Function: parsePlanText', () => {
+  it.each([
+    ['a YAML plan', 'name: p\nvpcs: []', { name: 'p', vpcs: [] }],
+    ['a JSON plan', '{"name": "p"}', { name: 'p' }],
+  ])('reads %s', (_label, text, expected) => {
+    expect(parsePlanText(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['broken YAML', 'name: [p'],
+    ['broken JSON', '{"name": "p",'],
+    ['a duplicate key', 'name: a\nname: b'],
+    ['an empty file', ''],
+    ['a scalar', '42'],
+    ['a list', '- a\n- b'],
+  ])('refuses %s with MALFORMED_PLAN', (_label, text) => {
+    expect(() => parsePlanText(text)).toThrow(MalformedPlanError);
+    expect(() => parsePlanText(text)).toThrow(expect.objectContaining({ name: 'MALFORMED_PLAN' }));
+  });
+});
+
+describe('Function: resolveResource', () => {
+  it('resolves ids and unique names; lists the ids of an ambiguous name', async () => {
+    const { cloud, store } = newCloud();
+    const a = await cloud.createVpc({ name: 'shared', cidr: '10.0.0.0/16' }, { plan: 'p1' });
+    const b = await cloud.createVpc({ name: 'shared', cidr: '10.0.0.0/16' }, { plan: 'p2' });
+    expect((await resolveResource(store, 'vpc', a.id)).id).toBe(a.id);
+    expect((await resolveResource(store, 'vpc', 'shared', 'p2')).id).toBe(b.id);
+    expect(await errorOf(resolveResource(store, 'vpc', 'shared'))).toMatchObject({
+      name: 'AMBIGUOUS_NAME',
+      details: { ids: [a.id, b.id] },
+    });
+    expect((await errorOf(resolveResource(store, ['subnet', 'server'], a.id))).name).toBe('NOT_FOUND');
+    expect((await errorOf(resolveResource(new MemoryStore(), 'vpc', 'nothing'))).name).toBe('NOT_FOUND');
+  });
+});
