@@ -8,6 +8,10 @@
 import { z } from 'zod';
 import { PlanNameSchema } from '../cloud/plan.ts';
 import { RESOURCE_TYPES } from '../cloud/resources.ts';
+import {
+  EvaluateRequestSchema as DnatEvaluateRequestSchema,
+  EvaluateResponseSchema as DnatEvaluateResponseSchema,
+} from '../dnat/api.ts';
 
 export const WORKFLOW_NAMES = ['provision', 'verify', 'teardown'] as const;
 export const EXECUTION_STATUSES = [
@@ -166,47 +170,13 @@ export const HealthSchema = z
   .object({ status: z.literal('ok'), service: z.literal('natflow'), version: z.string(), time: z.string() })
   .meta({ id: 'Health' });
 
-/** An address `a.b.c.d:port`, as the CLI and the evaluate results write them. */
-const EndpointTextSchema = z.string().meta({ description: 'a.b.c.d:port', examples: ['192.168.0.10:40000'] });
-
-export const EvaluateRequestSchema = z
-  .strictObject({
-    gateway: z.string().min(1).meta({ description: "the private NAT gateway's name or id" }),
-    plan: PlanNameSchema.optional().meta({ description: 'names resolve within this plan' }),
-    packets: z
-      .array(
-        z.strictObject({
-          protocol: z.enum(['tcp', 'udp']),
-          src: EndpointTextSchema,
-          dst: EndpointTextSchema,
-          direction: z.enum(['inbound', 'reply']).optional(),
-          tcpFlags: z.array(z.enum(['syn', 'ack', 'fin', 'rst'])).optional(),
-        }),
-      )
-      .min(1)
-      .max(10_000),
-  })
-  .meta({ id: 'EvaluateRequest' });
-
-export const EvaluateResponseSchema = z
-  .object({
-    results: z.array(
-      z.looseObject({
-        verdict: z.enum([
-          'TRANSLATED',
-          'NO_MATCHING_RULE',
-          'RULE_INACTIVE',
-          'SESSION_LIMIT',
-          'NOT_A_TRANSIT_IP',
-          'NO_SESSION',
-          'INVALID_PACKET',
-        ]),
-        rule: z.string().optional(),
-        translated: z.object({ src: EndpointTextSchema, dst: EndpointTextSchema }).optional(),
-      }),
-    ),
-  })
-  .meta({ id: 'EvaluateResponse' });
+/** The evaluate contract is the DNAT engine's own (shared with the Lambda and the CLI). */
+export const EvaluateRequestSchema = DnatEvaluateRequestSchema.meta({
+  id: 'EvaluateRequest',
+  description:
+    "packets: each 'tcp 192.168.0.10:40000 > 192.168.0.144:80 [syn]' or {protocol, src, dst, direction?, tcpFlags?}; a malformed packet gets INVALID_PACKET and the others are still answered",
+});
+export const EvaluateResponseSchema = DnatEvaluateResponseSchema.meta({ id: 'EvaluateResponse' });
 
 export const ProbeRequestSchema = z
   .strictObject({

@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { handler as describeExecution } from '../../functions/api/describe-execution.ts';
+import { handler as evaluateDnat } from '../../functions/api/evaluate-dnat.ts';
 import { handler as history } from '../../functions/api/get-execution-history.ts';
 import { handler as getResource } from '../../functions/api/get-resource.ts';
 import { handler as health } from '../../functions/api/health.ts';
@@ -567,5 +568,21 @@ describe('GET /health and GET /openapi.json', () => {
     const answer = await call(openApi, { resource: '/openapi.json' });
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual(JSON.parse(JSON.stringify(buildOpenApi())));
+  });
+});
+
+describe('POST /dnat/evaluate', () => {
+  it.each([
+    {
+      name: 'an unknown gateway',
+      body: { gateway: 'nat-x', packets: ['tcp 1.2.3.4:5 > 6.7.8.9:80'] },
+      status: 404,
+    },
+    { name: 'no packets', body: { gateway: 'nat-x', packets: [] }, status: 422 },
+    { name: 'an unknown field', body: { gateway: 'nat-x', packets: ['x'], verbose: true }, status: 422 },
+  ])('answers $status for $name', async ({ body, status }) => {
+    const answer = await call(evaluateDnat, { method: 'POST', resource: '/dnat/evaluate', body });
+    expect(answer.status).toBe(status);
+    expect(answer.headers['Content-Type']).toBe('application/problem+json');
   });
 });
