@@ -46,7 +46,11 @@ export const PROVISION_STEPS = [
   'rules',
   'activateRules',
 ] as const;
-export type ProvisionStep = (typeof PROVISION_STEPS)[number];
+/**
+ * A step `applyStep` runs: one of PROVISION_STEPS, or `dnatRules` / `snatRules`, the two halves of
+ * `rules` for a workflow that adds them in parallel branches.
+ */
+export type ProvisionStep = (typeof PROVISION_STEPS)[number] | 'dnatRules' | 'snatRules';
 
 export interface StepContext {
   /** The execution creating the resources (the rollback ledger). */
@@ -506,66 +510,9 @@ const STEPS: Record<ProvisionStep, StepFn> = {
     }
   },
 
-  async rules(run, cloud, plan) {
-    await forEachRule(run, plan, async (gatewayId, rule) => {
-      if (rule.kind === 'dnat') {
-        const { entry, path } = rule;
-        const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
-        const target: DnatTargetInput =
-          entry.target.loadBalancer !== undefined
-            ? {
-                loadBalancerId: await run.idOf(
-                  'loadBalancers',
-                  entry.target.loadBalancer,
-                  `${path}.target.loadBalancer`,
-                ),
-              }
-            : entry.target.server !== undefined
-              ? { serverId: await run.idOf('servers', entry.target.server, `${path}.target.server`) }
-              : { ip: entry.target.ip as string };
-        const identity = `${transitIpId}:${entry.protocol}:${entry.transitPort}`;
-        const first = rule.identities.get(identity);
-        if (first !== undefined && first !== path) {
-          throw new DnatPortConflictError(
-            `${entry.transitIp} ${entry.protocol === 'any' ? 'all ports' : `${entry.protocol} ${entry.transitPort}`} is already forwarded by ${first}`,
-            { path: `${path}.transitPort` },
-          );
-        }
-        rule.identities.set(identity, path);
-        const resource = await cloud.createDnatRule(
-          {
-            ...(entry.name === undefined ? {} : { name: entry.name }),
-            gatewayId,
-            transitIpId,
-            protocol: entry.protocol,
-            transitPort: entry.transitPort,
-            internalPort: entry.internalPort,
-            target,
-          },
-          run.ruleContext(
-            entry.name === undefined ? `dnat-rule:${identity}` : `dnat-rule:${entry.name}`,
-            path,
-          ),
-        );
-        run.record(resource, resource.name);
-        return;
-      }
-      const { entry, path } = rule;
-      const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
-      const cidr = tryParseCidr(entry.source) ? entry.source : undefined;
-      const source = cidr
-        ? { cidr }
-        : { subnetId: await run.idOf('subnets', entry.source, `${path}.source`) };
-      const resource = await cloud.createSnatRule(
-        { ...(entry.name === undefined ? {} : { name: entry.name }), gatewayId, transitIpId, ...source },
-        run.ruleContext(
-          entry.name === undefined ? `snat-rule:${gatewayId}:${entry.source}` : `snat-rule:${entry.name}`,
-          path,
-        ),
-      );
-      run.record(resource, resource.name);
-    });
-  },
+  rules: (run, cloud, plan) => addRules(run, cloud, plan, ['dnat', 'snat']),
+  dnatRules: (run, cloud, plan) => addRules(run, cloud, plan, ['dnat']),
+  snatRules: (run, cloud, plan) => addRules(run, cloud, plan, ['snat']),
 
   async activateRules(run, cloud, plan) {
     // The rules this plan created, found by their ledger (plan) on the plan's gateways.
@@ -586,6 +533,68 @@ const STEPS: Record<ProvisionStep, StepFn> = {
   },
 };
 
+/** Adds the plan's DNAT and/or SNAT rules, gateway by gateway in plan order. */
+async function addRules(
+  run: StepRun,
+  cloud: ControlPlane,
+  plan: Plan,
+  kinds: ReadonlyArray<'dnat' | 'snat'>,
+): Promise<void> {
+  await forEachRule(run, plan, kinds, async (gatewayId, rule) => {
+    if (rule.kind === 'dnat') {
+      const { entry, path } = rule;
+      const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
+      const target: DnatTargetInput =
+        entry.target.loadBalancer !== undefined
+          ? {
+              loadBalancerId: await run.idOf(
+                'loadBalancers',
+                entry.target.loadBalancer,
+                `${path}.target.loadBalancer`,
+              ),
+            }
+          : entry.target.server !== undefined
+            ? { serverId: await run.idOf('servers', entry.target.server, `${path}.target.server`) }
+            : { ip: entry.target.ip as string };
+      const identity = `${transitIpId}:${entry.protocol}:${entry.transitPort}`;
+      const first = rule.identities.get(identity);
+      if (first !== undefined && first !== path) {
+        throw new DnatPortConflictError(
+          `${entry.transitIp} ${entry.protocol === 'any' ? 'all ports' : `${entry.protocol} ${entry.transitPort}`} is already forwarded by ${first}`,
+          { path: `${path}.transitPort` },
+        );
+      }
+      rule.identities.set(identity, path);
+      const resource = await cloud.createDnatRule(
+        {
+          ...(entry.name === undefined ? {} : { name: entry.name }),
+          gatewayId,
+          transitIpId,
+          protocol: entry.protocol,
+          transitPort: entry.transitPort,
+          internalPort: entry.internalPort,
+          target,
+        },
+        run.ruleContext(entry.name === undefined ? `dnat-rule:${identity}` : `dnat-rule:${entry.name}`, path),
+      );
+      run.record(resource, resource.name);
+      return;
+    }
+    const { entry, path } = rule;
+    const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
+    const cidr = tryParseCidr(entry.source) ? entry.source : undefined;
+    const source = cidr ? { cidr } : { subnetId: await run.idOf('subnets', entry.source, `${path}.source`) };
+    const resource = await cloud.createSnatRule(
+      { ...(entry.name === undefined ? {} : { name: entry.name }), gatewayId, transitIpId, ...source },
+      run.ruleContext(
+        entry.name === undefined ? `snat-rule:${gatewayId}:${entry.source}` : `snat-rule:${entry.name}`,
+        path,
+      ),
+    );
+    run.record(resource, resource.name);
+  });
+}
+
 type RuleVisit =
   | {
       kind: 'dnat';
@@ -598,23 +607,26 @@ type RuleVisit =
 async function forEachRule(
   run: StepRun,
   plan: Plan,
+  kinds: ReadonlyArray<'dnat' | 'snat'>,
   visit: (gatewayId: string, rule: RuleVisit) => Promise<void>,
 ): Promise<void> {
   const identities = new Map<string, string>();
   for (const [i, gateway] of (plan.privateNatGateways ?? []).entries()) {
     const path = `privateNatGateways[${i}]`;
-    if ((gateway.dnatRules ?? []).length === 0 && (gateway.snatRules ?? []).length === 0) continue;
+    const dnatRules = kinds.includes('dnat') ? (gateway.dnatRules ?? []) : [];
+    const snatRules = kinds.includes('snat') ? (gateway.snatRules ?? []) : [];
+    if (dnatRules.length === 0 && snatRules.length === 0) continue;
     let gatewayId: string | undefined;
     await run.attempt(path, async () => {
       gatewayId = await run.idOf('gateways', gateway.name, path);
     });
     if (gatewayId === undefined) continue;
     const id = gatewayId;
-    for (const [j, entry] of (gateway.dnatRules ?? []).entries()) {
+    for (const [j, entry] of dnatRules.entries()) {
       const rulePath = `${path}.dnatRules[${j}]`;
       await run.attempt(rulePath, () => visit(id, { kind: 'dnat', entry, path: rulePath, identities }));
     }
-    for (const [j, entry] of (gateway.snatRules ?? []).entries()) {
+    for (const [j, entry] of snatRules.entries()) {
       const rulePath = `${path}.snatRules[${j}]`;
       await run.attempt(rulePath, () => visit(id, { kind: 'snat', entry, path: rulePath }));
     }

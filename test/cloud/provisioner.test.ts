@@ -14,7 +14,7 @@ import {
   teardownPlan,
 } from '../../src/cloud/provisioner.ts';
 import { resolveResource } from '../../src/cloud/resolve.ts';
-import { referencePlan } from './plans.ts';
+import { examplePlan, referencePlan } from './plans.ts';
 import { errorOf, newCloud } from './world.ts';
 
 async function runAll(cloud: ReturnType<typeof newCloud>['cloud'], plan: Plan, execution: string) {
@@ -96,6 +96,23 @@ describe('Module: provisioner', () => {
       name: 'NOT_FOUND',
       path: 'backendGroups[0].members[0].server',
     });
+  });
+
+  it('adds DNAT and SNAT rules in separate steps (parallel branches) to the same result as rules', async () => {
+    const plan = PlanSchema.parse(examplePlan('examples/snat.plan.yaml'));
+    const split = newCloud();
+    const together = newCloud();
+    for (const step of PROVISION_STEPS) {
+      if (step === 'rules') {
+        await applyStep(split.cloud, plan, 'snatRules', { execution: 'e' });
+        await applyStep(split.cloud, plan, 'dnatRules', { execution: 'e' });
+      } else await applyStep(split.cloud, plan, step, { execution: 'e' });
+      await applyStep(together.cloud, plan, step, { execution: 'e' });
+    }
+    const rules = await split.store.list({ type: 'snat-rule' });
+    expect(rules.map((r) => r.name)).toEqual(['web-out', 'batch-out']);
+    expect((await split.store.list({ type: 'dnat-rule' }))[0]?.status).toBe('ACTIVE');
+    expect((await split.store.list()).length).toBe((await together.store.list()).length);
   });
 
   it('reports gateways still PENDING under a provisioning delay', async () => {
