@@ -1,0 +1,129 @@
+/**
+ * The console's client of the natflow HTTP API (same origin). Every failure becomes an `ApiError` that
+ * carries the problem document, so views show what the API said, paths included, instead of swallowing it.
+ */
+
+export interface Issue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  errors?: Issue[];
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title ?? `HTTP ${problem.status}`);
+    this.name = problem.code ?? 'API_ERROR';
+    this.status = problem.status;
+    this.problem = problem;
+  }
+}
+
+/** Fetches JSON from the API; throws `ApiError` with the problem document on any failure. */
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      ...init,
+      headers: {
+        Accept: 'application/json',
+        ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+        ...init.headers,
+      },
+    });
+  } catch (error) {
+    throw new ApiError({
+      status: 0,
+      code: 'NETWORK_ERROR',
+      title: 'The natflow stack did not answer',
+      detail: `${path}: ${error instanceof Error ? error.message : String(error)} — is \`natflow up\` still running?`,
+    });
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) {
+    const problem =
+      body && typeof body === 'object'
+        ? ({ status: response.status, ...(body as object) } as Problem)
+        : {
+            status: response.status,
+            detail: `${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+          };
+    throw new ApiError(problem);
+  }
+  if (body === undefined && text !== '')
+    throw new ApiError({
+      status: response.status,
+      code: 'BAD_RESPONSE',
+      detail: `${path} did not answer JSON`,
+    });
+  return body as T;
+}
+
+export interface ExecutionSummary {
+  executionArn: string;
+  name: string;
+  status: string;
+  startDate: string;
+  stopDate?: string;
+  workflow?: string;
+  stateMachineArn?: string;
+}
+
+export interface ExecutionDetail extends ExecutionSummary {
+  input?: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  stateMachineArn: string;
+}
+
+export interface StateMachineInfo {
+  key: string;
+  name: string;
+  definition: import('./graph.ts').AslMachine;
+}
+
+let machines: Promise<StateMachineInfo[]> | undefined;
+
+/** The state machines of serverless.yml (fetched once). */
+export function stateMachines(): Promise<StateMachineInfo[]> {
+  machines ??= api<{ stateMachines: StateMachineInfo[] }>('/console/api/state-machines')
+    .then((r) => r.stateMachines)
+    .catch((error: unknown) => {
+      machines = undefined;
+      throw error;
+    });
+  return machines;
+}
+
+/** The workflow key (`provision`) of a state machine ARN. */
+export function workflowOf(
+  stateMachineArn: string | undefined,
+  all: StateMachineInfo[],
+): StateMachineInfo | undefined {
+  if (!stateMachineArn) return undefined;
+  const name = stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1);
+  return all.find((m) => m.name === name || m.key === name);
+}
+
+/** The execution's id in a URL: its ARN, URL-encoded. */
+export function executionPath(arnOrName: string): string {
+  return `/executions/${encodeURIComponent(arnOrName)}`;
+}
