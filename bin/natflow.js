@@ -15,5 +15,12 @@ process.emitWarning = (warning, ...rest) => {
   if (typeof text === 'string' && text.includes('SQLite is an experimental feature')) return;
   return emitWarning.call(process, warning, ...rest);
 };
+// `natflow … | head` closes stdout early: that is the reader's choice, not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

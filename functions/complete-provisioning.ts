@@ -7,9 +7,12 @@ import { z } from 'zod';
 import { completeProvisioning } from '../src/workflow/outcome.ts';
 import { getClock, getStore, publishEvent } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { StepInputSchema } from './lib/steps.ts';
+import { ExecutionSchema } from './lib/steps.ts';
 
-const InputSchema = StepInputSchema.extend({
+/** The plan stays a document here: it is stored as the user wrote it (with pinned addresses). */
+const InputSchema = z.object({
+  plan: z.record(z.string(), z.unknown()),
+  execution: ExecutionSchema,
   translation: z.array(z.unknown()),
   verify: z.array(z.unknown()),
 });

@@ -17,6 +17,6 @@ const InputSchema = z.object({
 
 export const handler = lambdaHandler(InputSchema, async ({ execution, error }) => {
   await settleExecution(execution);
-  const { deleted } = await rollbackExecution(await controlPlane(), execution);
+  const deleted = await rollbackExecution(await controlPlane(), execution);
   return { ...normalizeFailure(error.Error, error.Cause), deleted };
 });

@@ -3,7 +3,7 @@
  * control-plane rule as a dry run against the current cloud. An invalid plan fails the execution with
  * the first problem's code and every problem in the cause. A valid plan comes back with its automatic
  * addresses pinned (the dry run's assignments), so the parallel steps that follow assign them
- * deterministically.
+ * deterministically. The state carries the plan *document*; each step parses it again.
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../src/cloud/errors.ts';
@@ -24,5 +24,5 @@ export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) =>
       `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
     );
   }
-  return { plan: await pinAddresses(store, result.plan), execution };
+  return { plan: await pinAddresses(store, plan, result.plan), execution };
 });

@@ -20,7 +20,11 @@ export const StepInputSchema = z.object({
 });
 
 export async function controlPlane(): Promise<ControlPlane> {
-  return new ControlPlane({ store: await getStore(), clock: getClock() });
+  return new ControlPlane({
+    store: await getStore(),
+    clock: getClock(),
+    provisioningDelayMs: Number(process.env.NATFLOW_PROVISIONING_DELAY_MS ?? 0),
+  });
 }
 
 /** A handler that creates the entries of one provisioning step, idempotently; returns `{resources}`. */

@@ -22,16 +22,25 @@ export function readPlanFile(file: string): unknown {
   return parsePlanText(text);
 }
 
-/** The validate document `{valid, errors, summary}` of a plan file; a malformed file is one error. */
+/**
+ * The validate document `{valid, errors, summary}` of a plan file; a malformed file is one error.
+ * `document` is the plan as written: what a workflow takes as input (each step parses it again).
+ */
 export async function validatePlanFile(store: StoreReader, file: string) {
   let document: unknown;
   try {
     document = readPlanFile(file);
   } catch (error) {
     if (error instanceof MalformedPlanError) {
-      return { valid: false as const, errors: [error.toIssue()], plan: undefined, summary: undefined };
+      return {
+        valid: false as const,
+        errors: [error.toIssue()],
+        plan: undefined,
+        summary: undefined,
+        document: undefined,
+      };
     }
     throw error;
   }
-  return validatePlan(store, document);
+  return { ...(await validatePlan(store, document)), document };
 }

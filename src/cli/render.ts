@@ -22,6 +22,7 @@ export const bold = (text: string) => paint(1, text);
 export class ProgressRenderer {
   private readonly entered = new Map<string, number>();
   private readonly failedTasks = new Map<string, number>();
+  private readonly failedNow = new Set<string>();
   private depth = 0;
   private lastTaskState = '';
 
@@ -55,7 +56,11 @@ export class ProgressRenderer {
       const details = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails;
       const count = (this.failedTasks.get(this.lastTaskState) ?? 0) + 1;
       this.failedTasks.set(this.lastTaskState, count);
-      return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(details?.cause ?? '')}`;
+      this.failedNow.add(this.lastTaskState);
+      return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(messageOf(details?.cause))}`;
+    }
+    if (type === 'TaskScheduled' && this.failedNow.delete(this.lastTaskState)) {
+      return `${pad}${yellow('↻')} ${this.lastTaskState.padEnd(32)} ${dim(`retry ${this.failedTasks.get(this.lastTaskState) ?? 1}`)}`;
     }
     if (type === 'ExecutionSucceeded') return `${green('●')} ${bold('SUCCEEDED')}`;
     if (type === 'ExecutionFailed') {
@@ -66,6 +71,18 @@ export class ProgressRenderer {
     if (type === 'ExecutionStarted') return dim('execution started');
     return undefined;
   }
+}
+
+/** A Lambda failure's cause is `{"errorType","errorMessage","trace"}`; show the message. */
+function messageOf(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain message already
+  }
+  return cause;
 }
 
 function shorten(text: string, max = 160): string {

@@ -1,51 +1,34 @@
 /**
- * The virtual cloud's asynchronous activation, as the workflow's polling loop sees it: gateways and
- * rules are created PENDING; once a resource's provisioning delay has passed it becomes ACTIVE. With the
- * default delay of 0 everything is ACTIVE on the first check, so the local Wait state never runs.
+ * The workflow's side of asynchronous activation: gateways and rules are created PENDING and the
+ * virtual cloud activates them once their provisioning delay has passed (ControlPlane's
+ * `provisioningDelayMs`, 0 by default, so locally everything is ACTIVE on the first check and the Wait
+ * state never runs). The provision workflow polls this with a Wait state until `ready`; a resource still
+ * PENDING after `timeoutMs` fails the execution with GATEWAY_NOT_ACTIVE instead of polling forever.
  */
 import type { ControlPlane } from '../cloud/control-plane.ts';
 import { GatewayNotActiveError } from '../cloud/errors.ts';
-import type { ResourceType } from '../cloud/resources.ts';
-import type { StoreReader } from '../cloud/store.ts';
+import type { Plan } from '../cloud/plan.ts';
+import { applyStep } from '../cloud/provisioner.ts';
 
-const KINDS: Readonly<Record<'gateways' | 'rules', readonly ResourceType[]>> = {
-  gateways: ['private-nat-gateway'],
-  rules: ['dnat-rule', 'snat-rule'],
-};
-
-export interface ActivationOptions {
-  now: number;
-  /** How long a resource stays PENDING after it is created. */
-  delayMs: number;
-  /** How long the workflow waits before giving up (GATEWAY_NOT_ACTIVE). */
-  timeoutMs: number;
-}
-
-/** Activates the plan's PENDING resources of a kind whose delay has passed; `ready` when none is left. */
-export async function activatePending(
+export async function checkActivation(
   cloud: ControlPlane,
-  store: StoreReader,
-  plan: string,
-  kind: 'gateways' | 'rules',
-  options: ActivationOptions,
-): Promise<{ ready: boolean; pending: string[]; activated: string[] }> {
-  const pending: string[] = [];
-  const activated: string[] = [];
-  for (const type of KINDS[kind]) {
-    for (const resource of await store.list({ plan, type })) {
-      if (resource.status !== 'PENDING') continue;
-      const age = options.now - Date.parse(resource.createdAt);
-      if (age >= options.delayMs) {
-        await cloud.activate(resource.id);
-        activated.push(resource.id);
-      } else if (age > options.timeoutMs) {
-        throw new GatewayNotActiveError(
-          `${resource.type} ${resource.name} (${resource.id}) is still PENDING after ${age} ms`,
-        );
-      } else {
-        pending.push(resource.id);
-      }
+  plan: Plan,
+  step: 'activateGateways' | 'activateRules',
+  options: { execution: string; now: number; timeoutMs: number },
+): Promise<{ ready: boolean; pending: string[] }> {
+  const { pending = [] } = await applyStep(cloud, plan, step, { execution: options.execution });
+  for (const id of pending) {
+    const resource = await cloud.get(id);
+    if (!resource) continue;
+    const age = options.now - Date.parse(resource.createdAt);
+    if (age > options.timeoutMs) {
+      throw new GatewayNotActiveError(
+        `${resource.type} ${resource.name} (${id}) is still ${resource.status} after ${age} ms`,
+        {
+          details: { id, status: resource.status },
+        },
+      );
     }
   }
-  return { ready: pending.length === 0, pending, activated };
+  return { ready: pending.length === 0, pending };
 }

@@ -3,7 +3,7 @@
  * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
  * (DESIGN §7).
  */
-import type { Plan } from '../cloud/plan.ts';
+import { PlanSchema } from '../cloud/plan.ts';
 import { planResources } from '../cloud/provisioner.ts';
 import type { Store } from '../cloud/store.ts';
 
@@ -16,9 +16,10 @@ export interface ProvisioningOutput {
 
 export async function completeProvisioning(
   store: Store,
-  plan: Plan,
+  document: Record<string, unknown>,
   outcome: { execution: string; translation: unknown[]; verify: unknown[]; now: number },
 ): Promise<ProvisioningOutput> {
+  const plan = PlanSchema.parse(document);
   await store.transaction([`plan:${plan.name}`], (tx) =>
     tx.putPlan({
       name: plan.name,

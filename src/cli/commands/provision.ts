@@ -39,7 +39,7 @@ const command: Command = {
     try {
       const { exitCode } = await runWorkflow(session, {
         workflow: 'provision',
-        input: plan,
+        input: validation.document,
         name: values.name ?? executionName(plan.name),
         json: values.json,
         wait: !values['no-wait'],

@@ -98,7 +98,7 @@ const command: Command = {
         };
         const { doc, exitCode: code } = await runWorkflow(session, {
           workflow: 'provision',
-          input: plan,
+          input: validation.document,
           name: executionName(plan.name),
           json: false,
           jsonLines: values.json,
