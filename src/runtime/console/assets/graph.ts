@@ -173,7 +173,7 @@ export function describeChoiceRule(rule: AslChoiceRule): string {
     if (key === 'Variable' || key === 'Next') continue;
     if (key === 'IsPresent' || key === 'IsNull' || key.startsWith('Is'))
       return `${rule.Variable} ${key.replace(/^Is/, 'is ').toLowerCase()}${value === false ? ' (false)' : ''}`;
-    const op = Object.entries(operators).find(([suffix]) => key.endsWith(suffix.replace(/Path$/, '')));
+    const op = Object.entries(operators).find(([suffix]) => key.replace(/Path$/, '').endsWith(suffix));
     const shown = key.endsWith('Path') ? String(value) : JSON.stringify(value);
     if (op) return `${rule.Variable} ${op[1]} ${shown}`;
     return `${rule.Variable} ${key} ${shown}`;

@@ -114,8 +114,15 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
     t.eventIds.push(event.id);
     stateOfEvent.set(event.id, t.name);
   };
-  /** Follows previousEventId while it leads to events of the expected kinds. */
+  // A history numbered in sequence (previousEventId = id - 1 throughout) says nothing through its chain.
+  const chainsMeanSomething = sorted.some(
+    (e) => e.id > 1 && e.previousEventId !== undefined && e.previousEventId !== e.id - 1,
+  );
+  /** Scheduled tasks not started yet, oldest first. */
+  const awaitingStart: Tracker[] = [];
+  /** Follows previousEventId when it leads to an event of the expected kinds. */
   const chained = (event: HistoryEvent, expected: string[]): Tracker | undefined => {
+    if (!chainsMeanSomething) return undefined;
     const previous = event.previousEventId === undefined ? undefined : byId.get(event.previousEventId);
     if (!previous || !expected.includes(previous.type)) return undefined;
     const owner = stateOfEvent.get(previous.id);
@@ -195,12 +202,14 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
       const t =
         chained(event, ['TaskStateEntered', 'TaskFailed', 'TaskTimedOut']) ??
         pick(
-          [...trackers.values()].filter(
-            (c) =>
-              c.type === 'Task' &&
-              c.open > c.scheduled + c.started &&
-              (fn === undefined || c.functionName === fn),
-          ),
+          [...trackers.values()]
+            .filter(
+              (c) =>
+                c.type === 'Task' &&
+                c.open > c.scheduled + c.started &&
+                (fn === undefined || c.functionName === fn),
+            )
+            .sort((a, b) => a.lastEnteredId - b.lastEnteredId),
         );
       if (!t) return;
       attribute(event, t);
@@ -213,17 +222,13 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
         delete t.cause;
       }
       t.scheduled += 1;
+      awaitingStart.push(t);
       return;
     }
     if (type === 'TaskStarted') {
-      const t =
-        chained(event, ['TaskScheduled']) ??
-        pick(
-          [...trackers.values()]
-            .filter((c) => c.scheduled > 0)
-            .sort((a, b) => b.lastEnteredId - a.lastEnteredId),
-        );
+      const t = chained(event, ['TaskScheduled']) ?? awaitingStart.find((c) => c.scheduled > 0);
       if (!t) return;
+      awaitingStart.splice(awaitingStart.indexOf(t), 1);
       attribute(event, t);
       t.scheduled = Math.max(0, t.scheduled - 1);
       t.started += 1;
