@@ -4,9 +4,9 @@
  * reverse dependency order. Returns the original error code and a readable cause for the Fail state.
  */
 import { z } from 'zod';
-import { rollbackExecution } from '../src/cloud/provisioner.ts';
 import { normalizeFailure } from '../src/workflow/failure.ts';
-import { settleExecution } from './lib/deps.ts';
+import { rollbackProvisioning } from '../src/workflow/rollback.ts';
+import { getStore, settleExecution } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { controlPlane, ExecutionSchema } from './lib/steps.ts';
 
@@ -17,6 +17,6 @@ const InputSchema = z.object({
 
 export const handler = lambdaHandler(InputSchema, async ({ execution, error }) => {
   await settleExecution(execution);
-  const deleted = await rollbackExecution(await controlPlane(), execution);
+  const deleted = await rollbackProvisioning(await controlPlane(), await getStore(), execution);
   return { ...normalizeFailure(error.Error, error.Cause), deleted };
 });

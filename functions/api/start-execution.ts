@@ -59,7 +59,7 @@ async function checkedInput(workflow: Workflow, input: unknown): Promise<unknown
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new InvalidInputError(
-      issuesFromZod(parsed.error).map((issue) => ({
+      issuesFromZod(parsed.error.issues).map((issue) => ({
         ...issue,
         path: issue.path ? `input.${issue.path}` : 'input',
       })),

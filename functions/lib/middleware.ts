@@ -21,13 +21,19 @@ const logLevel: LogLevel = (LOG_LEVELS as readonly string[]).includes(requested)
 
 export const logger = new Logger({ serviceName: 'natflow', logLevel });
 
-/** zod issues as `{path, code, message}` entries, with paths written `a.b[0].c`. */
-export function issuesFromZod(error: ZodError): Issue[] {
-  return error.issues.map((issue) => ({
-    path: formatPath(issue.path),
-    code: 'VALIDATION_FAILED',
-    message: issue.message,
-  }));
+/**
+ * zod issues as `{path, code, message}` entries, with paths written `a.b[0].c`; an issue that carries a
+ * §3.2 code in `params.code` (the plan schema's CIDR, address and port checks) keeps it.
+ */
+export function issuesFromZod(issues: readonly unknown[]): Issue[] {
+  return issues.map((entry) => {
+    const issue = entry as { path?: readonly PropertyKey[]; message?: unknown; params?: { code?: unknown } };
+    return {
+      path: formatPath(issue.path ?? []),
+      code: typeof issue.params?.code === 'string' ? issue.params.code : 'VALIDATION_FAILED',
+      message: String(issue.message ?? 'invalid value'),
+    };
+  });
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -39,14 +45,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
-/** Maps the parser's ParseError (caused by a ZodError) to `InvalidInputError` with every issue. */
+/**
+ * Maps the parser's ParseError to `InvalidInputError` with every issue. The Powertools parser puts the
+ * zod issues in `cause` (an array, or a ZodError in other versions): both are read.
+ */
 export function codedErrors(): MiddlewareObj {
   return {
     onError: (request) => {
       const error = request.error;
-      if (error?.name === 'ParseError' && error.cause instanceof ZodError) {
-        request.error = new InvalidInputError(issuesFromZod(error.cause));
-      }
+      if (error?.name !== 'ParseError') return;
+      const cause: unknown = error.cause;
+      const issues = cause instanceof ZodError ? cause.issues : Array.isArray(cause) ? cause : undefined;
+      if (issues) request.error = new InvalidInputError(issuesFromZod(issues));
     },
   };
 }

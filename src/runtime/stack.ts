@@ -21,10 +21,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
 import { ControlPlane } from '../cloud/control-plane.ts';
-import { rollbackExecution } from '../cloud/provisioner.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
+import { rollbackProvisioning } from '../workflow/rollback.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
@@ -48,6 +48,8 @@ export interface StackOptions {
   /** NATFLOW_TOKEN: a bearer token every API route but /health requires. */
   token?: string | undefined;
   faults?: FaultSpec[];
+  /** Factor applied to Wait states and Retry pauses (default 0: locally resources are ACTIVE at once). */
+  waitTimeScale?: number;
   /** Serves the console at /console when given. */
   console?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   config?: ServerlessConfig;
@@ -66,6 +68,8 @@ export interface Stack {
   stateMachineArn(workflow: string): string;
   /** Executions closed at start because the previous process died while they ran. */
   recovered: ExecutionRecord[];
+  /** Resolves when the work the runtime does after executions close (rollback, data-plane sync) is done. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const tasks = new TaskBinder(config, { faults: options.faults ?? [] });
   const cloud = new ControlPlane({ store, clock });
   const workflowOfArn = new Map<string, string>();
+  const pending = new Set<Promise<void>>();
+  const track = (work: Promise<void>): Promise<void> => {
+    pending.add(work);
+    return work.finally(() => pending.delete(work));
+  };
   for (const machine of config.stateMachines.values())
     workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
 
@@ -107,24 +116,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     region: REGION,
     accountId: ACCOUNT,
-    waitTimeScale: 0,
+    waitTimeScale: options.waitTimeScale ?? 0,
     clock,
-    onExecutionClosed: async (execution) => {
-      const workflow = workflowOfArn.get(execution.stateMachineArn);
-      // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
-      if (execution.status === 'ABORTED' && workflow === 'provision') {
-        await tasks.settle(execution.executionArn);
-        await rollbackExecution(cloud, execution.executionArn);
-      }
-      if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
-        await dataPlane.sync(await store.list());
-    },
+    onExecutionClosed: (execution) => track(afterClose(execution)),
   });
+
+  async function afterClose(execution: ExecutionRecord): Promise<void> {
+    const workflow = workflowOfArn.get(execution.stateMachineArn);
+    // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
+    if (execution.status === 'ABORTED' && workflow === 'provision') {
+      await tasks.settle(execution.executionArn);
+      await rollbackProvisioning(cloud, store, execution.executionArn);
+    }
+    if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
+      await dataPlane.sync(await store.list());
+    await tasks.settle(execution.executionArn);
+    tasks.forget(execution.executionArn);
+  }
 
   const recovered = await sfn.recover();
   for (const execution of recovered) {
     if (workflowOfArn.get(execution.stateMachineArn) === 'provision')
-      await rollbackExecution(cloud, execution.executionArn);
+      await rollbackProvisioning(cloud, store, execution.executionArn);
   }
   if (dataPlane) await dataPlane.sync(await store.list());
 
@@ -214,6 +227,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const machine = config.stateMachines.get(workflow);
       if (!machine) throw new Error(`no workflow named ${workflow}`);
       return stateMachineArnOf(machine.name);
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async close() {
       if (closed) return;

@@ -7,6 +7,11 @@
  * - **In-flight tracking.** Rollback must wait until the execution's other handlers have settled (a
  *   failed Parallel branch does not stop its siblings); `settle(executionArn)` waits for every running
  *   handler of that execution except the caller itself (known through AsyncLocalStorage).
+ * - **Draining.** Once rollback has begun (it called `settle`), no other step of that execution may
+ *   start: on AWS a failed Parallel stops its sibling branches, but the local engine lets them run on,
+ *   and a step starting after the rollback would leave what it creates behind. Only the cleanup
+ *   functions (rollback, publishEvent) still run; any other invocation fails with
+ *   `Natflow.ExecutionDraining` without calling its handler.
  * - **Fault injection** (tests only): `faults` makes a named function or state fail permanently, or
  *   transiently N times (`Natflow.Transient`, which the ASL retries), before or after its handler ran.
  */
@@ -42,6 +47,14 @@ export class InjectedFaultError extends NatflowError {
   override name = 'Natflow.InjectedFault';
 }
 
+/** A step of an execution whose rollback has begun. */
+export class ExecutionDrainingError extends NatflowError {
+  override name = 'Natflow.ExecutionDraining';
+}
+
+/** Functions that still run once an execution is draining. */
+export const CLEANUP_FUNCTIONS: readonly string[] = ['rollback', 'publishEvent'];
+
 export class TaskBinder {
   private readonly config: ServerlessConfig;
   private readonly modules = new Map<string, Promise<LambdaHandler>>();
@@ -49,6 +62,7 @@ export class TaskBinder {
   private readonly current = new AsyncLocalStorage<{ executionArn: string; invocationId: string }>();
   private readonly faults: FaultSpec[];
   private readonly faultCounts = new Map<FaultSpec, number>();
+  private readonly draining = new Set<string>();
 
   constructor(config: ServerlessConfig, options: { faults?: FaultSpec[] } = {}) {
     this.config = config;
@@ -81,6 +95,9 @@ export class TaskBinder {
   /** Invokes a function for a Task state, tracked as in flight for its execution. */
   async invoke(spec: FunctionSpec, input: unknown, task: TaskContext): Promise<unknown> {
     const handler = await this.load(spec);
+    if (this.draining.has(task.executionArn) && !CLEANUP_FUNCTIONS.includes(spec.name)) {
+      throw new ExecutionDrainingError(`${task.stateName} did not start: the execution is rolling back`);
+    }
     const invocationId = randomUUID();
     const run = this.current.run({ executionArn: task.executionArn, invocationId }, async () => {
       this.inject(spec.name, task.stateName, 'before');
@@ -102,8 +119,12 @@ export class TaskBinder {
     }
   }
 
-  /** Resolves when every handler of the execution has settled, except the caller's own invocation. */
+  /**
+   * Resolves when every handler of the execution has settled, except the caller's own invocation; from
+   * then on the execution is draining (see above).
+   */
   async settle(executionArn: string): Promise<void> {
+    this.draining.add(executionArn);
     const self = this.current.getStore();
     for (;;) {
       const others = [...(this.running.get(executionArn) ?? new Map()).entries()]
@@ -112,6 +133,11 @@ export class TaskBinder {
       if (others.length === 0) return;
       await Promise.allSettled(others);
     }
+  }
+
+  /** Forgets a closed execution's draining mark (called once it has closed and settled). */
+  forget(executionArn: string): void {
+    this.draining.delete(executionArn);
   }
 
   /** Number of handlers running for an execution (all executions when omitted). */

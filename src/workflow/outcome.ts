@@ -23,7 +23,7 @@ export async function completeProvisioning(
   await store.transaction([`plan:${plan.name}`], (tx) =>
     tx.putPlan({
       name: plan.name,
-      document: plan,
+      document,
       execution: outcome.execution,
       updatedAt: new Date(outcome.now).toISOString(),
     }),
