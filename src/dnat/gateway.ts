@@ -103,6 +103,34 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
+/** The translation `translate` writes: numbers only, so a caller can reuse one object. */
+export interface Translation {
+  srcIp: number;
+  srcPort: number;
+  dstIp: number;
+  dstPort: number;
+  sessionId: number;
+  ruleSlot: number;
+}
+
+const CODE_NOT_A_TRANSIT_IP = -1;
+const CODE_NO_MATCHING_RULE = -2;
+const CODE_RULE_INACTIVE = -3;
+const CODE_NO_SESSION = -4;
+const CODE_CANNOT_OPEN = -5;
+const CODE_SESSIONS_FULL = -6;
+const CODE_NO_PORT = -7;
+const VERDICT_OF_CODE: readonly DnatVerdict[] = [
+  'TRANSLATED',
+  'NOT_A_TRANSIT_IP',
+  'NO_MATCHING_RULE',
+  'RULE_INACTIVE',
+  'NO_SESSION',
+  'NO_SESSION',
+  'SESSION_LIMIT',
+  'SESSION_LIMIT',
+];
+
 const NOT_A_TRANSIT_IP: DnatResult = Object.freeze({ verdict: 'NOT_A_TRANSIT_IP' });
 const NO_MATCHING_RULE: DnatResult = Object.freeze({ verdict: 'NO_MATCHING_RULE' });
 const NO_SESSION: DnatResult = Object.freeze({ verdict: 'NO_SESSION' });
@@ -111,6 +139,8 @@ export class DnatGateway {
   readonly clock: Clock;
   #index: RuleIndex;
   readonly #table: SessionTable;
+  /** The rule slot behind the last refusal that has one (RULE_INACTIVE, NO_SESSION, SESSION_LIMIT). */
+  #decidedRule = -1;
 
   constructor(index: RuleIndex, options: DnatGatewayOptions) {
     this.clock = options.clock;
@@ -150,14 +180,74 @@ export class DnatGateway {
    * gw.process(parsePacketText('tcp 192.168.0.10:40000 > 192.168.0.144:80 [syn]'), 'inbound').verdict // 'TRANSLATED'
    */
   process(packet: Packet, direction: Direction): DnatResult {
-    const now = this.clock.now();
-    const table = this.#table;
-    table.expire(now);
+    const reply = direction === 'reply';
     const kind = packet.protocol === 'tcp' ? KIND_TCP : KIND_UDP;
     const flags = kind === KIND_TCP ? tcpFlagBits(packet.tcpFlags) : 0;
-    return direction === 'reply'
-      ? this.#reply(packet, kind, flags, now)
-      : this.#inbound(packet, kind, flags, now);
+    const src = packet.src;
+    const dst = packet.dst;
+    const code = this.#decide(kind, flags, src.ip, src.port, dst.ip, dst.port, reply);
+    if (code < 0) return this.#refusal(code);
+    const table = this.#table;
+    const s = code;
+    return {
+      verdict: 'TRANSLATED',
+      ruleId: table.ruleIdOf(s),
+      translated: {
+        protocol: packet.protocol,
+        src: reply
+          ? (table.transitEndpointOf(s) ?? endpoint(table.transitIpOf(s), table.transitPortOf(s)))
+          : endpoint(this.#index.downlinkIp, table.gatewayPortOf(s)),
+        dst: reply
+          ? endpoint(table.clientIpOf(s), table.clientPortOf(s))
+          : (table.targetEndpointOf(s) ?? endpoint(table.targetIpOf(s), table.targetPortOf(s))),
+        tcpFlags: packet.tcpFlags,
+      },
+      session: { id: table.idOf(s), state: stateName(table.stateOf(s)) },
+    };
+  }
+
+  /**
+   * The allocation-free path, for a data plane that handles packets as numbers: decides one packet and,
+   * when it is TRANSLATED, writes the translated addresses and ports into `out` (reused by the caller).
+   * `tcpFlags` is a bit mask (syn 1, ack 2, fin 4, rst 8; 0 for a data segment). Same decisions and
+   * session updates as `process`.
+   */
+  translate(
+    protocol: Protocol,
+    tcpFlags: number,
+    src: Endpoint,
+    dst: Endpoint,
+    direction: Direction,
+    out: Translation,
+  ): DnatVerdict {
+    const reply = direction === 'reply';
+    const kind = protocol === 'tcp' ? KIND_TCP : KIND_UDP;
+    const code = this.#decide(
+      kind,
+      kind === KIND_TCP ? tcpFlags : 0,
+      src.ip,
+      src.port,
+      dst.ip,
+      dst.port,
+      reply,
+    );
+    if (code < 0) return VERDICT_OF_CODE[-code] as DnatVerdict;
+    const table = this.#table;
+    const s = code;
+    if (reply) {
+      out.srcIp = table.transitIpOf(s);
+      out.srcPort = table.transitPortOf(s);
+      out.dstIp = table.clientIpOf(s);
+      out.dstPort = table.clientPortOf(s);
+    } else {
+      out.srcIp = this.#index.downlinkIp;
+      out.srcPort = table.gatewayPortOf(s);
+      out.dstIp = table.targetIpOf(s);
+      out.dstPort = table.targetPortOf(s);
+    }
+    out.sessionId = table.idOf(s);
+    out.ruleSlot = table.ruleOf(s);
+    return 'TRANSLATED';
   }
 
   /** The live sessions (a snapshot; for inspection and tests, not the packet path). */
@@ -168,15 +258,15 @@ export class DnatGateway {
     const list: SessionInfo[] = [];
     for (const s of table.liveSlots()) {
       list.push({
-        id: table.id[s] as number,
-        protocol: table.kind[s] === KIND_TCP ? 'tcp' : 'udp',
-        state: stateName(table.state[s] as number),
-        ruleId: (this.#index.rules[table.rule[s] as number] as { id: string }).id,
-        client: endpoint(table.clientIp[s] as number, table.clientPort[s] as number),
-        transit: endpoint(table.transitIp[s] as number, table.transitPort[s] as number),
-        target: endpoint(table.targetIp[s] as number, table.targetPort[s] as number),
-        gateway: endpoint(downlink, table.gatewayPort[s] as number),
-        lastSeen: table.lastSeen[s] as number,
+        id: table.idOf(s),
+        protocol: table.kindOf(s) === KIND_TCP ? 'tcp' : 'udp',
+        state: stateName(table.stateOf(s)),
+        ruleId: table.ruleIdOf(s),
+        client: endpoint(table.clientIpOf(s), table.clientPortOf(s)),
+        transit: endpoint(table.transitIpOf(s), table.transitPortOf(s)),
+        target: endpoint(table.targetIpOf(s), table.targetPortOf(s)),
+        gateway: endpoint(downlink, table.gatewayPortOf(s)),
+        lastSeen: table.lastSeenOf(s),
         expiresAt: table.expiresAt(s),
       });
     }
@@ -195,106 +285,113 @@ export class DnatGateway {
       slotOfId.set(rule.id, slot);
     });
     for (const s of [...table.liveSlots()]) {
-      const rule = old.rules[table.rule[s] as number];
+      const rule = old.rules[table.ruleOf(s)];
       const slot = rule === undefined ? undefined : slotOfId.get(rule.id);
       const keep =
         slot !== undefined &&
         index.usable(slot) &&
-        index.targetIp[slot] === table.targetIp[s] &&
+        index.targetIp[slot] === table.targetIpOf(s) &&
         index.downlinkIp === old.downlinkIp;
-      if (keep) table.rule[s] = slot;
+      if (keep) table.setRule(s, slot, index.refsOf(slot));
       else table.remove(s);
     }
     this.#index = index;
     table.setTargetCount(index.targetCount);
   }
 
-  #inbound(packet: Packet, kind: number, flags: number, now: number): DnatResult {
+  /** A session slot (≥ 0: TRANSLATED) or a negative CODE_*; the deciding rule in `#decidedRule`. */
+  #decide(
+    kind: number,
+    flags: number,
+    srcIp: number,
+    srcPort: number,
+    dstIp: number,
+    dstPort: number,
+    reply: boolean,
+  ): number {
+    const now = this.clock.now();
     const table = this.#table;
-    const index = this.#index;
-    const src = packet.src;
-    const dst = packet.dst;
-    const existing = table.findOriginal(kind, src.ip, src.port, dst.ip, dst.port);
+    table.expire(now);
+    if (reply) {
+      if (dstIp !== this.#index.downlinkIp) return CODE_NO_SESSION;
+      const s = table.findReply(kind, srcIp, dstPort);
+      if (s < 0 || table.targetPortOf(s) !== srcPort) return CODE_NO_SESSION;
+      const state = table.stateOf(s);
+      table.touch(s, kind === KIND_TCP ? nextTcpState(state, true, flags) : nextUdpState(state, true), now);
+      return s;
+    }
+    const existing = table.findOriginal(kind, srcIp, srcPort, dstIp, dstPort);
     if (existing >= 0) {
-      const state = table.state[existing] as number;
+      const state = table.stateOf(existing);
       table.touch(
         existing,
         kind === KIND_TCP ? nextTcpState(state, false, flags) : nextUdpState(state, false),
         now,
       );
-      return this.#translatedInbound(packet, existing);
+      return existing;
     }
 
-    const slot = index.lookupSlot(kind, dst.ip, dst.port);
-    if (slot < 0) return slot === SLOT_NOT_A_TRANSIT_IP ? NOT_A_TRANSIT_IP : NO_MATCHING_RULE;
-    const ruleId = (index.rules[slot] as { id: string }).id;
-    if (!index.usable(slot)) return { verdict: 'RULE_INACTIVE', ruleId };
+    const index = this.#index;
+    const slot = index.lookupSlot(kind, dstIp, dstPort);
+    if (slot < 0) return slot === SLOT_NOT_A_TRANSIT_IP ? CODE_NOT_A_TRANSIT_IP : CODE_NO_MATCHING_RULE;
+    this.#decidedRule = slot;
+    if (!index.usable(slot)) return CODE_RULE_INACTIVE;
     const state = kind === KIND_TCP ? initialTcpState(flags) : UDP_UNREPLIED;
-    if (state < 0) {
-      return { verdict: 'NO_SESSION', ruleId, reason: 'a FIN, RST or SYN+ACK does not open a flow' };
-    }
-    const targetPort = index.isAllPorts(slot) ? dst.port : (index.internalPort[slot] as number);
+    if (state < 0) return CODE_CANNOT_OPEN;
+    const targetPort = index.isAllPorts(slot) ? dstPort : (index.internalPort[slot] as number);
     const opened = table.open(
       kind,
-      src.ip,
-      src.port,
-      dst.ip,
-      dst.port,
+      srcIp,
+      srcPort,
+      dstIp,
+      dstPort,
       index.targetIp[slot] as number,
       targetPort,
       index.targetSlot[slot] as number,
       slot,
+      index.refsOf(slot),
       state,
       now,
     );
-    if (opened < 0) {
-      return {
-        verdict: 'SESSION_LIMIT',
-        ruleId,
-        reason:
-          opened === OPEN_FULL
-            ? `the gateway holds its maximum of ${table.capacity} sessions`
-            : 'every gateway port towards this target is in use',
-      };
+    if (opened === OPEN_FULL) return CODE_SESSIONS_FULL;
+    if (opened < 0) return CODE_NO_PORT;
+    return opened;
+  }
+
+  #refusal(code: number): DnatResult {
+    switch (code) {
+      case CODE_NOT_A_TRANSIT_IP:
+        return NOT_A_TRANSIT_IP;
+      case CODE_NO_MATCHING_RULE:
+        return NO_MATCHING_RULE;
+      case CODE_NO_SESSION:
+        return NO_SESSION;
     }
-    return this.#translatedInbound(packet, opened);
-  }
-
-  #reply(packet: Packet, kind: number, flags: number, now: number): DnatResult {
-    const table = this.#table;
-    const src = packet.src;
-    const dst = packet.dst;
-    if (dst.ip !== this.#index.downlinkIp) return NO_SESSION;
-    const s = table.findReply(kind, src.ip, dst.port);
-    if (s < 0 || table.targetPort[s] !== src.port) return NO_SESSION;
-    const state = table.state[s] as number;
-    table.touch(s, kind === KIND_TCP ? nextTcpState(state, true, flags) : nextUdpState(state, true), now);
-    return {
-      verdict: 'TRANSLATED',
-      ruleId: (this.#index.rules[table.rule[s] as number] as { id: string }).id,
-      translated: {
-        protocol: packet.protocol,
-        src: endpoint(table.transitIp[s] as number, table.transitPort[s] as number),
-        dst: endpoint(table.clientIp[s] as number, table.clientPort[s] as number),
-        tcpFlags: packet.tcpFlags,
-      },
-      session: { id: table.id[s] as number, state: stateName(table.state[s] as number) },
-    };
-  }
-
-  #translatedInbound(packet: Packet, s: number): DnatResult {
-    const table = this.#table;
-    return {
-      verdict: 'TRANSLATED',
-      ruleId: (this.#index.rules[table.rule[s] as number] as { id: string }).id,
-      translated: {
-        protocol: packet.protocol,
-        src: endpoint(this.#index.downlinkIp, table.gatewayPort[s] as number),
-        dst: endpoint(table.targetIp[s] as number, table.targetPort[s] as number),
-        tcpFlags: packet.tcpFlags,
-      },
-      session: { id: table.id[s] as number, state: stateName(table.state[s] as number) },
-    };
+    const ruleId = (this.#index.rules[this.#decidedRule] as { id: string }).id;
+    switch (code) {
+      case CODE_RULE_INACTIVE:
+        return {
+          verdict: 'RULE_INACTIVE',
+          ruleId,
+          reason: this.#index.gatewayActive
+            ? 'the rule is not ACTIVE'
+            : `the gateway is ${this.#index.gateway.status}, not ACTIVE`,
+        };
+      case CODE_CANNOT_OPEN:
+        return { verdict: 'NO_SESSION', ruleId, reason: 'a FIN, RST or SYN+ACK does not open a flow' };
+      case CODE_SESSIONS_FULL:
+        return {
+          verdict: 'SESSION_LIMIT',
+          ruleId,
+          reason: `the gateway holds its maximum of ${this.#table.capacity} sessions`,
+        };
+      default:
+        return {
+          verdict: 'SESSION_LIMIT',
+          ruleId,
+          reason: 'every gateway port towards this target is in use',
+        };
+    }
   }
 }
 

@@ -24,7 +24,9 @@
 import type { DnatRule, PrivateNatGateway } from '../cloud/resources.ts';
 import { type Ipv4, parseIpv4 } from '../net/ipv4.ts';
 import type { Endpoint, Protocol } from '../net/packet.ts';
+import type { Port } from '../net/ports.ts';
 import { combine, fmix32, powerOfTwoAtLeast } from './hash.ts';
+import type { RuleRefs } from './session-table.ts';
 
 /** Packed protocol kinds of index keys (and of the session table's protocol column). */
 export const KIND_ANY = 0;
@@ -73,6 +75,9 @@ export class RuleIndex {
   readonly targetCount: number;
   /** Target slot → its address. */
   readonly targetAddress: Uint32Array;
+  /** Per rule slot, made on first use: the target and transit endpoints of a specific-port rule. */
+  readonly #targetEndpoints: (Endpoint | undefined)[];
+  readonly #transitEndpoints: (Endpoint | undefined)[];
   readonly #mask: number;
   readonly #keyIp: Uint32Array;
   readonly #keyWord: Int32Array;
@@ -90,6 +95,8 @@ export class RuleIndex {
     this.internalPort = new Uint16Array(n);
     this.flags = new Uint8Array(n);
     this.targetSlot = new Int32Array(n);
+    this.#targetEndpoints = new Array(n);
+    this.#transitEndpoints = new Array(n);
     // Entries: one per rule plus at most one presence marker per rule; load factor ≤ 0.5.
     const size = powerOfTwoAtLeast(4 * n);
     this.#mask = size - 1;
@@ -163,6 +170,40 @@ export class RuleIndex {
     const allPorts = this.#find(ip, KIND_ANY << 16);
     if (allPorts >= 0) return allPorts;
     return this.#find(ip, KIND_PRESENCE << 16) === PRESENCE ? SLOT_NO_MATCHING_RULE : SLOT_NOT_A_TRANSIT_IP;
+  }
+
+  /**
+   * The translated destination of a specific-port rule (its target address and internal port), one
+   * frozen object shared by every packet it translates; undefined for an all-ports rule.
+   */
+  targetEndpointOf(slot: number): Endpoint | undefined {
+    if (this.isAllPorts(slot)) return undefined;
+    let endpoint = this.#targetEndpoints[slot];
+    if (endpoint === undefined) {
+      endpoint = Object.freeze({ ip: this.targetIp[slot] as Ipv4, port: this.internalPort[slot] as Port });
+      this.#targetEndpoints[slot] = endpoint;
+    }
+    return endpoint;
+  }
+
+  /** The source of a translated reply (transit address and port) of a specific-port rule, shared. */
+  transitEndpointOf(slot: number): Endpoint | undefined {
+    if (this.isAllPorts(slot)) return undefined;
+    let endpoint = this.#transitEndpoints[slot];
+    if (endpoint === undefined) {
+      endpoint = Object.freeze({ ip: this.transitIp[slot] as Ipv4, port: this.transitPort[slot] as Port });
+      this.#transitEndpoints[slot] = endpoint;
+    }
+    return endpoint;
+  }
+
+  /** What a session of rule `slot` keeps (shared values: the id and the translated endpoints). */
+  refsOf(slot: number): RuleRefs {
+    return {
+      id: (this.rules[slot] as DnatRule).id,
+      targetEndpoint: this.targetEndpointOf(slot),
+      transitEndpoint: this.transitEndpointOf(slot),
+    };
   }
 
   /** Bytes held by the index's typed arrays. */
