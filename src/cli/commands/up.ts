@@ -1,4 +1,4 @@
-import type { Resource } from '../../cloud/resources.ts';
+import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
 import { startStack } from '../../runtime/stack.ts';
 import {
   type Command,
@@ -141,8 +141,20 @@ interface ProvisionOutput {
     verdict: string;
     code?: string;
     ok: boolean;
-    live?: { status: unknown; latencyMs: number; responder?: string };
+    live?: {
+      status: unknown;
+      latencyMs: number;
+      responder?: string;
+      seen?: { loadBalancer?: string; server?: string };
+    };
   }[];
+}
+
+const TYPE_ORDER = new Map(DEPENDENCY_ORDER.map((type, i) => [type, i]));
+
+/** Creation order of the kinds, then name: VPCs first, rules last. */
+function byDependencyOrder(a: Resource, b: Resource): number {
+  return (TYPE_ORDER.get(a.type) ?? 99) - (TYPE_ORDER.get(b.type) ?? 99) || a.name.localeCompare(b.name);
 }
 
 function brief(resource: Resource): Record<string, unknown> {
@@ -173,7 +185,7 @@ function printSummary(
   io.out(
     table(
       ['TYPE', 'NAME', 'ID', 'ADDRESS', 'STATUS'],
-      resources.map((r) => {
+      [...resources].sort(byDependencyOrder).map((r) => {
         const b = brief(r);
         const extra = r.type === 'load-balancer' ? ` (backend ${r.backendIp})` : '';
         return [r.type, r.name, r.id, `${String(b.address ?? '')}${extra}`, r.status];
@@ -196,12 +208,27 @@ function printSummary(
       const mark = v.ok ? green('✓') : red('✗');
       const live = v.live
         ? dim(
-            `  live ${String(v.live.status)} in ${v.live.latencyMs} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
+            `  live ${String(v.live.status)} in ${v.live.latencyMs.toFixed(1)} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
           )
         : '';
       io.out(
         `  ${mark} ${v.entry.from} → ${v.entry.to}:${v.entry.port}/${v.entry.protocol}  ${v.verdict}${v.code ? ` (${v.code})` : ''}${live}`,
       );
+      // Full NAT, seen from inside: each hop names the source address it saw.
+      if (v.live?.seen?.loadBalancer)
+        io.out(
+          dim(
+            `      the load balancer saw the client as ${v.live.seen.loadBalancer} (the gateway's address)`,
+          ),
+        );
+      if (v.live?.seen?.server) {
+        const via = v.live.seen.loadBalancer
+          ? "the load balancer's backend address"
+          : "the gateway's address";
+        io.out(
+          dim(`      ${v.live.responder ?? 'the server'} saw the client as ${v.live.seen.server} (${via})`),
+        );
+      }
     }
   }
   if (map) {
