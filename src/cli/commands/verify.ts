@@ -15,7 +15,10 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
     const [plan, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(usage);
-    const session = await openSession({ dataDir: dataDirOf(values['data-dir'], env), endpoint: values.endpoint });
+    const session = await openSession({
+      dataDir: dataDirOf(values['data-dir'], env),
+      endpoint: values.endpoint,
+    });
     try {
       const { exitCode } = await runWorkflow(session, {
         workflow: 'verify',
