@@ -2,8 +2,9 @@
  * The DNAT engine's benchmark (DESIGN §9, issue 3), every figure from this one run:
  *
  * - `dnat`: for 1, 10³, 10⁵ and 10⁶ rules, packets/s of established flows (32 768 flows to random
- *   rules, cycled; the public `DnatGateway.process` with its result objects) and new flows/s (fresh
- *   tables, 60 000 new flows each: rule lookup, port allocation, session insert);
+ *   rules, cycled; the public `DnatGateway.process` with its result objects; the rule counts measured
+ *   in 3 interleaved rounds, best of each, as is the Map.get loop) and new flows/s (fresh tables,
+ *   60 000 new flows each: rule lookup, port allocation, session insert);
  * - `linear_baseline`: the same translation with the rules checked in order, as an iptables chain
  *   does (typed arrays, first match wins, the destination uniformly among the rules);
  * - `bytes_per_session`: one million sessions over 64 targets with the spec's cap lifted, measured as
@@ -30,7 +31,9 @@ const RULE_COUNTS = [1, 1_000, 100_000, 1_000_000];
 const LINEAR_RULE_COUNTS = [1, 100, 10_000];
 const FLOWS = 32_768;
 const NEW_FLOWS = 60_000;
-const MEASURE_MS = 600;
+const MEASURE_MS = 400;
+/** Established pps and the Map.get loop: interleaved rounds, best of each. */
+const ROUNDS = 3;
 const WARMUP_MS = 150;
 const SESSIONS = 1_000_000;
 const SESSION_TARGETS = 64;
@@ -141,7 +144,12 @@ function rate(ms: number, batch: number, step: (i: number) => void): number {
   return (done / elapsed) * 1000;
 }
 
-function establishedPps(index: RuleIndex, flows: readonly Packet[]): number {
+/**
+ * A gateway with `flows` open, and a measurement of its established packets/s that can be repeated:
+ * the run interleaves the rule counts over several rounds and keeps each one's best, so a burst of
+ * load from elsewhere on the machine does not decide a ratio.
+ */
+function establishedBench(index: RuleIndex, flows: readonly Packet[]): (ms: number) => number {
   const clock = new ManualClock(0);
   const gateway = new DnatGateway(index, { clock, sessionCapacity: Number.POSITIVE_INFINITY });
   for (const packet of flows) {
@@ -155,9 +163,11 @@ function establishedPps(index: RuleIndex, flows: readonly Packet[]): number {
     if ((i & 4095) === 4095) clock.advance(1);
   };
   rate(WARMUP_MS, 4096, step);
-  const pps = rate(MEASURE_MS, 4096, step);
-  if (sink === 0) throw new Error('no packet was translated');
-  return pps;
+  return (ms) => {
+    const pps = rate(ms, 4096, step);
+    if (sink === 0) throw new Error('no packet was translated');
+    return pps;
+  };
 }
 
 function newFlowsPerSecond(index: RuleIndex, flows: readonly Packet[]): number {
@@ -246,7 +256,7 @@ function linearPps(index: RuleIndex, flows: readonly Packet[]): number {
   return pps;
 }
 
-function mapGetPerSecond(): number {
+function mapGetBench(): (ms: number) => number {
   const random = prng(7);
   const keys = new Int32Array(FLOWS);
   const map = new Map<number, number>();
@@ -261,9 +271,11 @@ function mapGetPerSecond(): number {
     sink += map.get(keys[i & mask] as number) ?? 0;
   };
   rate(WARMUP_MS, 4096, step);
-  const perSecond = rate(MEASURE_MS, 4096, step);
-  if (sink < 0) throw new Error('unreachable');
-  return perSecond;
+  return (ms) => {
+    const perSecond = rate(ms, 4096, step);
+    if (sink < 0) throw new Error('unreachable');
+    return perSecond;
+  };
 }
 
 function collectGarbage(): (() => void) | undefined {
@@ -320,29 +332,41 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 async function run(context: BenchContext): Promise<Record<string, unknown>> {
   const dnat: { rules: number; established_pps: number; new_flows_per_s: number; compile_ms: number }[] = [];
   const indexes = new Map<number, RuleIndex>();
+  const benches: ((ms: number) => number)[] = [];
   for (const count of RULE_COUNTS) {
     const rules = makeRules(count);
     const started = performance.now();
     const index = compileRuleIndex(GATEWAY, rules);
     const compileMs = performance.now() - started;
-    if (LINEAR_RULE_COUNTS.includes(count)) indexes.set(count, index);
-    const flows = makeFlows(FLOWS, count, count);
-    const established = establishedPps(index, flows);
+    indexes.set(count, index);
+    benches.push(establishedBench(index, makeFlows(FLOWS, count, count)));
     const newFlows = newFlowsPerSecond(index, makeFlows(NEW_FLOWS, count, count + 1));
     dnat.push({
       rules: count,
-      established_pps: round(established),
+      established_pps: 0,
       new_flows_per_s: round(newFlows),
       compile_ms: Math.round(compileMs),
     });
-    context.log(`bench: dnat: ${count} rules: ${round(established)} established pps`);
+    context.log(`bench: dnat: ${count} rules compiled in ${Math.round(compileMs)} ms`);
   }
+  const mapGet = mapGetBench();
+  let mapGetBest = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    benches.forEach((measure, i) => {
+      const row = dnat[i] as (typeof dnat)[number];
+      row.established_pps = Math.max(row.established_pps, Math.round(measure(MEASURE_MS)));
+    });
+    mapGetBest = Math.max(mapGetBest, mapGet(MEASURE_MS));
+  }
+  context.log(`bench: dnat: established pps ${dnat.map((row) => row.established_pps).join(', ')}`);
   const linear: { rules: number; pps: number }[] = [];
   for (const count of LINEAR_RULE_COUNTS) {
     const index = indexes.get(count) ?? compileRuleIndex(GATEWAY, makeRules(count));
-    linear.push({ rules: count, pps: round(linearPps(index, makeFlows(FLOWS, count, count + 2))) });
+    const flows = makeFlows(FLOWS, count, count + 2);
+    linear.push({ rules: count, pps: round(Math.max(linearPps(index, flows), linearPps(index, flows))) });
   }
-  const mapGet = mapGetPerSecond();
+  indexes.clear();
+  const mapGetPerSecond = mapGetBest;
   const bytes = bytesPerSession(context.log);
   const bytesPerSessionFigure = Math.round((bytes.heap ?? bytes.arrays) * 10) / 10;
 
@@ -353,7 +377,7 @@ async function run(context: BenchContext): Promise<Record<string, unknown>> {
   const targets = {
     established_1m_rules_vs_1_rule: { ratio: ratio(atMillion, established(1)), target: '>= 0.7' },
     established_1m_rules_vs_linear_10k: { ratio: ratio(atMillion, linear10k), target: '>= 100' },
-    established_1m_rules_vs_map_get: { ratio: ratio(atMillion, mapGet), target: '>= 0.2' },
+    established_1m_rules_vs_map_get: { ratio: ratio(atMillion, mapGetPerSecond), target: '>= 0.2' },
     bytes_per_session: { ratio: bytesPerSessionFigure, target: '<= 256' },
   };
   const met = {
@@ -367,7 +391,7 @@ async function run(context: BenchContext): Promise<Record<string, unknown>> {
     linear_baseline: linear,
     bytes_per_session: bytesPerSessionFigure,
     bytes_per_session_arrays: Math.round(bytes.arrays * 10) / 10,
-    map_get_per_s: round(mapGet),
+    map_get_per_s: round(mapGetPerSecond),
     dnat_targets: Object.fromEntries(
       Object.entries(targets).map(([name, t]) => [name, { ...t, met: met[name as keyof typeof met] }]),
     ),

@@ -3,7 +3,8 @@
  * `npm run bench -- --json` prints one JSON document (DESIGN §9) whose keys are the union of the
  * modules' results; `--only NAME` (repeatable, or comma-separated) runs just those modules.
  *
- * A module is a file `bench/<name>.ts` that default-exports a `BenchModule`. Modules run one after
+ * A module is a file `bench/<name>.ts` that default-exports a `BenchModule` named `<name>` (`--only`
+ * loads just those files, so a run does not pay for modules it skips). Modules run one after
  * another (never in parallel: they measure throughput), in alphabetical order; a module that throws is
  * reported and the others still run (the exit code is then 1). Progress goes to stderr so that stdout
  * holds only the tables or the JSON document.
@@ -35,9 +36,11 @@ export interface BenchContext {
 
 const HERE = new URL('./', import.meta.url);
 
-async function loadModules(): Promise<BenchModule[]> {
+/** The modules of this directory; with `only`, just the files named after them (`<name>.ts`). */
+async function loadModules(only: ReadonlySet<string>): Promise<BenchModule[]> {
   const files = readdirSync(HERE)
     .filter((file) => file.endsWith('.ts') && file !== 'index.ts' && !file.endsWith('.test.ts'))
+    .filter((file) => only.size === 0 || only.has(file.slice(0, -3)))
     .sort();
   const modules: BenchModule[] = [];
   for (const file of files) {
@@ -94,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
   });
   const only = new Set((values.only ?? []).flatMap((names) => names.split(',')).filter(Boolean));
-  const modules = await loadModules();
+  const modules = await loadModules(only);
   const unknown = [...only].filter((name) => !modules.some((module) => module.name === name));
   if (unknown.length > 0) {
     process.stderr.write(
