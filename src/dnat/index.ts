@@ -29,6 +29,7 @@ export {
   type DnatResult,
   type DnatVerdict,
   type SessionInfo,
+  type Translation,
 } from './gateway.ts';
 export {
   compileRuleIndex,
