@@ -259,3 +259,62 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] as number;
 }
+
+export interface LoadResult {
+  count: number;
+  concurrency: number;
+  wallMs: number;
+  /** Executions per second over the wall time. */
+  throughput: number;
+  /** Per execution, server side: startDate → stopDate. */
+  latencyMs: { p50: number; p99: number; max: number };
+  /** Per execution, client side: POST /executions sent → SUCCEEDED seen (includes validation, polling). */
+  clientMs: { p50: number; p99: number };
+  statuses: Record<string, number>;
+  failures: { name: string; status: string; error?: string | undefined; cause?: string | undefined }[];
+}
+
+/** Provisions `plans` through POST /executions, `concurrency` at a time, each until it closes. */
+export async function provisionAll(
+  url: string,
+  plans: readonly Record<string, unknown>[],
+  concurrency: number,
+): Promise<LoadResult> {
+  const started = performance.now();
+  const runs = await mapLimit(plans, concurrency, async (plan) => {
+    const t0 = performance.now();
+    const name = `${String(plan.name)}-x`;
+    const answer = await api(url, '/executions', { body: { workflow: 'provision', input: plan, name } });
+    if (answer.status !== 201)
+      return { name, status: `HTTP ${answer.status}`, error: answer.json?.code, ms: 0, client: 0 };
+    const done = await closed(url, name, 120_000);
+    const ms =
+      done.startDate && done.stopDate ? Date.parse(done.stopDate) - Date.parse(done.startDate) : Number.NaN;
+    return {
+      name,
+      status: done.status,
+      error: done.error,
+      cause: done.cause,
+      ms,
+      client: performance.now() - t0,
+    };
+  });
+  const wallMs = performance.now() - started;
+  const statuses: Record<string, number> = {};
+  for (const run of runs) statuses[run.status] = (statuses[run.status] ?? 0) + 1;
+  const ok = runs.filter((run) => run.status === 'SUCCEEDED');
+  const ms = ok.map((run) => run.ms);
+  const client = ok.map((run) => run.client);
+  return {
+    count: plans.length,
+    concurrency,
+    wallMs: Math.round(wallMs),
+    throughput: Math.round((plans.length / (wallMs / 1000)) * 10) / 10,
+    latencyMs: { p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) },
+    clientMs: { p50: Math.round(percentile(client, 50)), p99: Math.round(percentile(client, 99)) },
+    statuses,
+    failures: runs
+      .filter((run) => run.status !== 'SUCCEEDED')
+      .map(({ name, status, error, cause }) => ({ name, status, error, cause })),
+  };
+}
