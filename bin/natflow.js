@@ -8,13 +8,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-// node:sqlite is stable in use but still flagged experimental on Node 22; keep that notice off stderr.
-const emitWarning = process.emitWarning;
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning?.message;
-  if (typeof text === 'string' && text.includes('SQLite is an experimental feature')) return;
-  return emitWarning.call(process, warning, ...rest);
-};
+await import('../src/runtime/quiet-warnings.ts');
 // `natflow … | head` closes stdout early: that is the reader's choice, not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {

@@ -16,7 +16,7 @@ import { bold, dim, green, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
 import { sfnClient } from '../session.ts';
 
-const usage = `usage: natflow up [PLAN_FILE] [--port 3000] [--data-dir DIR] [--once] [--json]
+const usage = `usage: natflow up [PLAN_FILE] [--port 3000] [--data-dir DIR] [--once] [--schedule] [--json]
 
 Starts the local stack on 127.0.0.1: the HTTP API, the Step Functions endpoint, the event bus, the
 console (/console) and the live data plane. With a plan file it provisions it and streams the execution,
