@@ -3,11 +3,13 @@
  * and `natflow provision` both do before anything starts.
  */
 import { readFileSync } from 'node:fs';
+import type { Issue } from '../cloud/errors.ts';
 import { MalformedPlanError } from '../cloud/errors.ts';
 import { parsePlanText } from '../cloud/plan.ts';
 import type { StoreReader } from '../cloud/store.ts';
 import { validatePlan } from '../cloud/validate.ts';
-import { UsageError } from './io.ts';
+import { type Output, UsageError } from './io.ts';
+import { red } from './render.ts';
 
 export function readPlanFile(file: string): unknown {
   let text: string;
@@ -43,4 +45,10 @@ export async function validatePlanFile(store: StoreReader, file: string) {
     throw error;
   }
   return { ...(await validatePlan(store, document)), document };
+}
+
+/** Tells a person that a plan is invalid and nothing was started, one problem a line. */
+export function printPlanErrors(io: Output, file: string, errors: readonly Issue[]): void {
+  io.err(red(`natflow: ${file} is not a valid plan; nothing was started`));
+  for (const e of errors) io.err(`  ${e.path || '(root)'}: ${e.code}: ${e.message}`);
 }

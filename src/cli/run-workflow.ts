@@ -3,9 +3,15 @@
  * document (JSON) or the progress lines and a summary (human). Shared by provision, teardown and up.
  */
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
+import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer } from './render.ts';
-import { type ExecutionDocument, executionDocument, followExecution, type Session } from './session.ts';
+import {
+  type ExecutionDocument,
+  executionDocument,
+  followExecution,
+  openSession,
+  type Session,
+} from './session.ts';
 
 export interface RunOptions {
   workflow: 'provision' | 'verify' | 'teardown';
@@ -54,4 +60,41 @@ export async function runWorkflow(
   else if (options.json) printJson(io, doc);
   else io.out(describeExecution(doc));
   return { doc, exitCode: doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED };
+}
+
+/** The flags every workflow command shares. */
+export interface WorkflowFlags {
+  json: boolean;
+  'no-wait': boolean;
+  'data-dir'?: string | undefined;
+  endpoint?: string | undefined;
+}
+
+/**
+ * A workflow command's whole run: opens a session (a running stack, `--endpoint`, or an embedded one),
+ * runs the workflow, closes the session; returns the exit code.
+ */
+export async function runWorkflowCommand(
+  flags: WorkflowFlags,
+  context: { io: Output; env: NodeJS.ProcessEnv },
+  run: { workflow: RunOptions['workflow']; input: unknown; name: string; dataPlane?: boolean },
+): Promise<number> {
+  const session = await openSession({
+    dataDir: dataDirOf(flags['data-dir'], context.env),
+    endpoint: flags.endpoint,
+    ...(run.dataPlane === undefined ? {} : { dataPlane: run.dataPlane }),
+  });
+  try {
+    const { exitCode } = await runWorkflow(session, {
+      workflow: run.workflow,
+      input: run.input,
+      name: run.name,
+      json: flags.json,
+      wait: !flags['no-wait'],
+      io: context.io,
+    });
+    return exitCode;
+  } finally {
+    await session.close();
+  }
 }

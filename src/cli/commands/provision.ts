@@ -1,9 +1,7 @@
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
-import { validatePlanFile } from '../plan-file.ts';
-import { red } from '../render.ts';
-import { executionName, runWorkflow } from '../run-workflow.ts';
-import { openSession } from '../session.ts';
+import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
+import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow provision PLAN_FILE [--name NAME] [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -29,26 +27,19 @@ const command: Command = {
     if (!validation.valid || !validation.plan) {
       if (values.json) printJson(io, { valid: false, errors: validation.errors });
       else {
-        io.err(red(`natflow: ${file} is not a valid plan; nothing was started`));
-        for (const e of validation.errors) io.err(`  ${e.path || '(root)'}: ${e.code}: ${e.message}`);
+        printPlanErrors(io, file, validation.errors);
       }
       return EXIT_USAGE;
     }
-    const plan = validation.plan;
-    const session = await openSession({ dataDir, endpoint: values.endpoint });
-    try {
-      const { exitCode } = await runWorkflow(session, {
+    return runWorkflowCommand(
+      values,
+      { io, env },
+      {
         workflow: 'provision',
         input: validation.document,
-        name: values.name ?? executionName(plan.name),
-        json: values.json,
-        wait: !values['no-wait'],
-        io,
-      });
-      return exitCode;
-    } finally {
-      await session.close();
-    }
+        name: values.name ?? executionName(validation.plan.name),
+      },
+    );
   },
 };
 

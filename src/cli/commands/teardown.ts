@@ -1,6 +1,5 @@
-import { type Command, dataDirOf, parseFlags, UsageError } from '../io.ts';
-import { executionName, runWorkflow } from '../run-workflow.ts';
-import { openSession } from '../session.ts';
+import { type Command, parseFlags, UsageError } from '../io.ts';
+import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow teardown PLAN_NAME [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -14,24 +13,11 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
     const [plan, ...extra] = positionals;
     if (!plan || extra.length > 0) throw new UsageError(`expected one PLAN_NAME\n${usage}`);
-    const session = await openSession({
-      dataDir: dataDirOf(values['data-dir'], env),
-      endpoint: values.endpoint,
-      dataPlane: false,
-    });
-    try {
-      const { exitCode } = await runWorkflow(session, {
-        workflow: 'teardown',
-        input: { plan },
-        name: executionName(`${plan}-teardown`),
-        json: values.json,
-        wait: !values['no-wait'],
-        io,
-      });
-      return exitCode;
-    } finally {
-      await session.close();
-    }
+    return runWorkflowCommand(
+      values,
+      { io, env },
+      { workflow: 'teardown', input: { plan }, name: executionName(`${plan}-teardown`), dataPlane: false },
+    );
   },
 };
 

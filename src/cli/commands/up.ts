@@ -11,7 +11,7 @@ import {
   printJson,
   UsageError,
 } from '../io.ts';
-import { validatePlanFile } from '../plan-file.ts';
+import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { bold, dim, green, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
 import { sfnClient } from '../session.ts';
@@ -80,10 +80,7 @@ const command: Command = {
         const validation = await validatePlanFile(stack.store, file);
         if (!validation.valid || !validation.plan) {
           if (values.json) emit({ type: 'validate', valid: false, errors: validation.errors });
-          else {
-            io.err(red(`natflow: ${file} is not a valid plan; nothing was started`));
-            for (const e of validation.errors) io.err(`  ${e.path || '(root)'}: ${e.code}: ${e.message}`);
-          }
+          else printPlanErrors(io, file, validation.errors);
           return EXIT_USAGE;
         }
         const plan = validation.plan;
@@ -103,7 +100,7 @@ const command: Command = {
           json: false,
           jsonLines: values.json,
           wait: true,
-          io: values.json ? io : io,
+          io,
         });
         exitCode = code;
         const resources = await stack.store.list({ plan: plan.name });

@@ -1,6 +1,5 @@
-import { type Command, dataDirOf, parseFlags, UsageError } from '../io.ts';
-import { executionName, runWorkflow } from '../run-workflow.ts';
-import { openSession } from '../session.ts';
+import { type Command, parseFlags, UsageError } from '../io.ts';
+import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow verify [PLAN_NAME] [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -15,23 +14,15 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
     const [plan, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(usage);
-    const session = await openSession({
-      dataDir: dataDirOf(values['data-dir'], env),
-      endpoint: values.endpoint,
-    });
-    try {
-      const { exitCode } = await runWorkflow(session, {
+    return runWorkflowCommand(
+      values,
+      { io, env },
+      {
         workflow: 'verify',
         input: plan ? { plan } : {},
         name: executionName(`${plan ?? 'all-plans'}-verify`),
-        json: values.json,
-        wait: !values['no-wait'],
-        io,
-      });
-      return exitCode;
-    } finally {
-      await session.close();
-    }
+      },
+    );
   },
 };
 
