@@ -1,0 +1,373 @@
+/**
+ * `npm run soak` — the long reliability runs of issue 9, bounded in count and time, loopback only. Prints
+ * one table per run and, with `--json`, one JSON document of every figure (docs/reliability.md lists them
+ * with this command).
+ *
+ *   npm run soak                      every run (about 5–8 minutes on 2 cores)
+ *   npm run soak -- --only load,fuzz  some of them: faults, races, fuzz, crash, load
+ *   npm run soak -- --json            the figures as one JSON document on stdout
+ *
+ * - faults: test/workflows/faults.test.ts (fault injection at every provisioning step), counted by kind.
+ * - races:  5 rounds of 20 concurrent provisionings through the API for one transit IP and port.
+ * - fuzz:   test/reliability/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (over 10,000 cases).
+ * - crash:  test/reliability/crash.test.ts 3 times (SIGKILL of `natflow up` mid-provisioning, restart).
+ * - load:   1,000 generated plans through the API back to back, then 1,000 more 50 at a time; throughput,
+ *           p50/p99 latency, RSS and heap before, after, and after a GC and a pause. Meanwhile one client
+ *           stalls a request body, to measure when the server gives up on it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { startStack } from '../src/runtime/stack.ts';
+import {
+  api,
+  closed,
+  contenderPlan,
+  countByType,
+  generatedPlan,
+  NODE,
+  provisionAll,
+  ROOT,
+  SHARED_PLAN,
+  sharedIdsOf,
+  sleep,
+} from '../test/reliability/support.ts';
+
+const RUNS = ['faults', 'races', 'fuzz', 'crash', 'load'] as const;
+type Run = (typeof RUNS)[number];
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, json: { type: 'boolean', default: false } },
+});
+const selected = new Set<Run>(
+  values.only ? (values.only.split(',').map((s) => s.trim()) as Run[]) : [...RUNS],
+);
+for (const run of selected) {
+  if (!RUNS.includes(run)) {
+    console.error(`unknown run ${run}; choose from ${RUNS.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const log = (line: string) => {
+  if (!values.json) console.log(line);
+  else console.error(line);
+};
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const figures: Record<string, unknown> = {
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    platform: process.platform,
+  },
+  date: new Date().toISOString(),
+};
+
+/** Runs vitest on one file in a child process; returns its JSON report and stdout. */
+async function vitest(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; ms: number; stdout: string; report: VitestReport }> {
+  const dir = mkdtempSync(join(tmpdir(), 'natflow-soak-vitest-'));
+  const out = join(dir, 'report.json');
+  const started = performance.now();
+  const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(
+      NODE,
+      [
+        join(ROOT, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        file,
+        '--reporter=json',
+        '--reporter=default',
+        `--outputFile.json=${out}`,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    child.stderr.on('data', () => undefined);
+    child.on('close', (c) => resolve({ code: c, stdout: text }));
+  });
+  const ms = Math.round(performance.now() - started);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as VitestReport;
+  rmSync(dir, { recursive: true, force: true });
+  return { ok: code === 0, ms, stdout, report };
+}
+
+interface VitestReport {
+  numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+  testResults: {
+    assertionResults: { title: string; fullName: string; status: string; duration?: number }[];
+  }[];
+}
+
+async function faults(): Promise<void> {
+  log('\n## faults: test/workflows/faults.test.ts');
+  const run = await vitest('test/workflows/faults.test.ts');
+  const tests = run.report.testResults.flatMap((r) => r.assertionResults);
+  const of = (pattern: RegExp) => tests.filter((t) => pattern.test(t.title));
+  const count = (list: typeof tests) => ({
+    cases: list.length,
+    passed: list.filter((t) => t.status === 'passed').length,
+  });
+  const permanentBefore = of(/^a permanent fault before /);
+  const permanentAfter = of(/^a permanent fault after /);
+  const transient = of(/^a transient fault at .* is retried/);
+  const steps = new Set(
+    permanentBefore.map((t) => t.title.replace(/^a permanent fault before (\S+) .*$/, '$1')),
+  );
+  const result = {
+    ok: run.ok,
+    steps: steps.size,
+    stepNames: [...steps],
+    permanentBefore: count(permanentBefore),
+    permanentAfter: count(permanentAfter),
+    transient: count(transient),
+    exhaustedRetries: count(of(/outlasts the retries/)),
+    stopped: count(of(/stopped provisioning/)),
+    deadProcess: count(of(/dead process/)),
+    total: { cases: run.report.numTotalTests, passed: run.report.numPassedTests },
+    ms: run.ms,
+  };
+  figures.faults = result;
+  log(
+    `steps ${result.steps}; permanent before ${result.permanentBefore.passed}/${result.permanentBefore.cases} FAILED with 0 orphans; ` +
+      `permanent after ${result.permanentAfter.passed}/${result.permanentAfter.cases}; transient ${result.transient.passed}/${result.transient.cases} SUCCEEDED; ` +
+      `all ${result.total.passed}/${result.total.cases} in ${result.ms} ms`,
+  );
+}
+
+async function races(): Promise<void> {
+  log('\n## races: 5 rounds × 20 concurrent provisionings through the API, one transit IP and port');
+  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-race-'));
+  const stack = await startStack({ dataDir, port: 0, dataPlane: false });
+  const url = stack.url as string;
+  const rounds: Record<string, unknown>[] = [];
+  try {
+    const shared = await api(url, '/executions', {
+      body: { workflow: 'provision', input: SHARED_PLAN, name: 'shared' },
+    });
+    if (shared.status !== 201 || (await closed(url, 'shared')).status !== 'SUCCEEDED')
+      throw new Error('the shared plan did not provision');
+    const ids = sharedIdsOf(await stack.store.list({ plan: SHARED_PLAN.name }));
+    for (let round = 0; round < 5; round++) {
+      const prefix = `r${round}`;
+      // Each round wants its own port: rewrite the contenders' port and addresses.
+      const plans = Array.from({ length: 20 }, (_, i) => {
+        const plan = contenderPlan(i, ids, prefix) as {
+          servers: { ip: string; apps: { port: number }[] }[];
+          privateNatGateways: { dnatRules: { transitPort: number }[] }[];
+        };
+        plan.servers[0] = { ...plan.servers[0], ip: `10.0.0.${20 + round * 20 + i}` } as never;
+        (plan.privateNatGateways[0]?.dnatRules[0] as { transitPort: number }).transitPort = 9000 + round;
+        return plan as unknown as Record<string, unknown>;
+      });
+      const started = performance.now();
+      const answers = await Promise.all(
+        plans.map((plan, i) =>
+          api(url, '/executions', { body: { workflow: 'provision', input: plan, name: `${prefix}-${i}` } }),
+        ),
+      );
+      const outcomes = await Promise.all(
+        answers.map(async (answer, i) =>
+          answer.status === 201
+            ? { started: true, ...(await closed(url, `${prefix}-${i}`)) }
+            : { started: false, status: `HTTP ${answer.status}`, error: answer.json?.code as string },
+        ),
+      );
+      await stack.idle();
+      const ms = Math.round(performance.now() - started);
+      const rules = (await stack.store.list({ type: 'dnat-rule' })).filter(
+        (r) => r.type === 'dnat-rule' && r.transitPort === 9000 + round,
+      );
+      let leftovers = 0;
+      for (let i = 0; i < 20; i++) {
+        const owned = await stack.store.list({ plan: `${prefix}-${i}` });
+        if (outcomes[i]?.status !== 'SUCCEEDED') leftovers += owned.length;
+      }
+      const losers = outcomes.filter((o) => o.status !== 'SUCCEEDED');
+      rounds.push({
+        round,
+        succeeded: outcomes.length - losers.length,
+        rulesOnPort: rules.length,
+        refusedAtValidation: losers.filter((o) => !o.started).length,
+        failedAfterRollback: losers.filter((o) => o.started && o.status === 'FAILED').length,
+        loserCodes: [...new Set(losers.map((o) => o.error))],
+        leftoverResourcesOfLosers: leftovers,
+        ms,
+      });
+      log(JSON.stringify(rounds.at(-1)));
+    }
+  } finally {
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  figures.races = rounds;
+}
+
+async function fuzz(): Promise<void> {
+  log('\n## fuzz: test/reliability/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16');
+  const run = await vitest('test/reliability/fuzz.test.ts', { NATFLOW_FUZZ_SCALE: '16' });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('fuzz: ')) ?? '';
+  const cases = Number(/fuzz: (\d+) cases/.exec(line)?.[1] ?? Number.NaN);
+  const counts = JSON.parse(/\): (\{[^}]*\})/.exec(line)?.[1] ?? '{}') as Record<string, number>;
+  const statuses = JSON.parse(/request statuses (\{[^}]*\})/.exec(line)?.[1] ?? '{}') as Record<
+    string,
+    number
+  >;
+  figures.fuzz = {
+    ok: run.ok,
+    cases,
+    counts,
+    requestStatuses: statuses,
+    properties: { total: run.report.numTotalTests, passed: run.report.numPassedTests },
+    ms: run.ms,
+  };
+  log(
+    `${run.ok ? 'passed' : 'FAILED'}: ${cases} cases ${JSON.stringify(counts)} in ${run.ms} ms; request statuses ${JSON.stringify(statuses)}`,
+  );
+}
+
+async function crash(): Promise<void> {
+  log('\n## crash: test/reliability/crash.test.ts, 3 times');
+  const runs: { ok: boolean; ms: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const run = await vitest('test/reliability/crash.test.ts');
+    runs.push({ ok: run.ok && run.report.numTotalTests > 0 && run.report.numFailedTests === 0, ms: run.ms });
+    log(JSON.stringify(runs.at(-1)));
+  }
+  figures.crash = { runs: runs.length, passed: runs.filter((r) => r.ok).length, ms: runs.map((r) => r.ms) };
+}
+
+interface MemoryFigure {
+  rssMB: number;
+  heapUsedMB: number;
+}
+
+function memory(): MemoryFigure {
+  const m = process.memoryUsage();
+  return { rssMB: Math.round(m.rss / 1e5) / 10, heapUsedMB: Math.round(m.heapUsed / 1e5) / 10 };
+}
+
+async function settledMemory(): Promise<MemoryFigure> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(1000);
+  }
+  gc();
+  return memory();
+}
+
+/** Holds a request whose body never completes; resolves with when and how the server ended it. */
+function stalledBody(url: string): {
+  result: Promise<{ closedAfterS: number | null; response: string }>;
+  stop(): void;
+} {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  const started = performance.now();
+  let received = '';
+  socket.on('data', (d: Buffer) => {
+    received += d.toString();
+  });
+  socket.on('error', () => undefined);
+  socket.write(
+    'POST /plans/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name":',
+  );
+  let stopped = false;
+  const result = new Promise<{ closedAfterS: number | null; response: string }>((resolve) => {
+    socket.on('close', () =>
+      resolve({
+        closedAfterS: stopped ? null : Math.round((performance.now() - started) / 100) / 10,
+        response: received.split('\r\n')[0] ?? '',
+      }),
+    );
+  });
+  return {
+    result,
+    stop() {
+      stopped = true;
+      socket.destroy();
+    },
+  };
+}
+
+async function load(): Promise<void> {
+  log('\n## load: 1,000 plans back to back, then 1,000 more 50 at a time, through the API of one stack');
+  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-load-'));
+  const stack = await startStack({ dataDir, port: 0, dataPlane: false });
+  const url = stack.url as string;
+  const stall = stalledBody(url);
+  try {
+    // Warm up (modules loaded, statements prepared) so "before" is the steady state.
+    await provisionAll(url, [generatedPlan(4000, 'warm')], 1);
+    const before = await settledMemory();
+    log(`memory before: ${JSON.stringify(before)}`);
+    const serial = await provisionAll(
+      url,
+      Array.from({ length: 1000 }, (_, i) => generatedPlan(i, 'serial')),
+      1,
+    );
+    await stack.idle();
+    const afterSerial = memory();
+    log(`back to back: ${JSON.stringify({ ...serial, failures: serial.failures.slice(0, 3) })}`);
+    const parallel = await provisionAll(
+      url,
+      Array.from({ length: 1000 }, (_, i) => generatedPlan(1000 + i, 'par')),
+      50,
+    );
+    await stack.idle();
+    const afterParallel = memory();
+    log(`50 at a time: ${JSON.stringify({ ...parallel, failures: parallel.failures.slice(0, 3) })}`);
+    const settled = await settledMemory();
+    log(`memory after: ${JSON.stringify(afterParallel)}; after GC and a pause: ${JSON.stringify(settled)}`);
+    const resources = await stack.store.list();
+    const counts = countByType(resources);
+    // Let the stalled request run out the server's requestTimeout (Node's default 300 s, checked every 30 s).
+    const stalled = await Promise.race([
+      stall.result,
+      sleep(360_000).then(() => ({ closedAfterS: null, response: 'still open after 360 s' })),
+    ]);
+    log(`stalled body: ${JSON.stringify(stalled)}`);
+    figures.load = {
+      serial: { ...serial, failures: serial.failures.length },
+      parallel: { ...parallel, failures: parallel.failures.length },
+      memory: { before, afterSerial, afterParallel, afterGcAndPause: settled },
+      resources: { total: resources.length, byType: counts },
+      inFlight: stack.tasks.inFlight(),
+      stalledBody: stalled,
+    };
+  } finally {
+    stall.stop();
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const started = performance.now();
+for (const run of RUNS) {
+  if (!selected.has(run)) continue;
+  const t0 = performance.now();
+  await { faults, races, fuzz, crash, load }[run]();
+  log(`(${run}: ${Math.round((performance.now() - t0) / 1000)} s)`);
+}
+figures.totalSeconds = Math.round((performance.now() - started) / 1000);
+if (values.json) console.log(JSON.stringify(figures, null, 2));
+else log(`\nsoak done in ${figures.totalSeconds} s`);
