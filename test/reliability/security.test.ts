@@ -67,7 +67,7 @@ describe('the local stack with NATFLOW_TOKEN', () => {
     'refuses $method $path without the token and with a wrong one',
     async ({ method, path }) => {
       for (const headers of [
-        {},
+        {} as Record<string, string>,
         { Authorization: `Bearer ${WRONG}` },
         { Authorization: `Basic ${Buffer.from(`user:${WRONG}`).toString('base64')}` },
         { 'x-natflow-token': WRONG },

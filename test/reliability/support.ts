@@ -27,7 +27,7 @@ export async function api(
   options: {
     method?: string;
     body?: unknown;
-    raw?: string | Buffer;
+    raw?: string;
     contentType?: string | null;
     headers?: Record<string, string>;
   } = {},
