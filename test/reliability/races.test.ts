@@ -155,3 +155,57 @@ describe('two OS processes race the same way on one data directory', () => {
     }
   });
 });
+
+describe('concurrent plans that take automatic addresses in one existing subnet', () => {
+  let stack: Stack;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'natflow-race-auto-'));
+    stack = await startStack({ dataDir, port: 0, dataPlane: false });
+    await api(stack.url as string, '/executions', {
+      body: { workflow: 'provision', input: SHARED_PLAN, name: 'shared' },
+    });
+    expect((await closed(stack.url as string, 'shared')).status).toBe('SUCCEEDED');
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  // Fails today: src/workflow/pin.ts pins `ip: auto` to the address a dry run on a snapshot of the
+  // store assigns, so five plans started together all pin the same lowest free address, and all but
+  // one then fail IP_IN_USE on an address none of them asked for (see docs/reliability.md, findings).
+  it('all succeed, each with its own address (no IP_IN_USE for an address nobody asked for)', async () => {
+    // Prepare
+    const url = stack.url as string;
+    const ids = sharedIdsOf(await stack.store.list({ plan: SHARED_PLAN.name }));
+    const plans = Array.from({ length: 5 }, (_, i) => ({
+      name: `auto-${i}`,
+      vpcs: [{ name: 'VPC-B', existing: ids.vpcB, subnets: [{ name: 'subnet-B01', existing: ids.subnetB }] }],
+      servers: [{ name: `server-${i}`, subnet: 'subnet-B01' }],
+    }));
+
+    // Act
+    const answers = await Promise.all(
+      plans.map((plan, i) =>
+        api(url, '/executions', { body: { workflow: 'provision', input: plan, name: `auto-${i}` } }),
+      ),
+    );
+    const outcomes = await Promise.all(
+      answers.map(async (answer, i) =>
+        answer.status === 201 ? await closed(url, `auto-${i}`) : { status: `HTTP ${answer.status}` },
+      ),
+    );
+
+    // Assess
+    expect(outcomes.map((o) => `${o.status}${'error' in o && o.error ? ` ${o.error}` : ''}`)).toEqual(
+      Array(5).fill('SUCCEEDED'),
+    );
+    const addresses = (await stack.store.list({ type: 'server' })).map((s) =>
+      s.type === 'server' ? s.ip : '',
+    );
+    expect(new Set(addresses).size).toBe(addresses.length);
+  });
+});
