@@ -310,36 +310,50 @@ function stalledBody(url: string): {
 }
 
 async function load(): Promise<void> {
-  log('\n## load: 1,000 plans back to back, then 1,000 more 50 at a time, through the API of one stack');
-  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-load-'));
-  const stack = await startStack({ dataDir, port: 0, dataPlane: false });
-  const url = stack.url as string;
-  const stall = stalledBody(url);
+  log('\n## load: 1,000 plans back to back, then 1,000 more 50 at a time on a fresh stack, through the API');
+  const stacks: { stack: Awaited<ReturnType<typeof startStack>>; dataDir: string }[] = [];
+  const open = async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-load-'));
+    const stack = await startStack({ dataDir, port: 0, dataPlane: false });
+    stacks.push({ stack, dataDir });
+    return stack;
+  };
+  let stall: ReturnType<typeof stalledBody> | undefined;
   try {
+    const a = await open();
+    stall = stalledBody(a.url as string);
     // Warm up (modules loaded, statements prepared) so "before" is the steady state.
-    await provisionAll(url, [generatedPlan(4000, 'warm')], 1);
+    await provisionAll(a.url as string, [generatedPlan(4000, 'warm')], 1);
     const before = await settledMemory();
     log(`memory before: ${JSON.stringify(before)}`);
     const serial = await provisionAll(
-      url,
+      a.url as string,
       Array.from({ length: 1000 }, (_, i) => generatedPlan(i, 'serial')),
       1,
     );
-    await stack.idle();
+    await a.idle();
     const afterSerial = memory();
+    const serialResources = (await a.store.list()).length;
     log(`back to back: ${JSON.stringify({ ...serial, failures: serial.failures.slice(0, 3) })}`);
+    log(`memory after: ${JSON.stringify(afterSerial)}; resources in the store ${serialResources}`);
+
+    // A fresh store, so this phase measures concurrency rather than the store's size (see findings).
+    const b = await open();
     const parallel = await provisionAll(
-      url,
+      b.url as string,
       Array.from({ length: 1000 }, (_, i) => generatedPlan(1000 + i, 'par')),
       50,
     );
-    await stack.idle();
+    await b.idle();
     const afterParallel = memory();
     log(`50 at a time: ${JSON.stringify({ ...parallel, failures: parallel.failures.slice(0, 3) })}`);
     const settled = await settledMemory();
     log(`memory after: ${JSON.stringify(afterParallel)}; after GC and a pause: ${JSON.stringify(settled)}`);
-    const resources = await stack.store.list();
-    const counts = countByType(resources);
+    const counts = countByType(await b.store.list());
+    const inFlight = a.tasks.inFlight() + b.tasks.inFlight();
+    await b.close();
+    const closedSettled = await settledMemory();
+    log(`memory after closing the second stack, a GC and a pause: ${JSON.stringify(closedSettled)}`);
     // Let the stalled request run out the server's requestTimeout (Node's default 300 s, checked every 30 s).
     const stalled = await Promise.race([
       stall.result,
@@ -347,17 +361,24 @@ async function load(): Promise<void> {
     ]);
     log(`stalled body: ${JSON.stringify(stalled)}`);
     figures.load = {
-      serial: { ...serial, failures: serial.failures.length },
-      parallel: { ...parallel, failures: parallel.failures.length },
-      memory: { before, afterSerial, afterParallel, afterGcAndPause: settled },
-      resources: { total: resources.length, byType: counts },
-      inFlight: stack.tasks.inFlight(),
+      serial: { ...serial, failures: serial.failures.length, resourcesAfter: serialResources },
+      parallel: { ...parallel, failures: parallel.failures.length, resourcesByType: counts },
+      memory: {
+        before,
+        afterSerial,
+        afterParallel,
+        afterGcAndPause: settled,
+        afterCloseGcAndPause: closedSettled,
+      },
+      inFlight,
       stalledBody: stalled,
     };
   } finally {
-    stall.stop();
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    stall?.stop();
+    for (const { stack, dataDir } of stacks) {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 }
 

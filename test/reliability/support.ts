@@ -270,6 +270,9 @@ export interface LoadResult {
   latencyMs: { p50: number; p99: number; max: number };
   /** Per execution, client side: POST /executions sent → SUCCEEDED seen (includes validation, polling). */
   clientMs: { p50: number; p99: number };
+  /** Server-side latency p50 of the first and the last tenth of the plans, in order of submission. */
+  firstTenthP50: number;
+  lastTenthP50: number;
   statuses: Record<string, number>;
   failures: { name: string; status: string; error?: string | undefined; cause?: string | undefined }[];
 }
@@ -312,6 +315,14 @@ export async function provisionAll(
     throughput: Math.round((plans.length / (wallMs / 1000)) * 10) / 10,
     latencyMs: { p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) },
     clientMs: { p50: Math.round(percentile(client, 50)), p99: Math.round(percentile(client, 99)) },
+    firstTenthP50: percentile(
+      runs.slice(0, Math.ceil(runs.length / 10)).map((run) => run.ms),
+      50,
+    ),
+    lastTenthP50: percentile(
+      runs.slice(-Math.ceil(runs.length / 10)).map((run) => run.ms),
+      50,
+    ),
     statuses,
     failures: runs
       .filter((run) => run.status !== 'SUCCEEDED')
