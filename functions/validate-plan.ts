@@ -24,5 +24,6 @@ export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) =>
       `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
     );
   }
-  return { plan: await pinAddresses(store, plan, result.plan), execution };
+  const { document, pinned } = await pinAddresses(store, plan, result.plan);
+  return { plan: document, execution, pinned };
 });

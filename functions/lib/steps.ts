@@ -1,22 +1,35 @@
 /**
  * The shapes the provision, verify and teardown state machines pass to their Task states, and the
- * factory behind the one-line provisioning step handlers. A step's input is `{plan, execution}`:
- * every step re-reads what earlier steps created by client token, so no ids travel through the state.
+ * factory behind the one-line provisioning step handlers. A step's input is `{plan, execution, pinned}`
+ * (the plan document with its automatic addresses pinned, see src/workflow/pin.ts): every step re-reads
+ * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { PlanSchema } from '../../src/cloud/plan.ts';
-import { applyStep, type ProvisionStep } from '../../src/cloud/provisioner.ts';
+import type { ProvisionStep } from '../../src/cloud/provisioner.ts';
+import { applyPinnedStep } from '../../src/workflow/pin.ts';
 import { getClock, getStore } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
 /** `$$.Execution.Id`: the execution's ARN, the rollback ledger's key. */
 export const ExecutionSchema = z.string().min(1);
 
+export const PinsSchema = z.array(z.object({ entry: z.string(), field: z.string() })).default([]);
+
 export const StepInputSchema = z.object({
   plan: PlanSchema,
   execution: ExecutionSchema,
   step: z.string().optional(),
+  pinned: PinsSchema,
+});
+
+/** A creating step keeps the document as written: a pin it has to give up goes back to `auto`. */
+const CreateStepInputSchema = z.object({
+  plan: z.record(z.string(), z.unknown()),
+  execution: ExecutionSchema,
+  step: z.string().optional(),
+  pinned: PinsSchema,
 });
 
 export async function controlPlane(): Promise<ControlPlane> {
@@ -29,7 +42,7 @@ export async function controlPlane(): Promise<ControlPlane> {
 
 /** A handler that creates the entries of one provisioning step, idempotently; returns `{resources}`. */
 export function provisionStep(step: ProvisionStep) {
-  return lambdaHandler(StepInputSchema, async ({ plan, execution }) => {
-    return applyStep(await controlPlane(), plan, step, { execution });
+  return lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
+    return applyPinnedStep(await controlPlane(), plan, pinned, step, { execution });
   });
 }

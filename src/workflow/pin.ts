@@ -10,11 +10,23 @@
  *
  * It works on the plan *document* (the workflow's state carries documents, which every step parses),
  * and pins only entries that create something and asked for `auto` (or gave no address).
+ *
+ * A pin is a preference, not a promise: another execution may take the address between the dry run and
+ * the create (concurrent plans in one existing subnet). `applyPinnedStep` then gives that entry back its
+ * `auto` and runs the step again — idempotent under client tokens, so nothing is created twice — and
+ * the address is assigned at create time, as the product does.
  */
 import { ControlPlane } from '../cloud/control-plane.ts';
+import { IpInUseError, NatflowError, PlanChangedError } from '../cloud/errors.ts';
 import { MemoryStore } from '../cloud/memory-store.ts';
-import type { Plan } from '../cloud/plan.ts';
-import { applyStep, PROVISION_STEPS } from '../cloud/provisioner.ts';
+import { type Plan, PlanSchema } from '../cloud/plan.ts';
+import {
+  applyStep,
+  PROVISION_STEPS,
+  type ProvisionStep,
+  type StepContext,
+  type StepResult,
+} from '../cloud/provisioner.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
 import type { StoreReader } from '../cloud/store.ts';
 
@@ -49,26 +61,91 @@ const PINNED: readonly {
 /** Every step up to the gateways: the ones that assign addresses and those they depend on. */
 const ADDRESS_STEPS = new Set(PROVISION_STEPS.slice(0, PROVISION_STEPS.indexOf('gateways') + 1));
 
-/** A copy of `document` with every automatic address replaced by the one a dry run assigns. */
-export async function pinAddresses(store: StoreReader, document: unknown, plan: Plan): Promise<unknown> {
+/** An address the dry run chose for an entry that asked for `auto`: `servers[1]` + `ip`. */
+export interface Pin {
+  entry: string;
+  field: string;
+}
+
+/**
+ * A copy of `document` with every automatic address replaced by the one a dry run assigns, and the
+ * list of what was pinned.
+ */
+export async function pinAddresses(
+  store: StoreReader,
+  document: unknown,
+  plan: Plan,
+): Promise<{ document: unknown; pinned: Pin[] }> {
   const dryRun = await MemoryStore.copyOf(store);
   const cloud = new ControlPlane({ store: dryRun });
   for (const step of PROVISION_STEPS) {
     if (ADDRESS_STEPS.has(step as (typeof PROVISION_STEPS)[number]))
       await applyStep(cloud, plan, step, { execution: 'address-pinning-dry-run' });
   }
-  const pinned = structuredClone(document) as Record<string, unknown>;
+  const copy = structuredClone(document) as Record<string, unknown>;
+  const pinned: Pin[] = [];
   for (const { section, field, type, take } of PINNED) {
-    const entries = pinned[section];
+    const entries = copy[section];
     if (!Array.isArray(entries)) continue;
     const created = new Map((await dryRun.list({ plan: plan.name, type })).map((r) => [r.name, r]));
-    for (const entry of entries as Record<string, unknown>[]) {
+    for (const [i, entry] of (entries as Record<string, unknown>[]).entries()) {
       if ('existing' in entry) continue;
       if (entry[field] !== undefined && entry[field] !== 'auto') continue;
       const resource = created.get(String(entry.name));
       const address = resource ? take(resource) : undefined;
-      if (address) entry[field] = address;
+      if (address) {
+        entry[field] = address;
+        pinned.push({ entry: `${section}[${i}]`, field });
+      }
     }
   }
-  return pinned;
+  return { document: copy, pinned };
+}
+
+/**
+ * Runs a provisioning step on the pinned document; when a pinned address turns out to be taken
+ * (IP_IN_USE), or a re-run finds the entry created with another address (PLAN_CHANGED on that field),
+ * the entry gets its `auto` back and the step runs again.
+ */
+export async function applyPinnedStep(
+  cloud: ControlPlane,
+  document: unknown,
+  pinned: readonly Pin[],
+  step: ProvisionStep,
+  ctx: StepContext,
+): Promise<StepResult> {
+  let current = document;
+  const left = [...pinned];
+  for (;;) {
+    try {
+      return await applyStep(cloud, PlanSchema.parse(current), step, ctx);
+    } catch (error) {
+      const index = left.findIndex((pin) => isPinConflict(error, pin));
+      const pin = left[index];
+      if (!pin) throw error;
+      left.splice(index, 1);
+      current = unpin(current, pin);
+    }
+  }
+}
+
+function isPinConflict(error: unknown, pin: Pin): boolean {
+  if (!(error instanceof NatflowError) || !error.path) return false;
+  const inEntry = error.path === pin.entry || error.path.startsWith(`${pin.entry}.`);
+  if (!inEntry) return false;
+  if (error instanceof IpInUseError) return true;
+  const fields = error.details?.fields;
+  return error instanceof PlanChangedError && Array.isArray(fields) && fields.includes(pin.field);
+}
+
+/** The document with one pinned entry back on `auto`. */
+function unpin(document: unknown, pin: Pin): unknown {
+  const copy = structuredClone(document) as Record<string, unknown>;
+  const match = /^(\w+)\[(\d+)\]$/.exec(pin.entry);
+  const entries = match ? copy[match[1] as string] : undefined;
+  const entry = Array.isArray(entries)
+    ? (entries[Number(match?.[2])] as Record<string, unknown> | undefined)
+    : undefined;
+  if (entry) entry[pin.field] = 'auto';
+  return copy;
 }
