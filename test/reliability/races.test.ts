@@ -174,9 +174,8 @@ describe('concurrent plans that take automatic addresses in one existing subnet'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  // Fails today: src/workflow/pin.ts pins `ip: auto` to the address a dry run on a snapshot of the
-  // store assigns, so five plans started together all pin the same lowest free address, and all but
-  // one then fail IP_IN_USE on an address none of them asked for (see docs/reliability.md, findings).
+  // Pinned automatic addresses are preferences (src/workflow/pin.ts): five plans started together see
+  // the same snapshot and pin the same lowest free address, yet each ends with an address of its own.
   it('all succeed, each with its own address (no IP_IN_USE for an address nobody asked for)', async () => {
     // Prepare
     const url = stack.url as string;
