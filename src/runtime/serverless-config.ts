@@ -121,9 +121,8 @@ export function readServerlessConfig(
     if (!match?.[1])
       throw new Error(`serverless.yml: state machine ${key} must take its definition from \${file(…)}`);
     const definitionFile = resolve(root, match[1]);
-    const name = String(spec.name ?? key)
-      .replace('${sls:stage}', stage)
-      .replace('${self:provider.stage}', stage);
+    // Serverless variables in the name (`natflow-provision-${sls:stage}`): the stage is the only one used.
+    const name = String(spec.name ?? key).replace(/\$\{(?:sls:stage|self:provider\.stage)\}/g, stage);
     stateMachines.set(key, {
       key,
       name,

@@ -132,11 +132,9 @@ describe('provision workflow', () => {
   it('fails a second plan that wants the same transit port with DNAT_PORT_CONFLICT and rolls back only its own resources', async () => {
     // Prepare: plan A as in the reference; plan B reuses A's transit IP and load balancer… on another LB.
     const a = await h.run('provision', REFERENCE);
-    const transitIpId = (a.output?.resources as Record<string, Record<string, string>>).transitIps?.[
-      'transit-ip-A'
-    ];
-    const gatewayId = (a.output?.resources as Record<string, Record<string, string>>).privateNatGateways
-      ?.private_nat_gateway;
+    const resources = (a.output?.resources ?? {}) as Record<string, Record<string, string>>;
+    const transitIpId = resources.transitIps?.['transit-ip-A'];
+    const gatewayId = resources.privateNatGateways?.private_nat_gateway;
     const aResources = (await h.resources(PLAN)).map((r) => r.id).sort();
     const b = {
       name: 'second-rule',
@@ -215,9 +213,8 @@ describe('verify workflow', () => {
   it('reports ConnectivityLost and fails with VERIFICATION_FAILED once the rule is frozen', async () => {
     // Prepare
     const provisioned = await h.run('provision', REFERENCE);
-    const gatewayId =
-      (provisioned.output?.resources as Record<string, Record<string, string>>).privateNatGateways
-        ?.private_nat_gateway ?? '';
+    const resources = (provisioned.output?.resources ?? {}) as Record<string, Record<string, string>>;
+    const gatewayId = resources.privateNatGateways?.private_nat_gateway ?? '';
     const { ControlPlane } = await import('../../src/cloud/control-plane.ts');
     await new ControlPlane({ store: h.stack.store }).freeze(gatewayId);
 

@@ -8,7 +8,6 @@ import {
   EXIT_USAGE,
   type Output,
   parseFlags,
-  printJson,
   UsageError,
 } from '../io.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
