@@ -6,6 +6,7 @@
  *   npm run soak                      every run (about 5–8 minutes on 2 cores)
  *   npm run soak -- --only load,fuzz  some of them: faults, races, fuzz, crash, load
  *   npm run soak -- --json            the figures as one JSON document on stdout
+ *   npm run soak -- --only load --load parallel   one phase of the load run
  *
  * - faults: test/workflows/faults.test.ts (fault injection at every provisioning step), counted by kind.
  * - races:  5 rounds of 20 concurrent provisionings through the API for one transit IP and port.
@@ -17,12 +18,17 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { systemClock } from '../src/net/clock.ts';
+import { LocalEventBus } from '../src/runtime/event-bus.ts';
+import { createHttpServer } from '../src/runtime/http-server.ts';
+import { readServerlessConfig } from '../src/runtime/serverless-config.ts';
 import { startStack } from '../src/runtime/stack.ts';
 import {
   api,
@@ -42,7 +48,12 @@ const RUNS = ['faults', 'races', 'fuzz', 'crash', 'load'] as const;
 type Run = (typeof RUNS)[number];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: {
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    /** The load phases to run: serial (1,000 back to back), parallel (1,000 50 at a time). */
+    load: { type: 'string', default: 'serial,parallel' },
+  },
 });
 const selected = new Set<Run>(
   values.only ? (values.only.split(',').map((s) => s.trim()) as Run[]) : [...RUNS],
@@ -318,67 +329,74 @@ async function load(): Promise<void> {
     stacks.push({ stack, dataDir });
     return stack;
   };
+  const closeAll = async () => {
+    for (const { stack, dataDir } of stacks.splice(0)) {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  const phases = new Set(values.load.split(',').map((p) => p.trim()));
+  const result: Record<string, unknown> = {};
   let stall: ReturnType<typeof stalledBody> | undefined;
+  let closeServer: () => Promise<void> = async () => undefined;
   try {
-    const a = await open();
-    stall = stalledBody(a.url as string);
+    // The stalled client talks to a server of its own (the stacks open and close around it).
+    const server = createHttpServer({
+      config: readServerlessConfig(),
+      bus: new LocalEventBus({ clock: systemClock }),
+    });
+    await new Promise<void>((done) => server.listen(0, done));
+    closeServer = () => new Promise<void>((done) => server.close(() => done()));
+    stall = stalledBody(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const warm = await open();
     // Warm up (modules loaded, statements prepared) so "before" is the steady state.
-    await provisionAll(a.url as string, [generatedPlan(4000, 'warm')], 1);
+    await provisionAll(warm.url as string, [generatedPlan(4000, 'warm')], 1);
     const before = await settledMemory();
+    result.memoryBefore = before;
     log(`memory before: ${JSON.stringify(before)}`);
-    const serial = await provisionAll(
-      a.url as string,
-      Array.from({ length: 1000 }, (_, i) => generatedPlan(i, 'serial')),
-      1,
-    );
-    await a.idle();
-    const afterSerial = memory();
-    const serialResources = (await a.store.list()).length;
-    log(`back to back: ${JSON.stringify({ ...serial, failures: serial.failures.slice(0, 3) })}`);
-    log(`memory after: ${JSON.stringify(afterSerial)}; resources in the store ${serialResources}`);
-
-    // A fresh store, so this phase measures concurrency rather than the store's size (see findings).
-    const b = await open();
-    const parallel = await provisionAll(
-      b.url as string,
-      Array.from({ length: 1000 }, (_, i) => generatedPlan(1000 + i, 'par')),
-      50,
-    );
-    await b.idle();
-    const afterParallel = memory();
-    log(`50 at a time: ${JSON.stringify({ ...parallel, failures: parallel.failures.slice(0, 3) })}`);
-    const settled = await settledMemory();
-    log(`memory after: ${JSON.stringify(afterParallel)}; after GC and a pause: ${JSON.stringify(settled)}`);
-    const counts = countByType(await b.store.list());
-    const inFlight = a.tasks.inFlight() + b.tasks.inFlight();
-    await b.close();
-    const closedSettled = await settledMemory();
-    log(`memory after closing the second stack, a GC and a pause: ${JSON.stringify(closedSettled)}`);
+    for (const [phase, concurrency, offset] of [
+      ['serial', 1, 0],
+      ['parallel', 50, 1000],
+    ] as const) {
+      if (!phases.has(phase)) continue;
+      // Each phase on a fresh stack (one stack open at a time), so it measures its own concurrency.
+      const stack = phase === 'serial' ? warm : await open();
+      const run = await provisionAll(
+        stack.url as string,
+        Array.from({ length: 1000 }, (_, i) => generatedPlan(offset + i, phase)),
+        concurrency,
+      );
+      await stack.idle();
+      const after = memory();
+      const resources = countByType(await stack.store.list());
+      const inFlight = stack.tasks.inFlight();
+      log(`${phase}: ${JSON.stringify({ ...run, failures: run.failures.slice(0, 3) })}`);
+      await closeAll();
+      const settled = await settledMemory();
+      log(
+        `memory after: ${JSON.stringify(after)}; after closing the stack, a GC and a pause: ${JSON.stringify(settled)}`,
+      );
+      result[phase] = {
+        ...run,
+        failures: run.failures.length,
+        resources,
+        inFlight,
+        memory: { after, afterCloseGcAndPause: settled },
+      };
+    }
+    if (!phases.has('serial')) await closeAll();
     // Let the stalled request run out the server's requestTimeout (Node's default 300 s, checked every 30 s).
     const stalled = await Promise.race([
       stall.result,
       sleep(360_000).then(() => ({ closedAfterS: null, response: 'still open after 360 s' })),
     ]);
+    result.stalledBody = stalled;
     log(`stalled body: ${JSON.stringify(stalled)}`);
-    figures.load = {
-      serial: { ...serial, failures: serial.failures.length, resourcesAfter: serialResources },
-      parallel: { ...parallel, failures: parallel.failures.length, resourcesByType: counts },
-      memory: {
-        before,
-        afterSerial,
-        afterParallel,
-        afterGcAndPause: settled,
-        afterCloseGcAndPause: closedSettled,
-      },
-      inFlight,
-      stalledBody: stalled,
-    };
+    figures.load = result;
   } finally {
     stall?.stop();
-    for (const { stack, dataDir } of stacks) {
-      await stack.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    await closeServer();
+    await closeAll();
   }
 }
 
