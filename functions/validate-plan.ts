@@ -24,6 +24,6 @@ export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) =>
       `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
     );
   }
-  const { document, pinned } = await pinAddresses(store, plan, result.plan);
+  const { document, pinned } = pinAddresses(plan, result.summary?.addresses ?? {});
   return { plan: document, execution, pinned };
 });

@@ -64,8 +64,6 @@ type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<
 
 const LOCAL_ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-/** A client that keeps sending after 413 is cut off here rather than read to the end. */
-const DRAIN_LIMIT = 16 * MAX_BODY_BYTES;
 
 /** The API routes of serverless.yml, most specific first. */
 export function apiRoutes(config: ServerlessConfig): ApiRoute[] {
@@ -193,6 +191,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const result = await handler(event, lambdaContext(route.function, event, options.timeoutMs ?? 29_000));
       writeProxyResult(res, result);
     } catch (error) {
+      if (error instanceof ClientGoneError) {
+        res.destroy();
+        return;
+      }
       if (res.headersSent) {
         res.destroy();
         return;
@@ -204,6 +206,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendProblem(res, document, headers);
     }
   });
+
+  // A request must arrive whole in bounded time: a stalled client cannot hold a connection for minutes.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
 
   // Bind loopback whatever the caller passes: the stack is unauthenticated by default.
   const listen = server.listen.bind(server) as (...args: unknown[]) => Server;
@@ -286,24 +292,40 @@ async function localRoute(
 export function readBody(req: IncomingMessage): Promise<string | null> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   return new Promise((resolve, reject) => {
+    // Over the limit, answer 413 at once (with Connection: close) instead of reading an endless body.
+    if (declared > MAX_BODY_BYTES) {
+      reject(tooLargeError(declared));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = declared > MAX_BODY_BYTES;
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
     req.on('data', (chunk: Buffer) => {
+      if (settled) return;
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-      else if (size > DRAIN_LIMIT) req.destroy();
+      if (size > MAX_BODY_BYTES) {
+        chunks.length = 0;
+        fail(tooLargeError(size));
+      } else chunks.push(chunk);
     });
-    req.on('error', reject);
-    req.on('close', () => {
-      if (tooLarge) reject(tooLargeError(Math.max(size, Number.isNaN(declared) ? 0 : declared)));
-    });
+    req.on('error', () => fail(new ClientGoneError()));
+    req.on('aborted', () => fail(new ClientGoneError()));
     req.on('end', () => {
-      if (tooLarge) reject(tooLargeError(Math.max(size, Number.isNaN(declared) ? 0 : declared)));
-      else resolve(size === 0 ? null : Buffer.concat(chunks).toString('utf8'));
+      if (settled) return;
+      settled = true;
+      resolve(size === 0 ? null : Buffer.concat(chunks).toString('utf8'));
     });
   });
+}
+
+/** The client went away in the middle of its request: there is no one to answer. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGone';
 }
 
 function tooLargeError(bytes: number): HttpProblemError {
@@ -311,6 +333,7 @@ function tooLargeError(bytes: number): HttpProblemError {
     413,
     'PAYLOAD_TOO_LARGE',
     `the body is ${bytes} bytes or more; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    { headers: { Connection: 'close' } },
   );
 }
 

@@ -6,7 +6,8 @@
  * takes the lowest free address, so without pinning the winner of a race would decide who gets which
  * address. The validation dry run assigns them in plan order; copying those addresses into the plan
  * document (as if the user had written them) makes every step's result independent of timing, and a
- * re-run of the same plan finds the same addresses on the resources it created (idempotent tokens).
+ * re-run of the same plan finds the same addresses on the resources it created (idempotent tokens:
+ * the dry run reports the addresses the plan's resources already have).
  *
  * It works on the plan *document* (the workflow's state carries documents, which every step parses),
  * and pins only entries that create something and asked for `auto` (or gave no address).
@@ -16,50 +17,18 @@
  * `auto` and runs the step again — idempotent under client tokens, so nothing is created twice — and
  * the address is assigned at create time, as the product does.
  */
-import { ControlPlane } from '../cloud/control-plane.ts';
+import type { ControlPlane } from '../cloud/control-plane.ts';
 import { IpInUseError, NatflowError, PlanChangedError } from '../cloud/errors.ts';
-import { MemoryStore } from '../cloud/memory-store.ts';
-import { type Plan, PlanSchema } from '../cloud/plan.ts';
-import {
-  applyStep,
-  PROVISION_STEPS,
-  type ProvisionStep,
-  type StepContext,
-  type StepResult,
-} from '../cloud/provisioner.ts';
-import type { Resource, ResourceType } from '../cloud/resources.ts';
-import type { StoreReader } from '../cloud/store.ts';
+import { PlanSchema } from '../cloud/plan.ts';
+import { applyStep, type ProvisionStep, type StepContext, type StepResult } from '../cloud/provisioner.ts';
 
-/** The plan sections whose entries take an address, with the field and the resource type. */
-const PINNED: readonly {
-  section: string;
-  field: string;
-  type: ResourceType;
-  take: (r: Resource) => string | undefined;
-}[] = [
-  { section: 'servers', field: 'ip', type: 'server', take: (r) => (r.type === 'server' ? r.ip : undefined) },
-  {
-    section: 'loadBalancers',
-    field: 'ip',
-    type: 'load-balancer',
-    take: (r) => (r.type === 'load-balancer' ? r.ip : undefined),
-  },
-  {
-    section: 'transitIps',
-    field: 'ip',
-    type: 'transit-ip',
-    take: (r) => (r.type === 'transit-ip' ? r.ip : undefined),
-  },
-  {
-    section: 'privateNatGateways',
-    field: 'downlinkIp',
-    type: 'private-nat-gateway',
-    take: (r) => (r.type === 'private-nat-gateway' ? r.downlinkIp : undefined),
-  },
+/** The plan sections whose entries take an address, and the field that holds it. */
+const PINNED: readonly { section: string; field: string }[] = [
+  { section: 'servers', field: 'ip' },
+  { section: 'loadBalancers', field: 'ip' },
+  { section: 'transitIps', field: 'ip' },
+  { section: 'privateNatGateways', field: 'downlinkIp' },
 ];
-
-/** Every step up to the gateways: the ones that assign addresses and those they depend on. */
-const ADDRESS_STEPS = new Set(PROVISION_STEPS.slice(0, PROVISION_STEPS.indexOf('gateways') + 1));
 
 /** An address the dry run chose for an entry that asked for `auto`: `servers[1]` + `ip`. */
 export interface Pin {
@@ -68,31 +37,25 @@ export interface Pin {
 }
 
 /**
- * A copy of `document` with every automatic address replaced by the one a dry run assigns, and the
- * list of what was pinned.
+ * A copy of `document` with every automatic address replaced by the one the validation dry run
+ * assigned (`validatePlan`'s `summary.addresses`, keyed `servers.ECS-A`), and the list of what was
+ * pinned. Pure: the dry run already happened; this only copies its answers into the document.
+ *
+ * @example pinAddresses(doc, { 'servers.ECS-A': '192.168.0.2' }).pinned // [{ entry: 'servers[0]', field: 'ip' }]
  */
-export async function pinAddresses(
-  store: StoreReader,
+export function pinAddresses(
   document: unknown,
-  plan: Plan,
-): Promise<{ document: unknown; pinned: Pin[] }> {
-  const dryRun = await MemoryStore.copyOf(store);
-  const cloud = new ControlPlane({ store: dryRun });
-  for (const step of PROVISION_STEPS) {
-    if (ADDRESS_STEPS.has(step as (typeof PROVISION_STEPS)[number]))
-      await applyStep(cloud, plan, step, { execution: 'address-pinning-dry-run' });
-  }
+  addresses: Readonly<Record<string, string>>,
+): { document: unknown; pinned: Pin[] } {
   const copy = structuredClone(document) as Record<string, unknown>;
   const pinned: Pin[] = [];
-  for (const { section, field, type, take } of PINNED) {
+  for (const { section, field } of PINNED) {
     const entries = copy[section];
     if (!Array.isArray(entries)) continue;
-    const created = new Map((await dryRun.list({ plan: plan.name, type })).map((r) => [r.name, r]));
     for (const [i, entry] of (entries as Record<string, unknown>[]).entries()) {
       if ('existing' in entry) continue;
       if (entry[field] !== undefined && entry[field] !== 'auto') continue;
-      const resource = created.get(String(entry.name));
-      const address = resource ? take(resource) : undefined;
+      const address = addresses[`${section}.${String(entry.name)}`];
       if (address) {
         entry[field] = address;
         pinned.push({ entry: `${section}[${i}]`, field });

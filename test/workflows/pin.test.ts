@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { PlanSchema } from '../../src/cloud/plan.ts';
+import { validatePlan } from '../../src/cloud/validate.ts';
 import { applyPinnedStep, pinAddresses } from '../../src/workflow/pin.ts';
 
 const PLAN = {
@@ -27,7 +27,10 @@ describe('pinAddresses', () => {
     const store = new MemoryStore();
 
     // Act
-    const { document, pinned } = await pinAddresses(store, PLAN, PlanSchema.parse(PLAN));
+    const { document, pinned } = pinAddresses(
+      PLAN,
+      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
+    );
 
     // Assess: explicit 10.0.0.2 is reserved first, so ECS-B gets .3 and the gateway .4.
     const doc = document as typeof PLAN & { privateNatGateways: { downlinkIp?: string }[] };
@@ -47,7 +50,10 @@ describe('applyPinnedStep', () => {
     // Prepare: pin on an empty cloud, then let "another execution" take 10.0.0.3 first.
     const store = new MemoryStore();
     const cloud = new ControlPlane({ store });
-    const { document, pinned } = await pinAddresses(store, PLAN, PlanSchema.parse(PLAN));
+    const { document, pinned } = pinAddresses(
+      PLAN,
+      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
+    );
     await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
     const [subnet] = await store.list({ type: 'subnet' });
     await cloud.createServer(
@@ -71,7 +77,10 @@ describe('applyPinnedStep', () => {
   it('does not swallow a conflict on an address the user chose', async () => {
     const store = new MemoryStore();
     const cloud = new ControlPlane({ store });
-    const { document, pinned } = await pinAddresses(store, PLAN, PlanSchema.parse(PLAN));
+    const { document, pinned } = pinAddresses(
+      PLAN,
+      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
+    );
     await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
     const [subnet] = await store.list({ type: 'subnet' });
     await cloud.createServer(
