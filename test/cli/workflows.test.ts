@@ -16,8 +16,17 @@ const REFERENCE = join(ROOT, 'examples/reference.plan.yaml');
 
 let dataDir: string;
 
-function natflow(...args: string[]): { code: number; stdout: string; stderr: string; json: () => Record<string, unknown> } {
-  const result = spawnSync(NODE, [BIN, ...args, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+function natflow(...args: string[]): {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: () => Record<string, unknown>;
+} {
+  const result = spawnSync(NODE, [BIN, ...args, '--data-dir', dataDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return {
     code: result.status ?? -1,
     stdout: result.stdout,
@@ -41,10 +50,16 @@ describe('natflow provision, executions, teardown', () => {
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const doc = run.json();
     expect(doc).toMatchObject({ status: 'SUCCEEDED', workflow: 'provision' });
-    expect(doc.executionArn).toMatch(/^arn:aws:states:us-east-1:\d{12}:execution:natflow-provision-dev:app-a-to-elb01-/);
+    expect(doc.executionArn).toMatch(
+      /^arn:aws:states:us-east-1:\d{12}:execution:natflow-provision-dev:app-a-to-elb01-/,
+    );
     const output = doc.output as { plan: string; resources: Record<string, Record<string, string>> };
     expect(output.plan).toBe('app-a-to-elb01');
-    const resources = natflow('resources', '--plan', 'app-a-to-elb01', '--json').json().resources as { id: string; type: string; ip?: string }[];
+    const resources = natflow('resources', '--plan', 'app-a-to-elb01', '--json').json().resources as {
+      id: string;
+      type: string;
+      ip?: string;
+    }[];
     expect(resources.find((r) => r.type === 'transit-ip')?.ip).toBe('192.168.0.144');
     firstIds = resources.map((r) => r.id).sort();
   });
@@ -52,7 +67,9 @@ describe('natflow provision, executions, teardown', () => {
   it('converges when run again: the same resources, none added', () => {
     const run = natflow('provision', REFERENCE, '--json');
     expect(run.code, run.stderr).toBe(0);
-    const resources = natflow('resources', '--plan', 'app-a-to-elb01', '--json').json().resources as { id: string }[];
+    const resources = natflow('resources', '--plan', 'app-a-to-elb01', '--json').json().resources as {
+      id: string;
+    }[];
     expect(resources.map((r) => r.id).sort()).toEqual(firstIds);
   });
 
@@ -77,7 +94,10 @@ describe('natflow provision, executions, teardown', () => {
     writeFileSync(file, 'name: bad-plan\nvpcs:\n  - { name: V, cidr: 10.0.0.0/33 }\n');
     const run = natflow('provision', file, '--json');
     expect(run.code).toBe(2);
-    expect(run.json()).toMatchObject({ valid: false, errors: [{ path: 'vpcs[0].cidr', code: 'INVALID_CIDR' }] });
+    expect(run.json()).toMatchObject({
+      valid: false,
+      errors: [{ path: 'vpcs[0].cidr', code: 'INVALID_CIDR' }],
+    });
     const executions = natflow('executions', '--json').json().executions as unknown[];
     expect(executions).toHaveLength(2);
   });
