@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AslMachine } from '../../src/runtime/console/assets/graph.ts';
-import { type HistoryEvent, replayHistory, timeOf } from '../../src/runtime/console/assets/status.ts';
+import {
+  type HistoryEvent,
+  readCause,
+  replayHistory,
+  timeOf,
+} from '../../src/runtime/console/assets/status.ts';
 
 const provision = JSON.parse(
   readFileSync(new URL('../../statemachines/provision.asl.json', import.meta.url), 'utf8'),
@@ -379,5 +384,28 @@ describe('timeOf', () => {
 
   it('is NaN for what is no time', () => {
     expect(timeOf('soon')).toBeNaN();
+  });
+});
+
+describe('readCause', () => {
+  it('reads a Lambda failure as its message, type and trace', () => {
+    const cause = JSON.stringify({
+      errorType: 'VERIFICATION_FAILED',
+      errorMessage: 'plan p: 1 of 2 entries did not hold',
+      trace: ['at a', 'at b'],
+    });
+    expect(readCause(cause)).toEqual({
+      message: 'plan p: 1 of 2 entries did not hold',
+      type: 'VERIFICATION_FAILED',
+      trace: ['at a', 'at b'],
+    });
+  });
+
+  it.each([
+    ['plain text', 'the gateway is frozen', { message: 'the gateway is frozen' }],
+    ['JSON without a message', '{"a":1}', { message: '{"a":1}' }],
+    ['nothing', undefined, { message: '' }],
+  ])('keeps %s as it is', (_name, cause, expected) => {
+    expect(readCause(cause)).toEqual(expected);
   });
 });

@@ -117,7 +117,7 @@ describe('layoutTopology', () => {
     expect(Object.fromEntries(items.map((i) => [i.name, i.addresses]))).toEqual({
       'ECS-A': ['192.168.0.10'],
       'transit-ip-A': ['192.168.0.144'],
-      private_nat_gateway: ['downlink 10.0.0.13', 'Small'],
+      private_nat_gateway: ['downlink 10.0.0.13', 'spec Small'],
       ELB01: ['10.0.0.11', 'backend 10.0.0.12'],
       'ECS-B': ['10.0.0.10'],
     });
@@ -135,19 +135,28 @@ describe('layoutTopology', () => {
     expect(arrow).toMatchObject({ from: 'tip-1', to: 'elb-1', label: 'tcp 80 → 80', status: 'unknown' });
     const tip = layout.vpcs[0]!.subnets[0]!.items.find((i) => i.id === 'tip-1')!;
     const elb = layout.vpcs[1]!.subnets[0]!.items.find((i) => i.id === 'elb-1')!;
-    expect(arrow!.points[0][0]).toBe(tip.x + tip.w);
-    expect(arrow!.points[3][0]).toBe(elb.x);
+    const gateway = layout.vpcs[1]!.subnets[0]!.items.find((i) => i.id === 'pnat-1')!;
+    // Through the gateway: transit IP → gateway, then gateway → load balancer.
+    expect(arrow!.segments).toHaveLength(2);
+    expect(arrow!.segments[0]![0][0]).toBe(tip.x + tip.w);
+    expect(arrow!.segments[0]![3][0]).toBe(gateway.x);
+    expect(arrow!.segments[1]![0][0]).toBe(gateway.x + gateway.w);
+    expect(arrow!.segments[1]![3][0]).toBe(elb.x);
+    // Its label sits between the VPCs, over neither.
+    const [a, b] = layout.vpcs;
+    expect(arrow!.labelAt[0]).toBeGreaterThan(a!.x + a!.w);
+    expect(arrow!.labelAt[0]).toBeLessThan(b!.x);
     expect(arrow!.title).toContain('via private_nat_gateway');
   });
 
   it.each([
-    ['a reachable probe colours the rule green', [probe(80, 'reachable', 'reachable', true)], 'ok'],
+    ['a reachable probe colours the rule green', [probe(80, 'REACHABLE', 'reachable', true)], 'ok'],
     [
       'a probe that expected reachable and was not colours it red',
-      [probe(80, 'unreachable', 'reachable', false)],
+      [probe(80, 'UNREACHABLE', 'reachable', false)],
       'fail',
     ],
-    ['a probe on another port leaves it neutral', [probe(22, 'unreachable', 'unreachable', true)], 'unknown'],
+    ['a probe on another port leaves it neutral', [probe(22, 'UNREACHABLE', 'unreachable', true)], 'unknown'],
   ])('%s', (_name, probes, status) => {
     const layout = layoutTopology(REFERENCE, probes);
     expect(layout.arrows.find((a) => a.kind === 'dnat')?.status).toBe(status);

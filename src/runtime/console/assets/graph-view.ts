@@ -120,17 +120,16 @@ export function renderGraph(layout: GraphLayout, onSelect: (state: string) => vo
         'marker-end': `url(#arrow-${kind})`,
       }),
     );
-    if (edge.label && edge.kind !== 'catch') {
-      const [x, y] = edge.points[0]!;
-      const second = edge.points[1] ?? edge.points[0]!;
-      const vertical = Math.abs(second[0] - x) < 1;
-      svg.append(
-        s(
-          'text',
-          { class: 'edge-label', x: vertical ? x + 6 : x + 6, y: vertical ? y + 13 : y - 4 },
-          edge.label.length > 34 ? `${edge.label.slice(0, 33)}…` : edge.label,
-        ),
-      );
+    if (edge.label && edge.kind !== 'catch' && !edge.back) {
+      // A straight edge carries its label on its left, a jogging one on its horizontal stretch.
+      const text = edge.label.length > 34 ? `${edge.label.slice(0, 33)}…` : edge.label;
+      const [first, second, third] = edge.points;
+      const straight = edge.points.length === 2 || !third;
+      const attrs =
+        straight || !second
+          ? { x: first![0] - 6, y: (first![1] + edge.points.at(-1)![1]) / 2 + 4, 'text-anchor': 'end' }
+          : { x: (second[0] + third[0]) / 2, y: second[1] - 4, 'text-anchor': 'middle' };
+      svg.append(s('text', { class: 'edge-label', ...attrs }, text));
     }
   }
   for (const node of plain) {

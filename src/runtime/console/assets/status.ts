@@ -487,3 +487,29 @@ export function parseJson(value: unknown): unknown {
 export function stateNameOf(run: ExecutionRun, event: HistoryEvent): string | undefined {
   return run.stateOfEvent.get(event.id);
 }
+
+/**
+ * A Lambda failure's cause is JSON text `{errorType, errorMessage, trace}`: its message is what a person
+ * reads first, the trace is for a second look. Any other cause is its own message.
+ */
+export function readCause(cause: string | undefined): { message: string; type?: string; trace?: string[] } {
+  if (!cause) return { message: '' };
+  const parsed = parseJson(cause);
+  if (
+    parsed &&
+    typeof parsed === 'object' &&
+    typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string'
+  ) {
+    const { errorMessage, errorType, trace } = parsed as {
+      errorMessage: string;
+      errorType?: unknown;
+      trace?: unknown;
+    };
+    return {
+      message: errorMessage,
+      ...(typeof errorType === 'string' ? { type: errorType } : {}),
+      ...(Array.isArray(trace) ? { trace: trace.map(String) } : {}),
+    };
+  }
+  return { message: cause };
+}

@@ -93,11 +93,14 @@ export interface TopologyArrow {
   to: string;
   label: string;
   status: PathStatus;
-  /** A cubic Bézier: start, two control points, end. */
-  points: [[number, number], [number, number], [number, number], [number, number]];
+  /** Cubic Béziers drawn one after the other: start, two control points, end. */
+  segments: Cubic[];
   labelAt: [number, number];
   title: string;
 }
+
+export type Point = [number, number];
+export type Cubic = [Point, Point, Point, Point];
 
 export interface TopologyLayout {
   width: number;
@@ -106,8 +109,10 @@ export interface TopologyLayout {
   arrows: TopologyArrow[];
 }
 
-export const ITEM_W = 176;
-export const ITEM_H = 58;
+export const ITEM_W = 184;
+export const ITEM_H = 70;
+/** Room under a subnet's items for the probe arcs and their labels. */
+const PROBE_ROOM = 72;
 const ITEM_GAP = 16;
 const ITEMS_PER_ROW = 2;
 const SUBNET_HEADER = 34;
@@ -168,6 +173,16 @@ export function layoutTopology(
     if (subnet) add(subnet.id, pseudo);
   }
 
+  // Subnets whose servers are probe sources get room under their items for the probe arcs.
+  const probeSubnets = new Set(
+    probes.map(
+      (p) =>
+        (
+          resources.find((r) => r.type === 'server' && r.name === p.entry.from && r.plan === p.plan) ??
+          resources.find((r) => r.type === 'server' && (r.name === p.entry.from || r.id === p.entry.from))
+        )?.subnetId,
+    ),
+  );
   const placed = new Map<string, TopologyItem>();
   const outVpcs: TopologyVpc[] = [];
   let x = MARGIN;
@@ -189,7 +204,10 @@ export function layoutTopology(
       const rows = Math.ceil(items.length / ITEMS_PER_ROW);
       const w = columns * ITEM_W + (columns - 1) * ITEM_GAP + 2 * SUBNET_PAD;
       const h =
-        SUBNET_HEADER + Math.max(rows, 0) * (ITEM_H + ITEM_GAP) + (rows === 0 ? 12 : SUBNET_PAD - ITEM_GAP);
+        SUBNET_HEADER +
+        Math.max(rows, 0) * (ITEM_H + ITEM_GAP) +
+        (rows === 0 ? 12 : SUBNET_PAD - ITEM_GAP) +
+        (rows > 0 && probeSubnets.has(subnet.id) ? PROBE_ROOM : 0);
       const box: TopologySubnet = {
         id: subnet.id,
         name: subnet.name,
@@ -274,21 +292,25 @@ export function layoutTopology(
         rule.protocol === 'any' ||
         (rule.transitPort === probe.entry.port && protocolMatches(rule.protocol, probe.entry.protocol));
       if (!portMatches) continue;
-      const reached = probe.verdict === 'reachable';
+      const reached = probe.verdict.toLowerCase() === 'reachable';
       const previous = ruleStatus.get(rule.id);
-      const mine: PathStatus = reached ? 'ok' : probe.expected === 'reachable' ? 'fail' : 'unknown';
+      const mine: PathStatus = reached
+        ? 'ok'
+        : probe.expected?.toLowerCase() === 'reachable'
+          ? 'fail'
+          : 'unknown';
       if (mine === 'fail' || previous === undefined || previous === 'unknown') ruleStatus.set(rule.id, mine);
     }
     if (!from || !to) return;
     const offset = nextOffset(from.id, to.id);
-    const arrow = curve(from, to, offset, 'probe');
+    const arrow = arc(from, to, offset);
     const verdict = probe.ok ? '✓' : '✗';
     probeArrows.push({
       id: `probe-${i}`,
       kind: 'probe',
       from: from.id,
       to: to.id,
-      label: `${verdict} ${probe.entry.protocol} ${probe.entry.port} ${probe.verdict}`,
+      label: `${verdict} ${probe.entry.protocol} ${probe.entry.port} ${probe.verdict.toLowerCase()}`,
       status,
       ...arrow,
       title: `${probe.entry.from} → ${probe.entry.to} ${probe.entry.protocol}/${probe.entry.port}: expected ${probe.expected ?? '?'}, found ${probe.verdict}${probe.code ? ` (${probe.code})` : ''}${probe.source ? ` — ${probe.source}` : ''}`,
@@ -306,6 +328,16 @@ export function layoutTopology(
     const to = placed.get(targetId ?? '');
     if (!from || !to) continue;
     const offset = nextOffset(from.id, to.id);
+    const gatewayItem = placed.get(rule.gatewayId ?? '');
+    // Through the gateway, where the translation happens: transit IP → gateway → target.
+    const path =
+      gatewayItem && gatewayItem !== to && gatewayItem !== from
+        ? (() => {
+            const first = curve(from, gatewayItem, offset);
+            const second = curve(gatewayItem, to, offset);
+            return { segments: [...first.segments, ...second.segments], labelAt: first.labelAt };
+          })()
+        : curve(from, to, offset);
     const ports = rule.protocol === 'any' ? 'all ports' : `${rule.transitPort} → ${rule.internalPort}`;
     const gateway = resources.find((r) => r.id === rule.gatewayId);
     arrows.push({
@@ -315,7 +347,7 @@ export function layoutTopology(
       to: to.id,
       label: `${rule.protocol} ${ports}`,
       status: ruleStatus.get(rule.id) ?? 'unknown',
-      ...curve(from, to, offset, 'dnat'),
+      ...path,
       title: `DNAT ${rule.name || rule.id}: ${rule.transitIp}:${rule.transitPort} ${rule.protocol} → ${rule.target?.ip}:${rule.internalPort} via ${gateway?.name ?? rule.gatewayId}${rule.status ? ` (${rule.status})` : ''}`,
     });
   }
@@ -323,46 +355,66 @@ export function layoutTopology(
   return { width, height: height + MARGIN + 24, vpcs: outVpcs, arrows };
 }
 
-function curve(
-  from: Rect,
-  to: Rect,
-  offset: number,
-  kind: 'dnat' | 'probe',
-): Pick<TopologyArrow, 'points' | 'labelAt'> {
-  const shift = (kind === 'probe' ? 14 : -8) + offset * 16;
+/** A side-to-side curve between two boxes (around the right side when they share a column). */
+function curve(from: Rect, to: Rect, offset: number): Pick<TopologyArrow, 'segments' | 'labelAt'> {
+  const shift = offset * 14;
   const rightward = to.x >= from.x + from.w;
   const leftward = to.x + to.w <= from.x;
   if (rightward || leftward) {
     const sx = rightward ? from.x + from.w : from.x;
     const tx = rightward ? to.x : to.x + to.w;
-    const sy = from.y + from.h / 2 + shift / 2;
-    const ty = to.y + to.h / 2 + shift / 2;
-    const bend = Math.max(40, Math.abs(tx - sx) / 2);
+    const sy = from.y + from.h / 2 + shift;
+    const ty = to.y + to.h / 2 + shift;
+    const bend = Math.max(30, Math.abs(tx - sx) / 2);
     const dir = rightward ? 1 : -1;
     return {
-      points: [
-        [sx, sy],
-        [sx + dir * bend, sy],
-        [tx - dir * bend, ty],
-        [tx, ty],
+      segments: [
+        [
+          [sx, sy],
+          [sx + dir * bend, sy],
+          [tx - dir * bend, ty],
+          [tx, ty],
+        ],
       ],
       labelAt: [(sx + tx) / 2, (sy + ty) / 2 - 6],
     };
   }
-  // Same column: go around the right side.
   const sx = from.x + from.w;
   const tx = to.x + to.w;
-  const sy = from.y + from.h / 2 + shift / 2;
-  const ty = to.y + to.h / 2 + shift / 2;
-  const reach = 60 + offset * 16;
+  const sy = from.y + from.h / 2 + shift;
+  const ty = to.y + to.h / 2 + shift;
+  const reach = 48 + offset * 14;
   return {
-    points: [
-      [sx, sy],
-      [sx + reach, sy],
-      [tx + reach, ty],
-      [tx, ty],
+    segments: [
+      [
+        [sx, sy],
+        [sx + reach, sy],
+        [tx + reach, ty],
+        [tx, ty],
+      ],
     ],
     labelAt: [Math.max(sx, tx) + reach * 0.75 + 4, (sy + ty) / 2],
+  };
+}
+
+/** An arc under two boxes, bottom to bottom: a probe from its source to its destination. */
+function arc(from: Rect, to: Rect, offset: number): Pick<TopologyArrow, 'segments' | 'labelAt'> {
+  const fx = from.x + from.w / 2 - 12;
+  const tx = to.x + to.w / 2 + 12 * (offset % 2 === 0 ? -1 : 1);
+  const fy = from.y + from.h;
+  const ty = to.y + to.h;
+  const depth = 24 + offset * 34;
+  const low = Math.max(fy, ty) + depth;
+  return {
+    segments: [
+      [
+        [fx, fy],
+        [fx, low],
+        [tx, low],
+        [tx, ty],
+      ],
+    ],
+    labelAt: [(fx + tx) / 2, Math.max(fy, ty) + depth * 0.75 + 12],
   };
 }
 
@@ -388,7 +440,7 @@ function addressesOf(r: TopologyResource): string[] {
     case 'load-balancer':
       return [r.ip ?? '', r.backendIp ? `backend ${r.backendIp}` : ''].filter(Boolean);
     case 'private-nat-gateway':
-      return [`downlink ${r.downlinkIp ?? '?'}`, r.spec ?? ''].filter(Boolean);
+      return [`downlink ${r.downlinkIp ?? '?'}`, r.spec ? `spec ${r.spec}` : ''].filter(Boolean);
     default:
       return r.ip ? [r.ip] : [];
   }

@@ -14,7 +14,7 @@ import {
 import { badge, formatDuration, formatTime, h, json, replace } from './dom.ts';
 import { layoutStateMachine } from './graph.ts';
 import { type GraphView, renderGraph } from './graph-view.ts';
-import { type ExecutionRun, type HistoryEvent, replayHistory, timeOf } from './status.ts';
+import { type ExecutionRun, type HistoryEvent, readCause, replayHistory, timeOf } from './status.ts';
 import { type Cleanup, errorBox, poll } from './ui.ts';
 
 export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
@@ -92,7 +92,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
               failing ? 'Failed here: ' : state.status === 'caught' ? 'Caught error: ' : 'Error: ',
             ),
             h('code', {}, state.error),
-            state.cause ? h('p', { class: 'cause' }, state.cause) : null,
+            ...causeOf(state.cause),
             state.caughtBy ? h('p', { class: 'muted' }, `handled by ${state.caughtBy}`) : null,
           )
         : null,
@@ -150,7 +150,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
             ': ',
           ),
           h('code', { id: 'execution-error' }, detail.error ?? '(no error)'),
-          detail.cause ? h('p', { class: 'cause', id: 'execution-cause' }, detail.cause) : null,
+          ...causeOf(detail.cause, 'execution-cause'),
         ),
       );
     } else replace(banner);
@@ -236,7 +236,11 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       renderPanel();
       renderHistory();
       replace(errors);
-      return d.status === 'RUNNING';
+      // Keep polling until the history has caught up with a closed execution (they are read concurrently).
+      const closedInHistory = events.some((e) =>
+        /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(e.type),
+      );
+      return d.status === 'RUNNING' || !closedInHistory;
     } catch (error) {
       replace(errors, errorBox(error, 'Could not load this execution'));
       // A missing execution will not appear by waiting.
@@ -303,6 +307,18 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   );
   renderPanel();
   return poll(refresh, 1000);
+}
+
+/** A cause as its message, with a Lambda's stack trace folded away. */
+function causeOf(cause: string | undefined, id?: string): HTMLElement[] {
+  if (!cause) return [];
+  const read = readCause(cause);
+  const out: HTMLElement[] = [h('p', { class: 'cause', ...(id ? { id } : {}) }, read.message)];
+  if (read.trace && read.trace.length > 0)
+    out.push(
+      h('details', {}, h('summary', {}, 'stack trace'), h('pre', { class: 'json' }, read.trace.join('\n'))),
+    );
+  return out;
 }
 
 function legend(): HTMLElement {

@@ -12,7 +12,7 @@ interface BusEvent {
   id?: string;
   time?: string;
   'detail-type'?: string;
-  detail?: { plan?: string; executionArn?: string; results?: unknown[] };
+  detail?: { plan?: string; executionArn?: string; results?: unknown[]; verify?: unknown[] };
 }
 
 const KIND_LABEL: Record<string, string> = {
@@ -45,16 +45,24 @@ export function mountTopology(root: HTMLElement): Cleanup {
       times.set(plan, at);
       latest.set(plan, results);
     };
-    // The verify workflow's events carry every result; the last provisioning's output carries its own.
+    // The verify workflow's events carry every result, ProvisioningSucceeded its own verification; the
+    // events live in memory, so the provisionings' outputs (kept in the store) come in too.
     const [bus, provisions] = await Promise.all([
       api<{ events: BusEvent[] }>('/events?limit=200').catch(() => ({ events: [] as BusEvent[] })),
       api<{ executions: ExecutionSummary[] }>('/executions?workflow=provision&status=SUCCEEDED&limit=20'),
     ]);
     for (const event of bus.events) {
       const type = event['detail-type'];
-      if ((type !== 'ConnectivityVerified' && type !== 'ConnectivityLost') || !event.detail?.plan) continue;
-      const plan = event.detail.plan;
-      consider(plan, timeOf(event.time), toResults(plan, event.detail.results, `${type} event`));
+      const plan = event.detail?.plan;
+      if (!plan) continue;
+      if (type === 'ConnectivityVerified' || type === 'ConnectivityLost')
+        consider(plan, timeOf(event.time), toResults(plan, event.detail?.results, `${type} event`));
+      else if (type === 'ProvisioningSucceeded')
+        consider(
+          plan,
+          timeOf(event.time),
+          toResults(plan, event.detail?.verify, 'ProvisioningSucceeded event'),
+        );
     }
     for (const summary of provisions.executions) {
       let detail = detailCache.get(summary.executionArn);
@@ -195,7 +203,9 @@ export function mountTopology(root: HTMLElement): Cleanup {
                   (KIND_LABEL[item.kind] ?? item.kind).toUpperCase(),
                 ),
                 s('text', { class: 'item-name', x: 10, y: 32 }, item.name),
-                s('text', { class: 'address', x: 10, y: 48 }, item.addresses.join('  ·  ')),
+                ...item.addresses.map((address, line) =>
+                  s('text', { class: 'address', x: 10, y: 50 + line * 14 }, address),
+                ),
               ),
             );
           }
@@ -338,9 +348,13 @@ export function mountTopology(root: HTMLElement): Cleanup {
 }
 
 function drawArrow(arrow: TopologyArrow): SVGElement {
-  const [[x0, y0], [x1, y1], [x2, y2], [x3, y3]] = arrow.points;
+  const d = arrow.segments
+    .map(
+      ([[x0, y0], [x1, y1], [x2, y2], [x3, y3]]) => `M ${x0} ${y0} C ${x1} ${y1}, ${x2} ${y2}, ${x3} ${y3}`,
+    )
+    .join(' ');
   const [lx, ly] = arrow.labelAt;
-  const width = arrow.label.length * 6.4 + 12;
+  const width = arrow.label.length * 6.6 + 14;
   return s(
     'g',
     {
@@ -350,11 +364,8 @@ function drawArrow(arrow: TopologyArrow): SVGElement {
       'data-to': arrow.to,
     },
     s('title', {}, arrow.title),
-    s('path', {
-      d: `M ${x0} ${y0} C ${x1} ${y1}, ${x2} ${y2}, ${x3} ${y3}`,
-      'marker-end': `url(#topo-arrow-${arrow.status})`,
-    }),
-    s('rect', { class: 'label-bg', x: lx - width / 2, y: ly - 12, width, height: 16, rx: 4 }),
+    s('path', { d, 'marker-end': `url(#topo-arrow-${arrow.status})` }),
+    s('rect', { class: 'label-bg', x: lx - width / 2, y: ly - 12, width, height: 17, rx: 4 }),
     s('text', { class: 'arrow-label', x: lx, y: ly, 'text-anchor': 'middle' }, arrow.label),
   );
 }
