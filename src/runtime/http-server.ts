@@ -135,8 +135,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const method = (req.method ?? 'GET').toUpperCase();
       const target = req.headers['x-amz-target'];
       const isHealth = path === '/health' && (method === 'GET' || method === 'HEAD');
+      // The console's page and assets hold no data: a browser must load them before it can ask for the
+      // token, which the page then sends with every API call (x-natflow-token). Its API stays protected.
+      const isConsoleShell =
+        (method === 'GET' || method === 'HEAD') &&
+        (path === '/console' || path.startsWith('/console/assets/'));
 
-      if (!isHealth && !authorised(req)) {
+      if (!isHealth && !isConsoleShell && !authorised(req)) {
         throw new HttpProblemError(
           401,
           'UNAUTHORIZED',

@@ -33,7 +33,8 @@ function everyRoute(): { method: string; path: string }[] {
     { method: 'POST', path: '/events' },
     { method: 'GET', path: '/events' },
     { method: 'GET', path: '/dataplane' },
-    { method: 'GET', path: '/console' },
+    { method: 'GET', path: '/console/api/state-machines' },
+    { method: 'POST', path: '/console/api/parse-plan' },
     { method: 'GET', path: '/no/such/route' },
     { method: 'DELETE', path: '/executions' },
   ];
@@ -117,6 +118,42 @@ describe('the local stack with NATFLOW_TOKEN', () => {
     const authorised = /const authorised = [\s\S]*?\n {2}};/.exec(source)?.[0] ?? '';
     expect(authorised).toContain('timingSafeEqual(digest(offered), tokenDigest)');
     expect(authorised).not.toMatch(/offered\s*===|===\s*offered|token\s*===/);
+  });
+});
+
+describe('the console on a stack with NATFLOW_TOKEN', () => {
+  it('serves its page and assets (no data) without the token, and its API only with it', async () => {
+    // Prepare
+    const { createConsoleHandler } = await import('../../src/runtime/console/index.ts');
+    const dataDir = mkdtempSync(join(tmpdir(), 'natflow-sec-console-'));
+    const stack = await startStack({
+      dataDir,
+      port: 0,
+      dataPlane: false,
+      token: TOKEN,
+      console: createConsoleHandler(),
+    });
+    try {
+      const url = stack.url as string;
+
+      // Act
+      const page = await fetch(new URL('/console/', url));
+      const asset = await fetch(new URL('/console/assets/api.ts', url));
+      const anonymous = await fetch(new URL('/console/api/state-machines', url));
+      const withToken = await fetch(new URL('/console/api/state-machines', url), {
+        headers: { 'x-natflow-token': TOKEN },
+      });
+
+      // Assess
+      expect(page.status).toBe(200);
+      expect(asset.status).toBe(200);
+      expect(anonymous.status).toBe(401);
+      expect(withToken.status).toBe(200);
+      expectNoLeak(await anonymous.text());
+    } finally {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -30,15 +30,36 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'natflow.token';
+
+/** The stack's NATFLOW_TOKEN as this browser was told it (none when the stack has no token). */
+function storedToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Asks the person for the token once the stack answers 401; true when one was given. */
+function askForToken(): boolean {
+  const token = globalThis.prompt?.('This natflow stack is protected by NATFLOW_TOKEN. Token:');
+  if (!token) return false;
+  localStorage.setItem(TOKEN_KEY, token.trim());
+  return true;
+}
+
 /** Fetches JSON from the API; throws `ApiError` with the problem document on any failure. */
-export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+export async function api<T>(path: string, init: RequestInit = {}, retried = false): Promise<T> {
   let response: Response;
+  const token = storedToken();
   try {
     response = await fetch(path, {
       ...init,
       headers: {
         Accept: 'application/json',
         ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+        ...(token ? { 'x-natflow-token': token } : {}),
         ...init.headers,
       },
     });
@@ -56,6 +77,10 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
+  }
+  if (response.status === 401 && !retried) {
+    if (token) localStorage.removeItem(TOKEN_KEY);
+    if (askForToken()) return api<T>(path, init, true);
   }
   if (!response.ok) {
     const problem =
