@@ -11,7 +11,7 @@ import {
   lowestFreeAddress,
   reservedAddresses,
 } from '../../src/cloud/addressing.ts';
-import { cidrOf, formatIpv4, type Ipv4, parseCidr, prefixMask } from '../../src/net/ipv4.ts';
+import { cidrLast, cidrOf, formatIpv4, type Ipv4, parseCidr, prefixMask } from '../../src/net/ipv4.ts';
 import { newCloud } from './world.ts';
 
 const subnetArb = fc
@@ -66,15 +66,29 @@ describe('Module: addressing', () => {
     );
   });
 
-  it('takes the lowest address that is neither in use nor avoided', () => {
+  it('takes the lowest address that is neither in use, nor avoided, nor reserved — or reports exhaustion', () => {
     fc.assert(
       fc.property(subnetArb, fc.uniqueArray(fc.nat(6), { maxLength: 4 }), (subnet, offsets) => {
         const taken = new Set(offsets.map((o) => subnet.base + 2 + o));
-        const ip = lowestFreeAddress(subnet, taken, new Set([subnet.base + 2 + 7]));
-        for (let candidate = subnet.base + 2; candidate < ip; candidate++) {
-          expect(taken.has(candidate) || candidate === subnet.base + 9).toBe(true);
+        const avoided = subnet.base + 9;
+        const unavailable = (candidate: number) =>
+          taken.has(candidate) || candidate === avoided || isReserved(subnet, candidate as Ipv4);
+        let ip: number;
+        try {
+          ip = lowestFreeAddress(subnet, taken, new Set([avoided]));
+        } catch (error) {
+          // A /29 has three assignable addresses: taking them all is a clean SUBNET_EXHAUSTED.
+          expect((error as Error).name).toBe('SUBNET_EXHAUSTED');
+          for (let candidate = subnet.base; candidate <= cidrLast(subnet); candidate++) {
+            expect(unavailable(candidate)).toBe(true);
+          }
+          return;
         }
+        expect(unavailable(ip)).toBe(false);
+        for (let candidate = subnet.base; candidate < ip; candidate++)
+          expect(unavailable(candidate)).toBe(true);
       }),
+      { numRuns: 1000 },
     );
   });
 
