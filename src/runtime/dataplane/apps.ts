@@ -20,9 +20,11 @@ import {
   type RunningEndpoint,
   securityGroupAdmits,
   seenSourceOf,
+  serveTcp,
+  serveUdp,
   TOKEN_PATTERN,
 } from './context.ts';
-import { bindUdp, listenTcp, sendUdp } from './guard.ts';
+import { sendUdp } from './guard.ts';
 
 export const SERVER_HEADER = 'SimpleHTTP/0.6 Python/3.12.3';
 
@@ -63,19 +65,7 @@ async function startTcpApp(
     if (!host || !securityGroupAdmits(ctx, host, 'tcp', spec.port, socket.remoteAddress))
       socket.resetAndDestroy();
   });
-  ctx.track(server);
-  const realPort = await listenTcp(server, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ctx.untrack(server);
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveTcp(ctx, server, spec, loopback);
 }
 
 function echoTcp(ctx: DataPlaneContext, spec: EndpointSpec, socket: Socket): void {
@@ -190,16 +180,5 @@ async function startUdpEcho(
       });
     sendUdp(socket, message, peer.address, peer.port);
   });
-  ctx.track(socket);
-  const realPort = await bindUdp(socket, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ctx.untrack(socket);
-        socket.close(() => resolve());
-      }),
-  };
+  return serveUdp(ctx, socket, spec, loopback);
 }

@@ -13,7 +13,7 @@ import type { Protocol } from '../../net/packet.ts';
 import type { Topology } from '../../probe/model.ts';
 import { securityGroupAllows } from '../../probe/policy.ts';
 import type { LoopbackAllocator, VirtualAddress } from './addresses.ts';
-import type { BindPolicy } from './guard.ts';
+import { type BindPolicy, bindUdp, listenTcp } from './guard.ts';
 
 export type EndpointKind = 'server-app' | 'listener' | 'transit-ip';
 
@@ -101,4 +101,53 @@ export function securityGroupAdmits(
   if (virtual.vpcId !== server.vpcId) return false;
   const ip = tryParseIpv4(virtual.ip);
   return ip !== undefined && securityGroupAllows(ctx.topology, server, transport, port, ip).allowed;
+}
+
+/**
+ * Binds a TCP (or HTTP) server of an endpoint on its loopback address, tracked so `close` of the data
+ * plane destroys it; the returned endpoint's `close` ends its connections and the listener.
+ */
+export async function serveTcp(
+  ctx: DataPlaneContext,
+  server: NetServer,
+  spec: EndpointSpec,
+  loopback: string,
+): Promise<RunningEndpoint> {
+  ctx.track(server);
+  const realPort = await listenTcp(server, loopback, spec.port, ctx.bindPolicy);
+  return {
+    spec,
+    loopback,
+    realPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        ctx.untrack(server);
+        if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') {
+          server.closeAllConnections();
+        }
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Binds a UDP socket of an endpoint on its loopback address; `beforeClose` stops what it relays. */
+export async function serveUdp(
+  ctx: DataPlaneContext,
+  socket: UdpSocket,
+  spec: EndpointSpec,
+  loopback: string,
+  beforeClose: () => void = () => undefined,
+): Promise<RunningEndpoint> {
+  ctx.track(socket);
+  const realPort = await bindUdp(socket, loopback, spec.port, ctx.bindPolicy);
+  return {
+    spec,
+    loopback,
+    realPort,
+    close: async () => {
+      beforeClose();
+      ctx.untrack(socket);
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
 }

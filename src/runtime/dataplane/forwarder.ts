@@ -16,8 +16,15 @@ import type { DnatResult } from '../../dnat/index.ts';
 import { formatIpv4, type Ipv4, tryParseIpv4 } from '../../net/ipv4.ts';
 import type { Packet, Protocol, TcpFlag } from '../../net/packet.ts';
 import type { Port } from '../../net/ports.ts';
-import type { DataPlaneContext, EndpointSpec, GatewayEngine, RunningEndpoint } from './context.ts';
-import { bindUdp, connectTcp, listenTcp } from './guard.ts';
+import {
+  type DataPlaneContext,
+  type EndpointSpec,
+  type GatewayEngine,
+  type RunningEndpoint,
+  serveTcp,
+  serveUdp,
+} from './context.ts';
+import { connectTcp } from './guard.ts';
 import { pipeTcp, UdpRelay } from './load-balancer.ts';
 
 interface Translation {
@@ -108,18 +115,7 @@ async function startTcpForwarder(
       onClose: () => report(flow.engine, translated, 'reply', ['rst']),
     });
   });
-  ctx.track(server);
-  const realPort = await listenTcp(server, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ctx.untrack(server);
-        server.close(() => resolve());
-      }),
-  };
+  return serveTcp(ctx, server, spec, loopback);
 }
 
 async function startUdpForwarder(
@@ -148,16 +144,5 @@ async function startUdpForwarder(
       },
     );
   });
-  ctx.track(socket);
-  const realPort = await bindUdp(socket, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: async () => {
-      relay.close();
-      ctx.untrack(socket);
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
-    },
-  };
+  return serveUdp(ctx, socket, spec, loopback, () => relay.close());
 }

@@ -22,8 +22,15 @@ import { tryParseIpv4 } from '../../net/ipv4.ts';
 import type { Protocol } from '../../net/packet.ts';
 import { accessControlAllows } from '../../probe/policy.ts';
 import { httpGet, tcpPing, udpPing } from './client.ts';
-import { type DataPlaneContext, type EndpointSpec, type RunningEndpoint, seenSourceOf } from './context.ts';
-import { bindUdp, connectTcp, listenTcp, requestHttp, sendUdp } from './guard.ts';
+import {
+  type DataPlaneContext,
+  type EndpointSpec,
+  type RunningEndpoint,
+  seenSourceOf,
+  serveTcp,
+  serveUdp,
+} from './context.ts';
+import { bindUdp, connectTcp, requestHttp, sendUdp } from './guard.ts';
 
 const UDP_FLOW_IDLE_MS = 30_000;
 
@@ -108,19 +115,7 @@ export async function startListener(
     const view = viewOf(ctx, spec);
     if (!view || !admits(ctx, view, socket.remoteAddress)) socket.resetAndDestroy();
   });
-  ctx.track(server);
-  const realPort = await listenTcp(server, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ctx.untrack(server);
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveTcp(ctx, server, spec, loopback);
 }
 
 function proxyHttp(
@@ -215,18 +210,7 @@ async function startUdpListener(
     if (!view || !admits(ctx, view, peer.address)) return;
     relay.forward(socket, peer, message, () => picker.pick(ctx, view, 'udp'));
   });
-  ctx.track(socket);
-  const realPort = await bindUdp(socket, loopback, spec.port, ctx.bindPolicy);
-  return {
-    spec,
-    loopback,
-    realPort,
-    close: async () => {
-      relay.close();
-      ctx.untrack(socket);
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
-    },
-  };
+  return serveUdp(ctx, socket, spec, loopback, () => relay.close());
 }
 
 interface UdpFlow {
