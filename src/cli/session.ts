@@ -168,6 +168,20 @@ export async function resolveExecutionArn(session: Session, id: string): Promise
   throw new NotFoundError(`no execution named ${id}`);
 }
 
+/** Every event of an execution's history, in order (all pages of GetExecutionHistory). */
+export async function readHistory(session: Session, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await session.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
 /**
  * Follows an execution's history until it closes, calling `onEvent` for each event once, in order.
  * Polls GetExecutionHistory (the same call the AWS console makes); locally a poll costs well under 1 ms.
@@ -181,22 +195,13 @@ export async function followExecution(
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   let seen = 0;
   for (;;) {
-    const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await session.sfn.send(
-        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-      );
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const events = await readHistory(session, executionArn);
     for (const event of events.slice(seen)) onEvent(event);
     seen = Math.max(seen, events.length);
     const described = await session.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
       // Events may have landed between the history read and the describe.
-      const rest = await session.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-      for (const event of (rest.events ?? []).slice(seen)) onEvent(event);
+      for (const event of (await readHistory(session, executionArn)).slice(seen)) onEvent(event);
       return executionDocument(described);
     }
     if (Date.now() > deadline) return executionDocument(described);

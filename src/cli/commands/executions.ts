@@ -1,16 +1,11 @@
-import {
-  DescribeExecutionCommand,
-  type ExecutionStatus,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  ListExecutionsCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { describeExecution, ProgressRenderer, table } from '../render.ts';
 import {
   executionDocument,
   followExecution,
   openSession,
+  readHistory,
   resolveExecutionArn,
   type Session,
 } from '../session.ts';
@@ -70,15 +65,7 @@ const command: Command = {
         }
         case 'history': {
           const arn = await resolveExecutionArn(session, id as string);
-          const events: HistoryEvent[] = [];
-          let nextToken: string | undefined;
-          do {
-            const page = await session.sfn.send(
-              new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken }),
-            );
-            events.push(...(page.events ?? []));
-            nextToken = page.nextToken;
-          } while (nextToken);
+          const events = await readHistory(session, arn);
           if (values.json) printJson(io, { events });
           else
             io.out(
