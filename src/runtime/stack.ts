@@ -169,7 +169,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               stateMachineArn: stateMachineArnOf(machine.name),
               input: JSON.stringify(event.schedule?.input ?? {}),
             })
-            .catch(() => undefined);
+            .catch((error: unknown) =>
+              process.emitWarning(`natflow: the scheduled ${machine.key} did not start: ${String(error)}`),
+            );
         }, every);
         timer.unref();
         timers.push(timer);
