@@ -65,6 +65,30 @@ type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<
 const LOCAL_ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
+/** The request context's caller identity of a local request: no IAM principal, only its address. */
+export function callerIdentity(
+  sourceIp: string,
+  userAgent: string | null,
+): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
+  };
+}
+
 /** The API routes of serverless.yml, most specific first. */
 export function apiRoutes(config: ServerlessConfig): ApiRoute[] {
   const routes: ApiRoute[] = [];
@@ -420,23 +444,7 @@ export function toApiGatewayEvent(
       requestTimeEpoch: now,
       resourceId: 'local',
       resourcePath: route.resource,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      identity: callerIdentity(req.socket.remoteAddress ?? '127.0.0.1', req.headers['user-agent'] ?? null),
     },
   };
 }

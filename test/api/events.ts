@@ -1,5 +1,6 @@
 /** API Gateway proxy events and Lambda contexts for calling the API handlers directly. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { callerIdentity } from '../../src/runtime/http-server.ts';
 
 export interface EventOptions {
   method?: string;
@@ -47,23 +48,7 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
       requestTimeEpoch: 0,
       resourceId: 'r',
       resourcePath: options.resource,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'vitest',
-        userArn: null,
-      },
+      identity: callerIdentity('127.0.0.1', 'vitest'),
     },
   };
 }
