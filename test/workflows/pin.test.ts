@@ -45,21 +45,24 @@ describe('pinAddresses', () => {
   });
 });
 
+/** Pins the plan on an empty cloud, creates its networks, then lets "another execution" take `ip`. */
+async function pinnedWithIntruderAt(ip: string) {
+  const store = new MemoryStore();
+  const cloud = new ControlPlane({ store });
+  const { document, pinned } = pinAddresses(PLAN, (await validatePlan(store, PLAN)).summary?.addresses ?? {});
+  await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
+  const [subnet] = await store.list({ type: 'subnet' });
+  await cloud.createServer(
+    { name: 'intruder', subnetId: subnet?.id ?? '', ip },
+    { plan: 'other', clientToken: 'other' },
+  );
+  return { store, cloud, document, pinned };
+}
+
 describe('applyPinnedStep', () => {
   it('falls back to automatic assignment when a pinned address was taken meanwhile, and a re-run converges', async () => {
-    // Prepare: pin on an empty cloud, then let "another execution" take 10.0.0.3 first.
-    const store = new MemoryStore();
-    const cloud = new ControlPlane({ store });
-    const { document, pinned } = pinAddresses(
-      PLAN,
-      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
-    );
-    await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
-    const [subnet] = await store.list({ type: 'subnet' });
-    await cloud.createServer(
-      { name: 'intruder', subnetId: subnet?.id ?? '', ip: '10.0.0.3' },
-      { plan: 'other', clientToken: 'other' },
-    );
+    // Prepare: ECS-B was pinned to 10.0.0.3, which another execution takes first.
+    const { store, cloud, document, pinned } = await pinnedWithIntruderAt('10.0.0.3');
 
     // Act
     await applyPinnedStep(cloud, document, pinned, 'servers', { execution: 'e1' });
@@ -75,18 +78,7 @@ describe('applyPinnedStep', () => {
   });
 
   it('does not swallow a conflict on an address the user chose', async () => {
-    const store = new MemoryStore();
-    const cloud = new ControlPlane({ store });
-    const { document, pinned } = pinAddresses(
-      PLAN,
-      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
-    );
-    await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
-    const [subnet] = await store.list({ type: 'subnet' });
-    await cloud.createServer(
-      { name: 'intruder', subnetId: subnet?.id ?? '', ip: '10.0.0.2' },
-      { plan: 'other', clientToken: 'other' },
-    );
+    const { cloud, document, pinned } = await pinnedWithIntruderAt('10.0.0.2');
 
     await expect(
       applyPinnedStep(cloud, document, pinned, 'servers', { execution: 'e1' }),
