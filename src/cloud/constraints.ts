@@ -32,6 +32,7 @@ export function addressesOf(resource: Resource): Array<[subnetId: string, ip: st
 export function constraintKeysOf(resource: Resource): string[] {
   const out: string[] = [];
   if (resource.clientToken) out.push(keys.token(resource.clientToken));
+  if (resource.externalId) out.push(keys.external(resource.externalId));
   for (const [subnetId, ip] of addressesOf(resource)) out.push(keys.address(subnetId, ip));
   if (resource.type === 'dnat-rule') {
     out.push(keys.dnatPort(resource.transitIpId, resource.protocol, resource.transitPort));

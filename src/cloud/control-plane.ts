@@ -19,6 +19,7 @@
  *   engine evaluates them as RULE_INACTIVE because it checks the gateway's status.
  * - **No I/O** beyond the store port; time and ids are injected.
  */
+import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '../net/clock.ts';
 import {
   type Cidr,
@@ -225,6 +226,16 @@ export interface SnatRuleInput {
 
 const RULE_TYPES: ReadonlySet<ResourceType> = new Set(['dnat-rule', 'snat-rule']);
 const FREEZABLE: ReadonlySet<ResourceType> = new Set(['private-nat-gateway', 'dnat-rule', 'snat-rule']);
+
+/**
+ * The UUID a virtual-cloud resource answers to in the local Huawei API (DESIGN §11): derived from its
+ * natflow id (SHA-256, formatted as an RFC 4122 version-4-shaped UUID), so it is stable and unique with it.
+ */
+export function externalIdOf(id: string): string {
+  const hex = createHash('sha256').update(`natflow:${id}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 function defaultNewId(type: ResourceType): string {
   const bytes = new Uint8Array(6);
@@ -926,6 +937,7 @@ export class ControlPlane {
   }
 
   private async insert(tx: StoreTx, resource: Resource, ctx: CreateContext): Promise<void> {
+    resource.externalId ??= externalIdOf(resource.id);
     try {
       await tx.insert(resource, { keys: constraintKeysOf(resource), refs: referencesOf(resource) });
     } catch (error) {

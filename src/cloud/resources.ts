@@ -76,6 +76,16 @@ const base = {
   execution: z.string().nullable(),
   /** The idempotency token its create ran under. */
   clientToken: z.string().nullable(),
+  /**
+   * The resource's id in the cloud that holds it (DESIGN §10): a UUID, as Huawei Cloud's APIs name
+   * resources. On the virtual cloud it is derived from `id` (`externalIdOf`), and the local Huawei API
+   * (§11) answers with it. Optional: stores written before it existed have none.
+   */
+  externalId: z.string().optional(),
+  /** The cloud holding the resource (`virtual` when absent). */
+  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
+  /** Read from a real cloud by `natflow import`: read-only, never deleted by natflow. */
+  imported: z.boolean().optional(),
 };
 
 export const AppSchema = z.object({ protocol: z.enum(APP_PROTOCOLS), port: z.number().int() });

@@ -101,4 +101,5 @@ export const keys = {
   snatSubnet: (gatewayId: string, subnetId: string) => `snat-subnet:${gatewayId}:${subnetId}`,
   snatCidr: (gatewayId: string, cidr: string) => `snat-cidr:${gatewayId}:${cidr}`,
   name: (plan: string, type: string, name: string) => `name:${plan}:${type}:${name}`,
+  external: (externalId: string) => `ext:${externalId}`,
 } as const;
