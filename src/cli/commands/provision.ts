@@ -1,14 +1,19 @@
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
+import { provisionWithPreview } from '../provision-preview.ts';
 import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow provision PLAN_FILE [--name NAME] [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
+       natflow provision --preview PLAN_FILE [--yes] [--name NAME] [--json] [--data-dir DIR]
 
 Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
 provision workflow and follows it state by state. Prints the execution document
 {executionArn, name, status, error?, cause?, output?}; exit 0 on SUCCEEDED, 1 otherwise.
-Re-running the same plan converges on the same resources.`;
+Re-running the same plan converges on the same resources.
+With --preview it first prints what 'natflow plan' would (actions and paths), starts nothing if the plan
+would fail (exit 1), and asks for 'yes' on a terminal; without a terminal it refuses (exit 2) unless
+--yes is given. With --json it prints {preview, execution}.`;
 
 const command: Command = {
   summary: 'provision a plan through the provision workflow',
@@ -17,9 +22,12 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, {
       name: { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
+      preview: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
     });
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
+    if (values.preview) return provisionWithPreview(file, values, { io, env });
     const dataDir = dataDirOf(values['data-dir'], env);
 
     const store = openLocalStore(dataDir);
