@@ -1,0 +1,24 @@
+/**
+ * POST /plans/preview `{plan}` or `{destroy: NAME}` (DESIGN §12) — what provisioning the plan (or tearing
+ * it down) would do, read only: 200 with the preview (conflicts included: they are its content), 422
+ * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
+ */
+import { PreviewRequestSchema } from '../../src/api/schemas.ts';
+import { InvalidInputError, NotFoundError } from '../../src/cloud/errors.ts';
+import { previewDestroy, previewPlan } from '../../src/plan/preview.ts';
+import { getStore } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+
+export const handler = httpHandler({ body: PreviewRequestSchema }, async ({ body }) => {
+  const store = await getStore();
+  const result =
+    'destroy' in body ? await previewDestroy(store, body.destroy) : await previewPlan(store, body.plan);
+  if (result.previewable) return { status: 200, body: result.preview };
+  const first = result.errors[0];
+  if ('destroy' in body && first?.code === 'NOT_FOUND')
+    throw new NotFoundError(first.message, { path: first.path });
+  throw new InvalidInputError(
+    result.errors,
+    `the plan cannot be previewed (${result.errors.length} problems)`,
+  );
+});
