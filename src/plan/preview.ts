@@ -30,7 +30,8 @@ import { ID_PREFIX, type Resource, type ResourceType } from '../cloud/resources.
 import type { Store, StoreReader } from '../cloud/store.ts';
 import { checkNames } from '../cloud/validate.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
-import { Topology } from '../probe/model.ts';
+import type { Topology } from '../probe/model.ts';
+import { loadNeighbourhood } from './neighbourhood.ts';
 import { type PlanRule, type Reachability, reachabilityOf } from './preview-paths.ts';
 
 export type { PathState, Reachability, ReachabilityPath } from './preview-paths.ts';
@@ -229,13 +230,45 @@ function recordingControlPlane(cloud: ControlPlane, created: Map<string, Resourc
   });
 }
 
-function dryRunCloud(sandbox: Store, clock: Clock): ControlPlane {
+/** A control plane on the sandbox; `created` collects the ids it gives (what the dry run creates). */
+function dryRunCloud(sandbox: Store, clock: Clock, created = new Set<string>()): ControlPlane {
   let counter = 0;
   return new ControlPlane({
     store: sandbox,
     clock,
-    newId: (type: ResourceType) => `${ID_PREFIX[type]}-preview${String(++counter).padStart(4, '0')}`,
+    newId: (type: ResourceType) => {
+      const id = `${ID_PREFIX[type]}-preview${String(++counter).padStart(4, '0')}`;
+      created.add(id);
+      return id;
+    },
   });
+}
+
+/** The two states a preview compares, around the paths of `rules` (see neighbourhood.ts). */
+async function statesOf(
+  base: StoreReader,
+  sandbox: StoreReader,
+  rules: readonly PlanRule[],
+): Promise<{ before: Topology; after: Topology }> {
+  const transitIpIds = rules.flatMap((r) => (r.transitIpId === undefined ? [] : [r.transitIpId]));
+  const ids: string[] = [];
+  const vpcIds: string[] = [];
+  for (const rule of rules) {
+    if (rule.gatewayId !== undefined) ids.push(rule.gatewayId);
+    const target = rule.target;
+    if ('serverId' in target && target.serverId !== undefined) ids.push(target.serverId);
+    if ('loadBalancerId' in target && target.loadBalancerId !== undefined) ids.push(target.loadBalancerId);
+    if ('ip' in target && rule.gatewayId !== undefined) {
+      const gateway = (await sandbox.get(rule.gatewayId)) ?? (await base.get(rule.gatewayId));
+      if (gateway?.type === 'private-nat-gateway') vpcIds.push(gateway.vpcId);
+    }
+  }
+  const seeds = { transitIpIds, ids, vpcIds };
+  const [before, after] = await Promise.all([
+    loadNeighbourhood(base, seeds),
+    loadNeighbourhood(sandbox, seeds),
+  ]);
+  return { before, after };
 }
 
 /**
@@ -257,16 +290,14 @@ export async function previewPlan(
   if (nameIssues.length > 0) return { previewable: false, errors: nameIssues };
 
   const sandbox = await (options.sandbox ?? defaultSandbox)(store);
-  const beforeResources = await sandbox.list();
-  const beforeIds = new Set(beforeResources.map((r) => r.id));
+  /** Ids the dry run gave: a resource among them is one the plan would create. */
+  const fresh = new Set<string>();
   const created = new Map<string, Resource>();
-  const cloud = recordingControlPlane(dryRunCloud(sandbox, options.clock ?? systemClock), created);
+  const cloud = recordingControlPlane(dryRunCloud(sandbox, options.clock ?? systemClock, fresh), created);
   const issues: Issue[] = [];
   for (const step of PROVISION_STEPS) {
     await applyStep(cloud, plan, step, { execution: 'preview', onIssue: (issue) => issues.push(issue) });
   }
-  const afterResources = await sandbox.list();
-  const after = Topology.from(afterResources);
 
   const entries = entriesOf(plan);
   const paths = entries.map((e) => e.entry);
@@ -293,7 +324,7 @@ export async function previewPlan(
           : 'conflict'
         : ref.existing !== undefined
           ? 'existing'
-          : resource && beforeIds.has(resource.id)
+          : resource && !fresh.has(resource.id)
             ? 'unchanged'
             : 'create';
     const row: ActionRow = {
@@ -317,12 +348,12 @@ export async function previewPlan(
     // A server's own security group: part of its entry (its `inbound`), shown under it.
     if (ref.kind === 'server' && ref.existing === undefined) {
       const groupId = resource?.type === 'server' ? resource.securityGroupIds[0] : undefined;
-      const group = groupId === undefined ? undefined : after.find('security-group', groupId);
+      const group = groupId === undefined ? undefined : await sandbox.get(groupId);
       const groupRow: ActionRow = {
         entry: ref.entry,
         kind: 'security-group',
         name: group?.name ?? `${ref.name}-sg`,
-        action: problems.length > 0 ? action : group && beforeIds.has(group.id) ? 'unchanged' : 'create',
+        action: problems.length > 0 ? action : group && !fresh.has(group.id) ? 'unchanged' : 'create',
       };
       if (row.code !== undefined) groupRow.code = row.code;
       if (group && groupRow.action !== 'create') groupRow.id = group.id;
@@ -356,11 +387,12 @@ export async function previewPlan(
             : target.server !== undefined
               ? { serverId: ids.get(`server|${target.server}`) }
               : { ip: target.ip },
-        isNew: resource === undefined || !beforeIds.has(resource.id),
+        isNew: resource === undefined || fresh.has(resource.id),
       });
     });
   });
-  const reachability = reachabilityOf(Topology.from(beforeResources), after, rules);
+  const { before, after } = await statesOf(store, sandbox, rules);
+  const reachability = reachabilityOf(before, after, rules);
   return {
     previewable: true,
     preview: { plan: plan.name, mode: 'apply', actions, summary: summarize(actions), reachability },
@@ -401,8 +433,6 @@ export async function previewDestroy(
       ],
     };
   }
-  const beforeResources = await sandbox.list();
-  const before = Topology.from(beforeResources);
   const own = new Set(resources.map((r) => r.id));
   const blocked = new Map<string, Resource[]>();
   for (const resource of resources) {
@@ -411,14 +441,14 @@ export async function previewDestroy(
   }
   const parsed = record ? PlanSchema.safeParse(record.document) : undefined;
   const plan = parsed?.success ? parsed.data : undefined;
-  const entryOf = plan ? entryFinder(plan, before) : () => undefined;
+  const entryOf = plan ? await entryFinder(plan, resources, sandbox) : () => undefined;
 
   const actions: ActionRow[] = [];
   for (const resource of deletionOrder(resources)) {
     const row: ActionRow = {
       entry: entryOf(resource) ?? '',
       kind: resource.type,
-      name: resource.type === 'listener' ? listenerName(before, resource) : resource.name,
+      name: resource.type === 'listener' ? listenerName(resources, resource) : resource.name,
       action: 'destroy',
       id: resource.id,
     };
@@ -458,7 +488,6 @@ export async function previewDestroy(
   if (blocked.size === 0) {
     await teardownPlan(dryRunCloud(sandbox, options.clock ?? systemClock), planName);
   }
-  const after = Topology.from(await sandbox.list());
   const rules: PlanRule[] = [];
   for (const rule of resources) {
     if (rule.type !== 'dnat-rule') continue;
@@ -478,6 +507,7 @@ export async function previewDestroy(
       isNew: false,
     });
   }
+  const { before, after } = await statesOf(store, sandbox, rules);
   const reachability = reachabilityOf(before, after, rules);
   return {
     previewable: true,
@@ -485,18 +515,22 @@ export async function previewDestroy(
   };
 }
 
-function listenerName(topology: Topology, listener: Resource): string {
+function listenerName(resources: readonly Resource[], listener: Resource): string {
   if (listener.type !== 'listener') return listener.name;
-  const lb = topology.find('load-balancer', listener.loadBalancerId);
+  const lb = resources.find((r) => r.id === listener.loadBalancerId);
   return `${lb?.name ?? listener.loadBalancerId}/${listener.name}`;
 }
 
 /**
  * Finds the plan path of a resource a plan created, from its stored document: by type and name, a
  * server's security group by its server, a listener by its load balancer and name, a rule by its name
- * or its identity.
+ * or its identity (transit IP, protocol, port).
  */
-function entryFinder(plan: Plan, topology: Topology): (resource: Resource) => string | undefined {
+async function entryFinder(
+  plan: Plan,
+  resources: readonly Resource[],
+  reader: StoreReader,
+): Promise<(resource: Resource) => string | undefined> {
   const byName = new Map<string, string>();
   for (const ref of entriesOf(plan)) byName.set(`${ref.kind}|${ref.name}`, ref.entry);
   const identities = new Map<string, string>();
@@ -508,21 +542,31 @@ function entryFinder(plan: Plan, topology: Topology): (resource: Resource) => st
       );
     });
   });
+  /** Transit IP names by id, including those the plan only references. */
+  const tipNames = new Map<string, string>();
+  for (const rule of resources) {
+    if (rule.type !== 'dnat-rule' || tipNames.has(rule.transitIpId)) continue;
+    tipNames.set(rule.transitIpId, (await reader.get(rule.transitIpId))?.name ?? rule.transitIpId);
+  }
+  for (const ref of entriesOf(plan)) {
+    if (ref.kind !== 'transit-ip' || ref.existing === undefined) continue;
+    const tip = await resolveResource(reader, 'transit-ip', ref.existing).catch(() => undefined);
+    // A rule names the plan's entry, which may differ from the referenced resource's own name.
+    if (tip) tipNames.set(tip.id, ref.name);
+  }
   return (resource) => {
     switch (resource.type) {
       case 'security-group': {
-        const server = topology.ofType('server').find((s) => s.securityGroupIds.includes(resource.id));
+        const server = resources.find((s) => s.type === 'server' && s.securityGroupIds.includes(resource.id));
         return server ? byName.get(`server|${server.name}`) : undefined;
       }
       case 'listener':
-        return byName.get(`listener|${listenerName(topology, resource)}`);
-      case 'dnat-rule': {
-        const tip = topology.find('transit-ip', resource.transitIpId);
+        return byName.get(`listener|${listenerName(resources, resource)}`);
+      case 'dnat-rule':
         return (
           byName.get(`dnat-rule|${resource.name}`) ??
-          identities.get(`${tip?.name}|${resource.protocol}|${resource.transitPort}`)
+          identities.get(`${tipNames.get(resource.transitIpId)}|${resource.protocol}|${resource.transitPort}`)
         );
-      }
       default:
         return byName.get(`${resource.type}|${resource.name}`);
     }

@@ -20,7 +20,7 @@ beforeEach(async () => {
 });
 afterEach(() => resetDeps());
 
-const post = (body: unknown) => call(preview, { method: 'POST', resource: '/plans/preview', body });
+const post = (body: object) => call(preview, { method: 'POST', resource: '/plans/preview', body });
 
 describe('POST /plans/preview', () => {
   it('answers 200 with a preview of {plan} that matches its schema, and writes nothing', async () => {
