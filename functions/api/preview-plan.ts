@@ -2,6 +2,7 @@
  * POST /plans/preview `{plan}` or `{destroy: NAME}` (DESIGN §12) — what provisioning the plan (or tearing
  * it down) would do, read only: 200 with the preview (conflicts included: they are its content), 422
  * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
+ * `topology: true` adds the resources the paths go through (the console draws the paths on them).
  */
 import { PreviewRequestSchema } from '../../src/api/schemas.ts';
 import { InvalidInputError, NotFoundError } from '../../src/cloud/errors.ts';
@@ -11,8 +12,11 @@ import { httpHandler } from '../lib/http.ts';
 
 export const handler = httpHandler({ body: PreviewRequestSchema }, async ({ body }) => {
   const store = await getStore();
+  const options = { topology: body.topology === true };
   const result =
-    'destroy' in body ? await previewDestroy(store, body.destroy) : await previewPlan(store, body.plan);
+    'destroy' in body
+      ? await previewDestroy(store, body.destroy, options)
+      : await previewPlan(store, body.plan, options);
   if (result.previewable) return { status: 200, body: result.preview };
   const first = result.errors[0];
   if ('destroy' in body && first?.code === 'NOT_FOUND')

@@ -200,11 +200,22 @@ export const ProbeResponseSchema = z
   })
   .meta({ id: 'ProbeReport' });
 
+const TopologyFlag = z
+  .boolean()
+  .optional()
+  .meta({ description: 'also answer `topology`: the resources the paths go through (for a picture)' });
+
 /** POST /plans/preview (DESIGN §12): a plan to preview, or the name of a plan whose teardown to preview. */
 export const PreviewRequestSchema = z
   .union([
-    z.strictObject({ plan: z.unknown().meta({ description: 'the plan document (§8.1)' }) }),
-    z.strictObject({ destroy: PlanNameSchema.meta({ description: 'the plan whose teardown to preview' }) }),
+    z.strictObject({
+      plan: z.unknown().meta({ description: 'the plan document (§8.1)' }),
+      topology: TopologyFlag,
+    }),
+    z.strictObject({
+      destroy: PlanNameSchema.meta({ description: 'the plan whose teardown to preview' }),
+      topology: TopologyFlag,
+    }),
   ])
   .meta({ id: 'PreviewRequest' });
 
@@ -257,5 +268,11 @@ export const PreviewSchema = z
       stillClosed: z.array(PreviewPathSchema),
       unchanged: z.number().int(),
     }),
+    topology: z
+      .array(z.looseObject({ id: z.string(), type: ResourceTypeSchema, name: z.string() }))
+      .optional()
+      .meta({
+        description: 'with topology: true, the resources of the picture (created ones with dry-run ids)',
+      }),
   })
   .meta({ id: 'Preview' });

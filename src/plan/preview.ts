@@ -70,6 +70,12 @@ export interface PreviewDocument {
   actions: ActionRow[];
   summary: PreviewSummary;
   reachability: Reachability;
+  /**
+   * With `topology: true`: the resources the paths go through, after the plan (and those a teardown
+   * removes), for a picture of the preview — the console draws the paths on it. Resources the plan
+   * would create carry the dry run's ids.
+   */
+  topology?: Resource[];
 }
 
 /** A preview, or why there is none (the validate document's errors). */
@@ -84,6 +90,8 @@ export interface PreviewOptions {
    */
   sandbox?: (store: StoreReader) => Promise<Store>;
   clock?: Clock;
+  /** Include the resources of the two states' neighbourhoods (`PreviewDocument.topology`). */
+  topology?: boolean;
 }
 
 const defaultSandbox = (store: StoreReader): Promise<Store> => MemoryStore.copyOf(store);
@@ -393,10 +401,15 @@ export async function previewPlan(
   });
   const { before, after } = await statesOf(store, sandbox, rules);
   const reachability = reachabilityOf(before, after, rules);
-  return {
-    previewable: true,
-    preview: { plan: plan.name, mode: 'apply', actions, summary: summarize(actions), reachability },
+  const preview: PreviewDocument = {
+    plan: plan.name,
+    mode: 'apply',
+    actions,
+    summary: summarize(actions),
+    reachability,
   };
+  if (options.topology) preview.topology = await pictureOf(sandbox, plan.name, before, after);
+  return { previewable: true, preview };
 }
 
 function dedupe(issues: readonly Issue[]): Issue[] {
@@ -509,10 +522,18 @@ export async function previewDestroy(
   }
   const { before, after } = await statesOf(store, sandbox, rules);
   const reachability = reachabilityOf(before, after, rules);
-  return {
-    previewable: true,
-    preview: { plan: planName, mode: 'destroy', actions, summary: summarize(actions), reachability },
+  const preview: PreviewDocument = {
+    plan: planName,
+    mode: 'destroy',
+    actions,
+    summary: summarize(actions),
+    reachability,
   };
+  if (options.topology) {
+    const removed = new Map(resources.map((r) => [r.id, r]));
+    preview.topology = union([...before.resources, ...removed.values()], after.resources);
+  }
+  return { previewable: true, preview };
 }
 
 function listenerName(resources: readonly Resource[], listener: Resource): string {
@@ -571,4 +592,31 @@ async function entryFinder(
         return byName.get(`${resource.type}|${resource.name}`);
     }
   };
+}
+
+/** Resources by id, the later lists winning, in creation order. */
+function union(...lists: ReadonlyArray<readonly Resource[]>): Resource[] {
+  const byId = new Map<string, Resource>();
+  for (const list of lists) for (const r of list) byId.set(r.id, r);
+  return [...byId.values()].sort((x, y) =>
+    x.createdAt !== y.createdAt
+      ? x.createdAt < y.createdAt
+        ? -1
+        : 1
+      : x.id < y.id
+        ? -1
+        : x.id > y.id
+          ? 1
+          : 0,
+  );
+}
+
+/** The picture of an apply preview: both neighbourhoods, and everything the plan itself would hold. */
+async function pictureOf(
+  sandbox: StoreReader,
+  plan: string,
+  before: Topology,
+  after: Topology,
+): Promise<Resource[]> {
+  return union(before.resources, after.resources, await sandbox.list({ plan }));
 }
