@@ -50,6 +50,18 @@ describe('POST /plans/preview', () => {
     expect(body.reachability.closed).toHaveLength(1);
   });
 
+  it("answers the resources of the picture with topology: true, the plan's own included", async () => {
+    const answer = await post({ plan: addRulePlan({}), topology: true });
+    expect(answer.status).toBe(200);
+    const body = PreviewSchema.parse(answer.json);
+    const names = new Set(body.topology?.map((r) => `${r.type}:${r.name}`));
+    for (const name of ['server:ECS-A', 'transit-ip:transit-ip-A', 'private-nat-gateway:private_nat_gateway'])
+      expect(names.has(name), name).toBe(true);
+    expect(body.topology?.filter((r) => r.type === 'dnat-rule')).toHaveLength(2);
+    // Without it, no topology.
+    expect((await post({ plan: addRulePlan({}) })).json).not.toHaveProperty('topology');
+  });
+
   it('answers 422 listing every problem of a document that is no plan', async () => {
     const plan = referencePlan();
     plan.vpcs[0].cidr = '192.168.0.0/33';
