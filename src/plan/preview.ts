@@ -21,13 +21,20 @@
  * are the preview's content.
  */
 import { ControlPlane } from '../cloud/control-plane.ts';
-import { type Issue, NatflowError, NotFoundError } from '../cloud/errors.ts';
+import { type Issue, NotFoundError } from '../cloud/errors.ts';
 import { MemoryStore } from '../cloud/memory-store.ts';
-import { type GatewayEntry, isExisting, type Plan, PlanSchema, planIssuesFromZod } from '../cloud/plan.ts';
-import { applyStep, deletionOrder, PROVISION_STEPS, teardownPlan } from '../cloud/provisioner.ts';
+import {
+  type DnatRuleEntry,
+  type GatewayEntry,
+  isExisting,
+  type Plan,
+  PlanSchema,
+  planIssuesFromZod,
+} from '../cloud/plan.ts';
+import { applyStep, deletionOrder, entryToken, PROVISION_STEPS, teardownPlan } from '../cloud/provisioner.ts';
 import { resolveResource } from '../cloud/resolve.ts';
 import { ID_PREFIX, type Resource, type ResourceType } from '../cloud/resources.ts';
-import type { Store, StoreReader } from '../cloud/store.ts';
+import { keys, type Store, type StoreReader } from '../cloud/store.ts';
 import { checkNames } from '../cloud/validate.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import type { Topology } from '../probe/model.ts';
@@ -315,6 +322,12 @@ export async function previewPlan(
     issuesOf.set(owner, [...(issuesOf.get(owner) ?? []), issue]);
   }
 
+  const dnatEntries = new Map<string, DnatRuleEntry>();
+  plan.privateNatGateways?.forEach((g, i) => {
+    g.dnatRules?.forEach((r, j) => {
+      dnatEntries.set(`privateNatGateways[${i}].dnatRules[${j}]`, r);
+    });
+  });
   const actions: ActionRow[] = [];
   /** `kind|name` → the id the entry resolved to, for the reachability of the plan's rules. */
   const ids = new Map<string, string>();
@@ -323,6 +336,14 @@ export async function previewPlan(
     let resource: Resource | undefined = created.get(ref.entry);
     if (ref.existing !== undefined) {
       resource = await resolveResource(sandbox, ref.kind, ref.existing).catch(() => undefined);
+    } else if (!resource && problems.length > 0) {
+      // An entry that differs from what an earlier run created: that resource, by the entry's token.
+      const token = TOKENED.has(ref.kind)
+        ? entryToken(plan.name, ref.kind, ref.name)
+        : ref.kind === 'dnat-rule'
+          ? dnatToken(plan.name, dnatEntries.get(ref.entry), ids)
+          : undefined;
+      if (token !== undefined) resource = await sandbox.getByKey(keys.token(token));
     }
     if (resource) ids.set(`${ref.kind}|${ref.name}`, resource.id);
     const action: PreviewAction =
@@ -353,28 +374,26 @@ export async function previewPlan(
       if (address !== undefined) row.address = address;
     }
     actions.push(row);
-    // A server's own security group: part of its entry (its `inbound`), shown under it.
+    // A server's own security group: part of its entry (its `inbound`), shown under it. Its entry's
+    // problems are the entry's row's: the group is `unchanged` when it exists, else `create` (with it).
     if (ref.kind === 'server' && ref.existing === undefined) {
       const groupId = resource?.type === 'server' ? resource.securityGroupIds[0] : undefined;
       const group = groupId === undefined ? undefined : await sandbox.get(groupId);
+      const exists = group !== undefined && !fresh.has(group.id);
       const groupRow: ActionRow = {
         entry: ref.entry,
         kind: 'security-group',
         name: group?.name ?? `${ref.name}-sg`,
-        action: problems.length > 0 ? action : group && !fresh.has(group.id) ? 'unchanged' : 'create',
+        action: exists ? 'unchanged' : 'create',
       };
-      if (row.code !== undefined) groupRow.code = row.code;
-      if (group && groupRow.action !== 'create') groupRow.id = group.id;
+      if (exists) groupRow.id = group.id;
       actions.push(groupRow);
     }
   }
-  // Problems the dry run found outside every resource entry (none expected: names were checked).
+  // Problems outside every resource entry (none expected: the names were checked) cannot be shown on
+  // a row: the plan is then reported as not previewable, with them.
   const stray = issuesOf.get('');
-  if (stray && stray.length > 0) {
-    throw new NatflowError(`the preview found problems outside the plan's entries: ${stray[0]?.message}`, {
-      details: { issues: stray },
-    });
-  }
+  if (stray && stray.length > 0) return { previewable: false, errors: stray };
 
   const rules: PlanRule[] = [];
   plan.privateNatGateways?.forEach((gateway, i) => {
@@ -410,6 +429,31 @@ export async function previewPlan(
   };
   if (options.topology) preview.topology = await pictureOf(sandbox, plan.name, before, after);
   return { previewable: true, preview };
+}
+
+/** The kinds whose entries' client tokens are `entryToken(plan, kind, name)`. */
+const TOKENED: ReadonlySet<ResourceType> = new Set([
+  'vpc',
+  'subnet',
+  'server',
+  'backend-group',
+  'load-balancer',
+  'transit-ip',
+  'private-nat-gateway',
+]);
+
+/** A DNAT rule entry's client token, as the step interpreter gives it (its name, or its identity). */
+function dnatToken(
+  plan: string,
+  rule: DnatRuleEntry | undefined,
+  ids: ReadonlyMap<string, string>,
+): string | undefined {
+  if (!rule) return undefined;
+  if (rule.name !== undefined) return `${plan}:dnat-rule:${rule.name}`;
+  const transitIpId = ids.get(`transit-ip|${rule.transitIp}`);
+  return transitIpId === undefined
+    ? undefined
+    : `${plan}:dnat-rule:${transitIpId}:${rule.protocol}:${rule.transitPort}`;
 }
 
 function dedupe(issues: readonly Issue[]): Issue[] {

@@ -107,6 +107,8 @@ describe('previewPlan: actions', () => {
     const preview = ok(result);
     expect(row(preview, entry)).toMatchObject({ action: 'differs', code: 'PLAN_CHANGED' });
     expect(row(preview, entry).errors?.[0]).toMatchObject({ code: 'PLAN_CHANGED', path: entry });
+    // The row names the resource that differs (found by the entry's client token).
+    expect(row(preview, entry).id).toMatch(/^[a-z]+-[0-9a-f]{12}$/);
     expect(preview.summary.differs).toBeGreaterThanOrEqual(1);
     expect(previewExitCode(result, false)).toBe(1);
   });
@@ -177,6 +179,22 @@ describe('previewPlan: actions', () => {
     const preview = ok(await previewPlan(store, plan));
     expect(row(preview, 'transitIps[0]')).toMatchObject({ action: 'conflict', code: 'IP_IN_USE' });
     expect(row(preview, 'servers[0]', 'server')).toMatchObject({ action: 'create', address: '192.168.0.3' });
+  });
+
+  it('! conflict on a server counts once: its security group is shown as it would be created with it', async () => {
+    const { store } = await referenceStore();
+    const plan = {
+      name: 'third',
+      vpcs: [{ name: 'VPC-A', existing: 'VPC-A', subnets: [{ name: 'subnet-A01', existing: 'subnet-A01' }] }],
+      servers: [{ name: 'on-the-transit-ip', subnet: 'subnet-A01', ip: '192.168.0.144' }],
+    };
+    const result = await previewPlan(store, plan);
+    const preview = ok(result);
+    expect(row(preview, 'servers[0]', 'server')).toMatchObject({ action: 'conflict', code: 'IP_IN_USE' });
+    expect(row(preview, 'servers[0]', 'security-group')).toMatchObject({ action: 'create' });
+    expect(row(preview, 'servers[0]', 'security-group').code).toBeUndefined();
+    expect(preview.summary).toMatchObject({ conflicts: 1, create: 1, existing: 2 });
+    expect(previewExitCode(result, true)).toBe(1);
   });
 });
 
