@@ -11,7 +11,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { previewFails } from '../plan/preview.ts';
-import { localPreview, printResult, readPlanDocument } from './commands/plan.ts';
+import { localPreview, printResult, readPlanDocument, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
 import { bold, red } from './render.ts';
 import { renderPreview } from './render-preview.ts';
@@ -53,7 +53,9 @@ export async function provisionWithPreview(
 ): Promise<number> {
   const { io, env } = context;
   const dataDir = dataDirOf(flags['data-dir'], env);
-  const result = await localPreview(dataDir, { file });
+  const result = flags.endpoint
+    ? await remotePreview(flags.endpoint, { file }, env)
+    : await localPreview(dataDir, { file });
   if (!result.previewable) {
     printResult(io, result, flags.json, file);
     return EXIT_USAGE;

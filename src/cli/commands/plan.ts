@@ -84,7 +84,7 @@ export function readPlanDocument(file: string): { document: unknown } | { errors
 }
 
 /** POST /plans/preview on another stack; a 422 or 404 problem is "not previewable". */
-async function remotePreview(
+export async function remotePreview(
   endpoint: string,
   request: Request,
   env: NodeJS.ProcessEnv,
