@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack } from '../../src/runtime/stack.ts';
 import { addRulePlan } from '../plan/scenarios.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -177,4 +178,39 @@ describe('natflow provision --preview, then natflow plan on what it provisioned'
     });
     expect(state()).toEqual(before);
   });
+});
+
+describe('natflow plan --endpoint URL', () => {
+  it('previews on that stack through POST /plans/preview, with the same documents and exit codes', async () => {
+    const remoteDir = mkdtempSync(join(scratch, 'remote-'));
+    const stack = await startStack({ dataDir: remoteDir, port: 0 });
+    try {
+      const url = stack.url as string;
+      const { spawn } = await import('node:child_process');
+      const run = (...args: string[]) =>
+        new Promise<{ code: number; stdout: string }>((done) => {
+          const child = spawn(
+            NODE,
+            [BIN, ...args, '--endpoint', url, '--data-dir', join(scratch, 'unused')],
+            {
+              cwd: ROOT,
+            },
+          );
+          let stdout = '';
+          child.stdout.on('data', (chunk) => {
+            stdout += chunk;
+          });
+          child.on('close', (code) => done({ code: code ?? -1, stdout }));
+        });
+      const fresh = await run('plan', REFERENCE, '--json', '--detailed-exitcode');
+      expect(fresh.code).toBe(3);
+      expect(JSON.parse(fresh.stdout)).toMatchObject({ summary: { create: 14 } });
+      const missing = await run('plan', '--destroy', 'nothing-here', '--json');
+      expect(missing.code).toBe(2);
+      expect(JSON.parse(missing.stdout)).toMatchObject({ valid: false, errors: [{ code: 'NOT_FOUND' }] });
+      expect(existsSync(join(scratch, 'unused'))).toBe(false);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
 });
