@@ -96,6 +96,25 @@ describe('natflow plan on an empty data directory', () => {
     );
   });
 
+  it('colours the preview on a terminal, and not with NO_COLOR (util-linux script gives it a pty)', () => {
+    const onTty = (extra: Record<string, string>) =>
+      spawnSync('script', ['-qec', `${NODE} ${BIN} plan ${REFERENCE} --data-dir ${dataDir}`, '/dev/null'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NO_COLOR')),
+          ...extra,
+        },
+      }).stdout;
+    const coloured = onTty({});
+    expect(coloured).toContain('\u001b[32m+\u001b[0m');
+    expect(coloured).toContain('Plan: 14 to create');
+    const plain = onTty({ NO_COLOR: '1' });
+    expect(plain).toContain('Plan: 14 to create');
+    expect(plain).not.toContain('\u001b[');
+  });
+
   it.each([
     { name: 'a file that is not YAML', content: 'name: [unclosed', code: 'MALFORMED_PLAN' },
     {
