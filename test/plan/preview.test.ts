@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
+import { validatePlan } from '../../src/cloud/validate.ts';
 import {
   type PreviewDocument,
   type PreviewResult,
@@ -373,5 +374,33 @@ describe('previewPlan: not previewable, exit codes, the store', () => {
     await previewDestroy(store, 'add-rule');
     await previewDestroy(store, 'app-a-to-elb01');
     expect(await snapshot(store)).toEqual(before);
+  });
+});
+
+describe('previewPlan and validatePlan agree', () => {
+  it.each([
+    { name: 'the reference again', plan: () => referencePlan() },
+    { name: 'a new rule', plan: () => addRulePlan({}) },
+    { name: 'a port conflict', plan: () => addRulePlan({ transitPort: 80 }) },
+    {
+      name: 'a port type conflict',
+      plan: () => addRulePlan({ protocol: 'any', portType: 'all', transitPort: 0, internalPort: 0 }),
+    },
+    {
+      name: 'a changed entry',
+      plan: () => {
+        const p = referencePlan();
+        p.privateNatGateways[0].dnatRules[0].internalPort = 81;
+        return p;
+      },
+    },
+    { name: 'an all-ports plan of its own', plan: () => allPortsPlan([{ protocol: 'tcp', port: 22 }], []) },
+  ])('$name: the preview fails exactly when validation does, with the same codes', async ({ plan }) => {
+    const { store } = await referenceStore();
+    const validation = await validatePlan(store, plan());
+    const preview = ok(await previewPlan(store, plan()));
+    expect(previewExitCode({ previewable: true, preview }, false) === 1).toBe(!validation.valid);
+    const codes = preview.actions.flatMap((a) => (a.errors ?? []).map((e) => `${e.path} ${e.code}`)).sort();
+    expect(codes).toEqual(validation.errors.map((e) => `${e.path} ${e.code}`).sort());
   });
 });
