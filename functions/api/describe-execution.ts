@@ -4,10 +4,13 @@
  * workflows' state machines).
  */
 import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
+import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 import { describeExecution, executionDocument } from './lib/step-functions.ts';
 
-export const handler = httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => ({
-  status: 200,
-  body: executionDocument(await describeExecution(path.id)),
-}));
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => ({
+    status: 200,
+    body: executionDocument(await describeExecution(deps, path.id), deps.stateMachineArns()),
+  }));
+export const handler = createHandler();
