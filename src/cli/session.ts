@@ -16,6 +16,7 @@ import {
   ListStateMachinesCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { LOCAL_REGION } from '../aws/local.ts';
 import type { Stack } from '../runtime/stack.ts';
 import { dataFile } from '../store/data-dir.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
@@ -52,7 +53,7 @@ export function runningStack(dataDir: string): { url: string; pid: number; dataP
 export function sfnClient(url: string): SFNClient {
   return new SFNClient({
     endpoint: url,
-    region: 'us-east-1',
+    region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
   });

@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { sfnClientFor } from '../../functions/api/lib/step-functions.ts';
-import { type Deps, depsOf } from '../../functions/lib/deps.ts';
+import { controlPlaneOver, type Deps, depsOf } from '../../functions/lib/deps.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
@@ -115,7 +115,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stateMachineArns: () => arns,
   });
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? [] });
-  const cloud = await deps.cloud();
+  // The runtime's own rollbacks (a stopped or recovered provisioning) delete without any provisioning delay.
+  const cloud = controlPlaneOver(store, clock, {});
   const workflowOfArn = new Map<string, string>();
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
