@@ -4,11 +4,11 @@
  * workflows' state machines).
  */
 import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
-import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { describeExecution, executionDocument } from './lib/step-functions.ts';
 
-export const createHandler = (deps: Deps = defaultDeps()) =>
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => ({
     status: 200,
     body: executionDocument(await describeExecution(deps, path.id), deps.stateMachineArns()),

@@ -4,11 +4,11 @@
  */
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { ExecutionIdParamsSchema, HistoryQuerySchema } from '../../src/api/schemas.ts';
-import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { describeExecution, dropUndefined } from './lib/step-functions.ts';
 
-export const createHandler = (deps: Deps = defaultDeps()) =>
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ path: ExecutionIdParamsSchema, query: HistoryQuerySchema }, async ({ path, query }) => {
     const { executionArn } = await describeExecution(deps, path.id);
     const page = await deps.stepFunctions().send(

@@ -11,8 +11,8 @@ import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-s
 import { z } from 'zod';
 import { HttpProblemError } from '../../src/api/problem.ts';
 import { ListExecutionsQuerySchema } from '../../src/api/schemas.ts';
-import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { dropUndefined, WORKFLOWS, type Workflow } from './lib/step-functions.ts';
 
 /** Where a machine's listing continues: its page token (null: the first page) and items used of it. */
@@ -26,7 +26,7 @@ interface ViewItem {
   index: number;
 }
 
-export const createHandler = (deps: Deps = defaultDeps()) =>
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ query: ListExecutionsQuerySchema }, async ({ query }) => {
     const arns = deps.stateMachineArns();
     const list = (workflow: Workflow, token: string | null) =>

@@ -16,12 +16,12 @@ import {
 } from '../../src/api/schemas.ts';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/cloud/validate.ts';
-import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import type { Workflow } from './lib/step-functions.ts';
 
-export const createHandler = (deps: Deps = defaultDeps()) =>
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
     const input = await checkedInput(deps, body.workflow, body.input ?? {});
     const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, deps.clock.now());
@@ -46,7 +46,7 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
 export const handler = createHandler();
 
 /** The input as the workflow takes it; problems are reported with paths under `input`. */
-async function checkedInput(deps: Deps, workflow: Workflow, input: unknown): Promise<unknown> {
+async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): Promise<unknown> {
   if (workflow === 'provision') {
     const result = await validatePlan(await deps.store(), input);
     if (!result.valid) {

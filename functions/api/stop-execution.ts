@@ -5,11 +5,11 @@
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ExecutionIdParamsSchema, StopExecutionRequestSchema } from '../../src/api/schemas.ts';
-import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { describeExecution } from './lib/step-functions.ts';
 
-export const createHandler = (deps: Deps = defaultDeps()) =>
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ path: ExecutionIdParamsSchema, body: StopExecutionRequestSchema }, async ({ path, body }) => {
     const execution = await describeExecution(deps, path.id);
     if (execution.status !== 'RUNNING') {

@@ -1,7 +1,7 @@
 /**
  * What a handler depends on beyond its input — the store, the cloud, the clock, the live network, the
- * event publisher, the in-flight settle, and (API handlers) Step Functions — as one `Deps` value every
- * handler factory takes:
+ * event publisher, the in-flight settle — as one `Deps` value every handler factory takes (the API
+ * handlers that reach Step Functions take `ApiDeps`, functions/api/lib/deps.ts, which adds it):
  *
  *     export const createHandler = (deps: Deps = defaultDeps()) => lambdaHandler(Schema, async (event) => …);
  *     export const handler = createHandler();
@@ -12,14 +12,11 @@
  * local runtime (src/runtime/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
  * bus and clock, so two stacks in one process never share anything.
  */
-import type { SFNClient } from '@aws-sdk/client-sfn';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { type Clock, systemClock } from '../../src/net/clock.ts';
 import type { LiveNetwork } from '../../src/probe/live.ts';
 import type { EventPublisher } from '../../src/workflow/events.ts';
-import type { Workflow } from '../../src/workflow/workflows.ts';
-import { sfnClientFromEnv, stateMachineArnsFromEnv } from '../api/lib/step-functions.ts';
 
 /** The cloud the provisioning, rollback and teardown steps call (today the virtual cloud over the store). */
 export type Cloud = ControlPlane;
@@ -36,10 +33,6 @@ export interface Deps {
   publish: EventPublisher;
   /** Resolves when every other in-flight handler of the execution has settled (rollback waits on it). */
   settle(executionArn: string): Promise<void>;
-  /** The Step Functions client of the API handlers. */
-  stepFunctions(): SFNClient;
-  /** The state machine ARN of each workflow. */
-  stateMachineArns(): Record<Workflow, string>;
 }
 
 /**
@@ -58,7 +51,6 @@ export function controlPlaneOver(store: Store, clock: Clock, env: NodeJS.Process
 export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
   let store: Promise<Store> | undefined;
   let publisher: Promise<EventPublisher> | undefined;
-  let sfn: SFNClient | undefined;
   const openedStore = () => {
     store ??= import('../../src/store/index.ts').then(({ openStore }) => openStore(env));
     return store;
@@ -73,11 +65,6 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
       return (await publisher)(detailType, detail);
     },
     settle: async () => undefined,
-    stepFunctions: () => {
-      sfn ??= sfnClientFromEnv(env);
-      return sfn;
-    },
-    stateMachineArns: () => stateMachineArnsFromEnv(env),
   };
 }
 
@@ -96,14 +83,9 @@ export interface DepsParts {
   live?: LiveNetwork | undefined;
   publish?: EventPublisher;
   settle?: (executionArn: string) => Promise<void>;
-  stepFunctions?: () => SFNClient;
-  stateMachineArns?: () => Record<Workflow, string>;
 }
 
-/**
- * Deps over a store already open (the local runtime, tests). Without `publish`, events are dropped;
- * without Step Functions, an API handler that needs it fails saying so.
- */
+/** Deps over a store already open (the local runtime, tests). Without `publish`, events are dropped. */
 export function depsOf(parts: DepsParts): Deps {
   const clock = parts.clock ?? systemClock;
   const store = parts.store;
@@ -114,15 +96,5 @@ export function depsOf(parts: DepsParts): Deps {
     live: parts.live,
     publish: parts.publish ?? (async () => undefined),
     settle: parts.settle ?? (async () => undefined),
-    stepFunctions:
-      parts.stepFunctions ??
-      (() => {
-        throw new Error('these deps have no Step Functions client');
-      }),
-    stateMachineArns:
-      parts.stateMachineArns ??
-      (() => {
-        throw new Error('these deps have no state machines');
-      }),
   };
 }

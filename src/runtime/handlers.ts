@@ -6,6 +6,8 @@
  *
  *     export const createHandler = (deps: Deps = defaultDeps()) => lambdaHandler(Schema, async (e) => …);
  *     export const handler = createHandler();
+ *
+ * The runtime passes its `ApiDeps` (a `Deps` with Step Functions) to every factory; each takes what it needs.
  */
 import { pathToFileURL } from 'node:url';
 import type { Deps } from '../../functions/lib/deps.ts';

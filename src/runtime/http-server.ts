@@ -22,7 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import type { Deps } from '../../functions/lib/deps.ts';
+import type { ApiDeps } from '../../functions/api/lib/deps.ts';
 import {
   HttpProblemError,
   MAX_BODY_BYTES,
@@ -42,7 +42,7 @@ export interface HttpServerOptions {
    * What the API handlers are built with: the stack's store, clock, data plane, Step Functions client.
    * A server without (transport tests) answers its API routes 500.
    */
-  deps?: Deps;
+  deps?: ApiDeps;
   /** Serves AWS JSON protocol requests (`X-Amz-Target: AWSStepFunctions.*`). */
   sfn?: (req: IncomingMessage, res: ServerResponse) => void;
   bus: LocalEventBus;

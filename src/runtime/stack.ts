@@ -22,8 +22,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
 import { sfnClientFor } from '../../functions/api/lib/step-functions.ts';
-import { controlPlaneOver, type Deps, depsOf } from '../../functions/lib/deps.ts';
+import { controlPlaneOver } from '../../functions/lib/deps.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
@@ -69,7 +70,7 @@ export interface Stack {
   bus: LocalEventBus;
   dataPlane: DataPlane | undefined;
   /** What this stack's handlers are built with (its store, cloud, data plane, bus, clock, Step Functions). */
-  deps: Deps;
+  deps: ApiDeps;
   tasks: TaskBinder;
   config: ServerlessConfig;
   /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
@@ -100,7 +101,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // AWS when deployed; the client exists once the server listens (`url`).
   let url: string | undefined;
   let stepFunctions: SFNClient | undefined;
-  const deps = depsOf({
+  const deps = apiDepsOf({
     store,
     clock,
     live: dataPlane,

@@ -24,6 +24,7 @@ import { createHandler as create_evaluateDnat } from '../../functions/api/evalua
 import { createHandler as create_history } from '../../functions/api/get-execution-history.ts';
 import { createHandler as create_getResource } from '../../functions/api/get-resource.ts';
 import { createHandler as create_health } from '../../functions/api/health.ts';
+import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
 import { createHandler as create_listExecutions } from '../../functions/api/list-executions.ts';
 import { createHandler as create_listResources } from '../../functions/api/list-resources.ts';
 import { createHandler as create_openApi } from '../../functions/api/openapi.ts';
@@ -33,7 +34,6 @@ import {
 } from '../../functions/api/start-execution.ts';
 import { createHandler as create_stopExecution } from '../../functions/api/stop-execution.ts';
 import { createHandler as create_validate } from '../../functions/api/validate-plan.ts';
-import { type Deps, depsOf } from '../../functions/lib/deps.ts';
 import { buildOpenApi } from '../../src/api/openapi.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
@@ -41,8 +41,8 @@ import { ManualClock } from '../../src/net/clock.ts';
 import { call, type Handler } from './events.ts';
 
 /** Each handler built with this test's deps (set in beforeEach), as the local runtime builds them. */
-let deps: Deps;
-type Factory = (deps: Deps) => Handler;
+let deps: ApiDeps;
+type Factory = (deps: ApiDeps) => Handler;
 const built =
   (create: Factory): Handler =>
   (event, context) =>
@@ -96,7 +96,7 @@ beforeEach(() => {
     vpc('vpc-2', 'VPC-A', 'plan-b'),
     vpc('vpc-3', 'VPC-C', 'plan-a'),
   ]);
-  deps = depsOf({
+  deps = apiDepsOf({
     store,
     clock: new ManualClock(START.getTime()),
     stepFunctions: () => new SFNClient({ region: 'us-east-1' }),

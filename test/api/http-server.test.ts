@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { ApiDeps } from '../../functions/api/lib/deps.ts';
 import { sfnClientFor, stateMachineArnsFromEnv } from '../../functions/api/lib/step-functions.ts';
-import { type Deps, depsOf } from '../../functions/lib/deps.ts';
+import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { ManualClock } from '../../src/net/clock.ts';
 import { LocalEventBus } from '../../src/runtime/event-bus.ts';
@@ -87,7 +88,7 @@ async function start(options: { token?: string } = {}): Promise<Started> {
   });
   let url = '';
   let client: SFNClient | undefined;
-  const deps: Deps = {
+  const deps: ApiDeps = {
     ...depsOf({ store, clock: new ManualClock(Date.parse('2026-01-02T03:04:05.678Z')) }),
     // A fresh store for every test (beforeEach), behind the handlers built once with these deps.
     store: async () => store,
