@@ -31,6 +31,7 @@ import {
   problem,
   problemOf,
 } from '../api/problem.ts';
+import { issuesFromZod } from '../cloud/issues.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import type { FunctionSpec, ServerlessConfig } from './serverless-config.ts';
 
@@ -506,12 +507,7 @@ function sendProblem(res: ServerResponse, document: Problem, headers: Record<str
 }
 
 function zodProblem(error: z.ZodError): { problem: Problem; headers: Record<string, string> } {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    code: 'VALIDATION_FAILED',
-    message: issue.message,
-  }));
-  return { problem: problem(422, issues), headers: {} };
+  return { problem: problem(422, issuesFromZod(error.issues)), headers: {} };
 }
 
 function normalisePath(path: string): string {
