@@ -19,6 +19,9 @@ import { referencesOf } from '../cloud/resources.ts';
 import type { StoreReader } from '../cloud/store.ts';
 import { Topology } from '../probe/model.ts';
 
+/** What the loader reads: a store, or a cloud port (its ledger). */
+export type NeighbourhoodReader = Pick<StoreReader, 'get' | 'referrers'>;
+
 export interface NeighbourhoodSeeds {
   /** The transit IPs of the rules whose paths are analysed. */
   transitIpIds: readonly string[];
@@ -37,7 +40,10 @@ function byCreation(x: Resource, y: Resource): number {
 /**
  * @example const topology = await loadNeighbourhood(store, { transitIpIds: [tip.id] });
  */
-export async function loadNeighbourhood(reader: StoreReader, seeds: NeighbourhoodSeeds): Promise<Topology> {
+export async function loadNeighbourhood(
+  reader: NeighbourhoodReader,
+  seeds: NeighbourhoodSeeds,
+): Promise<Topology> {
   const found = new Map<string, Resource>();
   /** Resources already read as referrers: visited next without reading them again. */
   const prefetched = new Map<string, Resource>();

@@ -3,9 +3,9 @@
  * the preview (conflicts are its content), 422 for what cannot be previewed, 404 for a teardown of a plan
  * that does not exist, and the store left as it was.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler as preview } from '../../functions/api/preview-plan.ts';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../functions/api/preview-plan.ts';
+import { depsOf } from '../../functions/lib/deps.ts';
 import { PreviewSchema } from '../../src/api/schemas.ts';
 import type { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { referencePlan } from '../cloud/plans.ts';
@@ -16,11 +16,11 @@ let store: MemoryStore;
 
 beforeEach(async () => {
   ({ store } = await referenceStore());
-  setDeps({ store });
 });
-afterEach(() => resetDeps());
 
-const post = (body: object) => call(preview, { method: 'POST', resource: '/plans/preview', body });
+/** The handler as the local runtime builds it, with this test's store. */
+const post = (body: object) =>
+  call(createHandler(depsOf({ store })), { method: 'POST', resource: '/plans/preview', body });
 
 describe('POST /plans/preview', () => {
   it('answers 200 with a preview of {plan} that matches its schema, and writes nothing', async () => {

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
 import {
   type PreviewDocument,
   type PreviewResult,
@@ -12,6 +11,7 @@ import {
   previewExitCode,
   previewPlan,
 } from '../../src/plan/preview.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
 import { examplePlan, referencePlan } from '../cloud/plans.ts';
 import { addRulePlan, allPortsPlan, provision, referenceStore, snapshot } from './scenarios.ts';
 

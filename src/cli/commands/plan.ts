@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
-import { parsePlanText } from '../../cloud/plan.ts';
+import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
