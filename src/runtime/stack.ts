@@ -24,6 +24,7 @@ import { ControlPlane } from '../cloud/control-plane.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
+import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -64,7 +65,7 @@ export interface Stack {
   dataPlane: DataPlane | undefined;
   tasks: TaskBinder;
   config: ServerlessConfig;
-  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
+  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key (`provision-keep` too). */
   stateMachineArn(workflow: string): string;
   /** Executions closed at start because the previous process died while they ran. */
   recovered: ExecutionRecord[];
@@ -93,8 +94,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     pending.add(work);
     return work.finally(() => pending.delete(work));
   };
-  for (const machine of config.stateMachines.values())
-    workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
+  // provision-keep (onFailure: keep) is generated from provision's definition here, never written down.
+  const machines = withKeepVariant(config.stateMachines.values());
+  for (const machine of machines) workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
 
   setDeps({
     store,
@@ -106,10 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const sfn = new SfnService({
     db: join(dataDir, 'executions.sqlite'),
-    stateMachines: [...config.stateMachines.values()].map((m) => ({
-      name: m.name,
-      definition: m.definition,
-    })),
+    stateMachines: machines.map((m) => ({ name: m.name, definition: m.definition })),
     resolveTask: (resource) => {
       const spec = tasks.functionOf(resource);
       return (input, context) => tasks.invoke(spec, input, context);
@@ -123,12 +122,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function afterClose(execution: ExecutionRecord): Promise<void> {
     const workflow = workflowOfArn.get(execution.stateMachineArn);
-    // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
+    // A stopped provisioning never reaches its Rollback state: roll its ledger back here. A kept one
+    // (provision-keep) keeps what it created until `natflow executions rollback`.
     if (execution.status === 'ABORTED' && workflow === 'provision') {
       await tasks.settle(execution.executionArn);
       await rollbackProvisioning(cloud, store, execution.executionArn);
     }
-    if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
+    if (dataPlane && (workflow === 'provision' || workflow === 'provision-keep' || workflow === 'teardown'))
       await dataPlane.sync(await store.list());
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
@@ -200,7 +200,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // run's in-process service when there is no HTTP server: see src/cli/stack-client.ts).
   process.env.NATFLOW_SFN_ENDPOINT = url ?? process.env.NATFLOW_SFN_ENDPOINT;
   process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(
-    Object.fromEntries([...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)])),
+    Object.fromEntries(machines.map((m) => [m.key, stateMachineArnOf(m.name)])),
   );
   process.env.AWS_REGION ??= REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
@@ -226,7 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     config,
     recovered,
     stateMachineArn(workflow) {
-      const machine = config.stateMachines.get(workflow);
+      const machine = machines.find((m) => m.key === workflow);
       if (!machine) throw new Error(`no workflow named ${workflow}`);
       return stateMachineArnOf(machine.name);
     },

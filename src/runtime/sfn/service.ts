@@ -76,6 +76,7 @@ import {
   type ExecutionStatus,
   type StoredExecution,
 } from './persistence.ts';
+import { type RestartPoint, redrive, redriveStatusOf } from './redrive.ts';
 
 export type { ExecutionRecord, ExecutionStatus } from './persistence.ts';
 
@@ -183,6 +184,8 @@ export class SfnService {
   private readonly hooks = new Set<Promise<void>>();
   private readonly listeners = new Set<HistoryListener>();
   private readonly instanceId = randomUUID();
+  /** RedriveExecution client tokens: `arn|token` → the redrive date it produced. */
+  private readonly redriveTokens = new Map<string, Date>();
   private closed = false;
 
   constructor(options: SfnServiceOptions) {
@@ -250,7 +253,7 @@ export class SfnService {
         roleArn: roleArnOf(this.scope),
       },
     };
-    this.db.insertExecution(record, `${process.pid}:${this.instanceId}`, started);
+    this.db.insertExecution(record, this.owner(), started);
     this.publish(executionArn, started);
     this.launch(machine, record, parsedInput);
     return { executionArn, startDate };
@@ -258,7 +261,63 @@ export class SfnService {
 
   async describeExecution(executionArn: string): Promise<DescribeExecutionOutput> {
     this.assertOpen();
-    return describe(this.executionOf(executionArn));
+    return this.describeStored(this.executionOf(executionArn));
+  }
+
+  /**
+   * RedriveExecution (AWS's rules, see redrive.ts): a FAILED, ABORTED or TIMED_OUT execution continues
+   * from the state where it stopped, under the same ARN. The same `clientToken` again while that redrive
+   * runs returns the same `redriveDate`.
+   */
+  async redriveExecution(
+    executionArn: string,
+    options: { clientToken?: string } = {},
+  ): Promise<{ redriveDate: Date }> {
+    this.assertOpen();
+    this.executionOf(executionArn);
+    // What runs after an execution closes (the runtime's onExecutionClosed) finishes before it runs again.
+    await this.hooksSettled();
+    this.assertOpen();
+    const stored = this.executionOf(executionArn);
+    const token = options.clientToken;
+    if (token !== undefined && stored.status === 'RUNNING') {
+      const earlier = this.redriveTokens.get(`${executionArn}|${token}`);
+      if (earlier !== undefined && stored.redriveDate?.getTime() === earlier.getTime())
+        return { redriveDate: earlier };
+    }
+    const machine = this.machineOf(stored.stateMachineArn);
+    const startAt = String(machine.compiled.engineDefinition.StartAt);
+    const result = redrive(
+      { ...stored, redriveCount: stored.redriveCount ?? 0 },
+      { states: machine.compiled.states, startAt },
+      {
+        now: () => this.clock.now(),
+        history: () => this.db.history({ executionArn, reverse: false, limit: Number.MAX_SAFE_INTEGER }),
+        reopen: (redriveInfo, body) => {
+          const id = this.db.lastEventId(executionArn) + 1;
+          const event: HistoryEvent = { timestamp: redriveInfo.date, id, previousEventId: id - 1, ...body };
+          if (!this.db.reopenExecution(executionArn, this.owner(), redriveInfo, event)) {
+            throw new ValidationError(`Execution ${executionArn} was redriven meanwhile`);
+          }
+          this.publish(executionArn, event);
+        },
+        launch: (from, redriveCount) => {
+          const record: ExecutionRecord = {
+            executionArn,
+            stateMachineArn: stored.stateMachineArn,
+            name: stored.name,
+            status: 'RUNNING',
+            input: stored.input,
+            startDate: stored.startDate,
+            redriveCount,
+            redriveDate: new Date(this.clock.now()),
+          };
+          this.launch(machine, record, JSON.parse(from.input), from);
+        },
+      },
+    );
+    if (token !== undefined) this.redriveTokens.set(`${executionArn}|${token}`, result.redriveDate);
+    return result;
   }
 
   async getExecutionHistory(
@@ -416,7 +475,7 @@ export class SfnService {
       const stored = this.executionOf(executionArn);
       if (run === undefined && stored.status !== 'RUNNING') {
         await this.hooksSettled();
-        return describe(stored);
+        return this.describeStored(this.executionOf(executionArn));
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -494,6 +553,23 @@ export class SfnService {
 
   // ---------------------------------------------------------------------------------------------------
 
+  private owner(): string {
+    return `${process.pid}:${this.instanceId}`;
+  }
+
+  private describeStored(stored: StoredExecution): DescribeExecutionOutput {
+    const output = describe(stored);
+    output.redriveCount = stored.redriveCount ?? 0;
+    if (stored.redriveDate !== undefined) output.redriveDate = stored.redriveDate;
+    const status = redriveStatusOf(
+      { ...stored, historyEvents: this.db.historyLength(stored.executionArn) },
+      this.clock.now(),
+    );
+    output.redriveStatus = status.redriveStatus;
+    if (status.redriveStatusReason !== undefined) output.redriveStatusReason = status.redriveStatusReason;
+    return output;
+  }
+
   private compile(
     spec: StateMachineSpec,
     resolveTask: SfnServiceOptions['resolveTask'],
@@ -541,7 +617,8 @@ export class SfnService {
     };
   }
 
-  private launch(machine: Machine, record: ExecutionRecord, input: unknown): void {
+  /** Runs the engine for a new execution, or from `from` for a redriven one. */
+  private launch(machine: Machine, record: ExecutionRecord, input: unknown, from?: RestartPoint): void {
     let markDone = () => {};
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
@@ -550,7 +627,7 @@ export class SfnService {
       record,
       machine,
       closed: false,
-      lastEventId: 1,
+      lastEventId: from === undefined ? 1 : this.db.lastEventId(record.executionArn),
       abort: () => {},
       done,
       markDone,
@@ -580,6 +657,8 @@ export class SfnService {
           Name: record.name,
           StartTime: record.startDate.toISOString(),
           RoleArn: roleArnOf(this.scope),
+          RedriveCount: record.redriveCount ?? 0,
+          ...(record.redriveDate ? { RedriveTime: record.redriveDate.toISOString() } : {}),
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
@@ -587,7 +666,16 @@ export class SfnService {
 
     let execution: ReturnType<StateMachine['run']>;
     try {
-      execution = machine.engine.run(input as Parameters<StateMachine['run']>[0], options);
+      // A redrive continues at its restart state: the same definition, another StartAt (not validated
+      // again: only the entry point differs from the validated one).
+      const engine =
+        from === undefined
+          ? machine.engine
+          : new StateMachine(
+              { ...compiled.engineDefinition, StartAt: from.stateName } as unknown as StateMachineDefinition,
+              { validationOptions: { noValidate: true } },
+            );
+      execution = engine.run(input as Parameters<StateMachine['run']>[0], options);
     } catch (error) {
       this.closeRun(run, failureOf(error), undefined);
       return;
@@ -739,6 +827,8 @@ export class SfnService {
       stopDate,
       status: outcome.status,
     };
+    if (stored.redriveCount !== undefined) record.redriveCount = stored.redriveCount;
+    if (stored.redriveDate !== undefined) record.redriveDate = stored.redriveDate;
     if (outcome.output !== undefined) record.output = outcome.output;
     if (outcome.error !== undefined) record.error = outcome.error;
     if (outcome.cause !== undefined) record.cause = outcome.cause;
@@ -837,8 +927,10 @@ function listItem(stored: ExecutionRecord): ExecutionListItem {
     name: stored.name,
     status: stored.status,
     startDate: stored.startDate,
+    redriveCount: stored.redriveCount ?? 0,
   };
   if (stored.stopDate !== undefined) item.stopDate = stored.stopDate;
+  if (stored.redriveDate !== undefined) item.redriveDate = stored.redriveDate;
   return item;
 }
 
