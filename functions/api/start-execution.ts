@@ -5,7 +5,8 @@
  * A provision input is validated first (the same dry run as POST /plans/validate): an invalid plan is a
  * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
  * that execution runs returns it again (201); a name already used otherwise is 409
- * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time.
+ * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time. A plan with
+ * `onFailure: keep` runs on `provision-keep` (the definition without Catch, DESIGN §7).
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -19,14 +20,14 @@ import { validatePlan } from '../../src/cloud/validate.ts';
 import { getClock, getStore } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
-import { sfnClient, stateMachineArns, type Workflow } from './lib/step-functions.ts';
+import { machineFor, sfnClient, stateMachineArns, type Workflow } from './lib/step-functions.ts';
 
 export const handler = httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
   const input = await checkedInput(body.workflow, body.input ?? {});
   const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, getClock().now());
   const started = await sfnClient().send(
     new StartExecutionCommand({
-      stateMachineArn: stateMachineArns()[body.workflow],
+      stateMachineArn: stateMachineArns()[machineFor(body.workflow, input)],
       name,
       input: JSON.stringify(input),
     }),

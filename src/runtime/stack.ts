@@ -32,7 +32,7 @@ import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
-import { type FaultSpec, TaskBinder } from './tasks.ts';
+import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -86,7 +86,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const store = openSqliteStore(join(dataDir, 'natflow.sqlite'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
-  const tasks = new TaskBinder(config, { faults: options.faults ?? [] });
+  // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
+  const tasks = new TaskBinder(config, { faults: options.faults ?? faultsFromEnv(process.env) });
   const cloud = new ControlPlane({ store, clock });
   const workflowOfArn = new Map<string, string>();
   const pending = new Set<Promise<void>>();

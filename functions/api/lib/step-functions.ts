@@ -22,9 +22,34 @@ import {
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
 
 export const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
+/** The state machines behind the workflows: `provision-keep` runs a provisioning with `onFailure: keep`. */
+export const MACHINES = ['provision', 'provision-keep', 'verify', 'teardown'] as const;
+export type Machine = (typeof MACHINES)[number];
+
+/** The machines a workflow's executions run on. */
+export function machinesOf(workflow: Workflow | undefined): Machine[] {
+  if (workflow === undefined) return [...MACHINES];
+  return workflow === 'provision' ? ['provision', 'provision-keep'] : [workflow];
+}
+
+/** The machine a workflow's input runs on: a plan with `onFailure: keep` runs on `provision-keep`. */
+export function machineFor(workflow: Workflow, input: unknown): Machine {
+  const keep =
+    workflow === 'provision' &&
+    typeof input === 'object' &&
+    input !== null &&
+    (input as { onFailure?: unknown }).onFailure === 'keep';
+  return keep ? 'provision-keep' : workflow;
+}
+
+/** The workflow a machine runs. */
+export function workflowOfMachine(machine: Machine): Workflow {
+  return machine === 'provision-keep' ? 'provision' : machine;
+}
 
 const LOCAL_ACCOUNT = '123456789012';
 
@@ -66,32 +91,58 @@ export function setSfnClient(client: SFNClient | undefined): void {
 
 const ArnsSchema = z.object({
   provision: z.string().min(1),
+  'provision-keep': z.string().min(1).optional(),
   verify: z.string().min(1),
   teardown: z.string().min(1),
+  /** The `rollback` state machine, once deployed (see lib/rollback.ts). */
+  rollback: z.string().min(1).optional(),
 });
 
-/** The state machine ARN of each workflow. */
-export function stateMachineArns(env: NodeJS.ProcessEnv = process.env): Record<Workflow, string> {
+export type MachineArns = Record<Machine, string> & { rollback?: string };
+
+/** The state machine ARN of each workflow (`provision-keep`: provision's, named with `-keep`). */
+export function stateMachineArns(env: NodeJS.ProcessEnv = process.env): MachineArns {
   const text = env.NATFLOW_STATE_MACHINE_ARNS;
   if (text) {
     const parsed = ArnsSchema.safeParse(safeJson(text));
     if (!parsed.success)
       throw new Error('NATFLOW_STATE_MACHINE_ARNS must be {"provision","verify","teardown"} ARNs');
-    return parsed.data;
+    const { rollback, ...arns } = parsed.data;
+    return {
+      ...arns,
+      'provision-keep': arns['provision-keep'] ?? keepArnOf(arns.provision),
+      ...(rollback ? { rollback } : {}),
+    };
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const arn = (workflow: Workflow) =>
+  const arn = (workflow: Machine) =>
     `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:natflow-${workflow}-dev`;
-  return { provision: arn('provision'), verify: arn('verify'), teardown: arn('teardown') };
+  return {
+    provision: arn('provision'),
+    'provision-keep': arn('provision-keep'),
+    verify: arn('verify'),
+    teardown: arn('teardown'),
+  };
+}
+
+function keepArnOf(provisionArn: string): string {
+  const at = provisionArn.lastIndexOf(':') + 1;
+  return provisionArn.slice(0, at) + keepVariantName(provisionArn.slice(at));
+}
+
+/** The machine a state machine or execution ARN belongs to, if it is one of natflow's. */
+export function machineOfArn(arn: string, arns = stateMachineArns()): Machine | undefined {
+  for (const machine of MACHINES) {
+    const machineArn = arns[machine];
+    if (arn === machineArn || arn.startsWith(`${executionPrefix(machineArn)}:`)) return machine;
+  }
+  return undefined;
 }
 
 /** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
 export function workflowOfArn(arn: string, arns = stateMachineArns()): Workflow | undefined {
-  for (const workflow of WORKFLOWS) {
-    const machine = arns[workflow];
-    if (arn === machine || arn.startsWith(`${executionPrefix(machine)}:`)) return workflow;
-  }
-  return undefined;
+  const machine = machineOfArn(arn, arns);
+  return machine === undefined ? undefined : workflowOfMachine(machine);
 }
 
 /** `arn:…:stateMachine:M` → `arn:…:execution:M`, the prefix of its executions' ARNs. */
@@ -113,7 +164,7 @@ export async function describeExecution(id: string): Promise<DescribeExecutionCo
       ? [decoded]
       : []
     : EXECUTION_NAME.test(decoded)
-      ? WORKFLOWS.map((workflow) => `${executionPrefix(arns[workflow])}:${decoded}`)
+      ? MACHINES.map((machine) => `${executionPrefix(arns[machine])}:${decoded}`)
       : [];
   for (const executionArn of candidates) {
     try {
@@ -154,11 +205,13 @@ function iso(date: Date | undefined): string | undefined {
 
 /** DescribeExecution's answer as the API returns it. */
 export function executionDocument(output: DescribeExecutionCommandOutput) {
-  const workflow = output.stateMachineArn ? workflowOfArn(output.stateMachineArn) : undefined;
+  const machine = output.stateMachineArn ? machineOfArn(output.stateMachineArn) : undefined;
+  const workflow = machine === undefined ? undefined : workflowOfMachine(machine);
   return dropUndefined({
     executionArn: output.executionArn,
     stateMachineArn: output.stateMachineArn,
     workflow,
+    onFailure: onFailureOf(machine),
     name: output.name,
     status: output.status,
     startDate: iso(output.startDate),
@@ -167,7 +220,17 @@ export function executionDocument(output: DescribeExecutionCommandOutput) {
     output: safeJson(output.output),
     error: output.error,
     cause: output.cause,
+    redriveCount: output.redriveCount,
+    redriveDate: iso(output.redriveDate),
+    redriveStatus: output.redriveStatus,
+    redriveStatusReason: output.redriveStatusReason,
   });
+}
+
+/** A provisioning's `onFailure`, from the machine it runs on. */
+export function onFailureOf(machine: Machine | undefined): 'rollback' | 'keep' | undefined {
+  if (machine === 'provision-keep') return 'keep';
+  return machine === 'provision' ? 'rollback' : undefined;
 }
 
 export function dropUndefined<T extends Record<string, unknown>>(value: T): T {

@@ -1,0 +1,58 @@
+/**
+ * POST /executions/{id}/redrive — RedriveExecution: a kept failure (`onFailure: keep`) continues from the
+ * state where it failed, under the same ARN. 200 `{executionArn, status: RUNNING, redriveDate}`.
+ *
+ * Refused with 409: `EXECUTION_ROLLED_BACK` when the provisioning was rolled back (it ran with
+ * `onFailure: rollback`, or a kept failure was rolled back on request: nothing is left to continue);
+ * `EXECUTION_NOT_REDRIVABLE` with Step Functions' reason otherwise (RUNNING, SUCCEEDED, past 14 days,
+ * history too long).
+ */
+import { GetExecutionHistoryCommand, type HistoryEvent, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { HttpProblemError } from '../../src/api/problem.ts';
+import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
+import { redriveRefusalOf } from '../../src/workflow/kept.ts';
+import { getClock } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+import { wasRolledBack } from './lib/rollback.ts';
+import { describeExecution, machineOfArn, sfnClient } from './lib/step-functions.ts';
+
+export const handler = httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => {
+  const execution = await describeExecution(path.id);
+  const executionArn = execution.executionArn ?? '';
+  const name = execution.name ?? executionArn;
+  const machine = machineOfArn(executionArn);
+  const rolledBack =
+    machine === 'provision-keep' &&
+    execution.status !== 'RUNNING' &&
+    execution.status !== 'SUCCEEDED' &&
+    (await wasRolledBack(executionArn, name, () => fullHistory(executionArn)));
+  const refusal = redriveRefusalOf({ name, machine, status: execution.status ?? '' }, rolledBack);
+  if (refusal) throw new HttpProblemError(409, refusal.code, refusal.message);
+  const redriven = await sfnClient().send(new RedriveExecutionCommand({ executionArn }));
+  return {
+    status: 200,
+    body: {
+      executionArn,
+      status: 'RUNNING',
+      redriveDate: (redriven.redriveDate ?? new Date(getClock().now())).toISOString(),
+    },
+  };
+});
+
+async function fullHistory(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfnClient().send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: false,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
