@@ -132,7 +132,12 @@ const GRANTS = {
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
   ],
   redriveExecution: [
-    { Sid: 'RedriveExecution', Effect: 'Allow', Action: ['states:RedriveExecution'], Resource: executionArns },
+    {
+      Sid: 'RedriveExecution',
+      Effect: 'Allow',
+      Action: ['states:RedriveExecution'],
+      Resource: executionArns,
+    },
   ],
 };
 
