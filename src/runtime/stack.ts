@@ -28,6 +28,7 @@ import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
+import { createLiveFeed } from './console/live.ts';
 import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
@@ -182,13 +183,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   let server: Server | undefined;
   let url: string | undefined;
+  // The console's live updates (server-sent events) come from this stack's Step Functions service.
+  const live = options.console ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) }) : undefined;
+  const consoleHandler = options.console;
   if (options.port !== undefined) {
     server = createHttpServer({
       config,
       sfn: createSfnHandler(sfn),
       bus,
       dataPlaneMap: () => dataPlane?.map() ?? { endpoints: [] },
-      ...(options.console ? { console: options.console } : {}),
+      ...(consoleHandler
+        ? { console: (req, res) => live?.handle(req, res) === true || consoleHandler(req, res) }
+        : {}),
       ...(options.token ? { token: options.token } : {}),
     });
     await new Promise<void>((done, fail) => {
@@ -238,6 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      live?.close();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((done) => server?.close(() => done()));

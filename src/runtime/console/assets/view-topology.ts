@@ -4,9 +4,10 @@
  */
 import { api, type ExecutionDetail, type ExecutionSummary } from './api.ts';
 import { h, replace, s } from './dom.ts';
+import { watch } from './live.ts';
 import { timeOf } from './status.ts';
 import { layoutTopology, type ProbeResult, type TopologyArrow, type TopologyResource } from './topology.ts';
-import { type Cleanup, errorBox, poll } from './ui.ts';
+import { type Cleanup, errorBox } from './ui.ts';
 
 interface BusEvent {
   id?: string;
@@ -272,11 +273,11 @@ export function mountTopology(root: HTMLElement): Cleanup {
     );
   };
 
-  let stop = poll(refresh, 2000);
+  let stop = watch(refresh, (m) => m.topic === 'topology', 5000);
   planSelect.addEventListener('change', () => {
     stop();
     lastKey = '';
-    stop = poll(refresh, 2000);
+    stop = watch(refresh, (m) => m.topic === 'topology', 5000);
   });
 
   replace(
