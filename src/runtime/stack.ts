@@ -26,9 +26,9 @@ import { type Clock, systemClock } from '../net/clock.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
+import { createLiveFeed } from './console/live.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
-import { createLiveFeed } from './console/live.ts';
 import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
@@ -184,7 +184,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let server: Server | undefined;
   let url: string | undefined;
   // The console's live updates (server-sent events) come from this stack's Step Functions service.
-  const live = options.console ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) }) : undefined;
+  const live = options.console
+    ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) })
+    : undefined;
   const consoleHandler = options.console;
   if (options.port !== undefined) {
     server = createHttpServer({

@@ -7,10 +7,13 @@
  * a rolled-back provisioning that says why it cannot be redriven; the data flow of a step.
  * Screenshots: test-artifacts/console-*.png (ignored by git).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, openBrowser } from './browser.ts';
+import { parsePlanText } from '../../src/cloud/plan.ts';
+import { ARTIFACTS, type Browser, openBrowser } from './browser.ts';
+
+const parsed = async (text: string) => parsePlanText(text);
 
 const REFERENCE = readFileSync(resolve(import.meta.dirname, '../../examples/reference.plan.yaml'), 'utf8');
 
@@ -216,6 +219,78 @@ describe('console: redrive, timeline, live updates', () => {
     });
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { code: string }).code).toBe('EXECUTION_ROLLED_BACK');
+  }, 60_000);
+
+  it('draws load balancer → member edges with health, SNAT arrows, imported resources, and exports SVG and PNG', async () => {
+    // Prepare: a plan with an SNAT rule, and a VPC imported from a real cloud.
+    const { page, stack } = b;
+    const withSnat = planText('snat-plan', 5)
+      .replace('snatRules: []', 'snatRules: [{ source: subnet-B01, transitIp: transit-ip-A }]')
+      .replace('allowSharedTransitIp: false', 'allowSharedTransitIp: true');
+    const started = await fetch(`${stack.url}/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ workflow: 'provision', input: await parsed(withSnat) }),
+    });
+    expect(started.status, await started.clone().text()).toBe(201);
+    const { executionArn } = (await started.json()) as { executionArn: string };
+    expect((await stack.sfn.waitForExecution(executionArn, 30_000)).status).toBe('SUCCEEDED');
+    await stack.store.transaction(['import'], (tx) =>
+      tx.insert(
+        {
+          id: 'vpc-imported1',
+          type: 'vpc',
+          name: 'prod-vpc',
+          status: 'ACTIVE',
+          createdAt: new Date().toISOString(),
+          plan: null,
+          execution: null,
+          clientToken: null,
+          cidr: '10.200.0.0/16',
+          cloud: 'huaweicloud',
+          imported: true,
+        },
+        { keys: [], refs: [] },
+      ),
+    );
+
+    // Act
+    await page.getByRole('link', { name: 'Topology', exact: true }).click();
+    await page.getByLabel('Plan').selectOption('');
+    await page.locator('svg.topology').waitFor();
+
+    // Assess: ELB01 → ECS-B:80 of each plan, healthy once the data plane's health check ran.
+    const members = page.locator('g.arrow-member');
+    // Three plans succeeded here (kept-plan after its redrive, retried-plan, snat-plan): one member each.
+    await expect.poll(() => members.count()).toBe(3);
+    await expect
+      .poll(() => page.locator('g.arrow-member.path-ok').count(), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(1);
+    expect(await page.locator('g.arrow-member.path-ok .arrow-label').first().textContent()).toBe(
+      ':80 healthy',
+    );
+    const snat = page.locator('g.arrow-snat');
+    expect(await snat.count()).toBe(1);
+    expect(await snat.locator('.arrow-label').textContent()).toBe('SNAT 10.5.0.0/24 → 172.21.0.144');
+    const imported = page.locator('g.vpc[data-name="prod-vpc"]');
+    expect(await imported.getAttribute('data-imported')).toBe('huaweicloud');
+    expect(await imported.locator('.imported-tag').textContent()).toBe('imported · huaweicloud');
+    await b.shot('topology-edges', '#topology');
+
+    const svgDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export SVG' }).click();
+    const svgFile = await (await svgDownload).path();
+    const svgText = readFileSync(svgFile, 'utf8');
+    expect(svgText).toMatch(/^<\?xml[^>]*>\n<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svgText).toContain('SNAT 10.5.0.0/24');
+    expect(svgText).not.toContain('class=');
+    const pngDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export PNG' }).click();
+    const png = readFileSync(await (await pngDownload).path());
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBeGreaterThan(1000); // width, at twice the picture's size
+    writeFileSync(join(ARTIFACTS, 'console-topology-export.png'), png);
+    writeFileSync(join(ARTIFACTS, 'console-topology-export.svg'), svgText);
   }, 60_000);
 
   it('raised no page errors, console errors or off-origin requests', () => {

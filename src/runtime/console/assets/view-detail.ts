@@ -68,6 +68,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   );
   let rolledBack = false;
   const graphLegend = legend();
+  const split = h('div', { class: 'split' });
 
   let machine: StateMachineInfo | undefined;
   let view: GraphView | undefined;
@@ -84,6 +85,8 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     graphBox.hidden = which !== 'graph';
     graphLegend.hidden = which !== 'graph';
     tableView.element.hidden = which !== 'table';
+    // The table needs the width: the state panel goes below it.
+    split.classList.toggle('table-mode', which === 'table');
     sessionStorage.setItem('natflow.detailTab', which);
   };
   graphTab.addEventListener('click', () => showTab('graph'));
@@ -466,24 +469,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       banner,
       notice,
       errors,
-      h(
-        'div',
-        { class: 'split' },
-        h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'graph-title' },
-          h(
-            'div',
-            { class: 'card-head' },
-            h('h2', { id: 'graph-title' }, 'Execution'),
-            h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, graphTab, tableTab),
-          ),
-          graphLegend,
-          graphBox,
-          tableView.element,
-        ),
-        panel,
-      ),
+      split,
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'history-title' },
@@ -504,6 +490,22 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
         ),
       ),
     ),
+  );
+  split.append(
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'graph-title' },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', { id: 'graph-title' }, 'Execution'),
+        h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, graphTab, tableTab),
+      ),
+      graphLegend,
+      graphBox,
+      tableView.element,
+    ),
+    panel,
   );
   renderPanel();
   showTab(sessionStorage.getItem('natflow.detailTab') === 'table' ? 'table' : 'graph');
