@@ -271,10 +271,15 @@ describe('console: redrive, timeline, live updates', () => {
     );
     const snat = page.locator('g.arrow-snat');
     expect(await snat.count()).toBe(1);
-    expect(await snat.locator('.arrow-label').textContent()).toBe('SNAT 10.5.0.0/24 → 172.21.0.144');
+    expect(await snat.locator('.arrow-label').textContent()).toBe('SNAT 10.5.0.0/24');
+    expect(await snat.locator('title').textContent()).toContain('leaves from transit-ip-A 172.21.0.144');
     const imported = page.locator('g.vpc[data-name="prod-vpc"]');
     expect(await imported.getAttribute('data-imported')).toBe('huaweicloud');
     expect(await imported.locator('.imported-tag').textContent()).toBe('imported · huaweicloud');
+    // One plan's picture, to look at and to export.
+    await page.getByLabel('Plan').selectOption('snat-plan');
+    await expect.poll(() => members.count()).toBe(1);
+    await expect.poll(() => page.locator('g.arrow-member.path-ok').count(), { timeout: 15_000 }).toBe(1);
     await b.shot('topology-edges', '#topology');
 
     const svgDownload = page.waitForEvent('download');

@@ -401,7 +401,7 @@ export function layoutTopology(
         to: server.id,
         label: `:${member.port} ${state}`,
         status,
-        ...curve(lb, server, nextOffset(lb.id, server.id)),
+        ...memberPath(lb, server, nextOffset(lb.id, server.id)),
         title: `${lb.name} → ${server.name}:${member.port} (backend group ${group.name}, weight ${member.weight ?? 1}): ${state}`,
       });
     }
@@ -425,13 +425,15 @@ export function layoutTopology(
             return { segments: [...first.segments, ...second.segments], labelAt: second.labelAt };
           })()
         : curve(anchor, transit, offset);
+    // Above the DNAT rule's label, which sits on the same stretch between the VPCs.
+    path.labelAt = [path.labelAt[0], path.labelAt[1] - 22];
     const tip = resources.find((r) => r.id === rule.transitIpId);
     arrows.push({
       id: rule.id,
       kind: 'snat',
       from: source.id,
       to: transit.id,
-      label: `SNAT ${rule.cidr} → ${tip?.ip ?? transit.name}`,
+      label: `SNAT ${rule.cidr}`,
       status: 'unknown',
       ...path,
       title: `SNAT ${rule.name || rule.id}: source ${rule.cidr} (${source.name}) leaves from ${tip?.name ?? ''} ${tip?.ip ?? ''}${rule.status ? ` (${rule.status})` : ''}`,
@@ -480,6 +482,31 @@ function curve(from: Rect, to: Rect, offset: number): Pick<TopologyArrow, 'segme
       ],
     ],
     labelAt: [Math.max(sx, tx) + reach * 0.75 + 4, (sy + ty) / 2],
+  };
+}
+
+/**
+ * A load balancer's edge to a backend member: out of its bottom and into the member's side when the
+ * member lies below (the usual place: servers sort after load balancers in their subnet), so it stays
+ * clear of the DNAT arrow that enters the load balancer from the side; a side-to-side curve otherwise.
+ */
+function memberPath(lb: Rect, server: Rect, offset: number): Pick<TopologyArrow, 'segments' | 'labelAt'> {
+  if (server.y < lb.y + lb.h) return curve(lb, server, offset);
+  const sx = lb.x + lb.w / 2 + offset * 12;
+  const sy = lb.y + lb.h;
+  const fromRight = server.x + server.w <= sx;
+  const tx = fromRight ? server.x + server.w : server.x + server.w / 2;
+  const ty = fromRight ? server.y + server.h / 2 : server.y;
+  return {
+    segments: [
+      [
+        [sx, sy],
+        [sx, ty],
+        [sx, ty],
+        [tx, ty],
+      ],
+    ],
+    labelAt: [sx + 48, sy + (ty - sy) / 2 + 4],
   };
 }
 
