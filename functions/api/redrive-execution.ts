@@ -7,52 +7,34 @@
  * `EXECUTION_NOT_REDRIVABLE` with Step Functions' reason otherwise (RUNNING, SUCCEEDED, past 14 days,
  * history too long).
  */
-import { GetExecutionHistoryCommand, type HistoryEvent, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { HttpProblemError } from '../../src/api/problem.ts';
 import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
 import { redriveRefusalOf } from '../../src/workflow/kept.ts';
-import { getClock } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { wasRolledBack } from './lib/rollback.ts';
-import { describeExecution, machineOfArn, sfnClient } from './lib/step-functions.ts';
+import { describeExecution, machineOfArn } from './lib/step-functions.ts';
 
-export const handler = httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => {
-  const execution = await describeExecution(path.id);
-  const executionArn = execution.executionArn ?? '';
-  const name = execution.name ?? executionArn;
-  const machine = machineOfArn(executionArn);
-  const rolledBack =
-    machine === 'provision-keep' &&
-    execution.status !== 'RUNNING' &&
-    execution.status !== 'SUCCEEDED' &&
-    (await wasRolledBack(executionArn, name, () => fullHistory(executionArn)));
-  const refusal = redriveRefusalOf({ name, machine, status: execution.status ?? '' }, rolledBack);
-  if (refusal) throw new HttpProblemError(409, refusal.code, refusal.message);
-  const redriven = await sfnClient().send(new RedriveExecutionCommand({ executionArn }));
-  return {
-    status: 200,
-    body: {
-      executionArn,
-      status: 'RUNNING',
-      redriveDate: (redriven.redriveDate ?? new Date(getClock().now())).toISOString(),
-    },
-  };
-});
-
-async function fullHistory(executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfnClient().send(
-      new GetExecutionHistoryCommand({
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => {
+    const execution = await describeExecution(deps, path.id);
+    const executionArn = execution.executionArn ?? '';
+    const name = execution.name ?? executionArn;
+    const machine = machineOfArn(executionArn, deps.stateMachineArns());
+    const closedUnsuccessfully = execution.status !== 'RUNNING' && execution.status !== 'SUCCEEDED';
+    const rolledBack =
+      machine === 'provision-keep' && closedUnsuccessfully && (await wasRolledBack(deps, executionArn, name));
+    const refusal = redriveRefusalOf({ name, machine, status: execution.status ?? '' }, rolledBack);
+    if (refusal) throw new HttpProblemError(409, refusal.code, refusal.message);
+    const redriven = await deps.stepFunctions().send(new RedriveExecutionCommand({ executionArn }));
+    return {
+      status: 200,
+      body: {
         executionArn,
-        maxResults: 1000,
-        includeExecutionData: false,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
+        status: 'RUNNING',
+        redriveDate: (redriven.redriveDate ?? new Date(deps.clock.now())).toISOString(),
+      },
+    };
+  });
+export const handler = createHandler();

@@ -8,19 +8,22 @@ import { HttpProblemError } from '../../src/api/problem.ts';
 import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
 import { rollbackRefusalOf } from '../../src/workflow/kept.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { startRollback } from './lib/rollback.ts';
 import { describeExecution, machineOfArn } from './lib/step-functions.ts';
 
-export const handler = httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => {
-  const execution = await describeExecution(path.id);
-  const executionArn = execution.executionArn ?? '';
-  const name = execution.name ?? executionArn;
-  const refusal = rollbackRefusalOf({
-    name,
-    machine: machineOfArn(executionArn),
-    status: execution.status ?? '',
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => {
+    const execution = await describeExecution(deps, path.id);
+    const executionArn = execution.executionArn ?? '';
+    const name = execution.name ?? executionArn;
+    const refusal = rollbackRefusalOf({
+      name,
+      machine: machineOfArn(executionArn, deps.stateMachineArns()),
+      status: execution.status ?? '',
+    });
+    if (refusal) throw new HttpProblemError(409, refusal.code, refusal.message);
+    const started = await startRollback(deps, executionArn, name);
+    return { status: 200, body: { executionArn, ...started } };
   });
-  if (refusal) throw new HttpProblemError(409, refusal.code, refusal.message);
-  const started = await startRollback(executionArn, name);
-  return { status: 200, body: { executionArn, ...started } };
-});
+export const handler = createHandler();

@@ -1,27 +1,27 @@
 /**
  * The seam between the API and the rollback of a kept failure (`onFailure: keep`, DESIGN §7).
  *
- * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in
- * `NATFLOW_STATE_MACHINE_ARNS.rollback`):
+ * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the deps'
+ * `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS):
  * - with it: StartExecution of that machine, input `{execution: ARN}`, named after the kept execution
  *   (`rb-<hash>-<name>`), so a second request finds the same execution; its existence is the record that
  *   the kept failure was rolled back;
  * - without it (today): the rollback the runtime runs for a stopped provisioning, in process —
- *   `rollbackProvisioning` over the execution's ledger — then the local data plane is resynced. Whether it
- *   was rolled back is read from the ledger (src/workflow/kept.ts).
+ *   `rollbackProvisioning` over the execution's ledger — then the live network (locally, the data plane)
+ *   is resynced. Whether it was rolled back is then read from the ledger (src/workflow/kept.ts).
  */
 import { createHash } from 'node:crypto';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   type HistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { keptFailureRolledBack } from '../../../src/workflow/kept.ts';
 import { rollbackProvisioning } from '../../../src/workflow/rollback.ts';
-import { getDataPlane, getStore } from '../../lib/deps.ts';
-import { controlPlane } from '../../lib/steps.ts';
-import { executionPrefix, sfnClient, stateMachineArns } from './step-functions.ts';
+import type { ApiDeps } from './deps.ts';
+import { executionPrefix } from './step-functions.ts';
 
 export interface RollbackStarted {
   /** Ids deleted in process (empty when a rollback execution does the work). */
@@ -36,10 +36,14 @@ export function rollbackExecutionName(executionArn: string, name: string): strin
 }
 
 /** Rolls back a kept failure's resources (see above). */
-export async function startRollback(executionArn: string, name: string): Promise<RollbackStarted> {
-  const rollbackMachine = stateMachineArns().rollback;
+export async function startRollback(
+  deps: ApiDeps,
+  executionArn: string,
+  name: string,
+): Promise<RollbackStarted> {
+  const rollbackMachine = deps.stateMachineArns().rollback;
   if (rollbackMachine !== undefined) {
-    const started = await sfnClient().send(
+    const started = await deps.stepFunctions().send(
       new StartExecutionCommand({
         stateMachineArn: rollbackMachine,
         name: rollbackExecutionName(executionArn, name),
@@ -48,22 +52,18 @@ export async function startRollback(executionArn: string, name: string): Promise
     );
     return { deleted: [], ...(started.executionArn ? { rollbackExecutionArn: started.executionArn } : {}) };
   }
-  const store = await getStore();
-  const deleted = await rollbackProvisioning(await controlPlane(), store, executionArn);
-  await getDataPlane()?.sync(await store.list());
+  const store = await deps.store();
+  const deleted = await rollbackProvisioning(await deps.cloud(), store, executionArn);
+  await deps.live?.sync(await store.list());
   return { deleted };
 }
 
 /** Whether a kept failure was rolled back already. */
-export async function wasRolledBack(
-  executionArn: string,
-  name: string,
-  history: () => Promise<HistoryEvent[]>,
-): Promise<boolean> {
-  const rollbackMachine = stateMachineArns().rollback;
+export async function wasRolledBack(deps: ApiDeps, executionArn: string, name: string): Promise<boolean> {
+  const rollbackMachine = deps.stateMachineArns().rollback;
   if (rollbackMachine !== undefined) {
     try {
-      await sfnClient().send(
+      await deps.stepFunctions().send(
         new DescribeExecutionCommand({
           executionArn: `${executionPrefix(rollbackMachine)}:${rollbackExecutionName(executionArn, name)}`,
         }),
@@ -75,6 +75,25 @@ export async function wasRolledBack(
       throw error;
     }
   }
-  const ledger = await (await getStore()).list({ execution: executionArn });
-  return keptFailureRolledBack(ledger.length, await history());
+  const ledger = await (await deps.store()).list({ execution: executionArn });
+  if (ledger.length > 0) return false;
+  return keptFailureRolledBack(0, await fullHistory(deps, executionArn));
+}
+
+async function fullHistory(deps: ApiDeps, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.stepFunctions().send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: false,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
 }

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { redriveCommand, rollbackCommand } from '../kept.ts';
 import { describeExecution, ProgressRenderer, table } from '../render.ts';
@@ -11,7 +12,6 @@ import {
   type Session,
 } from '../session.ts';
 
-const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
 const usage = `usage: natflow executions [list] [--workflow W] [--status S] [--limit N]
