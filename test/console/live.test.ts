@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePlanText } from '../../src/cloud/plan.ts';
+import { parsePlanText } from '../../src/plan/plan.ts';
 import { ARTIFACTS, type Browser, openBrowser } from './browser.ts';
 
 const parsed = async (text: string) => parsePlanText(text);
