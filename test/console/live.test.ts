@@ -36,10 +36,11 @@ afterAll(async () => {
   await b?.close();
 });
 
-async function startFromUi(text: string): Promise<void> {
+async function startFromUi(text: string, onFailure: '' | 'keep' | 'rollback' = ''): Promise<void> {
   const { page } = b;
   await page.getByRole('link', { name: 'Start provisioning' }).first().click();
   await page.getByLabel('Plan (YAML or JSON)').fill(text);
+  await page.getByLabel('On failure').selectOption(onFailure);
   await page.getByRole('button', { name: 'Start provisioning' }).click();
   await page.waitForURL(/#\/executions\/arn/);
 }
@@ -54,7 +55,8 @@ describe('console: redrive, timeline, live updates', () => {
     stack.tasks.setFaults([{ at: 'AddDnatRule', kind: 'transient', times: 4 }]);
     await page.goto(`${stack.url}/console/`);
     await expect.poll(() => page.locator('#live-status').getAttribute('data-state')).toBe('live');
-    await startFromUi(planText('kept-plan', 1, true));
+    // onFailure: keep chosen in the form (the plan itself says nothing).
+    await startFromUi(planText('kept-plan', 1), 'keep');
     await expect.poll(badgeText, { timeout: 30_000 }).toBe('FAILED');
     expect(await page.locator('#execution-on-failure').textContent()).toBe('keep (redrivable)');
     const redrive = page.getByRole('button', { name: 'Redrive' });
