@@ -81,6 +81,9 @@ describe('console: redrive, timeline, live updates', () => {
       true,
     );
     expect(await page.locator('#execution-redrives').textContent()).toContain('1×');
+    await expect
+      .poll(() => page.locator('#action-result').textContent())
+      .toBe('Redrive 1: the execution succeeded.');
     expect(await redrive.isHidden()).toBe(true);
     expect(await page.locator('#history tbody').textContent()).toContain('ExecutionRedriven');
     await page.getByRole('tab', { name: 'Table view' }).click();

@@ -67,6 +67,9 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     'Table view',
   );
   let rolledBack = false;
+  /** The "continuing from the failed state" notice is up until the redriven execution closes. */
+  let redriveNotice = false;
+  let redrivesBefore = 0;
   const graphLegend = legend();
   const split = h('div', { class: 'split' });
 
@@ -256,6 +259,17 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       h('dd', { class: 'mono small' }, detail.executionArn),
     );
     stopButton.hidden = detail.status !== 'RUNNING';
+    if (redriveNotice && detail.status !== 'RUNNING' && (detail.redriveCount ?? 0) > redrivesBefore) {
+      redriveNotice = false;
+      replace(
+        notice,
+        h(
+          'p',
+          { class: `alert ${detail.status === 'SUCCEEDED' ? 'alert-ok' : 'alert-error'}`, role: 'status' },
+          `Redrive ${detail.redriveCount}: the execution ${detail.status.toLowerCase().replace('_', ' ')}.`,
+        ),
+      );
+    }
     renderActions();
     if (detail.status === 'FAILED' || detail.status === 'TIMED_OUT' || detail.status === 'ABORTED') {
       const at = run?.failedState;
@@ -400,6 +414,8 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     try {
       await api(`${executionPath(detail?.executionArn ?? id)}/redrive`, { method: 'POST' });
       userSelected = false;
+      redrivesBefore = detail?.redriveCount ?? 0;
+      redriveNotice = true;
       replace(
         notice,
         h('p', { class: 'alert alert-info', role: 'status' }, 'Redriven: continuing from the failed state…'),

@@ -170,9 +170,9 @@ function timelineOf(row: TimelineRow, timeline: Timeline): SVGElement {
     'svg',
     {
       class: 'timeline',
-      width: WIDTH + 110,
+      width: WIDTH + 150,
       height: 18,
-      viewBox: `0 0 ${WIDTH + 110} 18`,
+      viewBox: `0 0 ${WIDTH + 150} 18`,
       role: 'img',
       'aria-label': `${row.name}: ${row.attempts.map((a) => a.outcome).join(', ')}`,
     },
