@@ -156,7 +156,8 @@ describe('console: redrive, timeline, live updates', () => {
     expect(await page.locator('#dataflow .stage[data-stage="OutputPath"] h4').textContent()).toContain(
       'not set: unchanged',
     );
-    await b.shot('dataflow', '#state-panel');
+    await page.locator('#dataflow').scrollIntoViewIfNeeded();
+    await b.shot('dataflow', '#dataflow');
   }, 30_000);
 
   it('updates the executions list through server-sent events, with no request while nothing changes', async () => {
