@@ -204,6 +204,7 @@ describe('console: redrive, timeline, live updates', () => {
       .toMatch(/^Rolled back: \d+ resources deleted\.$/);
     expect(await stack.store.list({ plan: 'kept-then-rolled-back' })).toEqual([]);
     expect(await page.locator('#action-note').textContent()).toContain('nothing is left to redrive');
+    expect(await page.locator('#execution-on-failure').textContent()).toBe('keep (rolled back)');
     expect(await page.getByRole('button', { name: 'Redrive' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Roll back' }).isHidden()).toBe(true);
     await b.shot('rolled-back');

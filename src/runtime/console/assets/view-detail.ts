@@ -244,7 +244,14 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
         ? h(
             'dd',
             { id: 'execution-on-failure' },
-            detail.onFailure === 'keep' ? 'keep (redrivable)' : 'rollback',
+            detail.onFailure !== 'keep'
+              ? 'rollback'
+              : rolledBack
+                ? 'keep (rolled back)'
+                : ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(detail.status) &&
+                    detail.redriveStatus !== 'NOT_REDRIVABLE'
+                  ? 'keep (redrivable)'
+                  : 'keep',
           )
         : null,
       detail.redriveCount ? h('dt', {}, 'Redriven') : null,
@@ -436,7 +443,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
         { method: 'POST' },
       );
       rolledBack = true;
-      renderActions();
+      renderHeader();
       replace(
         notice,
         h(
