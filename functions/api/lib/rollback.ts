@@ -3,7 +3,7 @@
  *
  * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the deps'
  * `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS):
- * - with it: StartExecution of that machine, input `{execution: ARN}`, named after the kept execution
+ * - with it: StartExecution of that machine, input `{executionArn, force: true}`, named after the kept execution
  *   (`rb-<hash>-<name>`), so a second request finds the same execution; its existence is the record that
  *   the kept failure was rolled back;
  * - without it (today): the rollback the runtime runs for a stopped provisioning, in process —
@@ -47,7 +47,8 @@ export async function startRollback(
       new StartExecutionCommand({
         stateMachineArn: rollbackMachine,
         name: rollbackExecutionName(executionArn, name),
-        input: JSON.stringify({ execution: executionArn }),
+        // The `rollback` machine's explicit form: `force` rolls back a kept execution too.
+        input: JSON.stringify({ executionArn, force: true }),
       }),
     );
     return { deleted: [], ...(started.executionArn ? { rollbackExecutionArn: started.executionArn } : {}) };
