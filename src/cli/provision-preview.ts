@@ -41,6 +41,8 @@ export interface PreviewFlags {
   yes: boolean;
   'no-wait': boolean;
   name?: string | undefined;
+  /** `--on-failure`: written into the plan document the workflow takes, as without --preview. */
+  onFailure?: 'rollback' | 'keep' | undefined;
   'data-dir'?: string | undefined;
   endpoint?: string | undefined;
 }
@@ -92,7 +94,10 @@ export async function provisionWithPreview(
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {
       workflow: 'provision',
-      input: read.document,
+      input:
+        flags.onFailure === undefined
+          ? read.document
+          : { ...(read.document as Record<string, unknown>), onFailure: flags.onFailure },
       name: flags.name ?? executionName(preview.plan),
       json: flags.json,
       wait: !flags['no-wait'],
