@@ -6,7 +6,7 @@
  * 1. **Shape** — `PlanSchema` (zod, strict). A plan that fails it goes no further.
  * 2. **Names** — DUPLICATE_NAME within a kind (subnets across the whole plan), unknown references
  *    (NOT_FOUND at the referencing field), verify entries' `from` and `to`.
- * 3. **Semantics** — a dry run of the whole plan against an in-memory copy of the current store,
+ * 3. **Semantics** — a dry run of the whole plan against a copy-on-write overlay of the current store,
  *    through the same `ControlPlane` and `applyStep` code that provisioning runs: one source of truth
  *    for the rules of §3.2. Each failing entry is reported and skipped; entries depending on it are
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
@@ -15,7 +15,7 @@
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { ControlPlane } from './control-plane.ts';
 import { DuplicateNameError, type Issue, NotFoundError } from './errors.ts';
-import { MemoryStore } from './memory-store.ts';
+import { OverlayStore } from './overlay-store.ts';
 import { dedupeIssues, isExisting, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
 import { applyStep, KIND_OF, PROVISION_STEPS } from './provisioner.ts';
 import { ID_PREFIX, type ResourceType } from './resources.ts';
@@ -61,8 +61,9 @@ export async function validatePlan(store: StoreReader, input: unknown): Promise<
   const underDuplicate = (path: string) =>
     duplicates.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
 
-  const sandbox = await MemoryStore.copyOf(store);
-  const before = new Set((await sandbox.list()).map((r) => r.id));
+  // Copy-on-write over the real store: the dry run reads what it touches, and writes nothing to it.
+  const sandbox = new OverlayStore(store);
+  const before = new Set((await store.list({ plan: plan.name })).map((r) => r.id));
   let counter = 0;
   const cloud = new ControlPlane({
     store: sandbox,
