@@ -15,7 +15,7 @@
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
  * back; a stopped (ABORTED) provisioning is rolled back too. Nothing is orphaned.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -53,6 +53,8 @@ export interface StackOptions {
   /** Serves the console at /console when given. */
   console?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   config?: ServerlessConfig;
+  /** Record this stack in `DATA_DIR/stack.json` for other commands (default true; one-shot CLI runs: false). */
+  advertise?: boolean;
 }
 
 export interface Stack {
@@ -207,7 +209,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
   const stackFile = join(dataDir, 'stack.json');
-  if (url) {
+  const advertised = url !== undefined && options.advertise !== false;
+  if (advertised) {
     writeFileSync(
       stackFile,
       `${JSON.stringify({ pid: process.pid, url, dataDir, startedAt: new Date(clock.now()).toISOString(), dataPlane: dataPlane?.map() }, null, 2)}\n`,
@@ -240,7 +243,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((done) => server?.close(() => done()));
-        rmSync(stackFile, { force: true });
+        if (advertised) removeStackFile(stackFile);
       }
       await sfn.close();
       await dataPlane?.close();
@@ -248,6 +251,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       resetDeps();
     },
   };
+}
+
+/** Removes `stack.json` if it still names this process (a later stack may have replaced it). */
+function removeStackFile(file: string): void {
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === process.pid)
+      rmSync(file, { force: true });
+  } catch {
+    // Missing or unreadable: nothing of ours to remove.
+  }
 }
 
 /** `rate(5 minutes)` → milliseconds. */
