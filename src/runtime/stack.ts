@@ -26,6 +26,7 @@ import { type Clock, systemClock } from '../net/clock.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import { DataPlane } from './dataplane/index.ts';
+import { syncDataPlane } from './dataplane-sync.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
@@ -131,7 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await rollbackProvisioning(cloud, store, execution.executionArn);
     }
     if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
-      await dataPlane.sync(await store.list());
+      await syncDataPlane(dataPlane, store, execution.input);
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
   }

@@ -9,6 +9,7 @@ import { type Plan, PlanSchema } from '../cloud/plan.ts';
 import type { Store } from '../cloud/store.ts';
 import { Topology } from '../probe/model.ts';
 import { verifyEntries } from '../probe/probe.ts';
+import { inScopeOf, planScope } from '../probe/scope.ts';
 import type { DataPlane } from '../runtime/dataplane/index.ts';
 
 export interface PlanVerification {
@@ -28,8 +29,9 @@ export async function verifyPlan(
   },
 ): Promise<PlanVerification> {
   const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
-  const resources = await store.list();
-  if (options.dataPlane) await options.dataPlane.sync(resources);
+  // The plan's connected part of the store (indexed reads), not all of it: see src/probe/scope.ts.
+  const resources = await planScope(store, plan.name);
+  if (options.dataPlane) await options.dataPlane.syncScope(resources, inScopeOf(plan.name, resources));
   const topology = Topology.from(resources);
   const results = await verifyEntries(topology, plan.verify ?? [], {
     dataPlane: options.dataPlane,

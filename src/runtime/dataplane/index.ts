@@ -109,6 +109,30 @@ export interface LiveResult {
 
 const MAX_ANSWERS = 1024;
 
+/** Creation order (createdAt, then id), as the store lists resources. */
+function byCreation(x: Resource, y: Resource): number {
+  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
+
+/** What a backend group's health depends on besides its own fields: its members' servers and their groups. */
+function reachOf(topology: Topology, groupId: string): string {
+  const group = topology.backendGroup(groupId);
+  if (!group) return '';
+  return JSON.stringify(
+    group.members.map((m) => {
+      const server = topology.find('server', m.serverId);
+      if (!server) return null;
+      return [
+        server.ip,
+        server.status,
+        server.apps,
+        server.securityGroupIds.map((id) => topology.find('security-group', id)),
+      ];
+    }),
+  );
+}
+
 export class DataPlane {
   readonly #clock: Clock;
   readonly #addresses: LoopbackAllocator;
@@ -116,6 +140,10 @@ export class DataPlane {
   readonly #timeoutMs: number;
   readonly #trustHost: boolean;
   #topology = Topology.from([]);
+  /** What the last sync realised, by id (`syncScope` replaces part of it). */
+  readonly #resources = new Map<string, Resource>();
+  /** A checker's inputs beyond its signature (members' addresses, apps, security groups) at its last round. */
+  readonly #reach = new Map<string, string>();
   readonly #endpoints = new Map<string, RunningEndpoint>();
   /** `vpcId|ip|transport|virtualPort` → bound port. */
   readonly #ports = new Map<string, number>();
@@ -162,9 +190,32 @@ export class DataPlane {
     };
   }
 
-  /** Reconciles the sockets with `resources`; idempotent, serialised with other syncs. */
+  /** Reconciles the sockets with `resources` (every resource there is); idempotent, serialised. */
   sync(resources: readonly Resource[]): Promise<void> {
-    const run = this.#syncing.then(() => this.#sync(resources));
+    return this.#queue(() => {
+      this.#resources.clear();
+      for (const r of resources) this.#resources.set(r.id, r);
+    });
+  }
+
+  /**
+   * Reconciles part of the world: the resources the data plane knows that `inScope` selects are replaced
+   * by `resources` (those of one plan and what they reference, read by indexed queries), everything else
+   * stays as the last sync saw it. What one provisioning costs then depends on the plan, not on the store.
+   */
+  syncScope(resources: readonly Resource[], inScope: (resource: Resource) => boolean): Promise<void> {
+    return this.#queue(() => {
+      for (const [id, r] of [...this.#resources]) if (inScope(r)) this.#resources.delete(id);
+      for (const r of resources) this.#resources.set(r.id, r);
+    });
+  }
+
+  #queue(update: () => void): Promise<void> {
+    const run = this.#syncing.then(() => {
+      if (this.#closed) throw new Error('the data plane is closed');
+      update();
+      return this.#sync([...this.#resources.values()].sort(byCreation));
+    });
     this.#syncing = run.catch(() => undefined);
     return run;
   }
@@ -185,6 +236,7 @@ export class DataPlane {
       );
       await running.close();
     }
+    this.#releaseAddresses(topology);
     // Applications first, then listeners, then forwarders: each kind finds the ports of the one behind it.
     for (const kind of ['server-app', 'listener', 'transit-ip'] as const) {
       for (const spec of desired.values()) {
@@ -200,6 +252,25 @@ export class DataPlane {
       }
     }
     await this.#syncHealthChecks(topology);
+  }
+
+  /** Gives back the loopback addresses of virtual ones no resource holds any more. */
+  #releaseAddresses(topology: Topology): void {
+    const keep = new Set<string>();
+    const hold = (vpcId: string, ip: string) => keep.add(`${vpcId}|${ip}`);
+    for (const r of topology.resources) {
+      if (r.type === 'server' || r.type === 'transit-ip') hold(r.vpcId, r.ip);
+      else if (r.type === 'load-balancer') {
+        hold(r.vpcId, r.ip);
+        hold(r.vpcId, r.backendIp);
+      } else if (r.type === 'private-nat-gateway') hold(r.vpcId, r.downlinkIp);
+    }
+    this.#addresses.retain(keep);
+  }
+
+  /** Loopback addresses allocated now (a long-running stack gives back those of removed resources). */
+  get loopbackAddresses(): number {
+    return this.#addresses.size;
   }
 
   #allocateAddresses(topology: Topology): void {
@@ -238,12 +309,17 @@ export class DataPlane {
       if (wanted.get(key) === checker.signature) continue;
       checker.stop();
       this.#checkers.delete(key);
+      this.#reach.delete(key);
     }
     const rounds: Promise<void>[] = [];
     for (const [key, signature] of wanted) {
       const existing = this.#checkers.get(key);
+      const reach = reachOf(topology, key.split('|')[1] ?? '');
+      const changed = this.#reach.get(key) !== reach;
+      this.#reach.set(key, reach);
       if (existing) {
-        rounds.push(existing.runOnce()); // security groups or apps may have changed
+        // Security groups or apps of the members may have changed: check again now, only then.
+        if (changed) rounds.push(existing.runOnce());
         continue;
       }
       const [lbId = '', groupId = ''] = key.split('|');
