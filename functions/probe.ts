@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { APP_PROTOCOLS } from '../src/cloud/resources.ts';
 import { Topology } from '../src/probe/model.ts';
 import { probe } from '../src/probe/probe.ts';
+import { inScopeOf, probeScope } from '../src/probe/scope.ts';
 import { getDataPlane, getStore } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 
@@ -20,8 +21,8 @@ export const ProbeEventSchema = z.object({
 });
 
 export const handler = lambdaHandler(ProbeEventSchema, async (request) => {
-  const resources = await (await getStore()).list();
+  const resources = await probeScope(await getStore(), request);
   const dataPlane = request.mode === 'analyze' ? undefined : getDataPlane();
-  if (dataPlane) await dataPlane.sync(resources);
+  if (dataPlane) await dataPlane.syncScope(resources, inScopeOf(undefined, resources));
   return probe(Topology.from(resources), request, { dataPlane });
 });

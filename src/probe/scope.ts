@@ -50,7 +50,44 @@ export async function planScope(store: StoreReader, plan: string): Promise<Resou
  * What a scoped data-plane sync replaces (`DataPlane.syncScope`): the plan's resources as the data plane
  * last saw them (some may be gone) and every resource of the scope read now.
  */
-export function inScopeOf(plan: string, scope: readonly Resource[]): (resource: Resource) => boolean {
+export function inScopeOf(
+  plan: string | undefined,
+  scope: readonly Resource[],
+): (resource: Resource) => boolean {
   const ids = new Set(scope.map((r) => r.id));
-  return (resource) => resource.plan === plan || ids.has(resource.id);
+  return (resource) => (plan !== undefined && resource.plan === plan) || ids.has(resource.id);
+}
+
+/** The resources a probe's `from` or `to` (an id, or a name within `plan` or anywhere) may name. */
+async function named(
+  store: StoreReader,
+  nameOrId: string,
+  types: readonly Resource['type'][],
+  plan: string | undefined,
+): Promise<Resource[]> {
+  const byId = await store.get(nameOrId);
+  if (byId && types.includes(byId.type)) return [byId];
+  if (plan !== undefined) {
+    return (await store.list({ plan })).filter((r) => types.includes(r.type) && r.name === nameOrId);
+  }
+  const out: Resource[] = [];
+  for (const type of types) out.push(...(await store.list({ type })).filter((r) => r.name === nameOrId));
+  return out;
+}
+
+/**
+ * What a probe needs: the component of its source server(s) and of a named destination. A name that
+ * matches nothing gives the whole store, so the probe reports NOT_FOUND exactly as it always has.
+ */
+export async function probeScope(
+  store: StoreReader,
+  request: { from: string; to: string; plan?: string | undefined },
+): Promise<Resource[]> {
+  const sources = await named(store, request.from, ['server'], request.plan);
+  const isAddress = /^\d{1,3}(\.\d{1,3}){3}$/.test(request.to);
+  const destinations = isAddress
+    ? []
+    : await named(store, request.to, ['transit-ip', 'server', 'load-balancer'], request.plan);
+  if (sources.length === 0 || (!isAddress && destinations.length === 0)) return store.list();
+  return connectedResources(store, [...sources, ...destinations]);
 }

@@ -2,6 +2,7 @@ import { NatflowError } from '../../net/errors.ts';
 import { tryParseIpv4 } from '../../net/ipv4.ts';
 import { Topology } from '../../probe/model.ts';
 import { type ProbeMode, type ProbeReport, type ProbeRequest, probe } from '../../probe/probe.ts';
+import { probeScope } from '../../probe/scope.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { liveStack } from '../live-stack.ts';
 import { openLocalReader } from '../local-store.ts';
@@ -100,7 +101,8 @@ async function localProbe(
 ): Promise<ProbeReport> {
   const store = openLocalReader(dataDir);
   try {
-    const resources = await store.list();
+    // The probe's connected part of the store (indexed reads), not all of it: src/probe/scope.ts.
+    const resources = await probeScope(store, request);
     const topology = Topology.from(resources);
     if (request.mode === 'analyze') return await probe(topology, request);
     const { DataPlane } = await import('../../runtime/dataplane/index.ts');
