@@ -2,9 +2,9 @@
  * The load run of issue 15, as a user would make it: one `natflow up` (a child process, data plane on),
  * then N renamed copies of `examples/reference.plan.yaml` provisioned one after another through
  * `POST /executions`, each waited for until it closes. Prints the throughput, the median of the first
- * and the last tenth (client side: POST sent → closed seen, and server side: startDate → stopDate), the
- * statuses, and the stack's heap before and after (from `GET /health`? no: from the child's own report
- * is not available, so only the client's figures).
+ * and the last tenth (client side: POST sent → closed seen, and server side: startDate → stopDate), their
+ * ratio (last / first, client side) and the statuses. The stack's memory is in `npm run bench -- --only
+ * scale` (in-process, so it can GC and read the heap).
  *
  *   node soak/api-load.ts                      300 plans
  *   node soak/api-load.ts --count 100 --json   fewer, one JSON document on stdout

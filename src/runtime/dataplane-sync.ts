@@ -34,9 +34,11 @@ export async function syncDataPlane(
   const now = Date.now();
   if (plan === undefined || now - (lastFull.get(dataPlane) ?? 0) >= FULL_SYNC_EVERY_MS) {
     lastFull.set(dataPlane, now);
-    await dataPlane.sync(await store.list());
+    await dataPlane.syncFrom(() => store.list());
     return;
   }
-  const scope = await planScope(store, plan);
-  await dataPlane.syncScope(scope, inScopeOf(plan, scope));
+  await dataPlane.syncScopeFrom(async () => {
+    const scope = await planScope(store, plan);
+    return { resources: scope, inScope: inScopeOf(plan, scope) };
+  });
 }

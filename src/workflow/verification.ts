@@ -30,8 +30,14 @@ export async function verifyPlan(
 ): Promise<PlanVerification> {
   const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
   // The plan's connected part of the store (indexed reads), not all of it: see src/probe/scope.ts.
-  const resources = await planScope(store, plan.name);
-  if (options.dataPlane) await options.dataPlane.syncScope(resources, inScopeOf(plan.name, resources));
+  let resources = await planScope(store, plan.name);
+  if (options.dataPlane) {
+    // Read again when the sync's turn comes, so no sync queued before it undoes this plan's endpoints.
+    await options.dataPlane.syncScopeFrom(async () => {
+      resources = await planScope(store, plan.name);
+      return { resources, inScope: inScopeOf(plan.name, resources) };
+    });
+  }
   const topology = Topology.from(resources);
   const results = await verifyEntries(topology, plan.verify ?? [], {
     dataPlane: options.dataPlane,

@@ -192,7 +192,16 @@ export class DataPlane {
 
   /** Reconciles the sockets with `resources` (every resource there is); idempotent, serialised. */
   sync(resources: readonly Resource[]): Promise<void> {
-    return this.#queue(() => {
+    return this.syncFrom(async () => resources);
+  }
+
+  /**
+   * `sync`, with the resources read by `load` when this sync's turn comes (after the syncs queued
+   * before it): a snapshot read earlier could undo a later one's endpoints.
+   */
+  syncFrom(load: () => Promise<readonly Resource[]>): Promise<void> {
+    return this.#queue(async () => {
+      const resources = await load();
       this.#resources.clear();
       for (const r of resources) this.#resources.set(r.id, r);
     });
@@ -204,16 +213,24 @@ export class DataPlane {
    * stays as the last sync saw it. What one provisioning costs then depends on the plan, not on the store.
    */
   syncScope(resources: readonly Resource[], inScope: (resource: Resource) => boolean): Promise<void> {
-    return this.#queue(() => {
+    return this.syncScopeFrom(async () => ({ resources, inScope }));
+  }
+
+  /** `syncScope`, with the scope read by `load` when this sync's turn comes. */
+  syncScopeFrom(
+    load: () => Promise<{ resources: readonly Resource[]; inScope: (resource: Resource) => boolean }>,
+  ): Promise<void> {
+    return this.#queue(async () => {
+      const { resources, inScope } = await load();
       for (const [id, r] of [...this.#resources]) if (inScope(r)) this.#resources.delete(id);
       for (const r of resources) this.#resources.set(r.id, r);
     });
   }
 
-  #queue(update: () => void): Promise<void> {
-    const run = this.#syncing.then(() => {
+  #queue(update: () => Promise<void>): Promise<void> {
+    const run = this.#syncing.then(async () => {
       if (this.#closed) throw new Error('the data plane is closed');
-      update();
+      await update();
       return this.#sync([...this.#resources.values()].sort(byCreation));
     });
     this.#syncing = run.catch(() => undefined);
