@@ -60,7 +60,10 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-async function closed(url: string, name: string): Promise<{ status: string; error?: string; cause?: string }> {
+async function closed(
+  url: string,
+  name: string,
+): Promise<{ status: string; error?: string; cause?: string }> {
   for (;;) {
     const response = await fetch(`${url}/executions/${encodeURIComponent(name)}`);
     const doc = (await response.json()) as { status: string; error?: string; cause?: string };
@@ -69,11 +72,15 @@ async function closed(url: string, name: string): Promise<{ status: string; erro
   }
 }
 
-/** Provisions one plan through the API and waits for it: wall ms, CPU ms of this process. */
-async function provisionOne(
-  url: string,
-  plan: Record<string, unknown>,
-): Promise<{ ms: number; cpuMs: number }> {
+interface Run {
+  ms: number;
+  cpuMs: number;
+  /** `SUCCEEDED`, or the status, error and cause. */
+  outcome: string;
+}
+
+/** Provisions one plan through the API and waits for it: wall ms, CPU ms of this process, outcome. */
+async function provisionOne(url: string, plan: Record<string, unknown>): Promise<Run> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const name = `${String(plan.name)}-x`;
@@ -152,7 +159,8 @@ const bench: BenchModule = {
         const t1 = performance.now();
         await Promise.all(
           Array.from({ length: IN_FLIGHT }, async () => {
-            for (let i = next++; i < PLANS; i = next++) parallel.push(await provisionOne(url, planNamed(`scale-${i}`)));
+            for (let i = next++; i < PLANS; i = next++)
+              parallel.push(await provisionOne(url, planNamed(`scale-${i}`)));
           }),
         );
         const parallelS = (performance.now() - t1) / 1000;
@@ -160,7 +168,8 @@ const bench: BenchModule = {
         const after = await heapMb();
         const tenth = Math.max(1, Math.floor(SERIAL / 10));
         const failed = (runs: Run[]) => runs.filter((r) => r.outcome !== 'SUCCEEDED');
-        for (const run of [...failed(serial), ...failed(parallel)].slice(0, 3)) log(`scale: failed: ${run.outcome}`);
+        for (const run of [...failed(serial), ...failed(parallel)].slice(0, 3))
+          log(`scale: failed: ${run.outcome}`);
         template = await stack.store.list({ plan: 'scale-0' });
         Object.assign(result, {
           serial_plans: SERIAL,
