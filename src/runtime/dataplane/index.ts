@@ -115,6 +115,18 @@ function byCreation(x: Resource, y: Resource): number {
   return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 }
 
+/** The resources a health checker's signature and reach are computed from. */
+function partsOf(topology: Topology, lb: Resource, group: Resource): unknown[] {
+  const parts: unknown[] = [lb, group];
+  if (group.type !== 'backend-group') return parts;
+  for (const m of group.members) {
+    const server = topology.find('server', m.serverId);
+    parts.push(server);
+    for (const id of server?.securityGroupIds ?? []) parts.push(topology.find('security-group', id));
+  }
+  return parts;
+}
+
 /** What a backend group's health depends on besides its own fields: its members' servers and their groups. */
 function reachOf(topology: Topology, groupId: string): string {
   const group = topology.backendGroup(groupId);
@@ -144,6 +156,8 @@ export class DataPlane {
   readonly #resources = new Map<string, Resource>();
   /** A checker's inputs beyond its signature (members' addresses, apps, security groups) at its last round. */
   readonly #reach = new Map<string, string>();
+  /** Per health checker: the resource objects its strings were computed from, and the strings. */
+  #healthMemo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
   readonly #endpoints = new Map<string, RunningEndpoint>();
   /** `vpcId|ip|transport|virtualPort` → bound port. */
   readonly #ports = new Map<string, number>();
@@ -204,6 +218,7 @@ export class DataPlane {
       const resources = await load();
       this.#resources.clear();
       for (const r of resources) this.#resources.set(r.id, r);
+      return true;
     });
   }
 
@@ -222,16 +237,25 @@ export class DataPlane {
   ): Promise<void> {
     return this.#queue(async () => {
       const { resources, inScope } = await load();
-      for (const [id, r] of [...this.#resources]) if (inScope(r)) this.#resources.delete(id);
+      const before = [...this.#resources.values()].filter(inScope);
+      const unchanged =
+        before.length === resources.length &&
+        resources.every((r) => {
+          const known = this.#resources.get(r.id);
+          return known !== undefined && JSON.stringify(known) === JSON.stringify(r);
+        });
+      if (unchanged) return false; // what the last sync realised: nothing to reconcile
+      for (const r of before) this.#resources.delete(r.id);
       for (const r of resources) this.#resources.set(r.id, r);
+      return true;
     });
   }
 
-  #queue(update: () => Promise<void>): Promise<void> {
+  /** Runs `update` then a reconcile (unless `update` says nothing changed), after every sync before it. */
+  #queue(update: () => Promise<boolean>): Promise<void> {
     const run = this.#syncing.then(async () => {
       if (this.#closed) throw new Error('the data plane is closed');
-      await update();
-      return this.#sync([...this.#resources.values()].sort(byCreation));
+      if (await update()) await this.#sync([...this.#resources.values()].sort(byCreation));
     });
     this.#syncing = run.catch(() => undefined);
     return run;
@@ -316,12 +340,29 @@ export class DataPlane {
 
   async #syncHealthChecks(topology: Topology): Promise<void> {
     const wanted = new Map<string, string>();
+    const reaches = new Map<string, string>();
+    const memo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
     for (const listener of topology.ofType('listener')) {
       const lb = topology.find('load-balancer', listener.loadBalancerId);
       const group = topology.backendGroup(listener.backendGroupId);
       if (!lb || !group) continue;
-      wanted.set(`${lb.id}|${group.id}`, JSON.stringify([lb.backendIp, group.healthCheck, group.members]));
+      const key = `${lb.id}|${group.id}`;
+      // The same resource objects as last sync (unchanged outside a scoped sync): reuse the strings.
+      const parts = partsOf(topology, lb, group);
+      const last = this.#healthMemo.get(key);
+      const entry =
+        last && last.parts.length === parts.length && last.parts.every((part, i) => part === parts[i])
+          ? last
+          : {
+              parts,
+              signature: JSON.stringify([lb.backendIp, group.healthCheck, group.members]),
+              reach: reachOf(topology, group.id),
+            };
+      memo.set(key, entry);
+      wanted.set(key, entry.signature);
+      reaches.set(key, entry.reach);
     }
+    this.#healthMemo = memo;
     for (const [key, checker] of [...this.#checkers]) {
       if (wanted.get(key) === checker.signature) continue;
       checker.stop();
@@ -331,7 +372,7 @@ export class DataPlane {
     const rounds: Promise<void>[] = [];
     for (const [key, signature] of wanted) {
       const existing = this.#checkers.get(key);
-      const reach = reachOf(topology, key.split('|')[1] ?? '');
+      const reach = reaches.get(key) ?? '';
       const changed = this.#reach.get(key) !== reach;
       this.#reach.set(key, reach);
       if (existing) {
