@@ -51,8 +51,20 @@ async function heapMb(): Promise<number> {
   return round(process.memoryUsage().heapUsed / 2 ** 20);
 }
 
+/** `fetch`, tried again (up to 3 times) when the connection itself fails under 50 clients. */
+async function request(input: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(input, init);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((done) => setTimeout(done, 50 * attempt));
+    }
+  }
+}
+
 async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${url}/executions`, {
+  const response = await request(`${url}/executions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -65,10 +77,10 @@ async function closed(
   name: string,
 ): Promise<{ status: string; error?: string; cause?: string }> {
   for (;;) {
-    const response = await fetch(`${url}/executions/${encodeURIComponent(name)}`);
+    const response = await request(`${url}/executions/${encodeURIComponent(name)}`);
     const doc = (await response.json()) as { status: string; error?: string; cause?: string };
     if (doc.status !== 'RUNNING') return doc;
-    await new Promise((done) => setTimeout(done, 5));
+    await new Promise((done) => setTimeout(done, 20));
   }
 }
 
