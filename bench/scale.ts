@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { constraintKeysOf } from '../src/cloud/constraints.ts';
 import { type Resource, referencesOf } from '../src/cloud/resources.ts';
 import type { Store } from '../src/cloud/store.ts';
-import { validatePlan } from '../src/cloud/validate.ts';
+import { validatePlan } from '../src/plan/validate.ts';
 import { Topology } from '../src/probe/model.ts';
 import { probe } from '../src/probe/probe.ts';
 import { probeScope } from '../src/probe/scope.ts';

@@ -4,8 +4,8 @@
  * Gateway and the local server (a test keeps the two equal).
  */
 import { z } from 'zod';
-import { PlanSchema } from '../cloud/plan.ts';
 import { ResourceSchema } from '../cloud/resources.ts';
+import { PlanSchema } from '../plan/plan.ts';
 import {
   EvaluateRequestSchema,
   EvaluateResponseSchema,
@@ -19,8 +19,10 @@ import {
   ListResourcesQuerySchema,
   ProbeRequestSchema,
   ProbeResponseSchema,
+  RedriveResponseSchema,
   ResourceIdParamsSchema,
   ResourceQuerySchema,
+  RollbackResponseSchema,
   StartExecutionRequestSchema,
   StartExecutionResponseSchema,
   StopExecutionRequestSchema,
@@ -118,6 +120,28 @@ export const API_ROUTES: readonly ApiRouteSpec[] = [
     status: 200,
     response: StopExecutionResponseSchema,
     errors: [404, 422],
+  },
+  {
+    method: 'POST',
+    path: '/executions/{id}/redrive',
+    operationId: 'redriveExecution',
+    summary: 'Redrive a kept failure (onFailure: keep) from the state where it failed',
+    function: 'apiRedriveExecution',
+    params: ExecutionIdParamsSchema,
+    status: 200,
+    response: RedriveResponseSchema,
+    errors: [404, 409, 422],
+  },
+  {
+    method: 'POST',
+    path: '/executions/{id}/rollback',
+    operationId: 'rollbackExecution',
+    summary: "Roll back a kept failure's resources (onFailure: keep)",
+    function: 'apiRollbackExecution',
+    params: ExecutionIdParamsSchema,
+    status: 200,
+    response: RollbackResponseSchema,
+    errors: [404, 409, 422],
   },
   {
     method: 'POST',

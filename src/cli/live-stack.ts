@@ -9,8 +9,8 @@
  * `stack.json` (`startStack({ advertise: false })`), so no command finds another's short-lived stack.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { dataFile } from '../store/data-dir.ts';
 
 export interface AdvertisedStack {
   url: string;
@@ -20,7 +20,7 @@ export interface AdvertisedStack {
 
 /** The stack `stack.json` names, if its process is alive (no health call: see `liveStack`). */
 export function advertisedStack(dataDir: string): AdvertisedStack | undefined {
-  const file = join(dataDir, 'stack.json');
+  const file = dataFile(dataDir, 'stack');
   if (!existsSync(file)) return undefined;
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as AdvertisedStack;

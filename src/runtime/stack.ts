@@ -8,8 +8,10 @@
  *                     POST/GET /events, GET /dataplane, /console
  *     DataPlane: the provisioned topology as real loopback sockets
  *
- * The API handlers reach Step Functions through `@aws-sdk/client-sfn` pointed at this stack's own
- * endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane map
+ * Every handler is built by the stack with the stack's own deps (`createHandler(deps)`: its store, cloud,
+ * data plane, bus and clock), so stacks in one process share nothing and the environment is never
+ * written. The API handlers reach Step Functions through `@aws-sdk/client-sfn` pointed at this stack's
+ * own endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane map
  * in `DATA_DIR/stack.json` so CLI commands use it instead of starting their own.
  *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
@@ -18,13 +20,20 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
-import { ControlPlane } from '../cloud/control-plane.ts';
+import { resolve } from 'node:path';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
+import { sfnClientFor } from '../../functions/api/lib/step-functions.ts';
+import { controlPlaneOver } from '../../functions/lib/deps.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
+import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
+import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
+import type { Workflow } from '../workflow/workflows.ts';
+import { createLiveFeed } from './console/live.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { syncDataPlane } from './dataplane-sync.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -32,10 +41,10 @@ import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
-import { type FaultSpec, TaskBinder } from './tasks.ts';
+import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
 
-export const REGION = 'us-east-1';
-export const ACCOUNT = '123456789012';
+export const REGION = LOCAL_REGION;
+export const ACCOUNT = LOCAL_ACCOUNT_ID;
 
 export interface StackOptions {
   dataDir: string;
@@ -65,9 +74,11 @@ export interface Stack {
   sfn: SfnService;
   bus: LocalEventBus;
   dataPlane: DataPlane | undefined;
+  /** What this stack's handlers are built with (its store, cloud, data plane, bus, clock, Step Functions). */
+  deps: ApiDeps;
   tasks: TaskBinder;
   config: ServerlessConfig;
-  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
+  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key (`provision-keep` too). */
   stateMachineArn(workflow: string): string;
   /** Executions closed at start because the previous process died while they ran. */
   recovered: ExecutionRecord[];
@@ -77,7 +88,7 @@ export interface Stack {
 }
 
 export function stateMachineArnOf(name: string): string {
-  return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+  return localStateMachineArn(name);
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -85,34 +96,48 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
-  const store = openSqliteStore(join(dataDir, 'natflow.sqlite'));
+  const store = openSqliteStore(dataFile(dataDir, 'store'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
-  const tasks = new TaskBinder(config, { faults: options.faults ?? [] });
-  const cloud = new ControlPlane({ store, clock });
+  // provision-keep (onFailure: keep) is generated from provision's definition here, never written down.
+  const machines = withKeepVariant(config.stateMachines.values());
+  const arns = Object.fromEntries(machines.map((m) => [m.key, stateMachineArnOf(m.name)])) as Record<
+    Workflow,
+    string
+  >;
+  // The API handlers call Step Functions through the SDK at this stack's own endpoint, as they reach
+  // AWS when deployed; the client exists once the server listens (`url`).
+  let url: string | undefined;
+  let stepFunctions: SFNClient | undefined;
+  const deps = apiDepsOf({
+    store,
+    clock,
+    live: dataPlane,
+    publish: (detailType, detail) => bus.publish(detailType, detail),
+    settle: (executionArn) => tasks.settle(executionArn),
+    stepFunctions: () => {
+      if (!url)
+        throw new Error('this stack serves no HTTP: its API handlers have no Step Functions endpoint');
+      stepFunctions ??= sfnClientFor({ endpoint: url, region: REGION, token: options.token });
+      return stepFunctions;
+    },
+    stateMachineArns: () => arns,
+  });
+  // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
+  const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
+  // The runtime's own rollbacks (a stopped or recovered provisioning) delete without any provisioning delay.
+  const cloud = controlPlaneOver(store, clock, {});
   const workflowOfArn = new Map<string, string>();
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
     pending.add(work);
     return work.finally(() => pending.delete(work));
   };
-  for (const machine of config.stateMachines.values())
-    workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
-
-  setDeps({
-    store,
-    clock,
-    dataPlane,
-    publish: (detailType, detail) => bus.publish(detailType, detail),
-    settle: (executionArn) => tasks.settle(executionArn),
-  });
+  for (const machine of machines) workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
 
   const sfn = new SfnService({
-    db: join(dataDir, 'executions.sqlite'),
-    stateMachines: [...config.stateMachines.values()].map((m) => ({
-      name: m.name,
-      definition: m.definition,
-    })),
+    db: dataFile(dataDir, 'executions'),
+    stateMachines: machines.map((m) => ({ name: m.name, definition: m.definition })),
     resolveTask: (resource) => {
       const spec = tasks.functionOf(resource);
       return (input, context) => tasks.invoke(spec, input, context);
@@ -126,12 +151,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function afterClose(execution: ExecutionRecord): Promise<void> {
     const workflow = workflowOfArn.get(execution.stateMachineArn);
-    // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
+    // A stopped provisioning never reaches its Rollback state: roll its ledger back here. A kept one
+    // (provision-keep) keeps what it created until `natflow executions rollback`.
     if (execution.status === 'ABORTED' && workflow === 'provision') {
       await tasks.settle(execution.executionArn);
       await rollbackProvisioning(cloud, store, execution.executionArn);
     }
-    if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
+    if (dataPlane && (workflow === 'provision' || workflow === 'provision-keep' || workflow === 'teardown'))
       await syncDataPlane(dataPlane, store, execution.input);
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
@@ -183,14 +209,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   let server: Server | undefined;
-  let url: string | undefined;
+  // The console's live updates (server-sent events) come from this stack's Step Functions service.
+  const live = options.console
+    ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) })
+    : undefined;
+  const consoleHandler = options.console;
   if (options.port !== undefined) {
     server = createHttpServer({
       config,
+      deps,
       sfn: createSfnHandler(sfn),
       bus,
       dataPlaneMap: () => dataPlane?.map() ?? { endpoints: [] },
-      ...(options.console ? { console: options.console } : {}),
+      ...(consoleHandler
+        ? { console: (req, res) => live?.handle(req, res) === true || consoleHandler(req, res) }
+        : {}),
       ...(options.token ? { token: options.token } : {}),
     });
     await new Promise<void>((done, fail) => {
@@ -199,17 +232,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
-  // The API handlers call Step Functions through the SDK, at this stack's endpoint (or an embedded
-  // run's in-process service when there is no HTTP server: see src/cli/stack-client.ts).
-  process.env.NATFLOW_SFN_ENDPOINT = url ?? process.env.NATFLOW_SFN_ENDPOINT;
-  process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(
-    Object.fromEntries([...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)])),
-  );
-  process.env.AWS_REGION ??= REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-
-  const stackFile = join(dataDir, 'stack.json');
+  const stackFile = dataFile(dataDir, 'stack');
   const advertised = url !== undefined && options.advertise !== false;
   if (advertised) {
     writeFileSync(
@@ -226,11 +249,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     sfn,
     bus,
     dataPlane,
+    deps,
     tasks,
     config,
     recovered,
     stateMachineArn(workflow) {
-      const machine = config.stateMachines.get(workflow);
+      const machine = machines.find((m) => m.key === workflow);
       if (!machine) throw new Error(`no workflow named ${workflow}`);
       return stateMachineArnOf(machine.name);
     },
@@ -241,6 +265,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      live?.close();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((done) => server?.close(() => done()));
@@ -248,8 +273,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       await sfn.close();
       await dataPlane?.close();
+      stepFunctions?.destroy();
       await store.close();
-      resetDeps();
     },
   };
 }

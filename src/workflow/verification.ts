@@ -5,12 +5,13 @@
  * probed — analysed hop by hop, and sent live through the local data plane when one runs.
  */
 import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
-import { type Plan, PlanSchema } from '../cloud/plan.ts';
 import type { Store } from '../cloud/store.ts';
+import { type Plan, PlanSchema } from '../plan/plan.ts';
+import type { LiveNetwork } from '../probe/live.ts';
 import { Topology } from '../probe/model.ts';
 import { verifyEntries } from '../probe/probe.ts';
 import { inScopeOf, planScope } from '../probe/scope.ts';
-import type { DataPlane } from '../runtime/dataplane/index.ts';
+import type { EventPublisher } from './events.ts';
 
 export interface PlanVerification {
   plan: string;
@@ -22,22 +23,23 @@ export async function verifyPlan(
   store: Store,
   planOrName: Plan | string,
   options: {
-    dataPlane: DataPlane | undefined;
+    dataPlane: LiveNetwork | undefined;
     failOnMismatch: boolean;
-    publish?: ((detailType: string, detail: Record<string, unknown>) => Promise<void>) | undefined;
+    publish?: EventPublisher | undefined;
     execution: string;
   },
 ): Promise<PlanVerification> {
   const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
   // The plan's connected part of the store (indexed reads), not all of it: see src/probe/scope.ts.
   let resources = await planScope(store, plan.name);
-  if (options.dataPlane) {
+  const live = options.dataPlane;
+  if (live?.syncScopeFrom) {
     // Read again when the sync's turn comes, so no sync queued before it undoes this plan's endpoints.
-    await options.dataPlane.syncScopeFrom(async () => {
+    await live.syncScopeFrom(async () => {
       resources = await planScope(store, plan.name);
       return { resources, inScope: inScopeOf(plan.name, resources) };
     });
-  }
+  } else if (live) await live.sync(await store.list()); // a live network that only syncs everything
   const topology = Topology.from(resources);
   const results = await verifyEntries(topology, plan.verify ?? [], {
     dataPlane: options.dataPlane,

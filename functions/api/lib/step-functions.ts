@@ -11,8 +11,8 @@
  *   `x-natflow-token` so the local server lets the client through its bearer-token check.
  * - `AWS_REGION` (default `us-east-1`).
  *
- * The client is built once per container (and again only if the endpoint changes, as in tests that start
- * several local stacks in one process).
+ * Lambda reads these once per container (`defaultDeps()` in functions/lib/deps.ts); the local runtime
+ * hands its handlers a client at its own endpoint and its machines' ARNs instead of the environment.
  */
 import {
   DescribeExecutionCommand,
@@ -21,26 +21,75 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
+import { WORKFLOWS, type Workflow } from '../../../src/workflow/workflows.ts';
 
-export const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
-export type Workflow = (typeof WORKFLOWS)[number];
+/**
+ * The workflows' state machine ARNs; `provision-keep` (onFailure: keep) defaults to provision's ARN
+ * named with `-keep`, and `rollback` is there once that machine is deployed (lib/rollback.ts).
+ */
+export type WorkflowArns = Record<Workflow, string> & { 'provision-keep'?: string; rollback?: string };
 
-const LOCAL_ACCOUNT = '123456789012';
+/** The part of the handlers' deps (functions/lib/deps.ts) that reaches Step Functions. */
+export interface StepFunctionsDeps {
+  stepFunctions(): SFNClient;
+  stateMachineArns(): WorkflowArns;
+}
 
-let cached: { key: string; client: SFNClient } | undefined;
-let injected: SFNClient | undefined;
+export { WORKFLOWS, type Workflow };
 
-/** The Step Functions client (module scope, reused across invocations). */
-export function sfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
-  if (injected) return injected;
-  const endpoint = env.NATFLOW_SFN_ENDPOINT || undefined;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const token = env.NATFLOW_TOKEN || undefined;
-  const key = `${endpoint}|${region}|${token ? 'token' : ''}`;
-  if (cached?.key === key) return cached.client;
+/** The state machines behind the workflows: `provision-keep` runs a provisioning with `onFailure: keep`. */
+export const MACHINES = ['provision', 'provision-keep', 'verify', 'teardown'] as const;
+export type Machine = (typeof MACHINES)[number];
+
+/** The machines a workflow's executions run on. */
+export function machinesOf(workflow: Workflow | undefined): Machine[] {
+  if (workflow === undefined) return [...MACHINES];
+  return workflow === 'provision' ? ['provision', 'provision-keep'] : [workflow];
+}
+
+/** The machine a workflow's input runs on: a plan with `onFailure: keep` runs on `provision-keep`. */
+export function machineFor(workflow: Workflow, input: unknown): Machine {
+  const keep =
+    workflow === 'provision' &&
+    typeof input === 'object' &&
+    input !== null &&
+    (input as { onFailure?: unknown }).onFailure === 'keep';
+  return keep ? 'provision-keep' : workflow;
+}
+
+/** The workflow a machine runs. */
+export function workflowOfMachine(machine: Machine): Workflow {
+  return machine === 'provision-keep' ? 'provision' : machine;
+}
+
+/** Every machine's ARN: `provision-keep` derived from provision's when not given. */
+export function machineArnsOf(arns: WorkflowArns): Record<Machine, string> {
+  const provision = arns.provision;
+  const at = provision.lastIndexOf(':') + 1;
+  const keep = arns['provision-keep'] ?? provision.slice(0, at) + keepVariantName(provision.slice(at));
+  return { provision, 'provision-keep': keep, verify: arns.verify, teardown: arns.teardown };
+}
+
+/** Where a client reaches Step Functions: AWS (no endpoint) or a local stack's endpoint. */
+export interface SfnClientOptions {
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  /** Sent as `x-natflow-token` to a local endpoint that requires a token. */
+  token?: string | undefined;
+}
+
+/**
+ * A Step Functions client. With an endpoint (a local stack) it signs with placeholder credentials, so
+ * no AWS account is ever contacted, and sends the stack's token when there is one.
+ */
+export function sfnClientFor(options: SfnClientOptions): SFNClient {
+  const endpoint = options.endpoint || undefined;
+  const token = options.token || undefined;
   const client = new SFNClient({
-    region,
+    region: options.region || LOCAL_REGION,
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'natflow-local', secretAccessKey: 'natflow-local' } }
       : {}),
@@ -55,43 +104,55 @@ export function sfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
       { step: 'build', name: 'natflowLocalToken' },
     );
   }
-  cached = { key, client };
   return client;
 }
 
-/** Replaces the client (tests, or a runtime that wants to share one); `undefined` restores the default. */
-export function setSfnClient(client: SFNClient | undefined): void {
-  injected = client;
+/** The client the environment describes (`NATFLOW_SFN_ENDPOINT`, `AWS_REGION`, `NATFLOW_TOKEN`). */
+export function sfnClientFromEnv(env: NodeJS.ProcessEnv): SFNClient {
+  return sfnClientFor({
+    endpoint: env.NATFLOW_SFN_ENDPOINT,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION,
+    token: env.NATFLOW_TOKEN,
+  });
 }
 
 const ArnsSchema = z.object({
   provision: z.string().min(1),
+  'provision-keep': z.string().min(1).optional(),
   verify: z.string().min(1),
   teardown: z.string().min(1),
+  rollback: z.string().min(1).optional(),
 });
 
-/** The state machine ARN of each workflow. */
-export function stateMachineArns(env: NodeJS.ProcessEnv = process.env): Record<Workflow, string> {
+/** The state machine ARN of each workflow, from `NATFLOW_STATE_MACHINE_ARNS` (else the local stack's). */
+export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv): WorkflowArns {
   const text = env.NATFLOW_STATE_MACHINE_ARNS;
   if (text) {
     const parsed = ArnsSchema.safeParse(safeJson(text));
     if (!parsed.success)
       throw new Error('NATFLOW_STATE_MACHINE_ARNS must be {"provision","verify","teardown"} ARNs');
-    return parsed.data;
+    const { 'provision-keep': keep, rollback, ...arns } = parsed.data;
+    return { ...arns, ...(keep ? { 'provision-keep': keep } : {}), ...(rollback ? { rollback } : {}) };
   }
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const arn = (workflow: Workflow) =>
-    `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:natflow-${workflow}-dev`;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || LOCAL_REGION;
+  const arn = (workflow: Workflow) => localStateMachineArn(`natflow-${workflow}-${LOCAL_STAGE}`, region);
   return { provision: arn('provision'), verify: arn('verify'), teardown: arn('teardown') };
 }
 
-/** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
-export function workflowOfArn(arn: string, arns = stateMachineArns()): Workflow | undefined {
-  for (const workflow of WORKFLOWS) {
-    const machine = arns[workflow];
-    if (arn === machine || arn.startsWith(`${executionPrefix(machine)}:`)) return workflow;
+/** The machine a state machine or execution ARN belongs to, if it is one of natflow's. */
+export function machineOfArn(arn: string, arns: WorkflowArns): Machine | undefined {
+  const all = machineArnsOf(arns);
+  for (const machine of MACHINES) {
+    const machineArn = all[machine];
+    if (arn === machineArn || arn.startsWith(`${executionPrefix(machineArn)}:`)) return machine;
   }
   return undefined;
+}
+
+/** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
+export function workflowOfArn(arn: string, arns: WorkflowArns): Workflow | undefined {
+  const machine = machineOfArn(arn, arns);
+  return machine === undefined ? undefined : workflowOfMachine(machine);
 }
 
 /** `arn:…:stateMachine:M` → `arn:…:execution:M`, the prefix of its executions' ARNs. */
@@ -102,22 +163,25 @@ export function executionPrefix(stateMachineArn: string): string {
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /**
- * Finds an execution by its ARN (URL-decoded or not) or by its name, looked up across the three state
- * machines. Throws NOT_FOUND when no natflow state machine has it.
+ * Finds an execution by its ARN (URL-decoded or not) or by its name, looked up across the state
+ * machines (provision-keep too). Throws NOT_FOUND when no natflow state machine has it.
  */
-export async function describeExecution(id: string): Promise<DescribeExecutionCommandOutput> {
+export async function describeExecution(
+  sfn: StepFunctionsDeps,
+  id: string,
+): Promise<DescribeExecutionCommandOutput> {
   const decoded = decodeOnce(id);
-  const arns = stateMachineArns();
+  const arns = sfn.stateMachineArns();
   const candidates = decoded.startsWith('arn:')
     ? workflowOfArn(decoded, arns)
       ? [decoded]
       : []
     : EXECUTION_NAME.test(decoded)
-      ? WORKFLOWS.map((workflow) => `${executionPrefix(arns[workflow])}:${decoded}`)
+      ? MACHINES.map((machine) => `${executionPrefix(machineArnsOf(arns)[machine])}:${decoded}`)
       : [];
   for (const executionArn of candidates) {
     try {
-      return await sfnClient().send(new DescribeExecutionCommand({ executionArn }));
+      return await sfn.stepFunctions().send(new DescribeExecutionCommand({ executionArn }));
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist')
         continue;
@@ -153,12 +217,14 @@ function iso(date: Date | undefined): string | undefined {
 }
 
 /** DescribeExecution's answer as the API returns it. */
-export function executionDocument(output: DescribeExecutionCommandOutput) {
-  const workflow = output.stateMachineArn ? workflowOfArn(output.stateMachineArn) : undefined;
+export function executionDocument(output: DescribeExecutionCommandOutput, arns: WorkflowArns) {
+  const machine = output.stateMachineArn ? machineOfArn(output.stateMachineArn, arns) : undefined;
+  const workflow = machine === undefined ? undefined : workflowOfMachine(machine);
   return dropUndefined({
     executionArn: output.executionArn,
     stateMachineArn: output.stateMachineArn,
     workflow,
+    onFailure: onFailureOf(machine),
     name: output.name,
     status: output.status,
     startDate: iso(output.startDate),
@@ -167,7 +233,17 @@ export function executionDocument(output: DescribeExecutionCommandOutput) {
     output: safeJson(output.output),
     error: output.error,
     cause: output.cause,
+    redriveCount: output.redriveCount,
+    redriveDate: iso(output.redriveDate),
+    redriveStatus: output.redriveStatus,
+    redriveStatusReason: output.redriveStatusReason,
   });
+}
+
+/** A provisioning's `onFailure`, from the machine it runs on. */
+export function onFailureOf(machine: Machine | undefined): 'rollback' | 'keep' | undefined {
+  if (machine === 'provision-keep') return 'keep';
+  return machine === 'provision' ? 'rollback' : undefined;
 }
 
 export function dropUndefined<T extends Record<string, unknown>>(value: T): T {
