@@ -774,6 +774,21 @@ async function createMember(ctx: HuaweiContext, req: ApiRequest) {
     );
   }
   const server = candidates[0] as Server;
+  // The pool serves its load balancers' VPC: a member elsewhere would break its listeners.
+  const lbIds = new Set(
+    (await listenerRecords(ctx)).filter((r) => r.defaultPoolId === group.id).map((r) => r.loadBalancerId),
+  );
+  const associated = poolAttrs(ctx, group).loadBalancerId;
+  if (associated) lbIds.add(associated);
+  for (const id of lbIds) {
+    const lb = await ctx.store.get(id);
+    if (lb?.type === 'load-balancer' && lb.vpcId !== server.vpcId) {
+      throw badRequest(
+        SERVICE,
+        `member.address ${address} is in another VPC than the pool's load balancer ${lb.name}`,
+      );
+    }
+  }
   const rebuilt = await ctx.lock(`pool:${group.id}`, async () => {
     const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
     if (!current) throw notFound(SERVICE, `pool ${poolUuid} could not be found`);

@@ -70,14 +70,19 @@ export const FALLBACK_CODES: Readonly<Record<HuaweiService, string>> = {
 
 /** A 400 in the service's shape: a request the API cannot take (shape, types, unsupported values). */
 export function badRequest(service: HuaweiService, message: string, code?: string): HuaweiApiError {
-  return new HuaweiApiError(400, code ?? FALLBACK_CODES[service], message, 'VALIDATION_FAILED');
+  return new HuaweiApiError(
+    400,
+    code ?? FALLBACK_CODES[service],
+    `${message} (natflow: VALIDATION_FAILED)`,
+    'VALIDATION_FAILED',
+  );
 }
 
 export function notFound(service: HuaweiService, message: string): HuaweiApiError {
   return new HuaweiApiError(
     404,
     HUAWEI_CODES.NOT_FOUND?.[service] ?? FALLBACK_CODES[service],
-    message,
+    `${message} (natflow: NOT_FOUND)`,
     'NOT_FOUND',
   );
 }

@@ -28,8 +28,9 @@ function badMarker(): Error {
   );
 }
 
+/** natflow's lifecycle in the API's enum (ACTIVE | FROZEN | INACTIVE): a PENDING one takes no traffic yet. */
 function natStatus(resource: Resource): string {
-  return resource.status;
+  return resource.status === 'PENDING' ? 'INACTIVE' : resource.status;
 }
 
 function listOf(
@@ -112,8 +113,9 @@ async function createGateway(ctx: HuaweiContext, req: ApiRequest) {
   if (description !== undefined) attrs.description = description;
   if (tags) attrs.tags = tags;
   if (enterpriseProjectId) attrs.enterprise_project_id = enterpriseProjectId;
-  ctx.scheduleSettle(gateway.id);
-  return { status: 201, body: { gateway: await gatewayView(ctx, gateway), request_id: req.requestId } };
+  // The product answers a private gateway ACTIVE (SDK enum ACTIVE | FROZEN | INACTIVE): activate it now.
+  const active = (await ctx.cloud.activate(gateway.id)) as PrivateNatGateway;
+  return { status: 201, body: { gateway: await gatewayView(ctx, active), request_id: req.requestId } };
 }
 
 async function showGateway(ctx: HuaweiContext, req: ApiRequest) {
@@ -222,7 +224,6 @@ async function deleteGateway(ctx: HuaweiContext, req: ApiRequest) {
   }
   await ctx.call(SERVICE, () => ctx.cloud.delete(gateway.id), DEPENDENCY_CODES.gateway);
   ctx.state.attrs.delete(gateway.id);
-  ctx.state.settling.delete(gateway.id);
   return { status: 204 };
 }
 
@@ -412,8 +413,8 @@ async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
     }
   });
   if (description !== undefined) ctx.state.attrsOf(rule.id).description = description;
-  ctx.scheduleSettle(rule.id);
-  return { status: 201, body: { dnat_rule: await dnatView(ctx, rule), request_id: req.requestId } };
+  const active = (await ctx.cloud.activate(rule.id)) as DnatRule;
+  return { status: 201, body: { dnat_rule: await dnatView(ctx, active), request_id: req.requestId } };
 }
 
 function withCode(error: Error, code: string): HuaweiApiError {
@@ -477,7 +478,6 @@ async function deleteRule(
   const rule = await ctx.requireByUuid(req.params[param] as string, type, SERVICE, what);
   await ctx.call(SERVICE, () => ctx.cloud.delete(rule.id));
   ctx.state.attrs.delete(rule.id);
-  ctx.state.settling.delete(rule.id);
   return { status: 204 };
 }
 
@@ -540,8 +540,8 @@ async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
     }
   });
   if (description !== undefined) ctx.state.attrsOf(rule.id).description = description;
-  ctx.scheduleSettle(rule.id);
-  return { status: 201, body: { snat_rule: await snatView(ctx, rule), request_id: req.requestId } };
+  const active = (await ctx.cloud.activate(rule.id)) as SnatRule;
+  return { status: 201, body: { snat_rule: await snatView(ctx, active), request_id: req.requestId } };
 }
 
 async function showSnat(ctx: HuaweiContext, req: ApiRequest) {
