@@ -13,6 +13,7 @@ import { Logger4jInstance } from '@huaweicloud/huaweicloud-sdk-core/logger/log4j
 import { EcsClient } from '@huaweicloud/huaweicloud-sdk-ecs';
 import { VpcClient } from '@huaweicloud/huaweicloud-sdk-vpc';
 import type { Store } from '../../src/cloud/store.ts';
+import type { Clock } from '../../src/net/clock.ts';
 import { DataPlane } from '../../src/runtime/dataplane/index.ts';
 import {
   DEFAULT_AK,
@@ -56,7 +57,12 @@ export async function startLocal(
           remapPrivilegedPorts: true,
           timeoutMs: 1500,
         });
-  const server = await startHuaweiCloudServer({ store, dataPlane, settleMs: options.settleMs ?? 0 });
+  const server = await startHuaweiCloudServer({
+    store,
+    dataPlane,
+    settleMs: options.settleMs ?? 0,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const creds = credentials();
   return {
     url: server.url,
