@@ -45,7 +45,7 @@ export function credentials(ak = AK, sk = SK, project = PROJECT): BasicCredentia
 }
 
 export async function startLocal(
-  options: { dataPlane?: boolean; settleMs?: number; prefix?: string } = {},
+  options: { dataPlane?: boolean; settleMs?: number; prefix?: string; clock?: Clock } = {},
 ): Promise<Local> {
   const dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-'));
   const store = openSqliteStore(join(dir, 'natflow.sqlite'));
