@@ -259,7 +259,7 @@ async function createLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
       ...(vpcId ? { vpcId } : {}),
       frontendSubnetId: front.id,
       backendSubnetId: (backends[0] ?? front).id,
-      ...(vipAddress ? { ip: vipAddress } : {}),
+      ...(vipAddress === undefined ? {} : { ip: vipAddress }),
       azs,
     }),
   );

@@ -107,7 +107,12 @@ async function createGateway(ctx: HuaweiContext, req: ApiRequest) {
   if (!subnet)
     throw notFound(SERVICE, `gateway.downlink_vpcs[0].virsubnet_id ${subnetUuid}: subnet could not be found`);
   const gateway = await ctx.call(SERVICE, () =>
-    ctx.cloud.createGateway({ name, subnetId: subnet.id, spec, ...(ngport ? { downlinkIp: ngport } : {}) }),
+    ctx.cloud.createGateway({
+      name,
+      subnetId: subnet.id,
+      spec,
+      ...(ngport === undefined ? {} : { downlinkIp: ngport }),
+    }),
   );
   const attrs = ctx.state.attrsOf(gateway.id);
   if (description !== undefined) attrs.description = description;
@@ -259,7 +264,7 @@ async function createTransitIp(ctx: HuaweiContext, req: ApiRequest) {
   if (!subnet) throw notFound(SERVICE, `transit_ip.virsubnet_id ${subnetUuid}: subnet could not be found`);
   const name = `transit-ip-${(ip ?? 'auto').replace(/\./g, '-')}`;
   const tip = await ctx.call(SERVICE, () =>
-    ctx.cloud.createTransitIp({ name, subnetId: subnet.id, ...(ip ? { ip } : {}) }),
+    ctx.cloud.createTransitIp({ name, subnetId: subnet.id, ...(ip === undefined ? {} : { ip }) }),
   );
   const attrs = ctx.state.attrsOf(tip.id);
   if (tags) attrs.tags = tags;
