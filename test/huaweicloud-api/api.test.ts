@@ -137,17 +137,26 @@ describe('pagination', () => {
     local = await startLocal({ dataPlane: false });
     for (let i = 0; i < 5; i++)
       await call(local.hc, 'POST', `${V1}/vpcs`, { vpc: { name: `vpc-${i}`, cidr: `10.${i}.0.0/16` } });
+    const all = ((await call(local.hc, 'GET', `${V1}/vpcs`)).vpcs as Array<{ id: string; name: string }>).map(
+      (v) => v.id,
+    );
+    expect(all).toHaveLength(5);
     const first = (await call(local.hc, 'GET', `${V1}/vpcs`, undefined, { limit: 2 })).vpcs as Array<{
       id: string;
       name: string;
     }>;
-    expect(first.map((v) => v.name)).toEqual(['vpc-0', 'vpc-1']);
     const next = (
       await call(local.hc, 'GET', `${V1}/vpcs`, undefined, { limit: 2, marker: first[1]?.id as string })
     ).vpcs as Array<{
-      name: string;
+      id: string;
     }>;
-    expect(next.map((v) => v.name)).toEqual(['vpc-2', 'vpc-3']);
+    const last = (
+      await call(local.hc, 'GET', `${V1}/vpcs`, undefined, { limit: 2, marker: next[1]?.id as string })
+    ).vpcs as Array<{
+      id: string;
+    }>;
+    expect([...first, ...next, ...last].map((v) => v.id)).toEqual(all);
+    expect(last).toHaveLength(1);
     const vpc = first[0]?.id as string;
     const subnet = (
       await call(local.hc, 'POST', `${V1}/subnets`, {
@@ -169,7 +178,11 @@ describe('pagination', () => {
       offset: 2,
     });
     expect(page2.count).toBe(3);
-    expect((page2.servers as Array<{ name: string }>).map((s) => s.name)).toEqual(['web-0003']);
+    const everyone = (await call(local.hc, 'GET', `${V1}/cloudservers/detail`)).servers as Array<{
+      name: string;
+    }>;
+    expect(everyone.map((s) => s.name).sort()).toEqual(['web-0001', 'web-0002', 'web-0003']);
+    expect((page2.servers as Array<{ name: string }>).map((s) => s.name)).toEqual([everyone[2]?.name]);
   });
 });
 

@@ -377,7 +377,8 @@ describe('VPC, ECS and ELB refusals, in their own shapes', () => {
       'VPC.1000',
       'CIDR_OUT_OF_RANGE',
     );
-    expect(Object.keys(out).sort()).toEqual(['code', 'message']);
+    expect(Object.keys(out).sort()).toEqual(['code', 'error_code', 'error_msg', 'message', 'request_id']);
+    expect(out.code).toBe(out.error_code);
     await refused(
       'POST',
       `${V1}/vpcs`,

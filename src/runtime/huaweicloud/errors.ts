@@ -2,7 +2,8 @@
  * Errors of the local Huawei Cloud API (DESIGN §11), in each service's documented shape:
  *
  * - NAT v3 and ELB v3: `{"error_code": "NAT.1303", "error_msg": "…", "request_id": "…"}`;
- * - VPC v1 (VPCs, subnets, security groups): `{"code": "VPC.0003", "message": "…"}`;
+ * - VPC v1 (VPCs, subnets, security groups): `{"code": "VPC.0003", "message": "…"}` as documented, with
+ *   `error_code`/`error_msg`/`request_id` beside them, which the official SDKs' exceptions read;
  * - ECS: `{"error": {"code": "Ecs.0005", "message": "…"}}`;
  * - API Gateway (authentication, before any service): `{"error_code": "APIGW.0301", "error_msg", "request_id"}`.
  *
@@ -113,7 +114,14 @@ export function fromNatflow(
 export function errorBody(service: HuaweiService, error: HuaweiApiError, requestId: string): unknown {
   switch (service) {
     case 'vpc':
-      return { code: error.code, message: error.message };
+      // The VPC reference documents {code, message}; the official SDKs read error_code/error_msg: both.
+      return {
+        code: error.code,
+        message: error.message,
+        error_code: error.code,
+        error_msg: error.message,
+        request_id: requestId,
+      };
     case 'ecs':
       return { error: { code: error.code, message: error.message } };
     default:
