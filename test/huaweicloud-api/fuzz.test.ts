@@ -262,34 +262,43 @@ const malformed = fc.integer({ min: 0, max: targets.length - 1 }).chain((index) 
 });
 
 describe('fuzz: malformed bodies on every create route', () => {
-  it(`${CASES} malformed bodies: each a 4xx in the service's error shape, never a 5xx, the store unchanged`, async () => {
-    const before = await snapshot(local.store);
-    const statuses = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(malformed, async ([index, body]) => {
-        const target = targets[index] as Target;
-        const path = target.path();
-        const response = await raw(local.url, 'POST', path, body);
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        expect(response.status, `${path} ${body} → ${JSON.stringify(response.json)}`).toBeGreaterThanOrEqual(
-          400,
-        );
-        expect(response.status, `${path} ${body}`).toBeLessThan(500);
-        const json = response.json;
-        const code = (json.error_code ??
-          json.code ??
-          (json.error as Record<string, unknown> | undefined)?.code) as string;
-        expect(code, `${path} ${body} → ${JSON.stringify(json)}`).toMatch(/^(NAT|ELB|VPC|Ecs|APIGW)\.\d{4}$/);
-        const message = (json.error_msg ??
-          json.message ??
-          (json.error as Record<string, unknown> | undefined)?.message) as string;
-        expect(typeof message).toBe('string');
-        if ((await snapshot(local.store)) !== before) throw new Error(`${path} ${body} changed the store`);
-      }),
-      { numRuns: CASES, endOnFailure: true },
-    );
-    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-    console.log(`huaweicloud fuzz: ${total} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    expect(total).toBe(CASES);
-  });
+  it(
+    `${CASES} malformed bodies: each a 4xx in the service's error shape, never a 5xx, the store unchanged`,
+    async () => {
+      const before = await snapshot(local.store);
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(malformed, async ([index, body]) => {
+          const target = targets[index] as Target;
+          const path = target.path();
+          const response = await raw(local.url, 'POST', path, body);
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          expect(
+            response.status,
+            `${path} ${body} → ${JSON.stringify(response.json)}`,
+          ).toBeGreaterThanOrEqual(400);
+          expect(response.status, `${path} ${body}`).toBeLessThan(500);
+          const json = response.json;
+          const code = (json.error_code ??
+            json.code ??
+            (json.error as Record<string, unknown> | undefined)?.code) as string;
+          expect(code, `${path} ${body} → ${JSON.stringify(json)}`).toMatch(
+            /^(NAT|ELB|VPC|Ecs|APIGW)\.\d{4}$/,
+          );
+          const message = (json.error_msg ??
+            json.message ??
+            (json.error as Record<string, unknown> | undefined)?.message) as string;
+          expect(typeof message).toBe('string');
+          if ((await snapshot(local.store)) !== before) throw new Error(`${path} ${body} changed the store`);
+        }),
+        { numRuns: CASES, endOnFailure: true },
+      );
+      const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `huaweicloud fuzz: ${total} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+      );
+      expect(total).toBe(CASES);
+    },
+    60_000 * SCALE,
+  );
 });

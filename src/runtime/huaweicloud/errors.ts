@@ -112,6 +112,15 @@ export function fromNatflow(
 
 /** The response body of an error, in the shape of the service that answers it. */
 export function errorBody(service: HuaweiService, error: HuaweiApiError, requestId: string): unknown {
+  const message =
+    error.natflowCode && !error.message.includes('(natflow: ')
+      ? `${error.message} (natflow: ${error.natflowCode})`
+      : error.message;
+  return shaped(service, error.code, message, requestId);
+}
+
+function shaped(service: HuaweiService, code: string, message: string, requestId: string): unknown {
+  const error = { code, message };
   switch (service) {
     case 'vpc':
       // The VPC reference documents {code, message}; the official SDKs read error_code/error_msg: both.
