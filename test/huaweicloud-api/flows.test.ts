@@ -236,3 +236,51 @@ describe('both ways', () => {
     expect(shown.status).toBe('ACTIVE');
   });
 });
+
+describe('DNAT targets by address', () => {
+  it('a private_ip_address that is a load balancer’s VIP in the gateway’s VPC targets that load balancer', async () => {
+    local = await startLocal({ dataPlane: false });
+    const base = await buildBase(local);
+    const lb = (await call(local.hc, 'GET', `${V3}/elb/loadbalancers/${base.lb}`)).loadbalancer as Record<
+      string,
+      string
+    >;
+    const rule = (
+      await call(
+        local.hc,
+        'POST',
+        `${V3}/private-nat/dnat-rules`,
+        dnatBody(base, { network_interface_id: undefined, private_ip_address: lb.vip_address }),
+      )
+    ).dnat_rule as Record<string, unknown>;
+    expect(rule).toMatchObject({
+      type: 'ELBv3',
+      network_interface_id: base.lbPort,
+      private_ip_address: lb.vip_address,
+    });
+    const again = await call(
+      local.hc,
+      'POST',
+      `${V3}/private-nat/dnat-rules`,
+      dnatBody(base, { transit_service_port: '81' }),
+    ).catch((error: { errorCode?: string }) => error);
+    expect(again).toMatchObject({ errorCode: 'NAT.1000' });
+    const custom = (
+      await call(
+        local.hc,
+        'POST',
+        `${V3}/private-nat/dnat-rules`,
+        dnatBody(base, {
+          network_interface_id: undefined,
+          private_ip_address: '10.0.0.200',
+          transit_service_port: '82',
+        }),
+      )
+    ).dnat_rule as Record<string, unknown>;
+    expect(custom).toMatchObject({
+      type: 'CUSTOMIZE',
+      network_interface_id: '',
+      private_ip_address: '10.0.0.200',
+    });
+  });
+});

@@ -224,6 +224,17 @@ export class HuaweiContext {
     return undefined;
   }
 
+  /**
+   * A subnet by its id (the network id: ECS `subnet_id`, NAT `virsubnet_id`, ELB `elb_virsubnet_ids`)
+   * or its IPv4 subnet id (`neutron_subnet_id`: ELB `vip_subnet_cidr_id`, member `subnet_cidr_id`).
+   * Huawei takes one or the other per field; natflow takes both wherever a subnet is asked for.
+   */
+  async findSubnet(uuid: string): Promise<ResourceOf<'subnet'> | undefined> {
+    const byId = await this.findByUuid(uuid, 'subnet');
+    if (byId) return byId;
+    return (await this.list('subnet')).find((s) => derivedId(s.id, 'ipv4') === uuid);
+  }
+
   async requireByUuid<T extends ResourceType>(
     uuid: string,
     type: T,

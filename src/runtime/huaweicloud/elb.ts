@@ -66,10 +66,6 @@ export function vipPortIdOf(lb: LoadBalancer): string {
   return derivedId(lb.id, 'vip-port');
 }
 
-async function subnetByIpv4Id(ctx: HuaweiContext, uuid: string) {
-  return (await ctx.list('subnet')).find((s) => ipv4SubnetIdOf(s) === uuid);
-}
-
 function poolAttrs(ctx: HuaweiContext, group: BackendGroup): PoolAttrs {
   let attrs = ctx.state.pools.get(group.id);
   if (!attrs) {
@@ -231,7 +227,7 @@ async function createLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
     throw badRequest(SERVICE, 'loadbalancer.ipv6_vip_virsubnet_id: IPv6 is not modelled by natflow');
   if (body.has('publicip') || body.has('publicip_ids'))
     throw badRequest(SERVICE, 'loadbalancer.publicip/publicip_ids: EIPs are not modelled by natflow');
-  const frontend = vipSubnet ? await subnetByIpv4Id(ctx, vipSubnet) : undefined;
+  const frontend = vipSubnet ? await ctx.findSubnet(vipSubnet) : undefined;
   if (vipSubnet && !frontend)
     throw badRequest(
       SERVICE,
@@ -239,7 +235,7 @@ async function createLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
     );
   const backends: Subnet[] = [];
   for (const [i, uuid] of (virsubnets ?? []).entries()) {
-    const subnet = await ctx.findByUuid(uuid, 'subnet');
+    const subnet = await ctx.findSubnet(uuid);
     if (!subnet)
       throw badRequest(SERVICE, `loadbalancer.elb_virsubnet_ids[${i}] ${uuid} is no subnet (a subnet's id)`);
     backends.push(subnet);
@@ -756,7 +752,7 @@ async function createMember(ctx: HuaweiContext, req: ApiRequest) {
   body.boolean('admin_state_up');
   const poolUuid = req.params.pool_id as string;
   const group = await poolOf(ctx, poolUuid, 'pool');
-  const subnet = subnetUuid ? await subnetByIpv4Id(ctx, subnetUuid) : undefined;
+  const subnet = subnetUuid ? await ctx.findSubnet(subnetUuid) : undefined;
   if (subnetUuid && !subnet)
     throw badRequest(
       SERVICE,

@@ -103,7 +103,7 @@ async function createGateway(ctx: HuaweiContext, req: ApiRequest) {
   const ngport = downlink.string('ngport_ip_address', false, 64);
   const tags = body.array('tags', false, 20);
   const enterpriseProjectId = body.string('enterprise_project_id', false, 36);
-  const subnet = await ctx.findByUuid(subnetUuid, 'subnet');
+  const subnet = await ctx.findSubnet(subnetUuid);
   if (!subnet)
     throw notFound(SERVICE, `gateway.downlink_vpcs[0].virsubnet_id ${subnetUuid}: subnet could not be found`);
   const gateway = await ctx.call(SERVICE, () =>
@@ -260,7 +260,7 @@ async function createTransitIp(ctx: HuaweiContext, req: ApiRequest) {
   const ip = body.string('ip_address', false, 64);
   const tags = body.array('tags', false, 20);
   const enterpriseProjectId = body.string('enterprise_project_id', false, 36);
-  const subnet = await ctx.findByUuid(subnetUuid, 'subnet');
+  const subnet = await ctx.findSubnet(subnetUuid);
   if (!subnet) throw notFound(SERVICE, `transit_ip.virsubnet_id ${subnetUuid}: subnet could not be found`);
   const name = `transit-ip-${(ip ?? 'auto').replace(/\./g, '-')}`;
   const tip = await ctx.call(SERVICE, () =>
@@ -371,6 +371,22 @@ async function targetOfPort(
   return undefined;
 }
 
+/**
+ * The natflow target of a `private_ip_address`: the load balancer or server holding it in the gateway's
+ * VPC (so one-rule-per-load-balancer and the probe see it), else the address itself.
+ */
+async function targetOfAddress(
+  ctx: HuaweiContext,
+  ip: string,
+  vpcId: string,
+): Promise<{ loadBalancerId: string } | { serverId: string } | { ip: string }> {
+  const lb = (await ctx.list('load-balancer')).find((l) => l.ip === ip && l.vpcId === vpcId);
+  if (lb) return { loadBalancerId: lb.id };
+  const server = (await ctx.list('server')).find((v) => v.ip === ip && v.vpcId === vpcId);
+  if (server) return { serverId: server.id };
+  return { ip };
+}
+
 async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
   const body = Fields.body(SERVICE, req.body, 'dnat_rule');
   const gatewayUuid = body.string('gateway_id', true, 36);
@@ -398,7 +414,9 @@ async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuid, 'transit-ip', SERVICE, 'transit IP');
-  const target = portId ? await targetOfPort(ctx, portId) : { ip: privateIp as string };
+  const target = portId
+    ? await targetOfPort(ctx, portId)
+    : await targetOfAddress(ctx, privateIp as string, gateway.vpcId);
   if (!target) throw notFound(SERVICE, `dnat_rule.network_interface_id ${portId}: port could not be found`);
   const rule = await ctx.call(SERVICE, async () => {
     try {
@@ -527,7 +545,7 @@ async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuids[0] as string, 'transit-ip', SERVICE, 'transit IP');
-  const subnet = subnetUuid ? await ctx.findByUuid(subnetUuid, 'subnet') : undefined;
+  const subnet = subnetUuid ? await ctx.findSubnet(subnetUuid) : undefined;
   if (subnetUuid && !subnet)
     throw notFound(SERVICE, `snat_rule.virsubnet_id ${subnetUuid}: subnet could not be found`);
   const rule = await ctx.call(SERVICE, async () => {
