@@ -265,7 +265,9 @@ async function hwc(): Promise<void> {
   const cases = Number(/fuzz: (\d+) cases/.exec(line)?.[1] ?? Number.NaN);
   const statuses = JSON.parse(/statuses (\{[^}]*\})/.exec(line)?.[1] ?? '{}') as Record<string, number>;
   figures.hwc = { ok: run.ok, cases, statuses, ms: run.ms };
-  log(`${run.ok ? 'passed' : 'FAILED'}: ${cases} cases in ${run.ms} ms; statuses ${JSON.stringify(statuses)}`);
+  log(
+    `${run.ok ? 'passed' : 'FAILED'}: ${cases} cases in ${run.ms} ms; statuses ${JSON.stringify(statuses)}`,
+  );
 }
 
 async function crash(): Promise<void> {
