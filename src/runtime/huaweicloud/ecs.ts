@@ -15,7 +15,7 @@ import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf } from './co
 import { badRequest, DEPENDENCY_CODES, HuaweiApiError, notFound } from './errors.ts';
 import { Fields } from './fields.ts';
 import type { Route } from './routes.ts';
-import { findGroup, inboundOf, rulesOf } from './vpc.ts';
+import { findGroup, inboundOf, rulesOf } from './security-groups.ts';
 
 const SERVICE = 'ecs';
 
