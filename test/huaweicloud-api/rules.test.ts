@@ -464,7 +464,7 @@ describe('VPC, ECS and ELB refusals, in their own shapes', () => {
       'DELETE',
       `${V3}/private-nat/gateways/${base.gateway}`,
       undefined,
-      409,
+      400,
       'NAT.1202',
       'DEPENDENCY_VIOLATION',
     );
@@ -472,7 +472,7 @@ describe('VPC, ECS and ELB refusals, in their own shapes', () => {
       'DELETE',
       `${V3}/private-nat/transit-ips/${base.tip}`,
       undefined,
-      409,
+      400,
       'NAT.1409',
       'DEPENDENCY_VIOLATION',
     );

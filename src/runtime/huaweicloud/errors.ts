@@ -106,7 +106,14 @@ export function fromNatflow(
     natflowCode === 'DEPENDENCY_VIOLATION' && dependencyCode
       ? dependencyCode
       : (HUAWEI_CODES[natflowCode]?.[service] ?? FALLBACK_CODES[service]);
-  const status = natflowCode === 'NOT_FOUND' ? 404 : natflowCode === 'DEPENDENCY_VIOLATION' ? 409 : 400;
+  // NAT's Error Codes page lists its refusals, NAT.1202 and NAT.1409 included, as 400; the other
+  // services answer a resource still in use with 409.
+  const status =
+    natflowCode === 'NOT_FOUND'
+      ? 404
+      : natflowCode === 'DEPENDENCY_VIOLATION' && service !== 'nat'
+        ? 409
+        : 400;
   return new HuaweiApiError(status, mapped, `${error.message} (natflow: ${natflowCode})`, natflowCode);
 }
 

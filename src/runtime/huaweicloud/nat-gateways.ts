@@ -211,7 +211,7 @@ export async function deleteGateway(ctx: HuaweiContext, req: ApiRequest) {
   );
   if (rules.length > 0) {
     throw new HuaweiApiError(
-      409,
+      400,
       DEPENDENCY_CODES.gateway,
       `There are one or more rules still in use on the gateway ${huaweiIdOf(gateway)}, can not be deleted. (natflow: DEPENDENCY_VIOLATION)`,
       'DEPENDENCY_VIOLATION',
