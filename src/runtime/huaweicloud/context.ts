@@ -151,7 +151,6 @@ export class HuaweiContext {
   readonly region: string;
   private readonly syncDataPlane: () => Promise<void>;
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly work = new Set<Promise<unknown>>();
 
   constructor(options: ContextOptions) {
     this.store = options.store;
@@ -260,20 +259,13 @@ export class HuaweiContext {
     }
   }
 
-  track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) =>
-      process.emitWarning(`natflow Huawei API: background work failed: ${String(error)}`),
-    );
-    this.work.add(tracked);
-    void tracked.finally(() => this.work.delete(tracked));
-  }
-
   async sync(): Promise<void> {
     await this.syncDataPlane();
   }
 
+  /** Resolves when the serialised work in flight (pool rebuilds, rule changes) is done. */
   async idle(): Promise<void> {
-    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+    while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
   }
 
   async close(): Promise<void> {

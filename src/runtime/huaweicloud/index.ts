@@ -67,7 +67,7 @@ export interface HuaweiCloudApi {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   readonly config: HuaweiCloudConfig;
   readonly context: HuaweiContext;
-  /** Resolves when background settling and data-plane syncs are done. */
+  /** Resolves when serialised work in flight is done (every write syncs the data plane before it answers). */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
