@@ -132,8 +132,15 @@ describe('security groups and their rules', () => {
     const group = (await call(local.hc, 'POST', `${V1}/security-groups`, { security_group: { name: 'web' } }))
       .security_group as Record<string, unknown>;
     expect(group.vpc_id).toBe('');
-    expect((group.security_group_rules as Array<Record<string, unknown>>).map((r) => r.direction)).toEqual([
-      'egress',
+    expect(
+      (group.security_group_rules as Array<Record<string, unknown>>).map(
+        (r) => `${r.direction} ${r.ethertype} ${r.remote_group_id ?? r.remote_ip_prefix}`,
+      ),
+    ).toEqual([
+      'egress IPv4 0.0.0.0/0',
+      `ingress IPv4 ${group.id}`,
+      'egress IPv6 ::/0',
+      `ingress IPv6 ${group.id}`,
     ]);
     const created = await call(local.hc, 'POST', `${V1}/cloudservers`, {
       server: {

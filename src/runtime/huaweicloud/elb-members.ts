@@ -58,6 +58,11 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
   let candidates = (await ctx.list('server')).filter((s) => s.ip === address);
   if (subnet) candidates = candidates.filter((s) => s.subnetId === subnet.id);
   if (group.vpcId) candidates = candidates.filter((s) => s.vpcId === group.vpcId);
+  const poolVpc = poolAttrs(ctx, group).vpcId;
+  if (poolVpc) {
+    const vpc = await ctx.findByUuid(poolVpc, 'vpc');
+    candidates = candidates.filter((s) => s.vpcId === vpc?.id);
+  }
   if (candidates.length !== 1) {
     throw badRequest(
       SERVICE,

@@ -140,6 +140,28 @@ export function groupView(ctx: HuaweiContext, group: GroupLike): Record<string, 
   };
 }
 
+/**
+ * The rules Huawei gives a new group: all egress, and ingress from the group's own members (IPv4 and
+ * IPv6). natflow enforces none of them (egress is open, remote groups are not modelled), so the
+ * group's natflow inbound list starts empty.
+ */
+function defaultRules(groupId: string): SecurityGroupRuleRecord[] {
+  return (['IPv4', 'IPv6'] as const).flatMap((ethertype) =>
+    (['egress', 'ingress'] as const).map((direction) => ({
+      id: derivedId(groupId, `${direction}:${ethertype}`),
+      securityGroupId: groupId,
+      direction,
+      ethertype,
+      protocol: null,
+      portRangeMin: null,
+      portRangeMax: null,
+      remoteIpPrefix: direction === 'egress' ? (ethertype === 'IPv4' ? '0.0.0.0/0' : '::/0') : null,
+      remoteGroupId: direction === 'ingress' ? derivedUuidOfPending(groupId) : null,
+      description: '',
+    })),
+  );
+}
+
 export async function createSecurityGroup(ctx: HuaweiContext, req: ApiRequest) {
   const body = Fields.body(SERVICE, req.body, 'security_group');
   const name = body.name64('name', true);
@@ -162,6 +184,7 @@ export async function createSecurityGroup(ctx: HuaweiContext, req: ApiRequest) {
   const attrs = ctx.state.attrsOf(group.id);
   if (description !== undefined) attrs.description = description;
   if (enterpriseProjectId !== undefined) attrs.enterprise_project_id = enterpriseProjectId;
+  ctx.state.sgRules.set(group.id, defaultRules(group.id));
   return { status: 200, body: { security_group: groupView(ctx, group) } };
 }
 
