@@ -37,6 +37,7 @@ import { createLiveFeed } from './console/live.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
@@ -211,8 +212,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) })
     : undefined;
   const consoleHandler = options.console;
+  let huaweiCloud: HuaweiCloudApi | undefined;
   if (options.port !== undefined) {
+    huaweiCloud = createHuaweiCloudApi({ store, dataPlane, clock });
     server = createHttpServer({
+      huaweiCloud: huaweiCloud.handle,
       config,
       deps,
       sfn: createSfnHandler(sfn),
@@ -267,6 +271,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await new Promise<void>((done) => server?.close(() => done()));
         rmSync(stackFile, { force: true });
       }
+      await huaweiCloud?.close();
       await sfn.close();
       await dataPlane?.close();
       stepFunctions?.destroy();
