@@ -42,6 +42,7 @@ const ACCESS = {
   probe: ['tableRead'],
   // the HTTP API
   apiValidatePlan: ['tableRead'],
+  apiPreviewPlan: ['tableRead'],
   apiStartExecution: ['tableRead', 'startExecution'],
   apiListExecutions: ['listExecutions'],
   apiDescribeExecution: ['describeExecution'],

@@ -4,12 +4,13 @@
  * with this command).
  *
  *   npm run soak                      every run (about 5–8 minutes on 2 cores)
- *   npm run soak -- --only load,fuzz  some of them: faults, races, fuzz, hwc, crash, load
+ *   npm run soak -- --only load,fuzz  some of them: faults, races, cli-race, fuzz, hwc, crash, load
  *   npm run soak -- --json            the figures as one JSON document on stdout
  *   npm run soak -- --only load --load parallel   one phase of the load run
  *
  * - faults: test/workflows/faults.test.ts (fault injection at every provisioning step), counted by kind.
  * - races:  5 rounds of 20 concurrent provisionings through the API for one transit IP and port.
+ * - cli-race: 10 rounds of 20 `natflow provision` processes at once on one data directory (issue 15 §4).
  * - fuzz:   test/reliability/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (over 10,000 cases).
  * - hwc:    test/huaweicloud-api/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (19,200 malformed Huawei API bodies).
  * - crash:  test/reliability/crash.test.ts 3 times (SIGKILL of `natflow up` mid-provisioning, restart).
@@ -31,6 +32,7 @@ import { LocalEventBus } from '../src/runtime/event-bus.ts';
 import { createHttpServer } from '../src/runtime/http-server.ts';
 import { readServerlessConfig } from '../src/runtime/serverless-config.ts';
 import { startStack } from '../src/runtime/stack.ts';
+import { prepareRace, RACERS, type RaceOutcome, raceRound } from '../test/reliability/cli-race.ts';
 import {
   api,
   closed,
@@ -45,7 +47,7 @@ import {
   sleep,
 } from '../test/reliability/support.ts';
 
-const RUNS = ['faults', 'races', 'fuzz', 'hwc', 'crash', 'load'] as const;
+const RUNS = ['faults', 'races', 'cli-race', 'fuzz', 'hwc', 'crash', 'load'] as const;
 type Run = (typeof RUNS)[number];
 
 const { values } = parseArgs({
@@ -333,6 +335,38 @@ function stalledBody(url: string): {
   };
 }
 
+async function cliRace(): Promise<void> {
+  log('\n## cli-race: 10 rounds of 20 `natflow provision` processes at once on one data directory');
+  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-cli-race-'));
+  try {
+    const ids = await prepareRace(dataDir);
+    const rounds: RaceOutcome[] = [];
+    for (let round = 1; round <= 10; round++) {
+      const outcome = await raceRound(dataDir, ids, round);
+      rounds.push(outcome);
+      const counts: Record<string, number> = {};
+      for (const run of outcome.runs)
+        counts[`${run.code}:${run.outcome}`] = (counts[`${run.code}:${run.outcome}`] ?? 0) + 1;
+      log(
+        `round ${round}: ${JSON.stringify(counts)}; rules ${outcome.rules}; left by losers ${outcome.leftByLosers}; stack.json ${outcome.stackFile}; unexpected ${outcome.unexpected.length}; ${outcome.ms} ms`,
+      );
+    }
+    figures.cliRace = {
+      rounds: rounds.length,
+      processes: rounds.length * RACERS,
+      unexpected: rounds.flatMap((r) =>
+        r.unexpected.map(({ code, outcome }) => ({ round: r.round, code, outcome })),
+      ),
+      oneWinnerEveryRound: rounds.every((r) => r.winners === 1 && r.rules === 1),
+      leftByLosers: rounds.reduce((n, r) => n + r.leftByLosers, 0),
+      outcomes: rounds.map((r) => r.runs.map((run) => `${run.code}:${run.outcome}`)),
+    };
+    if (rounds.some((r) => r.unexpected.length > 0 || r.winners !== 1)) process.exitCode = 1;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function load(): Promise<void> {
   log('\n## load: 1,000 plans back to back, then 1,000 more 50 at a time on a fresh stack, through the API');
   const stacks: { stack: Awaited<ReturnType<typeof startStack>>; dataDir: string }[] = [];
@@ -417,7 +451,7 @@ const started = performance.now();
 for (const run of RUNS) {
   if (!selected.has(run)) continue;
   const t0 = performance.now();
-  await { faults, races, fuzz, hwc, crash, load }[run]();
+  await { faults, races, 'cli-race': cliRace, fuzz, hwc, crash, load }[run]();
   log(`(${run}: ${Math.round((performance.now() - t0) / 1000)} s)`);
 }
 figures.totalSeconds = Math.round((performance.now() - started) / 1000);

@@ -226,3 +226,80 @@ export const ProbeResponseSchema = z
       .optional(),
   })
   .meta({ id: 'ProbeReport' });
+
+const TopologyFlag = z
+  .boolean()
+  .optional()
+  .meta({ description: 'also answer `topology`: the resources the paths go through (for a picture)' });
+
+/** POST /plans/preview (DESIGN §12): a plan to preview, or the name of a plan whose teardown to preview. */
+export const PreviewRequestSchema = z
+  .union([
+    z.strictObject({
+      plan: z.unknown().meta({ description: 'the plan document (§8.1)' }),
+      topology: TopologyFlag,
+    }),
+    z.strictObject({
+      destroy: PlanNameSchema.meta({ description: 'the plan whose teardown to preview' }),
+      topology: TopologyFlag,
+    }),
+  ])
+  .meta({ id: 'PreviewRequest' });
+
+const PreviewIssueSchema = z.object({ path: z.string(), code: z.string(), message: z.string() });
+
+const PathStateSchema = z.object({
+  verdict: z.enum(['REACHABLE', 'UNREACHABLE']),
+  code: z.string().optional().meta({ description: "the probe's explanation code (DESIGN §5)" }),
+});
+
+export const PreviewPathSchema = z
+  .object({
+    from: z.string().meta({ description: "the source server's name" }),
+    to: z.string().meta({ description: "the transit IP's address and port, ip:port" }),
+    protocol: z.enum(['tcp', 'udp']),
+    port: z.number().int(),
+    before: PathStateSchema,
+    after: PathStateSchema,
+    rule: z.string().meta({ description: 'the plan path of the DNAT rule the path goes through' }),
+  })
+  .meta({ id: 'PreviewPath' });
+
+export const PreviewSchema = z
+  .object({
+    plan: z.string(),
+    mode: z.enum(['apply', 'destroy']),
+    actions: z.array(
+      z.object({
+        entry: z.string().meta({ description: 'the plan path: privateNatGateways[0].dnatRules[0]' }),
+        kind: ResourceTypeSchema,
+        name: z.string(),
+        action: z.enum(['create', 'unchanged', 'differs', 'conflict', 'existing', 'destroy']),
+        code: z.string().optional(),
+        errors: z.array(PreviewIssueSchema).optional(),
+        id: z.string().optional(),
+        address: z.string().optional(),
+      }),
+    ),
+    summary: z.object({
+      create: z.number().int(),
+      unchanged: z.number().int(),
+      differs: z.number().int(),
+      conflicts: z.number().int(),
+      existing: z.number().int(),
+      destroy: z.number().int(),
+    }),
+    reachability: z.object({
+      opened: z.array(PreviewPathSchema),
+      closed: z.array(PreviewPathSchema),
+      stillClosed: z.array(PreviewPathSchema),
+      unchanged: z.number().int(),
+    }),
+    topology: z
+      .array(z.looseObject({ id: z.string(), type: ResourceTypeSchema, name: z.string() }))
+      .optional()
+      .meta({
+        description: 'with topology: true, the resources of the picture (created ones with dry-run ids)',
+      }),
+  })
+  .meta({ id: 'Preview' });

@@ -2,12 +2,12 @@
  * How a CLI command reaches natflow: always through the Step Functions API (`@aws-sdk/client-sfn`),
  * at one of three places, in this order:
  * 1. `--endpoint URL`: a natflow stack somewhere else;
- * 2. the stack running on this data directory (`DATA_DIR/stack.json`, its process alive and healthy);
+ * 2. the stack running on this data directory (`DATA_DIR/stack.json`, its process alive and healthy —
+ *    before use and again when a call is refused, falling back to 3.: `live-stack.ts`);
  * 3. an embedded stack started in this process for as long as the command runs (the default: state in
  *    SQLite under the data directory, so separate invocations see the same resources and executions).
  * Validation and resource listings read the store directly (the same SQLite file the stack uses).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionOutput,
@@ -18,8 +18,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
 import type { Stack } from '../runtime/stack.ts';
-import { dataFile } from '../store/data-dir.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
+import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
 
 export interface Session {
   sfn: SFNClient;
@@ -37,18 +37,8 @@ export interface SessionOptions {
   dataPlane?: boolean;
 }
 
-/** The running stack recorded in the data directory, if its process is alive. */
-export function runningStack(dataDir: string): { url: string; pid: number; dataPlane?: unknown } | undefined {
-  const file = dataFile(dataDir, 'stack');
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; dataPlane?: unknown };
-    if (info.pid !== process.pid) process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
+/** The running stack recorded in the data directory, if its process is alive (see `live-stack.ts`). */
+export const runningStack = advertisedStack;
 
 export function sfnClient(url: string): SFNClient {
   return new SFNClient({
@@ -60,17 +50,36 @@ export function sfnClient(url: string): SFNClient {
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  let url = options.endpoint ?? runningStack(options.dataDir)?.url;
-  let stack: Stack | undefined;
-  if (url && !options.endpoint && !(await healthy(url))) url = undefined;
-  if (!url) {
+  // An advertised stack only if it is alive (pid and /health), and again when a call to it is refused.
+  const advertised = options.endpoint ? undefined : await liveStack(options.dataDir);
+  const embedded = async () => {
     const { startStack } = await import('../runtime/stack.ts');
-    stack = await startStack({ dataDir: options.dataDir, port: 0, dataPlane: options.dataPlane ?? true });
-    url = stack.url as string;
+    // One-shot: never advertised in stack.json, so no other command finds it after it is gone.
+    return startStack({
+      dataDir: options.dataDir,
+      port: 0,
+      dataPlane: options.dataPlane ?? true,
+      advertise: false,
+    });
+  };
+  let stack = options.endpoint || advertised ? undefined : await embedded();
+  let url = options.endpoint ?? advertised?.url ?? (stack?.url as string);
+  let sfn = sfnClient(url);
+  if (advertised) {
+    sfn = withFallback(
+      sfn,
+      async () => (await liveStack(options.dataDir))?.url === advertised.url,
+      async () => {
+        stack = await embedded();
+        url = stack.url as string;
+        session.url = url;
+        session.stack = stack;
+        return sfnClient(url);
+      },
+    );
   }
-  const sfn = sfnClient(url);
   let arns: Map<string, string> | undefined;
-  return {
+  const session: Session = {
     sfn,
     url,
     stack,
@@ -90,20 +99,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       await stack?.close();
     },
   };
+  return session;
 }
 
 /** `natflow-provision-dev` → `provision`. */
 export function workflowOfName(name: string): string {
   return name.replace(/^natflow-/, '').replace(/-[a-z0-9]+$/, '');
-}
-
-async function healthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(1000) });
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 /** The execution document of DESIGN §8.3: `{executionArn, name, status, error?, cause?, output?}`. */

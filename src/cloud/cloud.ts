@@ -85,7 +85,10 @@ export interface DryRunScope {
 export interface DryRun {
   /** Creates here check every rule and answer resources with made-up ids; nothing real is created. */
   readonly cloud: Cloud;
-  /** The ids the model held before the dry run: tells a reused resource (replayed token) from a new one. */
+  /**
+   * Ids the model held before the dry run — at least the scope's plan's resources and its references:
+   * tells a reused resource (replayed token) from a new one.
+   */
   readonly before: ReadonlySet<string>;
 }
 

@@ -45,9 +45,9 @@ import type {
   VpcInput,
 } from './inputs.ts';
 import * as lb from './load-balancing.ts';
-import { MemoryStore } from './memory-store.ts';
 import * as nat from './nat.ts';
 import * as network from './network.ts';
+import { OverlayStore } from './overlay-store.ts';
 import { resolveResource } from './resolve.ts';
 import {
   type BackendGroup,
@@ -155,9 +155,9 @@ export class ControlPlane implements Cloud {
     return { resource: await this.delete(id), done: true };
   }
 
-  /** A dry run over a copy of this store (`virtualDryRun`), with this clock. */
-  dryRun(_scope: DryRunScope): Promise<DryRun> {
-    return virtualDryRun(this.store, this.clock);
+  /** A dry run over a copy-on-write overlay of this store (`virtualDryRun`), with this clock. */
+  dryRun(scope: DryRunScope): Promise<DryRun> {
+    return virtualDryRun(this.store, this.clock, scope);
   }
 
   // ---------------------------------------------------------------- networks (./network.ts)
@@ -296,13 +296,21 @@ export class ControlPlane implements Cloud {
 }
 
 /**
- * The virtual cloud's dry run: a `ControlPlane` over an in-memory copy of `reader` (ids
- * `<prefix>-dryrun0001`, …), so the rules are checked by the same code that provisions, and nothing real
- * changes. The copy is garbage once the sandbox is dropped.
+ * The virtual cloud's dry run: a `ControlPlane` over a copy-on-write overlay of `reader`
+ * (`OverlayStore`: reads through its indexes, writes in memory; ids `<prefix>-dryrun0001`, …), so the
+ * rules are checked by the same code that provisions, nothing real changes, and the cost is what the
+ * plan touches, not the size of the store. `before` holds, of what the store held, the scope's plan's
+ * resources and the referenced ones that are ids (everything only when no scope is given): what a
+ * dry run asks it about.
  */
-export async function virtualDryRun(reader: StoreReader, clock?: Clock): Promise<DryRun> {
-  const sandbox = await MemoryStore.copyOf(reader);
-  const before = new Set((await sandbox.list()).map((r) => r.id));
+export async function virtualDryRun(
+  reader: StoreReader,
+  clock?: Clock,
+  scope?: DryRunScope,
+): Promise<DryRun> {
+  const sandbox = new OverlayStore(reader);
+  const before = new Set((await reader.list(scope ? { plan: scope.plan } : {})).map((r) => r.id));
+  for (const ref of scope?.references ?? []) if (await reader.get(ref)) before.add(ref);
   let counter = 0;
   const cloud = new ControlPlane({
     store: sandbox,

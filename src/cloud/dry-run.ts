@@ -1,7 +1,7 @@
 /**
  * Where a plan's dry run runs (DESIGN §10, "the rules before the call"): a `Cloud` answers its own
  * sandbox (`Cloud.dryRun`); a bare store — the callers that predate the cloud port — is the ledger of the
- * virtual cloud, whose dry run is a copy of it.
+ * virtual cloud, whose dry run is a copy-on-write overlay of it (`OverlayStore`).
  */
 import type { Cloud, DryRun, DryRunScope } from './cloud.ts';
 import { virtualDryRun } from './control-plane.ts';
@@ -17,5 +17,5 @@ export function isCloud(source: DryRunSource): source is Cloud {
 
 /** The sandbox for a dry run of `scope` against `source`. */
 export function dryRunOf(source: DryRunSource, scope: DryRunScope): Promise<DryRun> {
-  return isCloud(source) ? source.dryRun(scope) : virtualDryRun(source);
+  return isCloud(source) ? source.dryRun(scope) : virtualDryRun(source, undefined, scope);
 }

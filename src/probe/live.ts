@@ -34,6 +34,13 @@ export interface LiveResult {
 export interface LiveNetwork {
   /** Reconciles the live network with `resources` (idempotent); resolves once it has settled. */
   sync(resources: readonly Resource[]): Promise<void>;
+  /**
+   * Reconciles part of it (optional): the resources `inScope` selects are replaced by `resources`, both
+   * read by `load` when this sync's turn comes; the rest stays as the last sync saw it.
+   */
+  syncScopeFrom?(
+    load: () => Promise<{ resources: readonly Resource[]; inScope: (resource: Resource) => boolean }>,
+  ): Promise<void>;
   /** Sends one real request from a server and reports what answered. */
   send(probe: LiveProbe): Promise<LiveResult>;
 }

@@ -7,15 +7,22 @@ import type { StoreReader } from '../cloud/store.ts';
 import type { LiveNetwork } from './live.ts';
 import { Topology } from './model.ts';
 import { type ProbeReport, type ProbeRequest, probe } from './probe.ts';
+import { inScopeOf, probeScope } from './scope.ts';
 
 export async function probeResources(
   store: StoreReader,
   request: ProbeRequest,
   options: { live?: LiveNetwork | undefined; timeoutMs?: number } = {},
 ): Promise<ProbeReport> {
-  const resources = await store.list();
+  // The probe's connected part of the store (indexed reads), not all of it: ./scope.ts.
+  let resources = await probeScope(store, request);
   const live = request.mode === 'analyze' ? undefined : options.live;
-  if (live) await live.sync(resources);
+  if (live?.syncScopeFrom) {
+    await live.syncScopeFrom(async () => {
+      resources = await probeScope(store, request);
+      return { resources, inScope: inScopeOf(undefined, resources) };
+    });
+  } else if (live) await live.sync(await store.list()); // a live network that only syncs everything
   return probe(Topology.from(resources), request, {
     dataPlane: live,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

@@ -17,7 +17,7 @@
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
  * back; a stopped (ABORTED) provisioning is rolled back too. Nothing is orphaned.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -35,6 +35,7 @@ import { rollbackProvisioning } from '../workflow/rollback.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { createLiveFeed } from './console/live.ts';
 import { DataPlane } from './dataplane/index.ts';
+import { syncDataPlane } from './dataplane-sync.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
 import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.ts';
@@ -63,6 +64,8 @@ export interface StackOptions {
   /** Serves the console at /console when given. */
   console?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   config?: ServerlessConfig;
+  /** Record this stack in `DATA_DIR/stack.json` for other commands (default true; one-shot CLI runs: false). */
+  advertise?: boolean;
 }
 
 export interface Stack {
@@ -156,7 +159,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await rollbackProvisioning(cloud, store, execution.executionArn);
     }
     if (dataPlane && (workflow === 'provision' || workflow === 'provision-keep' || workflow === 'teardown'))
-      await dataPlane.sync(await store.list());
+      await syncDataPlane(dataPlane, store, execution.input);
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
   }
@@ -234,7 +237,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const stackFile = dataFile(dataDir, 'stack');
-  if (url) {
+  const advertised = url !== undefined && options.advertise !== false;
+  if (advertised) {
     writeFileSync(
       stackFile,
       `${JSON.stringify({ pid: process.pid, url, dataDir, startedAt: new Date(clock.now()).toISOString(), dataPlane: dataPlane?.map() }, null, 2)}\n`,
@@ -269,7 +273,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((done) => server?.close(() => done()));
-        rmSync(stackFile, { force: true });
+        if (advertised) removeStackFile(stackFile);
       }
       await huaweiCloud?.close();
       await sfn.close();
@@ -278,6 +282,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await store.close();
     },
   };
+}
+
+/** Removes `stack.json` if it still names this process (a later stack may have replaced it). */
+function removeStackFile(file: string): void {
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === process.pid)
+      rmSync(file, { force: true });
+  } catch {
+    // Missing or unreadable: nothing of ours to remove.
+  }
 }
 
 /** `rate(5 minutes)` → milliseconds. */

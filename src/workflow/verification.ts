@@ -10,6 +10,7 @@ import { type Plan, PlanSchema } from '../plan/plan.ts';
 import type { LiveNetwork } from '../probe/live.ts';
 import { Topology } from '../probe/model.ts';
 import { verifyEntries } from '../probe/probe.ts';
+import { inScopeOf, planScope } from '../probe/scope.ts';
 import type { EventPublisher } from './events.ts';
 
 export interface PlanVerification {
@@ -29,8 +30,16 @@ export async function verifyPlan(
   },
 ): Promise<PlanVerification> {
   const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
-  const resources = await store.list();
-  if (options.dataPlane) await options.dataPlane.sync(resources);
+  // The plan's connected part of the store (indexed reads), not all of it: see src/probe/scope.ts.
+  let resources = await planScope(store, plan.name);
+  const live = options.dataPlane;
+  if (live?.syncScopeFrom) {
+    // Read again when the sync's turn comes, so no sync queued before it undoes this plan's endpoints.
+    await live.syncScopeFrom(async () => {
+      resources = await planScope(store, plan.name);
+      return { resources, inScope: inScopeOf(plan.name, resources) };
+    });
+  } else if (live) await live.sync(await store.list()); // a live network that only syncs everything
   const topology = Topology.from(resources);
   const results = await verifyEntries(topology, plan.verify ?? [], {
     dataPlane: options.dataPlane,

@@ -157,6 +157,7 @@ describe('apiRoutes', () => {
     expect(routes).toEqual(
       expect.arrayContaining([
         'POST /plans/validate',
+        'POST /plans/preview',
         'POST /executions',
         'GET /executions',
         'GET /executions/{id}',
@@ -172,7 +173,7 @@ describe('apiRoutes', () => {
         'GET /openapi.json',
       ]),
     );
-    expect(routes).toHaveLength(14);
+    expect(routes).toHaveLength(15);
   });
 });
 

@@ -21,7 +21,8 @@ describeCloudContract('virtual with a 30 s provisioning delay', async () => {
 describe('Module: dry-run', () => {
   it('reads a bare store as the virtual cloud, and asks a cloud for its own sandbox', async () => {
     const { cloud, store } = newCloud();
-    const vpc = await cloud.createVpc({ name: 'VPC-A', cidr: '192.168.0.0/16' });
+    const vpc = await cloud.createVpc({ name: 'VPC-A', cidr: '192.168.0.0/16' }, { plan: 'p' });
+    await cloud.createVpc({ name: 'VPC-B', cidr: '10.0.0.0/16' }, { plan: 'other' });
     expect(isCloud(cloud)).toBe(true);
     expect(isCloud(store)).toBe(false);
     const fromStore = await dryRunOf(store, { plan: 'p' });

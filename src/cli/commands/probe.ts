@@ -3,8 +3,8 @@ import { tryParseIpv4 } from '../../net/ipv4.ts';
 import type { ProbeMode, ProbeReport, ProbeRequest } from '../../probe/probe.ts';
 import { probeResources } from '../../probe/run.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
+import { liveStack } from '../live-stack.ts';
 import { openLocalReader } from '../local-store.ts';
-import { runningStack } from '../session.ts';
 
 const usage = `usage: natflow probe --from SERVER --to DEST:PORT --protocol http|tcp|udp
                      [--mode analyze|live|both] [--plan NAME] [--expect reachable|unreachable]
@@ -47,7 +47,7 @@ const command: Command = {
     let report: ProbeReport;
     try {
       const dataDir = dataDirOf(values['data-dir'], env);
-      const url = values.endpoint ?? runningStack(dataDir)?.url;
+      const url = values.endpoint ?? (await liveStack(dataDir))?.url;
       report = url ? await remoteProbe(url, request) : await localProbe(dataDir, request, timeoutMs);
     } catch (error) {
       // A disagreement between the modes is natflow's own failure, not bad input.

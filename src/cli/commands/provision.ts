@@ -1,9 +1,12 @@
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
+import { provisionWithPreview } from '../provision-preview.ts';
 import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow provision PLAN_FILE [--name NAME] [--on-failure rollback|keep] [--no-wait] [--json]
+                        [--data-dir DIR] [--endpoint URL]
+       natflow provision --preview PLAN_FILE [--yes] [--name NAME] [--on-failure rollback|keep] [--json]
                         [--data-dir DIR] [--endpoint URL]
 
 Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
@@ -12,7 +15,10 @@ provision workflow and follows it state by state. Prints the execution document
 Re-running the same plan converges on the same resources.
 --on-failure keep (the plan's onFailure: keep) leaves what a failed run created, so that
 natflow executions redrive ID continues it, or natflow executions rollback ID removes it; the default,
-rollback, removes it at once.`;
+rollback, removes it at once.
+With --preview it first prints what 'natflow plan' would (actions and paths), starts nothing if the plan
+would fail (exit 1), and asks for 'yes' on a terminal; without a terminal it refuses (exit 2) unless
+--yes is given. With --json it prints {preview, execution}.`;
 
 const command: Command = {
   summary: 'provision a plan through the provision workflow',
@@ -22,12 +28,15 @@ const command: Command = {
       name: { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
       'on-failure': { type: 'string' },
+      preview: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
     });
     const onFailure = values['on-failure'];
     if (onFailure !== undefined && onFailure !== 'rollback' && onFailure !== 'keep')
       throw new UsageError(`--on-failure must be rollback or keep (got ${onFailure})`);
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
+    if (values.preview) return provisionWithPreview(file, { ...values, onFailure }, { io, env });
     const dataDir = dataDirOf(values['data-dir'], env);
 
     const store = openLocalStore(dataDir);

@@ -5,9 +5,10 @@
  *
  * Allocation is sequential in the order addresses are first seen (the store lists resources in creation
  * order, so the same history gives the same map): `prefix.0.1`, `prefix.0.2`, … skipping `.0` and `.255`
- * in the last octet so every address reads as a host. An address stays allocated for the allocator's
- * lifetime: a removed endpoint's address is not reused while the data plane runs, so a stale client
- * cannot reach a newcomer by accident.
+ * in the last octet so every address reads as a host. A released address (its resource is gone) goes
+ * to the back of a free list that is drawn from only once the block's 65,024 fresh addresses are used
+ * up, oldest release first: a stale client cannot reach a newcomer by accident for as long as possible,
+ * and a long-running stack never runs out while fewer than 65,024 virtual addresses exist at once.
  */
 import { formatIpv4, ipv4FromOctets, tryParseIpv4 } from '../../net/ipv4.ts';
 
@@ -22,6 +23,9 @@ export class LoopbackAllocator {
   readonly prefix: readonly [number, number];
   readonly #forward = new Map<string, string>();
   readonly #reverse = new Map<string, VirtualAddress>();
+  /** Released addresses, oldest first (a queue: `#freeHead` is the next to reuse). */
+  readonly #free: string[] = [];
+  #freeHead = 0;
   #next = 0;
 
   constructor(prefix = '127.77') {
@@ -38,15 +42,54 @@ export class LoopbackAllocator {
     const key = `${vpcId}|${ip}`;
     const known = this.#forward.get(key);
     if (known) return known;
-    const n = this.#next++;
-    const third = Math.floor(n / HOSTS_PER_BLOCK);
-    if (third > 255) throw new RangeError('the loopback block is exhausted (65,024 virtual addresses)');
-    const loopback = formatIpv4(
-      ipv4FromOctets(this.prefix[0], this.prefix[1], third, (n % HOSTS_PER_BLOCK) + 1),
-    );
+    let loopback: string;
+    if (this.#next < HOSTS_PER_BLOCK * 256) {
+      const n = this.#next++;
+      loopback = formatIpv4(
+        ipv4FromOctets(
+          this.prefix[0],
+          this.prefix[1],
+          Math.floor(n / HOSTS_PER_BLOCK),
+          (n % HOSTS_PER_BLOCK) + 1,
+        ),
+      );
+    } else if (this.#freeHead < this.#free.length) {
+      loopback = this.#free[this.#freeHead++] as string;
+      if (this.#freeHead > 1024 && this.#freeHead * 2 > this.#free.length) {
+        this.#free.splice(0, this.#freeHead);
+        this.#freeHead = 0;
+      }
+    } else {
+      throw new RangeError('the loopback block is exhausted (65,024 virtual addresses in use)');
+    }
     this.#forward.set(key, loopback);
     this.#reverse.set(loopback, { vpcId, ip });
     return loopback;
+  }
+
+  /** Gives (vpcId, ip)'s address back (a no-op when it has none). */
+  release(vpcId: string, ip: string): void {
+    const key = `${vpcId}|${ip}`;
+    const loopback = this.#forward.get(key);
+    if (loopback === undefined) return;
+    this.#forward.delete(key);
+    this.#reverse.delete(loopback);
+    this.#free.push(loopback);
+  }
+
+  /** Releases every allocated address whose `vpcId|ip` key is not in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [key, loopback] of [...this.#forward]) {
+      if (keep.has(key)) continue;
+      this.#forward.delete(key);
+      this.#reverse.delete(loopback);
+      this.#free.push(loopback);
+    }
+  }
+
+  /** Addresses allocated now. */
+  get size(): number {
+    return this.#forward.size;
   }
 
   lookup(vpcId: string, ip: string): string | undefined {

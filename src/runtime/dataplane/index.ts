@@ -92,6 +92,42 @@ export interface DataPlaneMap {
 
 const MAX_ANSWERS = 1024;
 
+/** Creation order (createdAt, then id), as the store lists resources. */
+function byCreation(x: Resource, y: Resource): number {
+  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
+
+/** The resources a health checker's signature and reach are computed from. */
+function partsOf(topology: Topology, lb: Resource, group: Resource): unknown[] {
+  const parts: unknown[] = [lb, group];
+  if (group.type !== 'backend-group') return parts;
+  for (const m of group.members) {
+    const server = topology.find('server', m.serverId);
+    parts.push(server);
+    for (const id of server?.securityGroupIds ?? []) parts.push(topology.find('security-group', id));
+  }
+  return parts;
+}
+
+/** What a backend group's health depends on besides its own fields: its members' servers and their groups. */
+function reachOf(topology: Topology, groupId: string): string {
+  const group = topology.backendGroup(groupId);
+  if (!group) return '';
+  return JSON.stringify(
+    group.members.map((m) => {
+      const server = topology.find('server', m.serverId);
+      if (!server) return null;
+      return [
+        server.ip,
+        server.status,
+        server.apps,
+        server.securityGroupIds.map((id) => topology.find('security-group', id)),
+      ];
+    }),
+  );
+}
+
 /** The live local data plane; implements the core's `LiveNetwork` port (src/probe/live.ts). */
 export class DataPlane implements LiveNetwork {
   readonly #clock: Clock;
@@ -100,6 +136,12 @@ export class DataPlane implements LiveNetwork {
   readonly #timeoutMs: number;
   readonly #trustHost: boolean;
   #topology = Topology.from([]);
+  /** What the last sync realised, by id (`syncScope` replaces part of it). */
+  readonly #resources = new Map<string, Resource>();
+  /** A checker's inputs beyond its signature (members' addresses, apps, security groups) at its last round. */
+  readonly #reach = new Map<string, string>();
+  /** Per health checker: the resource objects its strings were computed from, and the strings. */
+  #healthMemo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
   readonly #endpoints = new Map<string, RunningEndpoint>();
   /** `vpcId|ip|transport|virtualPort` → bound port. */
   readonly #ports = new Map<string, number>();
@@ -146,9 +188,59 @@ export class DataPlane implements LiveNetwork {
     };
   }
 
-  /** Reconciles the sockets with `resources`; idempotent, serialised with other syncs. */
+  /** Reconciles the sockets with `resources` (every resource there is); idempotent, serialised. */
   sync(resources: readonly Resource[]): Promise<void> {
-    const run = this.#syncing.then(() => this.#sync(resources));
+    return this.syncFrom(async () => resources);
+  }
+
+  /**
+   * `sync`, with the resources read by `load` when this sync's turn comes (after the syncs queued
+   * before it): a snapshot read earlier could undo a later one's endpoints.
+   */
+  syncFrom(load: () => Promise<readonly Resource[]>): Promise<void> {
+    return this.#queue(async () => {
+      const resources = await load();
+      this.#resources.clear();
+      for (const r of resources) this.#resources.set(r.id, r);
+      return true;
+    });
+  }
+
+  /**
+   * Reconciles part of the world: the resources the data plane knows that `inScope` selects are replaced
+   * by `resources` (those of one plan and what they reference, read by indexed queries), everything else
+   * stays as the last sync saw it. What one provisioning costs then depends on the plan, not on the store.
+   */
+  syncScope(resources: readonly Resource[], inScope: (resource: Resource) => boolean): Promise<void> {
+    return this.syncScopeFrom(async () => ({ resources, inScope }));
+  }
+
+  /** `syncScope`, with the scope read by `load` when this sync's turn comes. */
+  syncScopeFrom(
+    load: () => Promise<{ resources: readonly Resource[]; inScope: (resource: Resource) => boolean }>,
+  ): Promise<void> {
+    return this.#queue(async () => {
+      const { resources, inScope } = await load();
+      const before = [...this.#resources.values()].filter(inScope);
+      const unchanged =
+        before.length === resources.length &&
+        resources.every((r) => {
+          const known = this.#resources.get(r.id);
+          return known !== undefined && JSON.stringify(known) === JSON.stringify(r);
+        });
+      if (unchanged) return false; // what the last sync realised: nothing to reconcile
+      for (const r of before) this.#resources.delete(r.id);
+      for (const r of resources) this.#resources.set(r.id, r);
+      return true;
+    });
+  }
+
+  /** Runs `update` then a reconcile (unless `update` says nothing changed), after every sync before it. */
+  #queue(update: () => Promise<boolean>): Promise<void> {
+    const run = this.#syncing.then(async () => {
+      if (this.#closed) throw new Error('the data plane is closed');
+      if (await update()) await this.#sync([...this.#resources.values()].sort(byCreation));
+    });
     this.#syncing = run.catch(() => undefined);
     return run;
   }
@@ -169,6 +261,7 @@ export class DataPlane implements LiveNetwork {
       );
       await running.close();
     }
+    this.#releaseAddresses(topology);
     // Applications first, then listeners, then forwarders: each kind finds the ports of the one behind it.
     for (const kind of ['server-app', 'listener', 'transit-ip'] as const) {
       for (const spec of desired.values()) {
@@ -184,6 +277,25 @@ export class DataPlane implements LiveNetwork {
       }
     }
     await this.#syncHealthChecks(topology);
+  }
+
+  /** Gives back the loopback addresses of virtual ones no resource holds any more. */
+  #releaseAddresses(topology: Topology): void {
+    const keep = new Set<string>();
+    const hold = (vpcId: string, ip: string) => keep.add(`${vpcId}|${ip}`);
+    for (const r of topology.resources) {
+      if (r.type === 'server' || r.type === 'transit-ip') hold(r.vpcId, r.ip);
+      else if (r.type === 'load-balancer') {
+        hold(r.vpcId, r.ip);
+        hold(r.vpcId, r.backendIp);
+      } else if (r.type === 'private-nat-gateway') hold(r.vpcId, r.downlinkIp);
+    }
+    this.#addresses.retain(keep);
+  }
+
+  /** Loopback addresses allocated now (a long-running stack gives back those of removed resources). */
+  get loopbackAddresses(): number {
+    return this.#addresses.size;
   }
 
   #allocateAddresses(topology: Topology): void {
@@ -212,22 +324,44 @@ export class DataPlane implements LiveNetwork {
 
   async #syncHealthChecks(topology: Topology): Promise<void> {
     const wanted = new Map<string, string>();
+    const reaches = new Map<string, string>();
+    const memo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
     for (const listener of topology.ofType('listener')) {
       const lb = topology.find('load-balancer', listener.loadBalancerId);
       const group = topology.backendGroup(listener.backendGroupId);
       if (!lb || !group) continue;
-      wanted.set(`${lb.id}|${group.id}`, JSON.stringify([lb.backendIp, group.healthCheck, group.members]));
+      const key = `${lb.id}|${group.id}`;
+      // The same resource objects as last sync (unchanged outside a scoped sync): reuse the strings.
+      const parts = partsOf(topology, lb, group);
+      const last = this.#healthMemo.get(key);
+      const entry =
+        last && last.parts.length === parts.length && last.parts.every((part, i) => part === parts[i])
+          ? last
+          : {
+              parts,
+              signature: JSON.stringify([lb.backendIp, group.healthCheck, group.members]),
+              reach: reachOf(topology, group.id),
+            };
+      memo.set(key, entry);
+      wanted.set(key, entry.signature);
+      reaches.set(key, entry.reach);
     }
+    this.#healthMemo = memo;
     for (const [key, checker] of [...this.#checkers]) {
       if (wanted.get(key) === checker.signature) continue;
       checker.stop();
       this.#checkers.delete(key);
+      this.#reach.delete(key);
     }
     const rounds: Promise<void>[] = [];
     for (const [key, signature] of wanted) {
       const existing = this.#checkers.get(key);
+      const reach = reaches.get(key) ?? '';
+      const changed = this.#reach.get(key) !== reach;
+      this.#reach.set(key, reach);
       if (existing) {
-        rounds.push(existing.runOnce()); // security groups or apps may have changed
+        // Security groups or apps of the members may have changed: check again now, only then.
+        if (changed) rounds.push(existing.runOnce());
         continue;
       }
       const [lbId = '', groupId = ''] = key.split('|');

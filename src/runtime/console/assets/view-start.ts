@@ -1,9 +1,11 @@
 /**
  * Start a provisioning: paste a plan (YAML or JSON) or pick one of the examples, validate it (every
- * problem listed by path), start it, and go to its execution to watch it run.
+ * problem listed by path), preview it (its actions and the paths it opens or closes, preview-panel.ts),
+ * start it, and go to its execution to watch it run.
  */
 import { api } from './api.ts';
 import { h, replace } from './dom.ts';
+import { type PreviewAnswer, previewPanel } from './preview-panel.ts';
 import { type Cleanup, errorBox } from './ui.ts';
 
 interface Example {
@@ -45,12 +47,14 @@ export function mountStart(root: HTMLElement): Cleanup {
   );
   const result = h('div', { id: 'start-result', 'aria-live': 'polite' });
   const validate = h('button', { type: 'button', class: 'secondary' }, 'Validate');
+  const preview = h('button', { type: 'button', id: 'preview-button', class: 'secondary' }, 'Preview');
   const start = h('button', { type: 'submit', id: 'start-button' }, 'Start provisioning');
   let examples: Example[] = [];
   let cancelled = false;
 
   const busy = (on: boolean) => {
     validate.disabled = on;
+    preview.disabled = on;
     start.disabled = on;
   };
   const parse = async (): Promise<unknown> =>
@@ -82,6 +86,23 @@ export function mountStart(root: HTMLElement): Cleanup {
       );
     } catch (error) {
       replace(result, errorBox(error, 'The plan is not valid'));
+    } finally {
+      busy(false);
+    }
+  });
+
+  preview.addEventListener('click', async () => {
+    busy(true);
+    replace(result, h('p', { class: 'muted' }, 'previewing…'));
+    try {
+      const plan = await parse();
+      const answer = await api<PreviewAnswer>('/plans/preview', {
+        method: 'POST',
+        body: JSON.stringify({ plan, topology: true }),
+      });
+      if (!cancelled) replace(result, previewPanel(answer));
+    } catch (error) {
+      replace(result, errorBox(error, 'The plan cannot be previewed'));
     } finally {
       busy(false);
     }
@@ -165,7 +186,7 @@ export function mountStart(root: HTMLElement): Cleanup {
           h('label', { for: 'execution-name' }, 'Execution name (optional)'),
           name,
         ),
-        h('div', { class: 'actions' }, start, validate),
+        h('div', { class: 'actions' }, preview, start, validate),
         result,
       ),
     ),

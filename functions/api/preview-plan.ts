@@ -1,0 +1,30 @@
+/**
+ * POST /plans/preview `{plan}` or `{destroy: NAME}` (DESIGN §12) — what provisioning the plan (or tearing
+ * it down) would do, read only: 200 with the preview (conflicts included: they are its content), 422
+ * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
+ * `topology: true` adds the resources the paths go through (the console draws the paths on them).
+ */
+import { PreviewRequestSchema } from '../../src/api/schemas.ts';
+import { InvalidInputError, NotFoundError } from '../../src/cloud/errors.ts';
+import { previewDestroy, previewPlan } from '../../src/plan/preview.ts';
+import { type Deps, defaultDeps } from '../lib/deps.ts';
+import { httpHandler } from '../lib/http.ts';
+
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  httpHandler({ body: PreviewRequestSchema }, async ({ body }) => {
+    const store = await deps.store();
+    const options = { topology: body.topology === true };
+    const result =
+      'destroy' in body
+        ? await previewDestroy(store, body.destroy, options)
+        : await previewPlan(store, body.plan, options);
+    if (result.previewable) return { status: 200, body: result.preview };
+    const first = result.errors[0];
+    if ('destroy' in body && first?.code === 'NOT_FOUND')
+      throw new NotFoundError(first.message, { path: first.path });
+    throw new InvalidInputError(
+      result.errors,
+      `the plan cannot be previewed (${result.errors.length} problems)`,
+    );
+  });
+export const handler = createHandler();
