@@ -164,9 +164,29 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set([
  */
 export function httpStatusOf(code: string): number {
   if (code === 'NOT_FOUND') return 404;
+  if (code === 'CLOUD_AUTH_FAILED') return 502;
   if (CONFLICT_CODES.has(code)) return 409;
   if (code === 'PAYLOAD_TOO_LARGE') return 413;
   if (code === 'UNSUPPORTED_MEDIA_TYPE') return 415;
   if (code === 'MALFORMED_JSON') return 400;
   return 422;
+}
+
+// ------------------------------------------------------------- a real cloud's own refusals (DESIGN §10)
+
+/** The cloud refused natflow's credentials (HTTP 401/403): the AK/SK, the token or the project id. */
+export class CloudAuthFailedError extends NatflowError {
+  override name = 'CLOUD_AUTH_FAILED';
+}
+/** The cloud refused a request for a reason with no §3.2 equivalent; its own code is in `details`. */
+export class CloudRejectedError extends NatflowError {
+  override name = 'CLOUD_REJECTED';
+}
+/** An asynchronous resource ended in failure (an ECS job `FAIL`, a load balancer `ERROR`). */
+export class CloudResourceFailedError extends NatflowError {
+  override name = 'CLOUD_RESOURCE_FAILED';
+}
+/** A resource did not become ready (or go away) within the polling bound. */
+export class CloudTimeoutError extends NatflowError {
+  override name = 'CLOUD_TIMEOUT';
 }
