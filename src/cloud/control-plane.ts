@@ -44,6 +44,7 @@ import {
   VPC_MAX_PREFIX,
   VPC_MIN_PREFIX,
 } from './addressing.ts';
+import type { Cloud, Deletion, DryRun, DryRunScope } from './cloud.ts';
 import { addressesOf, constraintKeysOf } from './constraints.ts';
 import {
   CidrOutOfRangeError,
@@ -65,6 +66,24 @@ import {
   TransitIpSharedError,
   ValidationFailedError,
 } from './errors.ts';
+import type {
+  BackendGroupInput,
+  CreateContext,
+  DnatRuleInput,
+  DnatTargetInput,
+  GatewayInput,
+  ListenerInput,
+  LoadBalancerInput,
+  SecurityGroupInput,
+  SecurityGroupRuleInput,
+  ServerInput,
+  SnatRuleInput,
+  SubnetInput,
+  TransitIpInput,
+  VpcInput,
+} from './inputs.ts';
+import { MemoryStore } from './memory-store.ts';
+import { resolveResource } from './resolve.ts';
 import {
   type AccessControl,
   type App,
@@ -72,7 +91,6 @@ import {
   type DnatProtocol,
   type DnatRule,
   type DnatTarget,
-  type GatewaySpec,
   type HealthCheck,
   ID_PREFIX,
   type LbProtocol,
@@ -102,6 +120,24 @@ import {
   UniqueKeyViolation,
 } from './store.ts';
 
+export type {
+  BackendGroupInput,
+  BackendMemberInput,
+  CreateContext,
+  DnatRuleInput,
+  DnatTargetInput,
+  GatewayInput,
+  ListenerInput,
+  LoadBalancerInput,
+  SecurityGroupInput,
+  SecurityGroupRuleInput,
+  ServerInput,
+  SnatRuleInput,
+  SubnetInput,
+  TransitIpInput,
+  VpcInput,
+} from './inputs.ts';
+
 export interface ControlPlaneOptions {
   store: Store;
   clock?: Clock;
@@ -109,119 +145,6 @@ export interface ControlPlaneOptions {
   newId?: (type: ResourceType) => string;
   /** Gateways and rules stay PENDING this long after creation, whatever `activate` is asked (default 0). */
   provisioningDelayMs?: number;
-}
-
-/** Where a create comes from: the ledger fields, its idempotency token, and its place in a plan. */
-export interface CreateContext {
-  /** The plan whose entry this is (null or omitted outside a plan). */
-  plan?: string | null;
-  /** The execution creating it: the rollback ledger. */
-  execution?: string | null;
-  /** Idempotency token: the same token returns the same resource. */
-  clientToken?: string | null;
-  /** The entry's path in the plan (`servers[1]`); errors get `path.field`. */
-  path?: string;
-  /** Addresses the plan requests explicitly elsewhere: automatic assignment skips them. */
-  avoid?: readonly string[];
-}
-
-export interface VpcInput {
-  name: string;
-  cidr: string;
-}
-export interface SubnetInput {
-  name: string;
-  vpcId: string;
-  cidr: string;
-}
-export interface SecurityGroupRuleInput {
-  protocol: 'tcp' | 'udp' | 'any';
-  fromPort: number;
-  toPort: number;
-  source: string;
-}
-export interface SecurityGroupInput {
-  name: string;
-  vpcId: string;
-  inbound: readonly SecurityGroupRuleInput[];
-}
-export interface ServerInput {
-  name: string;
-  subnetId: string;
-  /** An address, or `auto`/omitted for the lowest free one. */
-  ip?: string;
-  apps?: readonly App[];
-  /**
-   * Its own security group's inbound rules; omitted: each app's port from the server's VPC CIDR.
-   * Ignored when `securityGroupIds` is given.
-   */
-  inbound?: readonly SecurityGroupRuleInput[];
-  /** Existing security groups instead of its own. */
-  securityGroupIds?: readonly string[];
-}
-export interface BackendMemberInput {
-  serverId: string;
-  port: number;
-  weight?: number;
-}
-export interface BackendGroupInput {
-  name: string;
-  protocol: LbProtocol;
-  algorithm?: BackendGroup['algorithm'];
-  healthCheck?: Partial<HealthCheck>;
-  members?: readonly BackendMemberInput[];
-}
-export interface LoadBalancerInput {
-  name: string;
-  /** When given, both subnets must be in it. */
-  vpcId?: string;
-  frontendSubnetId: string;
-  /** Defaults to the frontend subnet. */
-  backendSubnetId?: string;
-  /** The frontend address, or `auto`/omitted. */
-  ip?: string;
-  azs?: readonly string[];
-}
-export interface ListenerInput {
-  name?: string;
-  loadBalancerId: string;
-  protocol: LbProtocol;
-  port: number;
-  backendGroupId: string;
-  accessControl?: AccessControl;
-}
-export interface TransitIpInput {
-  name: string;
-  subnetId: string;
-  ip?: string;
-}
-export interface GatewayInput {
-  name: string;
-  subnetId: string;
-  /** When given, the subnet must be in it. */
-  vpcId?: string;
-  spec?: GatewaySpec;
-  allowSharedTransitIp?: boolean;
-  downlinkIp?: string;
-}
-export type DnatTargetInput = { loadBalancerId: string } | { serverId: string } | { ip: string };
-export interface DnatRuleInput {
-  name?: string;
-  gatewayId: string;
-  transitIpId: string;
-  protocol: DnatProtocol;
-  /** 0 with protocol `any` (all ports). */
-  transitPort: number;
-  internalPort: number;
-  target: DnatTargetInput;
-}
-export interface SnatRuleInput {
-  name?: string;
-  gatewayId: string;
-  /** Exactly one of subnetId and cidr. */
-  subnetId?: string;
-  cidr?: string;
-  transitIpId: string;
 }
 
 const RULE_TYPES: ReadonlySet<ResourceType> = new Set(['dnat-rule', 'snat-rule']);
@@ -267,7 +190,9 @@ function isAuto(ip: string | undefined): boolean {
   return ip === undefined || ip === 'auto';
 }
 
-export class ControlPlane {
+/** The virtual cloud (DESIGN §3): the `virtual` provider of the cloud port, in natflow's own store. */
+export class ControlPlane implements Cloud {
+  readonly name = 'virtual' as const;
   readonly store: Store;
   private readonly clock: Clock;
   private readonly newId: (type: ResourceType) => string;
@@ -293,6 +218,47 @@ export class ControlPlane {
 
   list(query: ResourceQuery = {}): Promise<Resource[]> {
     return this.store.list(query);
+  }
+
+  referrers(id: string): Promise<Resource[]> {
+    return this.store.referrers(id);
+  }
+
+  /** The ledger is the cloud here: a token's resource is found by its unique key. */
+  findByToken(token: string): Promise<Resource | undefined> {
+    return this.store.getByKey(keys.token(token));
+  }
+
+  resolve(type: ResourceType | readonly ResourceType[], nameOrId: string, plan?: string): Promise<Resource> {
+    return resolveResource(this.store, type, nameOrId, plan);
+  }
+
+  // ---------------------------------------------------------------- the port's lifecycle
+
+  /** The port's readiness call: `activate` (the provisioning delay is the only wait here). */
+  refresh(id: string): Promise<Resource> {
+    return this.activate(id);
+  }
+
+  /** The port's deletion: `delete`, done at once (the virtual cloud deletes synchronously). */
+  async destroy(id: string): Promise<Deletion> {
+    return { resource: await this.delete(id), done: true };
+  }
+
+  /**
+   * A dry run over a copy of this store (ids `<prefix>-dryrun0001`, …), with this clock and delay; the
+   * copy is dropped with the sandbox.
+   */
+  async dryRun(_scope: DryRunScope): Promise<DryRun> {
+    const sandbox = await MemoryStore.copyOf(this.store);
+    const before = new Set((await sandbox.list()).map((r) => r.id));
+    let counter = 0;
+    const cloud = new ControlPlane({
+      store: sandbox,
+      clock: this.clock,
+      newId: (type: ResourceType) => `${ID_PREFIX[type]}-dryrun${String(++counter).padStart(4, '0')}`,
+    });
+    return { cloud, before };
   }
 
   // ---------------------------------------------------------------- networks

@@ -7,8 +7,8 @@
  */
 import type { ControlPlane } from '../cloud/control-plane.ts';
 import { GatewayNotActiveError } from '../cloud/errors.ts';
-import type { Plan } from '../cloud/plan.ts';
-import { applyStep } from '../cloud/provisioner.ts';
+import { applyStep } from '../plan/interpreter.ts';
+import type { Plan } from '../plan/plan.ts';
 
 export async function checkActivation(
   cloud: ControlPlane,

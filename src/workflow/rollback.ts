@@ -5,8 +5,8 @@
  * nothing. Idempotent: running it again deletes nothing more.
  */
 import type { ControlPlane } from '../cloud/control-plane.ts';
-import { rollbackExecution } from '../cloud/provisioner.ts';
 import type { Store } from '../cloud/store.ts';
+import { rollbackExecution } from '../plan/interpreter.ts';
 
 export async function rollbackProvisioning(
   cloud: ControlPlane,

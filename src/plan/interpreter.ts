@@ -10,8 +10,8 @@
  * path and skipped, and entries that depend on a skipped one are skipped silently (no cascades), so one
  * pass lists every problem. Without it, the first problem throws (the workflow's Catch → Rollback).
  */
-import { tryParseCidr } from '../net/ipv4.ts';
-import type { ControlPlane, CreateContext, DnatTargetInput } from './control-plane.ts';
+
+import type { ControlPlane, CreateContext, DnatTargetInput } from '../cloud/control-plane.ts';
 import {
   DependencyViolationError,
   DnatPortConflictError,
@@ -19,7 +19,11 @@ import {
   NatflowError,
   NotFoundError,
   ValidationFailedError,
-} from './errors.ts';
+} from '../cloud/errors.ts';
+import { resolveResource } from '../cloud/resolve.ts';
+import { DEPENDENCY_ORDER, type Resource, type ResourceType } from '../cloud/resources.ts';
+import { keys, type StoreReader } from '../cloud/store.ts';
+import { tryParseCidr } from '../net/ipv4.ts';
 import {
   type GatewayEntry,
   isExisting,
@@ -31,9 +35,6 @@ import {
   type TransitIpEntry,
   type VpcEntry,
 } from './plan.ts';
-import { resolveResource } from './resolve.ts';
-import { DEPENDENCY_ORDER, type Resource, type ResourceType } from './resources.ts';
-import { keys, type StoreReader } from './store.ts';
 
 export const PROVISION_STEPS = [
   'networks',

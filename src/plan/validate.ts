@@ -12,14 +12,15 @@
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
  *    changed one reports PLAN_CHANGED.
  */
+
+import { ControlPlane } from '../cloud/control-plane.ts';
+import { DuplicateNameError, type Issue, NotFoundError } from '../cloud/errors.ts';
+import { MemoryStore } from '../cloud/memory-store.ts';
+import { ID_PREFIX, type ResourceType } from '../cloud/resources.ts';
+import type { StoreReader } from '../cloud/store.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
-import { ControlPlane } from './control-plane.ts';
-import { DuplicateNameError, type Issue, NotFoundError } from './errors.ts';
-import { MemoryStore } from './memory-store.ts';
+import { applyStep, KIND_OF, PROVISION_STEPS } from './interpreter.ts';
 import { dedupeIssues, isExisting, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
-import { applyStep, KIND_OF, PROVISION_STEPS } from './provisioner.ts';
-import { ID_PREFIX, type ResourceType } from './resources.ts';
-import type { StoreReader } from './store.ts';
 
 export interface ValidationSummary {
   plan: string;

@@ -5,17 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedPlanError } from '../../src/cloud/errors.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { type Plan, PlanSchema, parsePlanText } from '../../src/cloud/plan.ts';
+import { resolveResource } from '../../src/cloud/resolve.ts';
 import {
   applyStep,
   PROVISION_STEPS,
   planResources,
   rollbackExecution,
   teardownPlan,
-} from '../../src/cloud/provisioner.ts';
-import { resolveResource } from '../../src/cloud/resolve.ts';
-import { examplePlan, referencePlan } from './plans.ts';
-import { errorOf, newCloud } from './world.ts';
+} from '../../src/plan/interpreter.ts';
+import { type Plan, PlanSchema, parsePlanText } from '../../src/plan/plan.ts';
+import { examplePlan, referencePlan } from '../cloud/plans.ts';
+import { errorOf, newCloud } from '../cloud/world.ts';
 
 async function runAll(cloud: ReturnType<typeof newCloud>['cloud'], plan: Plan, execution: string) {
   const merged: Record<string, Record<string, string>> = {};

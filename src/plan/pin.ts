@@ -19,8 +19,8 @@
  */
 import type { ControlPlane } from '../cloud/control-plane.ts';
 import { IpInUseError, NatflowError, PlanChangedError } from '../cloud/errors.ts';
-import { PlanSchema } from '../cloud/plan.ts';
-import { applyStep, type ProvisionStep, type StepContext, type StepResult } from '../cloud/provisioner.ts';
+import { applyStep, type ProvisionStep, type StepContext, type StepResult } from './interpreter.ts';
+import { PlanSchema } from './plan.ts';
 
 /** The plan sections whose entries take an address, and the field that holds it. */
 const PINNED: readonly { section: string; field: string }[] = [

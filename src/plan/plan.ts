@@ -14,10 +14,16 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
+import { type Issue, MalformedPlanError } from '../cloud/errors.ts';
+import {
+  APP_PROTOCOLS,
+  GATEWAY_SPECS,
+  LB_ALGORITHMS,
+  LB_PROTOCOLS,
+  SG_PROTOCOLS,
+} from '../cloud/resources.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
-import { type Issue, MalformedPlanError } from './errors.ts';
-import { APP_PROTOCOLS, GATEWAY_SPECS, LB_ALGORITHMS, LB_PROTOCOLS, SG_PROTOCOLS } from './resources.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
 type ShapeCode = 'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED';
