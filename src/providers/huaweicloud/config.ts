@@ -83,7 +83,12 @@ export function readSettings(env: Env = process.env): HuaweiSettings {
   };
   return {
     region,
-    endpoints: { vpc: endpointOf('vpc'), ecs: endpointOf('ecs'), elb: endpointOf('elb'), nat: endpointOf('nat') },
+    endpoints: {
+      vpc: endpointOf('vpc'),
+      ecs: endpointOf('ecs'),
+      elb: endpointOf('elb'),
+      nat: endpointOf('nat'),
+    },
     enterpriseProjectId: env.HUAWEICLOUD_ENTERPRISE_PROJECT_ID || undefined,
     defaultImage: env.HUAWEICLOUD_DEFAULT_IMAGE || undefined,
     defaultFlavor: env.HUAWEICLOUD_DEFAULT_FLAVOR || undefined,
@@ -95,7 +100,9 @@ export function readSettings(env: Env = process.env): HuaweiSettings {
 
 /** Credentials from the SDK's environment variables; VALIDATION_FAILED naming what is missing. */
 export function credentialsFromEnv(env: Env = process.env): HuaweiCredentials {
-  const missing = ['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_PROJECT_ID'].filter((n) => !env[n]);
+  const missing = ['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_PROJECT_ID'].filter(
+    (n) => !env[n],
+  );
   if (missing.length > 0) {
     throw new ValidationFailedError(
       `Huawei Cloud credentials missing: set ${missing.join(', ')} (or HUAWEICLOUD_SECRET_ARN on AWS)`,

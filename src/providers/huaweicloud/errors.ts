@@ -9,6 +9,8 @@
  * `Natflow.Transient` (the workflow's Retry); a code of the table; a §3.2 code named in the message;
  * 404 → NOT_FOUND; anything else → CLOUD_REJECTED.
  */
+
+import * as cloudErrors from '../../cloud/errors.ts';
 import {
   CloudAuthFailedError,
   CloudRejectedError,
@@ -30,9 +32,11 @@ import {
   TransitIpInTargetVpcError,
   TransitIpSharedError,
 } from '../../cloud/errors.ts';
-import * as cloudErrors from '../../cloud/errors.ts';
 
-type ErrorClass = new (message: string, options?: ConstructorParameters<typeof NatflowError>[1]) => NatflowError;
+type ErrorClass = new (
+  message: string,
+  options?: ConstructorParameters<typeof NatflowError>[1],
+) => NatflowError;
 
 /** DESIGN §11's table, from Huawei's code to natflow's. */
 export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = {
@@ -59,21 +63,16 @@ export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = {
 const THROTTLING = new Set(['APIGW.0308', 'ELB.8905', 'Ecs.0601', 'VPC.0012', 'NAT.0012']);
 
 /** The §3.2 codes as error classes (`DNAT_PORT_CONFLICT` → DnatPortConflictError), for codes in messages. */
-const CLASS_OF_CODE: ReadonlyMap<string, ErrorClass> = new Map(
-  Object.values(cloudErrors)
-    .filter(
-      (v): v is ErrorClass =>
-        typeof v === 'function' && v.prototype instanceof NatflowError && v !== cloudErrors.InvalidInputError,
-    )
-    .map((cls) => {
-      try {
-        return [new cls('probe').name, cls] as const;
-      } catch {
-        return ['', cls] as const;
-      }
-    })
-    .filter(([name]) => name !== ''),
-);
+const CLASS_OF_CODE: ReadonlyMap<string, ErrorClass> = (() => {
+  const out = new Map<string, ErrorClass>();
+  for (const value of Object.values(cloudErrors) as unknown[]) {
+    if (typeof value !== 'function' || value === cloudErrors.InvalidInputError) continue;
+    if (!(value.prototype instanceof NatflowError)) continue;
+    const cls = value as ErrorClass;
+    out.set(new cls('probe').name, cls);
+  }
+  return out;
+})();
 
 const CODE_IN_MESSAGE = new RegExp(`\\b(${RULE_ORDER.join('|')})\\b`);
 
