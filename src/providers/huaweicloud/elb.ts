@@ -316,6 +316,9 @@ export class ElbApi {
       })
     ).ipgroup;
   }
+  listIpGroups() {
+    return this.list<HwIpGroup>('ELB ListIpGroups', 'ipgroups', 'ipgroups');
+  }
   async showIpGroup(id: string) {
     return (
       await send<{ ipgroup: HwIpGroup }>(this.hc, {

@@ -1,0 +1,902 @@
+/**
+ * The `huaweicloud` provider of the cloud port (DESIGN §10): natflow's resources, created in a Huawei
+ * Cloud account through its public APIs (VPC v1, ECS, ELB v3, NAT v3 private).
+ *
+ * Design — the ledger is a model, the cloud is the truth:
+ * - **Rules first, intent before the call.** Every create runs first through the virtual control plane
+ *   over natflow's own store (`model`): it checks every §3.2 rule against what natflow knows of the account
+ *   (what it created, and what `natflow import` read), assigns addresses deterministically, and inserts
+ *   the resource — the *intent*, whose `externalId` is still the one derived from its natflow id. Only then
+ *   is the API called, with the explicit addresses the model chose and the client token's marker in the
+ *   description (and tags), and the record is rewritten with Huawei's id (`externalId`) and
+ *   `cloud: 'huaweicloud'`.
+ * - **A crash between the call and the record** (a dropped response, a killed Lambda) leaves the intent.
+ *   The retry replays the model's create (same record, by token), sees it unrealised, and looks for the
+ *   token on the cloud before creating: found, it is adopted; never a second one.
+ * - **Asynchrony.** Creates answer what Huawei answers (a VPC `CREATING`, an ECS job, an ELB
+ *   `PENDING_CREATE` → `PENDING`); `refresh` reads it again, and fails with CLOUD_RESOURCE_FAILED (job
+ *   `FAIL`, ELB `ERROR`) or, past `pollIntervalSeconds × pollMaxAttempts` since creation, CLOUD_TIMEOUT.
+ *   A child whose parent is still pending (a subnet of a `CREATING` VPC, a listener of a `PENDING_CREATE`
+ *   load balancer) is a transient error: the workflow's Retry waits — nothing here sleeps.
+ * - **Deletion** is asked, then confirmed by reading: `destroy` answers `done: false` while Huawei still
+ *   has the resource (an ECS delete job, a subnet whose ports are going away), and the ledger keeps it.
+ * - **Imported resources** (`natflow import`) are read-only: natflow references them, never deletes them.
+ */
+
+import type { Cloud, Deletion, DryRun, DryRunScope } from '../../cloud/cloud.ts';
+import { constraintKeysOf } from '../../cloud/constraints.ts';
+import { ControlPlane, externalIdOf } from '../../cloud/control-plane.ts';
+import {
+  CloudTimeoutError,
+  DependencyViolationError,
+  NatflowError,
+  NotFoundError,
+  TransientError,
+  ValidationFailedError,
+} from '../../cloud/errors.ts';
+import type {
+  BackendGroupInput,
+  CreateContext,
+  DnatRuleInput,
+  GatewayInput,
+  ListenerInput,
+  LoadBalancerInput,
+  SecurityGroupInput,
+  ServerInput,
+  SnatRuleInput,
+  SubnetInput,
+  TransitIpInput,
+  VpcInput,
+} from '../../cloud/inputs.ts';
+import {
+  type BackendGroup,
+  type DnatRule,
+  type Listener,
+  type LoadBalancer,
+  type PrivateNatGateway,
+  type Resource,
+  type ResourceOf,
+  type ResourceType,
+  referencesOf,
+  type SecurityGroup,
+  type Server,
+  type SnatRule,
+  type Subnet,
+  type TransitIp,
+  type Vpc,
+} from '../../cloud/resources.ts';
+import { keys, type ResourceQuery, type Store } from '../../cloud/store.ts';
+import { type Clock, systemClock } from '../../net/clock.ts';
+import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
+import { EcsApi } from './ecs.ts';
+import { ElbApi } from './elb.ts';
+import { isNotFound } from './errors.ts';
+import { hcClientFor } from './hc.ts';
+import {
+  carriesToken,
+  describe,
+  lbAlgorithmOf,
+  lifecycleOf,
+  monitorTypeOf,
+  ruleBodiesOf,
+  serverIdOfJob,
+  tagsOf,
+  userDataOf,
+} from './mapping.ts';
+import { NatApi, wirePort } from './nat.ts';
+import { allPages, VpcApi } from './vpc.ts';
+
+export interface HuaweiApis {
+  vpc: VpcApi;
+  ecs: EcsApi;
+  elb: ElbApi;
+  nat: NatApi;
+}
+
+export interface HuaweiCloudOptions {
+  store: Store;
+  settings: HuaweiSettings;
+  credentials: HuaweiCredentials;
+  clock?: Clock;
+  /** Replaces the API clients (tests). */
+  apis?: HuaweiApis;
+}
+
+/** The clients of the four services, each signed for its own endpoint. */
+export function apisFor(settings: HuaweiSettings, credentials: HuaweiCredentials): HuaweiApis {
+  return {
+    vpc: new VpcApi(hcClientFor(settings.endpoints.vpc, credentials)),
+    ecs: new EcsApi(hcClientFor(settings.endpoints.ecs, credentials)),
+    elb: new ElbApi(hcClientFor(settings.endpoints.elb, credentials)),
+    nat: new NatApi(hcClientFor(settings.endpoints.nat, credentials)),
+  };
+}
+
+/** An ECS whose job has not yet named its server has `externalId` `job:<job id>`. */
+const JOB_PREFIX = 'job:';
+
+/** True once the record carries Huawei's id (the call was made and answered, or adopted by token). */
+export function isRealized(resource: Resource): boolean {
+  return (
+    resource.cloud === 'huaweicloud' &&
+    resource.externalId !== undefined &&
+    resource.externalId !== externalIdOf(resource.id)
+  );
+}
+
+/** Huawei's answer, reduced to what the record needs. */
+interface Realized {
+  externalId: string;
+  status: string | undefined;
+  patch?: Record<string, unknown>;
+}
+
+export class HuaweiCloud implements Cloud {
+  readonly name = 'huaweicloud' as const;
+  readonly store: Store;
+  readonly model: ControlPlane;
+  readonly api: HuaweiApis;
+  readonly settings: HuaweiSettings;
+  private readonly clock: Clock;
+
+  constructor(options: HuaweiCloudOptions) {
+    this.store = options.store;
+    this.settings = options.settings;
+    this.clock = options.clock ?? systemClock;
+    this.model = new ControlPlane({ store: options.store, clock: this.clock });
+    this.api = options.apis ?? apisFor(options.settings, options.credentials);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  get(id: string): Promise<Resource | undefined> {
+    return this.store.get(id);
+  }
+
+  require<T extends ResourceType>(id: string, type?: T): Promise<ResourceOf<T>> {
+    return this.model.require(id, type);
+  }
+
+  list(query: ResourceQuery = {}): Promise<Resource[]> {
+    return this.store.list(query);
+  }
+
+  referrers(id: string): Promise<Resource[]> {
+    return this.store.referrers(id);
+  }
+
+  async findByToken(token: string): Promise<Resource | undefined> {
+    const record = await this.store.getByKey(keys.token(token));
+    if (!record || isRealized(record)) return record;
+    const found = await this.findOnCloud(record);
+    return found ? this.record(record, found) : record;
+  }
+
+  async resolve(
+    type: ResourceType | readonly ResourceType[],
+    nameOrId: string,
+    plan?: string,
+  ): Promise<Resource> {
+    const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
+    const byExternal = await this.store.getByKey(keys.external(nameOrId));
+    if (byExternal && types.includes(byExternal.type)) return byExternal;
+    return this.model.resolve(type, nameOrId, plan);
+  }
+
+  /** The Huawei id of a realised resource natflow references; a parent not yet realised is transient. */
+  private async hwId(id: string): Promise<string> {
+    const resource = await this.require(id);
+    if (isRealized(resource) && !resource.externalId?.startsWith(JOB_PREFIX))
+      return resource.externalId as string;
+    const refreshed = await this.refresh(id);
+    if (isRealized(refreshed) && !refreshed.externalId?.startsWith(JOB_PREFIX))
+      return refreshed.externalId as string;
+    throw new TransientError(`${resource.type} ${resource.name} (${id}) is not created on Huawei Cloud yet`, {
+      details: { id },
+    });
+  }
+
+  /** A parent that must be settled before a child is added to it (a VPC's subnet, an ELB's listener). */
+  private async ready(id: string): Promise<string> {
+    const hwId = await this.hwId(id);
+    let resource = await this.require(id);
+    if (resource.status === 'PENDING') resource = await this.refresh(id);
+    if (resource.status === 'PENDING') {
+      throw new TransientError(
+        `${resource.type} ${resource.name} (${id}) is still being created on Huawei Cloud`,
+        {
+          details: { id },
+        },
+      );
+    }
+    return hwId;
+  }
+
+  // ------------------------------------------------------------------ creates
+
+  async createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
+    const record = await this.model.createVpc(input, ctx);
+    return this.realize(record, () =>
+      this.api.vpc
+        .createVpc({
+          name: record.name,
+          cidr: record.cidr,
+          description: describe(tokenOf(record), record.plan),
+          ...this.enterprise(),
+        })
+        .then((hw) => ({ externalId: hw.id, status: hw.status })),
+    );
+  }
+
+  async createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
+    const record = await this.model.createSubnet(input, ctx);
+    return this.realize(record, async () => {
+      const vpcId = await this.ready(record.vpcId);
+      const hw = await this.api.vpc.createSubnet({
+        name: record.name,
+        cidr: record.cidr,
+        gateway_ip: record.gatewayIp,
+        vpc_id: vpcId,
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
+    return this.realizeSecurityGroup(await this.model.createSecurityGroup(input, ctx));
+  }
+
+  private async realizeSecurityGroup(record: SecurityGroup): Promise<SecurityGroup> {
+    const realized = await this.realize(record, async () => {
+      const hw = await this.api.vpc.createSecurityGroup({
+        name: record.name,
+        vpc_id: await this.hwId(record.vpcId),
+        description: describe(tokenOf(record), record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+    await this.ensureRules(realized);
+    return realized;
+  }
+
+  /** Creates the inbound rules the group lacks (all of them the first time; the rest after a crash). */
+  private async ensureRules(group: SecurityGroup): Promise<void> {
+    const hwId = group.externalId as string;
+    const existing = (await this.api.vpc.showSecurityGroup(hwId)).security_group_rules ?? [];
+    const have = new Set(
+      existing.map(
+        (r) =>
+          `${r.protocol ?? 'any'}:${r.port_range_min ?? ''}:${r.port_range_max ?? ''}:${r.remote_ip_prefix}`,
+      ),
+    );
+    for (const body of ruleBodiesOf(hwId, group.inbound)) {
+      const key = `${body.protocol ?? 'any'}:${body.port_range_min ?? ''}:${body.port_range_max ?? ''}:${body.remote_ip_prefix}`;
+      if (have.has(key)) continue;
+      await this.api.vpc.createSecurityGroupRule(body);
+      have.add(key);
+    }
+  }
+
+  async createServer(input: ServerInput, ctx: CreateContext = {}): Promise<Server> {
+    const image = input.image ?? this.settings.defaultImage;
+    const flavor = input.flavor ?? this.settings.defaultFlavor;
+    checkImageAndFlavor(image, flavor, ctx.path);
+    const record = await this.model.createServer(input, ctx);
+    const groups: string[] = [];
+    for (const groupId of record.securityGroupIds) {
+      const group = await this.require(groupId, 'security-group');
+      groups.push((await this.realizeSecurityGroup(group)).externalId as string);
+    }
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const userData = userDataOf(record.apps);
+      const job = await this.api.ecs.createServer({
+        imageRef: image as string,
+        flavorRef: flavor as string,
+        name: record.name,
+        vpcid: await this.hwId(record.vpcId),
+        nics: [{ subnet_id: await this.ready(record.subnetId), ip_address: record.ip }],
+        security_groups: groups.map((id) => ({ id })),
+        root_volume: { volumetype: 'SSD' },
+        ...(userData ? { user_data: userData } : {}),
+        description: describe(token, record.plan),
+        server_tags: tagsOf(token, record.plan),
+        ...(this.settings.enterpriseProjectId
+          ? { extendparam: { enterprise_project_id: this.settings.enterpriseProjectId } }
+          : {}),
+      });
+      const serverId = job.serverIds?.[0];
+      return { externalId: serverId ?? `${JOB_PREFIX}${job.job_id}`, status: 'BUILD' };
+    });
+  }
+
+  async createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
+    const record = await this.model.createBackendGroup(input, ctx);
+    const realized = await this.realize(record, async () => {
+      const hw = await this.api.elb.createPool({
+        name: record.name,
+        description: describe(tokenOf(record), record.plan),
+        protocol: record.protocol,
+        lb_algorithm: lbAlgorithmOf(record.algorithm),
+        type: 'instance',
+        ...(record.vpcId ? { vpc_id: await this.hwId(record.vpcId) } : {}),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+    await this.ensureMembers(realized);
+    return realized;
+  }
+
+  /** The pool's members and health monitor, created where missing (idempotent after a crash). */
+  private async ensureMembers(group: BackendGroup): Promise<void> {
+    const poolId = group.externalId as string;
+    const existing = await this.api.elb.listMembers(poolId);
+    const have = new Set(existing.map((m) => `${m.address}:${m.protocol_port}`));
+    for (const member of group.members) {
+      const server = await this.require(member.serverId, 'server');
+      if (have.has(`${server.ip}:${member.port}`)) continue;
+      const subnet = await this.api.vpc.showSubnet(await this.hwId(server.subnetId));
+      await this.api.elb.createMember(poolId, {
+        name: server.name,
+        address: server.ip,
+        protocol_port: member.port,
+        weight: member.weight,
+        ...(subnet.neutron_subnet_id ? { subnet_cidr_id: subnet.neutron_subnet_id } : {}),
+      });
+      have.add(`${server.ip}:${member.port}`);
+    }
+    const pool = await this.api.elb.showPool(poolId);
+    if (!pool.healthmonitor_id) {
+      const hc = group.healthCheck;
+      await this.api.elb.createHealthMonitor({
+        pool_id: poolId,
+        type: monitorTypeOf(hc.protocol),
+        delay: hc.intervalSeconds,
+        timeout: Math.max(1, Math.min(hc.intervalSeconds, 3)),
+        max_retries: 3,
+        monitor_port: hc.port,
+        ...(hc.protocol === 'HTTP' ? { url_path: hc.path ?? '/' } : {}),
+      });
+    }
+  }
+
+  async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
+    const record = await this.model.createLoadBalancer(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const frontend = await this.api.vpc.showSubnet(await this.ready(record.frontendSubnetId));
+      const hw = await this.api.elb.createLoadBalancer({
+        name: record.name,
+        description: describe(token, record.plan),
+        vpc_id: await this.hwId(record.vpcId),
+        vip_subnet_cidr_id: frontend.neutron_subnet_id ?? frontend.id,
+        vip_address: record.ip,
+        elb_virsubnet_ids: [await this.ready(record.backendSubnetId)],
+        availability_zone_list: record.azs,
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.provisioning_status };
+    });
+  }
+
+  async createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
+    const record = await this.model.createListener(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const loadbalancerId = await this.ready(record.loadBalancerId);
+      const ipgroup = await this.ensureIpGroup(record);
+      const hw = await this.api.elb.createListener({
+        name: record.name,
+        description: describe(token, record.plan),
+        protocol: record.protocol,
+        protocol_port: record.port,
+        loadbalancer_id: loadbalancerId,
+        default_pool_id: await this.hwId(record.backendGroupId),
+        ...(ipgroup ? { ipgroup } : {}),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+  }
+
+  /** An allow/deny access control is an ELB ip group (found by its own token after a crash). */
+  private async ensureIpGroup(listener: Listener) {
+    const ac = listener.accessControl;
+    if (ac === 'all') return undefined;
+    const token = `${tokenOf(listener)}:acl`;
+    const cidrs = 'allow' in ac ? ac.allow : ac.deny;
+    const found = (await this.api.elb.listIpGroups()).find((g) => carriesToken(g, token));
+    const group =
+      found ??
+      (await this.api.elb.createIpGroup({
+        name: `${listener.name}-acl`,
+        description: describe(token, listener.plan),
+        ip_list: cidrs.map((ip) => ({ ip })),
+      }));
+    return {
+      ipgroup_id: group.id,
+      enable_ipgroup: true,
+      type: 'allow' in ac ? ('white' as const) : ('black' as const),
+    };
+  }
+
+  async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
+    const record = await this.model.createTransitIp(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const hw = await this.api.nat.createTransitIp({
+        virsubnet_id: await this.ready(record.subnetId),
+        ip_address: record.ip,
+        description: describe(token, record.plan),
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
+    const record = await this.model.createGateway(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const hw = await this.api.nat.createGateway({
+        name: record.name,
+        description: describe(token, record.plan),
+        spec: record.spec,
+        downlink_vpcs: [
+          { virsubnet_id: await this.ready(record.subnetId), ngport_ip_address: record.downlinkIp },
+        ],
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
+    const record = await this.model.createDnatRule(input, ctx);
+    return this.realize(record, async () => {
+      const hw = await this.api.nat.createDnatRule({
+        gateway_id: await this.ready(record.gatewayId),
+        transit_ip_id: await this.hwId(record.transitIpId),
+        ...(await this.targetOf(record)),
+        protocol: record.protocol,
+        internal_service_port: wirePort(record.internalPort),
+        transit_service_port: wirePort(record.transitPort),
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  /** A DNAT target on the wire: a server's NIC or a load balancer's `vip_port_id`, else the address. */
+  private async targetOf(
+    rule: DnatRule,
+  ): Promise<{ network_interface_id: string } | { private_ip_address: string }> {
+    const target = rule.target;
+    if (target.kind === 'load-balancer') {
+      const lb = await this.api.elb.showLoadBalancer(await this.ready(target.loadBalancerId));
+      if (lb.vip_port_id) return { network_interface_id: lb.vip_port_id };
+      return { private_ip_address: target.ip };
+    }
+    if (target.kind === 'server') {
+      const server = await this.api.ecs.showServer(await this.hwId(target.serverId));
+      for (const nics of Object.values(server.addresses ?? {})) {
+        const nic = nics.find((n) => n.addr === target.ip && n['OS-EXT-IPS:port_id']);
+        if (nic) return { network_interface_id: nic['OS-EXT-IPS:port_id'] as string };
+      }
+      return { private_ip_address: target.ip };
+    }
+    return { private_ip_address: target.ip };
+  }
+
+  async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
+    const record = await this.model.createSnatRule(input, ctx);
+    return this.realize(record, async () => {
+      const hw = await this.api.nat.createSnatRule({
+        gateway_id: await this.ready(record.gatewayId),
+        ...(record.subnetId ? { virsubnet_id: await this.hwId(record.subnetId) } : { cidr: record.cidr }),
+        transit_ip_ids: [await this.hwId(record.transitIpId)],
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  // ------------------------------------------------------------------ realising an intent
+
+  /**
+   * The intent `record` made real: already realised → as it is; else the resource the cloud holds under
+   * its token (a crash after the call), else `create()`'s. A refusal that is not transient deletes the
+   * intent (nothing was created), so the ledger never lists what does not exist.
+   */
+  private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
+    if (isRealized(record)) return record;
+    const found = await this.findOnCloud(record);
+    if (found) return this.record(record, found);
+    let created: Realized;
+    try {
+      created = await create();
+    } catch (error) {
+      if (error instanceof NatflowError && error.name !== 'Natflow.Transient') await this.forget(record.id);
+      throw error;
+    }
+    return this.record(record, created);
+  }
+
+  /** Rewrites the record with Huawei's id and status (its `ext:` key changes with the id). */
+  private async record<T extends Resource>(record: T, hw: Realized): Promise<T> {
+    const updated = {
+      ...record,
+      ...hw.patch,
+      externalId: hw.externalId,
+      cloud: 'huaweicloud',
+      status: lifecycleOf(record, hw.status),
+    } as T;
+    await this.store.transaction([record.id], async (tx) => {
+      const current = await tx.get(record.id);
+      if (!current)
+        throw new NotFoundError(`${record.type} ${record.name} (${record.id}) is no longer in the ledger`);
+      await tx.remove(record.id);
+      await tx.insert(updated, {
+        keys: [...new Set(constraintKeysOf(updated))],
+        refs: referencesOf(updated),
+      });
+    });
+    return updated;
+  }
+
+  /** Drops an intent the cloud refused (and that nothing references). */
+  private async forget(id: string): Promise<void> {
+    await this.store.transaction([id], async (tx) => {
+      if ((await tx.referrers(id)).length === 0) await tx.remove(id);
+    });
+  }
+
+  /** The Huawei resource carrying the record's token, if the cloud has one (lists scoped by parent). */
+  private async findOnCloud(record: Resource): Promise<Realized | undefined> {
+    if (!record.clientToken) return undefined;
+    const token = record.clientToken;
+    const has = (r: { description?: string | null; tags?: unknown }) => carriesToken(r, token);
+    const parent = async (id: string) => {
+      const p = await this.get(id);
+      return p && isRealized(p) ? (p.externalId as string) : undefined;
+    };
+    switch (record.type) {
+      case 'vpc': {
+        const hw = (await allPages((q) => this.api.vpc.listVpcs(q))).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'subnet': {
+        const vpcId = await parent(record.vpcId);
+        if (!vpcId) return undefined;
+        const hw = (await allPages((q) => this.api.vpc.listSubnets({ ...q, vpc_id: vpcId }))).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'security-group': {
+        const vpcId = await parent(record.vpcId);
+        const hw = (
+          await allPages((q) =>
+            this.api.vpc.listSecurityGroups({ ...q, ...(vpcId ? { vpc_id: vpcId } : {}) }),
+          )
+        ).find(has);
+        return hw && { externalId: hw.id, status: 'ACTIVE' };
+      }
+      case 'server': {
+        const hw = (await this.api.ecs.listServers({ name: record.name })).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'backend-group': {
+        const hw = (await this.api.elb.listPools()).find(has);
+        return hw && { externalId: hw.id, status: 'ACTIVE' };
+      }
+      case 'load-balancer': {
+        const hw = (await this.api.elb.listLoadBalancers()).find(has);
+        return hw && { externalId: hw.id, status: hw.provisioning_status };
+      }
+      case 'listener': {
+        const lbId = await parent(record.loadBalancerId);
+        if (!lbId) return undefined;
+        const hw = (await this.api.elb.listListeners({ loadbalancer_id: lbId })).find(has);
+        return hw && { externalId: hw.id, status: 'ACTIVE' };
+      }
+      case 'transit-ip': {
+        const subnetId = await parent(record.subnetId);
+        if (!subnetId) return undefined;
+        const hw = (await this.api.nat.listTransitIps({ virsubnet_id: subnetId })).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'private-nat-gateway': {
+        const hw = (await this.api.nat.listGateways()).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'dnat-rule': {
+        const gatewayId = await parent(record.gatewayId);
+        if (!gatewayId) return undefined;
+        const hw = (await this.api.nat.listDnatRules({ gateway_id: gatewayId })).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+      case 'snat-rule': {
+        const gatewayId = await parent(record.gatewayId);
+        if (!gatewayId) return undefined;
+        const hw = (await this.api.nat.listSnatRules({ gateway_id: gatewayId })).find(has);
+        return hw && { externalId: hw.id, status: hw.status };
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** The virtual cloud's name for `refresh`, kept while callers still use it. */
+  activate(id: string): Promise<Resource> {
+    return this.refresh(id);
+  }
+
+  async refresh(id: string): Promise<Resource> {
+    let record = await this.require(id);
+    if (record.imported) return record;
+    if (!isRealized(record)) {
+      const found = await this.findOnCloud(record);
+      if (!found) return record;
+      record = await this.record(record, found);
+    }
+    const hw = await this.readStatus(record);
+    if (hw === undefined) {
+      throw new NotFoundError(`${record.type} ${record.name} (${id}) is gone from Huawei Cloud`, {
+        details: { id, externalId: record.externalId },
+      });
+    }
+    const status = lifecycleOf(record, hw.status);
+    let updated = record;
+    if (hw.externalId !== record.externalId) updated = await this.record(record, hw);
+    else if (status !== record.status) {
+      updated = { ...record, status } as Resource;
+      await this.store.transaction([id], (tx) => tx.update(updated));
+    }
+    if (updated.status === 'PENDING') this.checkBound(updated);
+    return updated;
+  }
+
+  /** CLOUD_TIMEOUT once a resource has been pending longer than the polling bound. */
+  private checkBound(resource: Resource): void {
+    const boundMs = this.settings.pollIntervalSeconds * this.settings.pollMaxAttempts * 1000;
+    const age = this.clock.now() - Date.parse(resource.createdAt);
+    if (age > boundMs) {
+      throw new CloudTimeoutError(
+        `${resource.type} ${resource.name} (${resource.id}) is still pending on Huawei Cloud after ${Math.round(age / 1000)} s (bound ${this.settings.pollMaxAttempts} checks × ${this.settings.pollIntervalSeconds} s)`,
+        { details: { id: resource.id, externalId: resource.externalId } },
+      );
+    }
+  }
+
+  /** Huawei's current view of a realised resource; undefined when it is gone. */
+  private async readStatus(record: Resource): Promise<Realized | undefined> {
+    const id = record.externalId as string;
+    try {
+      switch (record.type) {
+        case 'vpc': {
+          const hw = await this.api.vpc.showVpc(id);
+          return { externalId: id, status: hw.status };
+        }
+        case 'subnet': {
+          const hw = await this.api.vpc.showSubnet(id);
+          return { externalId: id, status: hw.status };
+        }
+        case 'security-group':
+          await this.api.vpc.showSecurityGroup(id);
+          return { externalId: id, status: 'ACTIVE' };
+        case 'server': {
+          if (id.startsWith(JOB_PREFIX)) {
+            const job = await this.api.ecs.showJob(id.slice(JOB_PREFIX.length));
+            if (job.status === 'FAIL') {
+              // lifecycleOf reports the failure with the job's own reason.
+              return {
+                externalId: id,
+                status: `FAIL (${job.fail_reason ?? job.error_code ?? 'no reason given'})`,
+              };
+            }
+            const serverId = serverIdOfJob(job);
+            if (!serverId) return { externalId: id, status: 'BUILD' };
+            const server = await this.api.ecs.showServer(serverId);
+            return { externalId: serverId, status: job.status === 'SUCCESS' ? server.status : 'BUILD' };
+          }
+          const hw = await this.api.ecs.showServer(id);
+          if (hw.status === 'DELETED') return undefined;
+          return { externalId: id, status: hw.status };
+        }
+        case 'backend-group':
+          await this.api.elb.showPool(id);
+          return { externalId: id, status: 'ACTIVE' };
+        case 'load-balancer': {
+          const hw = await this.api.elb.showLoadBalancer(id);
+          return { externalId: id, status: hw.provisioning_status };
+        }
+        case 'listener':
+          await this.api.elb.showListener(id);
+          return { externalId: id, status: 'ACTIVE' };
+        case 'transit-ip': {
+          const hw = await this.api.nat.showTransitIp(id);
+          return { externalId: id, status: hw.status };
+        }
+        case 'private-nat-gateway': {
+          const hw = await this.api.nat.showGateway(id);
+          return { externalId: id, status: hw.status };
+        }
+        case 'dnat-rule': {
+          const hw = await this.api.nat.showDnatRule(id);
+          return { externalId: id, status: hw.status };
+        }
+        case 'snat-rule': {
+          const hw = await this.api.nat.showSnatRule(id);
+          return { externalId: id, status: hw.status };
+        }
+      }
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The virtual cloud's name for `destroy` (answers once the deletion has been asked for). */
+  async delete(id: string): Promise<Resource> {
+    return (await this.destroy(id)).resource;
+  }
+
+  async destroy(id: string): Promise<Deletion> {
+    let record = await this.require(id);
+    if (record.imported) {
+      throw new ValidationFailedError(
+        `${record.type} ${record.name} (${id}) was imported from Huawei Cloud: natflow never deletes what it did not create`,
+        { details: { id } },
+      );
+    }
+    const referrers = await this.store.referrers(id);
+    if (referrers.length > 0) {
+      throw new DependencyViolationError(
+        `${record.type} ${record.name} (${id}) is still referenced by ${referrers
+          .slice(0, 5)
+          .map((r) => `${r.type} ${r.name} (${r.id})`)
+          .join(', ')}`,
+        { details: { id, referrers: referrers.map((r) => r.id) } },
+      );
+    }
+    if (!isRealized(record)) {
+      const found = await this.findOnCloud(record);
+      if (!found) {
+        await this.store.transaction([id], (tx) => tx.remove(id));
+        return { resource: record, done: true };
+      }
+      record = await this.record(record, found);
+    }
+    if (record.type === 'server' && record.externalId?.startsWith(JOB_PREFIX)) {
+      const hw = await this.readStatus(record);
+      if (hw && hw.externalId !== record.externalId) record = await this.record(record, hw);
+      else return { resource: record, done: false };
+    }
+    try {
+      await this.deleteOnCloud(record);
+    } catch (error) {
+      // Gone already, or Huawei still deleting what this depends on (a subnet whose ECS ports are going
+      // away): read it back below and ask again next round. Anything else is a real failure.
+      const retryLater =
+        isNotFound(error) ||
+        error instanceof DependencyViolationError ||
+        (error instanceof NatflowError && error.name === 'CLOUD_REJECTED');
+      if (!retryLater) throw error;
+    }
+    const still = await this.readStatus(record);
+    if (still) return { resource: record, done: false };
+    await this.store.transaction([id], (tx) => tx.remove(id));
+    return { resource: record, done: true };
+  }
+
+  /** One delete call (with what hangs off the resource on Huawei's side: rules, members, monitor, ACL). */
+  private async deleteOnCloud(record: Resource): Promise<void> {
+    const id = record.externalId as string;
+    switch (record.type) {
+      case 'vpc':
+        return this.api.vpc.deleteVpc(id);
+      case 'subnet':
+        return this.api.vpc.deleteSubnet(await this.hwId(record.vpcId), id);
+      case 'security-group':
+        return this.api.vpc.deleteSecurityGroup(id);
+      case 'server':
+        await this.api.ecs.deleteServer(id);
+        return;
+      case 'backend-group': {
+        const pool = await this.api.elb.showPool(id);
+        if (pool.healthmonitor_id)
+          await ignoreMissing(this.api.elb.deleteHealthMonitor(pool.healthmonitor_id));
+        for (const member of await this.api.elb.listMembers(id)) {
+          await ignoreMissing(this.api.elb.deleteMember(id, member.id));
+        }
+        return this.api.elb.deletePool(id);
+      }
+      case 'load-balancer':
+        return this.api.elb.deleteLoadBalancer(id);
+      case 'listener': {
+        const listener = await this.api.elb.showListener(id);
+        await this.api.elb.deleteListener(id);
+        const group = listener.ipgroup?.ipgroup_id;
+        if (group) await ignoreMissing(this.api.elb.deleteIpGroup(group));
+        return;
+      }
+      case 'transit-ip':
+        return this.api.nat.deleteTransitIp(id);
+      case 'private-nat-gateway':
+        return this.api.nat.deleteGateway(id);
+      case 'dnat-rule':
+        return this.api.nat.deleteDnatRule(id);
+      case 'snat-rule':
+        return this.api.nat.deleteSnatRule(id);
+    }
+  }
+
+  // ------------------------------------------------------------------ the rules' dry run
+
+  /**
+   * The virtual control plane's sandbox over natflow's model of the account, refreshed first by the
+   * caller (`refreshModel`, run by import and the workflow's validation); creating a server there also
+   * checks that it has an image and a flavor, since Huawei needs both.
+   */
+  async dryRun(scope: DryRunScope): Promise<DryRun> {
+    const inner = await this.model.dryRun(scope);
+    const settings = this.settings;
+    const cloud = new Proxy(inner.cloud, {
+      get(target, prop, receiver) {
+        if (prop === 'name') return 'huaweicloud';
+        if (prop === 'createServer') {
+          return (input: ServerInput, ctx: CreateContext = {}) => {
+            checkImageAndFlavor(
+              input.image ?? settings.defaultImage,
+              input.flavor ?? settings.defaultFlavor,
+              ctx.path,
+            );
+            return target.createServer(input, ctx);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Cloud;
+    return { cloud, before: inner.before };
+  }
+
+  private enterprise(): { enterprise_project_id?: string } {
+    return this.settings.enterpriseProjectId
+      ? { enterprise_project_id: this.settings.enterpriseProjectId }
+      : {};
+  }
+}
+
+function tokenOf(resource: Resource): string {
+  return resource.clientToken ?? resource.id;
+}
+
+async function ignoreMissing(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Huawei boots a server only from an image and a flavor: both named, or VALIDATION_FAILED at the entry. */
+function checkImageAndFlavor(
+  image: string | undefined,
+  flavor: string | undefined,
+  path: string | undefined,
+): void {
+  for (const [field, value, variable] of [
+    ['image', image, 'HUAWEICLOUD_DEFAULT_IMAGE'],
+    ['flavor', flavor, 'HUAWEICLOUD_DEFAULT_FLAVOR'],
+  ] as const) {
+    if (value) continue;
+    throw new ValidationFailedError(
+      `creating a server on Huawei Cloud needs ${field === 'image' ? 'an image' : 'a flavor'} id: set ${field} on the server entry or ${variable}`,
+      { path: path ? `${path}.${field}` : field },
+    );
+  }
+}
