@@ -11,7 +11,8 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { httpStatusOf, type Issue } from '../cloud/errors.ts';
+import type { Issue } from '../cloud/errors.ts';
+import { httpStatusOf } from './http-status.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -245,20 +245,9 @@ export class ControlPlane implements Cloud {
     return { resource: await this.delete(id), done: true };
   }
 
-  /**
-   * A dry run over a copy of this store (ids `<prefix>-dryrun0001`, …), with this clock and delay; the
-   * copy is dropped with the sandbox.
-   */
-  async dryRun(_scope: DryRunScope): Promise<DryRun> {
-    const sandbox = await MemoryStore.copyOf(this.store);
-    const before = new Set((await sandbox.list()).map((r) => r.id));
-    let counter = 0;
-    const cloud = new ControlPlane({
-      store: sandbox,
-      clock: this.clock,
-      newId: (type: ResourceType) => `${ID_PREFIX[type]}-dryrun${String(++counter).padStart(4, '0')}`,
-    });
-    return { cloud, before };
+  /** A dry run over a copy of this store (`virtualDryRun`), with this clock. */
+  dryRun(_scope: DryRunScope): Promise<DryRun> {
+    return virtualDryRun(this.store, this.clock);
   }
 
   // ---------------------------------------------------------------- networks
@@ -994,6 +983,23 @@ export class ControlPlane implements Cloud {
     }
     return formatIpv4(lowestFreeAddress(cidr, inUse, avoid, options));
   }
+}
+
+/**
+ * The virtual cloud's dry run: a `ControlPlane` over an in-memory copy of `reader` (ids
+ * `<prefix>-dryrun0001`, …), so the rules are checked by the same code that provisions, and nothing real
+ * changes. The copy is garbage once the sandbox is dropped.
+ */
+export async function virtualDryRun(reader: StoreReader, clock?: Clock): Promise<DryRun> {
+  const sandbox = await MemoryStore.copyOf(reader);
+  const before = new Set((await sandbox.list()).map((r) => r.id));
+  let counter = 0;
+  const cloud = new ControlPlane({
+    store: sandbox,
+    ...(clock ? { clock } : {}),
+    newId: (type: ResourceType) => `${ID_PREFIX[type]}-dryrun${String(++counter).padStart(4, '0')}`,
+  });
+  return { cloud, before };
 }
 
 /** Marks a token key held by a resource we could not see: the create re-reads it. */
