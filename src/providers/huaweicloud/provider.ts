@@ -514,6 +514,7 @@ export class HuaweiCloud implements Cloud {
    */
   private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
     if (isRealized(record)) return record;
+    if (record.cloud !== 'huaweicloud') record = await this.stampIntent(record);
     const found = await this.findOnCloud(record);
     if (found) return this.record(record, found);
     let created: Realized;
@@ -546,6 +547,16 @@ export class HuaweiCloud implements Cloud {
       });
     });
     return updated;
+  }
+
+  /**
+   * Marks a fresh intent as Huawei's before any call, so a rollback after a crash drives this provider
+   * (which looks for the token on the cloud) and not the virtual one (which would only drop the record).
+   */
+  private async stampIntent<T extends Resource>(record: T): Promise<T> {
+    const stamped = { ...record, cloud: 'huaweicloud' } as T;
+    await this.store.transaction([record.id], (tx) => tx.update(stamped));
+    return stamped;
   }
 
   /** Drops an intent the cloud refused (and that nothing references). */
@@ -753,6 +764,14 @@ export class HuaweiCloud implements Cloud {
       );
     }
     const referrers = await this.store.referrers(id);
+    // What still references it is itself being deleted on the cloud (an ECS whose delete job runs):
+    // wait for it, as the workflow's loop will ask again.
+    if (
+      referrers.length > 0 &&
+      referrers.every((r) => r.status === 'INACTIVE' && r.cloud === 'huaweicloud' && !r.imported)
+    ) {
+      return { resource: await this.markDeleting(record), done: false };
+    }
     if (referrers.length > 0) {
       throw new DependencyViolationError(
         `${record.type} ${record.name} (${id}) is still referenced by ${referrers
@@ -787,9 +806,20 @@ export class HuaweiCloud implements Cloud {
       if (!retryLater) throw error;
     }
     const still = await this.readStatus(record);
-    if (still) return { resource: record, done: false };
+    if (still) return { resource: await this.markDeleting(record), done: false };
     await this.store.transaction([id], (tx) => tx.remove(id));
     return { resource: record, done: true };
+  }
+
+  /**
+   * INACTIVE marks a resource natflow is deleting (asked, or waiting for what depends on it to go): what
+   * it depends on waits for it in turn, instead of refusing with DEPENDENCY_VIOLATION.
+   */
+  private async markDeleting(record: Resource): Promise<Resource> {
+    if (record.status === 'INACTIVE') return record;
+    const deleting = { ...record, status: 'INACTIVE' } as Resource;
+    await this.store.transaction([record.id], (tx) => tx.update(deleting));
+    return deleting;
   }
 
   /** One delete call (with what hangs off the resource on Huawei's side: rules, members, monitor, ACL). */
