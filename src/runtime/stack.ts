@@ -28,6 +28,7 @@ import { rollbackProvisioning } from '../workflow/rollback.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
@@ -181,8 +182,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   let server: Server | undefined;
   let url: string | undefined;
+  let huaweiCloud: HuaweiCloudApi | undefined;
   if (options.port !== undefined) {
+    huaweiCloud = createHuaweiCloudApi({ store, dataPlane, clock });
     server = createHttpServer({
+      huaweiCloud: huaweiCloud.handle,
       config,
       sfn: createSfnHandler(sfn),
       bus,
@@ -242,6 +246,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await new Promise<void>((done) => server?.close(() => done()));
         rmSync(stackFile, { force: true });
       }
+      await huaweiCloud?.close();
       await sfn.close();
       await dataPlane?.close();
       await store.close();
