@@ -1,14 +1,20 @@
+import type { CloudName } from '../../cloud/cloud.ts';
+import { openCloud } from '../../providers/index.ts';
+import { commandCloud } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
-const usage = `usage: natflow provision PLAN_FILE [--name NAME] [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
+const usage = `usage: natflow provision PLAN_FILE [--cloud virtual|huaweicloud] [--name NAME] [--no-wait] [--json]
+                         [--data-dir DIR] [--endpoint URL]
 
 Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
 provision workflow and follows it state by state. Prints the execution document
 {executionArn, name, status, error?, cause?, output?}; exit 0 on SUCCEEDED, 1 otherwise.
-Re-running the same plan converges on the same resources.`;
+Re-running the same plan converges on the same resources. --cloud (or the plan's cloud:, or
+NATFLOW_CLOUD) chooses where the resources are created: natflow's virtual cloud (default) or a Huawei
+Cloud project (HUAWEICLOUD_* settings, see README); the dry run then reads that project first.`;
 
 const command: Command = {
   summary: 'provision a plan through the provision workflow',
@@ -22,8 +28,13 @@ const command: Command = {
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
     const dataDir = dataDirOf(values['data-dir'], env);
 
+    // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD; the dry run reads that cloud (refreshed).
     const store = openLocalStore(dataDir);
-    const validation = await validatePlanFile(store, file).finally(() => store.close());
+    let cloud: CloudName = 'virtual';
+    const validation = await validatePlanFile(async (document) => {
+      cloud = commandCloud(values, env, document);
+      return cloud === 'virtual' ? store : openCloud(cloud, { store, env });
+    }, file).finally(() => store.close());
     if (!validation.valid || !validation.plan) {
       if (values.json) printJson(io, { valid: false, errors: validation.errors });
       else {
@@ -36,7 +47,8 @@ const command: Command = {
       { io, env },
       {
         workflow: 'provision',
-        input: validation.document,
+        // The cloud travels with the plan: every step, the plan record and its resources record it.
+        input: { ...(validation.document as Record<string, unknown>), cloud },
         name: values.name ?? executionName(validation.plan.name),
       },
     );

@@ -67,6 +67,7 @@ import {
 } from '../../cloud/resources.ts';
 import { keys, type ResourceQuery, type Store } from '../../cloud/store.ts';
 import { type Clock, systemClock } from '../../net/clock.ts';
+import { ensureIpGroup, ensureMembers, ensureRules, refreshModel, targetOf } from './children.ts';
 import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
 import { EcsApi } from './ecs.ts';
 import { ElbApi } from './elb.ts';
@@ -84,6 +85,7 @@ import {
   userDataOf,
 } from './mapping.ts';
 import { NatApi, wirePort } from './nat.ts';
+import { deleteOnCloud, findOnCloud, readStatus } from './ops.ts';
 import { allPages, VpcApi } from './vpc.ts';
 
 export interface HuaweiApis {
@@ -113,7 +115,7 @@ export function apisFor(settings: HuaweiSettings, credentials: HuaweiCredentials
 }
 
 /** An ECS whose job has not yet named its server has `externalId` `job:<job id>`. */
-const JOB_PREFIX = 'job:';
+export const JOB_PREFIX = 'job:';
 
 /** True once the record carries Huawei's id (the call was made and answered, or adopted by token). */
 export function isRealized(resource: Resource): boolean {
@@ -125,7 +127,7 @@ export function isRealized(resource: Resource): boolean {
 }
 
 /** Huawei's answer, reduced to what the record needs. */
-interface Realized {
+export interface Realized {
   externalId: string;
   status: string | undefined;
   patch?: Record<string, unknown>;
@@ -168,7 +170,7 @@ export class HuaweiCloud implements Cloud {
   async findByToken(token: string): Promise<Resource | undefined> {
     const record = await this.store.getByKey(keys.token(token));
     if (!record || isRealized(record)) return record;
-    const found = await this.findOnCloud(record);
+    const found = await findOnCloud(this, record);
     return found ? this.record(record, found) : record;
   }
 
@@ -184,7 +186,8 @@ export class HuaweiCloud implements Cloud {
   }
 
   /** The Huawei id of a realised resource natflow references; a parent not yet realised is transient. */
-  private async hwId(id: string): Promise<string> {
+  /** The Huawei id of a realised resource natflow references (a parent still unrealised: transient). */
+  async hwId(id: string): Promise<string> {
     const resource = await this.require(id);
     if (isRealized(resource) && !resource.externalId?.startsWith(JOB_PREFIX))
       return resource.externalId as string;
@@ -197,7 +200,7 @@ export class HuaweiCloud implements Cloud {
   }
 
   /** A parent that must be settled before a child is added to it (a VPC's subnet, an ELB's listener). */
-  private async ready(id: string): Promise<string> {
+  async ready(id: string): Promise<string> {
     const hwId = await this.hwId(id);
     let resource = await this.require(id);
     if (resource.status === 'PENDING') resource = await this.refresh(id);
@@ -257,26 +260,8 @@ export class HuaweiCloud implements Cloud {
       });
       return { externalId: hw.id, status: 'ACTIVE' };
     });
-    await this.ensureRules(realized);
+    await ensureRules(this, realized);
     return realized;
-  }
-
-  /** Creates the inbound rules the group lacks (all of them the first time; the rest after a crash). */
-  private async ensureRules(group: SecurityGroup): Promise<void> {
-    const hwId = group.externalId as string;
-    const existing = (await this.api.vpc.showSecurityGroup(hwId)).security_group_rules ?? [];
-    const have = new Set(
-      existing.map(
-        (r) =>
-          `${r.protocol ?? 'any'}:${r.port_range_min ?? ''}:${r.port_range_max ?? ''}:${r.remote_ip_prefix}`,
-      ),
-    );
-    for (const body of ruleBodiesOf(hwId, group.inbound)) {
-      const key = `${body.protocol ?? 'any'}:${body.port_range_min ?? ''}:${body.port_range_max ?? ''}:${body.remote_ip_prefix}`;
-      if (have.has(key)) continue;
-      await this.api.vpc.createSecurityGroupRule(body);
-      have.add(key);
-    }
   }
 
   async createServer(input: ServerInput, ctx: CreateContext = {}): Promise<Server> {
@@ -325,41 +310,8 @@ export class HuaweiCloud implements Cloud {
       });
       return { externalId: hw.id, status: 'ACTIVE' };
     });
-    await this.ensureMembers(realized);
+    await ensureMembers(this, realized);
     return realized;
-  }
-
-  /** The pool's members and health monitor, created where missing (idempotent after a crash). */
-  private async ensureMembers(group: BackendGroup): Promise<void> {
-    const poolId = group.externalId as string;
-    const existing = await this.api.elb.listMembers(poolId);
-    const have = new Set(existing.map((m) => `${m.address}:${m.protocol_port}`));
-    for (const member of group.members) {
-      const server = await this.require(member.serverId, 'server');
-      if (have.has(`${server.ip}:${member.port}`)) continue;
-      const subnet = await this.api.vpc.showSubnet(await this.hwId(server.subnetId));
-      await this.api.elb.createMember(poolId, {
-        name: server.name,
-        address: server.ip,
-        protocol_port: member.port,
-        weight: member.weight,
-        ...(subnet.neutron_subnet_id ? { subnet_cidr_id: subnet.neutron_subnet_id } : {}),
-      });
-      have.add(`${server.ip}:${member.port}`);
-    }
-    const pool = await this.api.elb.showPool(poolId);
-    if (!pool.healthmonitor_id) {
-      const hc = group.healthCheck;
-      await this.api.elb.createHealthMonitor({
-        pool_id: poolId,
-        type: monitorTypeOf(hc.protocol),
-        delay: hc.intervalSeconds,
-        timeout: Math.max(1, Math.min(hc.intervalSeconds, 3)),
-        max_retries: 3,
-        monitor_port: hc.port,
-        ...(hc.protocol === 'HTTP' ? { url_path: hc.path ?? '/' } : {}),
-      });
-    }
   }
 
   async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
@@ -387,7 +339,7 @@ export class HuaweiCloud implements Cloud {
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const loadbalancerId = await this.ready(record.loadBalancerId);
-      const ipgroup = await this.ensureIpGroup(record);
+      const ipgroup = await ensureIpGroup(this, record);
       const hw = await this.api.elb.createListener({
         name: record.name,
         description: describe(token, record.plan),
@@ -399,27 +351,6 @@ export class HuaweiCloud implements Cloud {
       });
       return { externalId: hw.id, status: 'ACTIVE' };
     });
-  }
-
-  /** An allow/deny access control is an ELB ip group (found by its own token after a crash). */
-  private async ensureIpGroup(listener: Listener) {
-    const ac = listener.accessControl;
-    if (ac === 'all') return undefined;
-    const token = `${tokenOf(listener)}:acl`;
-    const cidrs = 'allow' in ac ? ac.allow : ac.deny;
-    const found = (await this.api.elb.listIpGroups()).find((g) => carriesToken(g, token));
-    const group =
-      found ??
-      (await this.api.elb.createIpGroup({
-        name: `${listener.name}-acl`,
-        description: describe(token, listener.plan),
-        ip_list: cidrs.map((ip) => ({ ip })),
-      }));
-    return {
-      ipgroup_id: group.id,
-      enable_ipgroup: true,
-      type: 'allow' in ac ? ('white' as const) : ('black' as const),
-    };
   }
 
   async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
@@ -461,7 +392,7 @@ export class HuaweiCloud implements Cloud {
       const hw = await this.api.nat.createDnatRule({
         gateway_id: await this.ready(record.gatewayId),
         transit_ip_id: await this.hwId(record.transitIpId),
-        ...(await this.targetOf(record)),
+        ...(await targetOf(this, record)),
         protocol: record.protocol,
         internal_service_port: wirePort(record.internalPort),
         transit_service_port: wirePort(record.transitPort),
@@ -469,27 +400,6 @@ export class HuaweiCloud implements Cloud {
       });
       return { externalId: hw.id, status: hw.status };
     });
-  }
-
-  /** A DNAT target on the wire: a server's NIC or a load balancer's `vip_port_id`, else the address. */
-  private async targetOf(
-    rule: DnatRule,
-  ): Promise<{ network_interface_id: string } | { private_ip_address: string }> {
-    const target = rule.target;
-    if (target.kind === 'load-balancer') {
-      const lb = await this.api.elb.showLoadBalancer(await this.ready(target.loadBalancerId));
-      if (lb.vip_port_id) return { network_interface_id: lb.vip_port_id };
-      return { private_ip_address: target.ip };
-    }
-    if (target.kind === 'server') {
-      const server = await this.api.ecs.showServer(await this.hwId(target.serverId));
-      for (const nics of Object.values(server.addresses ?? {})) {
-        const nic = nics.find((n) => n.addr === target.ip && n['OS-EXT-IPS:port_id']);
-        if (nic) return { network_interface_id: nic['OS-EXT-IPS:port_id'] as string };
-      }
-      return { private_ip_address: target.ip };
-    }
-    return { private_ip_address: target.ip };
   }
 
   async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
@@ -515,7 +425,7 @@ export class HuaweiCloud implements Cloud {
   private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
     if (isRealized(record)) return record;
     if (record.cloud !== 'huaweicloud') record = await this.stampIntent(record);
-    const found = await this.findOnCloud(record);
+    const found = await findOnCloud(this, record);
     if (found) return this.record(record, found);
     let created: Realized;
     try {
@@ -566,78 +476,6 @@ export class HuaweiCloud implements Cloud {
     });
   }
 
-  /** The Huawei resource carrying the record's token, if the cloud has one (lists scoped by parent). */
-  private async findOnCloud(record: Resource): Promise<Realized | undefined> {
-    if (!record.clientToken) return undefined;
-    const token = record.clientToken;
-    const has = (r: { description?: string | null; tags?: unknown }) => carriesToken(r, token);
-    const parent = async (id: string) => {
-      const p = await this.get(id);
-      return p && isRealized(p) ? (p.externalId as string) : undefined;
-    };
-    switch (record.type) {
-      case 'vpc': {
-        const hw = (await allPages((q) => this.api.vpc.listVpcs(q))).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'subnet': {
-        const vpcId = await parent(record.vpcId);
-        if (!vpcId) return undefined;
-        const hw = (await allPages((q) => this.api.vpc.listSubnets({ ...q, vpc_id: vpcId }))).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'security-group': {
-        const vpcId = await parent(record.vpcId);
-        const hw = (
-          await allPages((q) =>
-            this.api.vpc.listSecurityGroups({ ...q, ...(vpcId ? { vpc_id: vpcId } : {}) }),
-          )
-        ).find(has);
-        return hw && { externalId: hw.id, status: 'ACTIVE' };
-      }
-      case 'server': {
-        const hw = (await this.api.ecs.listServers({ name: record.name })).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'backend-group': {
-        const hw = (await this.api.elb.listPools()).find(has);
-        return hw && { externalId: hw.id, status: 'ACTIVE' };
-      }
-      case 'load-balancer': {
-        const hw = (await this.api.elb.listLoadBalancers()).find(has);
-        return hw && { externalId: hw.id, status: hw.provisioning_status };
-      }
-      case 'listener': {
-        const lbId = await parent(record.loadBalancerId);
-        if (!lbId) return undefined;
-        const hw = (await this.api.elb.listListeners({ loadbalancer_id: lbId })).find(has);
-        return hw && { externalId: hw.id, status: 'ACTIVE' };
-      }
-      case 'transit-ip': {
-        const subnetId = await parent(record.subnetId);
-        if (!subnetId) return undefined;
-        const hw = (await this.api.nat.listTransitIps({ virsubnet_id: subnetId })).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'private-nat-gateway': {
-        const hw = (await this.api.nat.listGateways()).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'dnat-rule': {
-        const gatewayId = await parent(record.gatewayId);
-        if (!gatewayId) return undefined;
-        const hw = (await this.api.nat.listDnatRules({ gateway_id: gatewayId })).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-      case 'snat-rule': {
-        const gatewayId = await parent(record.gatewayId);
-        if (!gatewayId) return undefined;
-        const hw = (await this.api.nat.listSnatRules({ gateway_id: gatewayId })).find(has);
-        return hw && { externalId: hw.id, status: hw.status };
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ lifecycle
 
   /** The virtual cloud's name for `refresh`, kept while callers still use it. */
@@ -649,11 +487,11 @@ export class HuaweiCloud implements Cloud {
     let record = await this.require(id);
     if (record.imported) return record;
     if (!isRealized(record)) {
-      const found = await this.findOnCloud(record);
+      const found = await findOnCloud(this, record);
       if (!found) return record;
       record = await this.record(record, found);
     }
-    const hw = await this.readStatus(record);
+    const hw = await readStatus(this, record);
     if (hw === undefined) {
       throw new NotFoundError(`${record.type} ${record.name} (${id}) is gone from Huawei Cloud`, {
         details: { id, externalId: record.externalId },
@@ -679,74 +517,6 @@ export class HuaweiCloud implements Cloud {
         `${resource.type} ${resource.name} (${resource.id}) is still pending on Huawei Cloud after ${Math.round(age / 1000)} s (bound ${this.settings.pollMaxAttempts} checks × ${this.settings.pollIntervalSeconds} s)`,
         { details: { id: resource.id, externalId: resource.externalId } },
       );
-    }
-  }
-
-  /** Huawei's current view of a realised resource; undefined when it is gone. */
-  private async readStatus(record: Resource): Promise<Realized | undefined> {
-    const id = record.externalId as string;
-    try {
-      switch (record.type) {
-        case 'vpc': {
-          const hw = await this.api.vpc.showVpc(id);
-          return { externalId: id, status: hw.status };
-        }
-        case 'subnet': {
-          const hw = await this.api.vpc.showSubnet(id);
-          return { externalId: id, status: hw.status };
-        }
-        case 'security-group':
-          await this.api.vpc.showSecurityGroup(id);
-          return { externalId: id, status: 'ACTIVE' };
-        case 'server': {
-          if (id.startsWith(JOB_PREFIX)) {
-            const job = await this.api.ecs.showJob(id.slice(JOB_PREFIX.length));
-            if (job.status === 'FAIL') {
-              // lifecycleOf reports the failure with the job's own reason.
-              return {
-                externalId: id,
-                status: `FAIL (${job.fail_reason ?? job.error_code ?? 'no reason given'})`,
-              };
-            }
-            const serverId = serverIdOfJob(job);
-            if (!serverId) return { externalId: id, status: 'BUILD' };
-            const server = await this.api.ecs.showServer(serverId);
-            return { externalId: serverId, status: job.status === 'SUCCESS' ? server.status : 'BUILD' };
-          }
-          const hw = await this.api.ecs.showServer(id);
-          if (hw.status === 'DELETED') return undefined;
-          return { externalId: id, status: hw.status };
-        }
-        case 'backend-group':
-          await this.api.elb.showPool(id);
-          return { externalId: id, status: 'ACTIVE' };
-        case 'load-balancer': {
-          const hw = await this.api.elb.showLoadBalancer(id);
-          return { externalId: id, status: hw.provisioning_status };
-        }
-        case 'listener':
-          await this.api.elb.showListener(id);
-          return { externalId: id, status: 'ACTIVE' };
-        case 'transit-ip': {
-          const hw = await this.api.nat.showTransitIp(id);
-          return { externalId: id, status: hw.status };
-        }
-        case 'private-nat-gateway': {
-          const hw = await this.api.nat.showGateway(id);
-          return { externalId: id, status: hw.status };
-        }
-        case 'dnat-rule': {
-          const hw = await this.api.nat.showDnatRule(id);
-          return { externalId: id, status: hw.status };
-        }
-        case 'snat-rule': {
-          const hw = await this.api.nat.showSnatRule(id);
-          return { externalId: id, status: hw.status };
-        }
-      }
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
     }
   }
 
@@ -782,7 +552,7 @@ export class HuaweiCloud implements Cloud {
       );
     }
     if (!isRealized(record)) {
-      const found = await this.findOnCloud(record);
+      const found = await findOnCloud(this, record);
       if (!found) {
         await this.store.transaction([id], (tx) => tx.remove(id));
         return { resource: record, done: true };
@@ -790,12 +560,12 @@ export class HuaweiCloud implements Cloud {
       record = await this.record(record, found);
     }
     if (record.type === 'server' && record.externalId?.startsWith(JOB_PREFIX)) {
-      const hw = await this.readStatus(record);
+      const hw = await readStatus(this, record);
       if (hw && hw.externalId !== record.externalId) record = await this.record(record, hw);
       else return { resource: record, done: false };
     }
     try {
-      await this.deleteOnCloud(record);
+      await deleteOnCloud(this, record);
     } catch (error) {
       // Gone already, or Huawei still deleting what this depends on (a subnet whose ECS ports are going
       // away): read it back below and ask again next round. Anything else is a real failure.
@@ -805,7 +575,7 @@ export class HuaweiCloud implements Cloud {
         (error instanceof NatflowError && error.name === 'CLOUD_REJECTED');
       if (!retryLater) throw error;
     }
-    const still = await this.readStatus(record);
+    const still = await readStatus(this, record);
     if (still) return { resource: await this.markDeleting(record), done: false };
     await this.store.transaction([id], (tx) => tx.remove(id));
     return { resource: record, done: true };
@@ -822,49 +592,12 @@ export class HuaweiCloud implements Cloud {
     return deleting;
   }
 
-  /** One delete call (with what hangs off the resource on Huawei's side: rules, members, monitor, ACL). */
-  private async deleteOnCloud(record: Resource): Promise<void> {
-    const id = record.externalId as string;
-    switch (record.type) {
-      case 'vpc':
-        return this.api.vpc.deleteVpc(id);
-      case 'subnet':
-        return this.api.vpc.deleteSubnet(await this.hwId(record.vpcId), id);
-      case 'security-group':
-        return this.api.vpc.deleteSecurityGroup(id);
-      case 'server':
-        await this.api.ecs.deleteServer(id);
-        return;
-      case 'backend-group': {
-        const pool = await this.api.elb.showPool(id);
-        if (pool.healthmonitor_id)
-          await ignoreMissing(this.api.elb.deleteHealthMonitor(pool.healthmonitor_id));
-        for (const member of await this.api.elb.listMembers(id)) {
-          await ignoreMissing(this.api.elb.deleteMember(id, member.id));
-        }
-        return this.api.elb.deletePool(id);
-      }
-      case 'load-balancer':
-        return this.api.elb.deleteLoadBalancer(id);
-      case 'listener': {
-        const listener = await this.api.elb.showListener(id);
-        await this.api.elb.deleteListener(id);
-        const group = listener.ipgroup?.ipgroup_id;
-        if (group) await ignoreMissing(this.api.elb.deleteIpGroup(group));
-        return;
-      }
-      case 'transit-ip':
-        return this.api.nat.deleteTransitIp(id);
-      case 'private-nat-gateway':
-        return this.api.nat.deleteGateway(id);
-      case 'dnat-rule':
-        return this.api.nat.deleteDnatRule(id);
-      case 'snat-rule':
-        return this.api.nat.deleteSnatRule(id);
-    }
-  }
-
   // ------------------------------------------------------------------ the rules' dry run
+
+  /** Re-reads the part of the account these references name (`refreshModel` in children.ts). */
+  refreshModel(references: readonly string[]): Promise<void> {
+    return refreshModel(this, references);
+  }
 
   /**
    * The virtual control plane's sandbox over natflow's model of the account, refreshed first by the
@@ -872,6 +605,7 @@ export class HuaweiCloud implements Cloud {
    * checks that it has an image and a flavor, since Huawei needs both.
    */
   async dryRun(scope: DryRunScope): Promise<DryRun> {
+    await this.refreshModel(scope.references ?? []);
     const inner = await this.model.dryRun(scope);
     const settings = this.settings;
     const cloud = new Proxy(inner.cloud, {
@@ -903,14 +637,6 @@ export class HuaweiCloud implements Cloud {
 
 function tokenOf(resource: Resource): string {
   return resource.clientToken ?? resource.id;
-}
-
-async function ignoreMissing(call: Promise<unknown>): Promise<void> {
-  try {
-    await call;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
 }
 
 /** Huawei boots a server only from an image and a flavor: both named, or VALIDATION_FAILED at the entry. */
