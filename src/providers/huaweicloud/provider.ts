@@ -26,14 +26,7 @@
 import type { Cloud, Deletion, DryRun, DryRunScope } from '../../cloud/cloud.ts';
 import { constraintKeysOf } from '../../cloud/constraints.ts';
 import { ControlPlane, externalIdOf } from '../../cloud/control-plane.ts';
-import {
-  CloudTimeoutError,
-  DependencyViolationError,
-  NatflowError,
-  NotFoundError,
-  TransientError,
-  ValidationFailedError,
-} from '../../cloud/errors.ts';
+import { NatflowError, NotFoundError, TransientError, ValidationFailedError } from '../../cloud/errors.ts';
 import type {
   BackendGroupInput,
   CreateContext,
@@ -71,22 +64,12 @@ import { ensureIpGroup, ensureMembers, ensureRules, refreshModel, targetOf } fro
 import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
 import { EcsApi } from './ecs.ts';
 import { ElbApi } from './elb.ts';
-import { isNotFound } from './errors.ts';
 import { hcClientFor } from './hc.ts';
-import {
-  carriesToken,
-  describe,
-  lbAlgorithmOf,
-  lifecycleOf,
-  monitorTypeOf,
-  ruleBodiesOf,
-  serverIdOfJob,
-  tagsOf,
-  userDataOf,
-} from './mapping.ts';
+import { destroy, refresh } from './lifecycle.ts';
+import { describe, lbAlgorithmOf, lifecycleOf, tagsOf, userDataOf } from './mapping.ts';
 import { NatApi, wirePort } from './nat.ts';
-import { deleteOnCloud, findOnCloud, readStatus } from './ops.ts';
-import { allPages, VpcApi } from './vpc.ts';
+import { findOnCloud } from './ops.ts';
+import { VpcApi } from './vpc.ts';
 
 export interface HuaweiApis {
   vpc: VpcApi;
@@ -139,7 +122,7 @@ export class HuaweiCloud implements Cloud {
   readonly model: ControlPlane;
   readonly api: HuaweiApis;
   readonly settings: HuaweiSettings;
-  private readonly clock: Clock;
+  readonly clock: Clock;
 
   constructor(options: HuaweiCloudOptions) {
     this.store = options.store;
@@ -438,7 +421,8 @@ export class HuaweiCloud implements Cloud {
   }
 
   /** Rewrites the record with Huawei's id and status (its `ext:` key changes with the id). */
-  private async record<T extends Resource>(record: T, hw: Realized): Promise<T> {
+  /** Rewrites the record with Huawei's id and status (lifecycle.ts, ops.ts use it too). */
+  async record<T extends Resource>(record: T, hw: Realized): Promise<T> {
     const updated = {
       ...record,
       ...hw.patch,
@@ -483,41 +467,8 @@ export class HuaweiCloud implements Cloud {
     return this.refresh(id);
   }
 
-  async refresh(id: string): Promise<Resource> {
-    let record = await this.require(id);
-    if (record.imported) return record;
-    if (!isRealized(record)) {
-      const found = await findOnCloud(this, record);
-      if (!found) return record;
-      record = await this.record(record, found);
-    }
-    const hw = await readStatus(this, record);
-    if (hw === undefined) {
-      throw new NotFoundError(`${record.type} ${record.name} (${id}) is gone from Huawei Cloud`, {
-        details: { id, externalId: record.externalId },
-      });
-    }
-    const status = lifecycleOf(record, hw.status);
-    let updated = record;
-    if (hw.externalId !== record.externalId) updated = await this.record(record, hw);
-    else if (status !== record.status) {
-      updated = { ...record, status } as Resource;
-      await this.store.transaction([id], (tx) => tx.update(updated));
-    }
-    if (updated.status === 'PENDING') this.checkBound(updated);
-    return updated;
-  }
-
-  /** CLOUD_TIMEOUT once a resource has been pending longer than the polling bound. */
-  private checkBound(resource: Resource): void {
-    const boundMs = this.settings.pollIntervalSeconds * this.settings.pollMaxAttempts * 1000;
-    const age = this.clock.now() - Date.parse(resource.createdAt);
-    if (age > boundMs) {
-      throw new CloudTimeoutError(
-        `${resource.type} ${resource.name} (${resource.id}) is still pending on Huawei Cloud after ${Math.round(age / 1000)} s (bound ${this.settings.pollMaxAttempts} checks × ${this.settings.pollIntervalSeconds} s)`,
-        { details: { id: resource.id, externalId: resource.externalId } },
-      );
-    }
+  refresh(id: string): Promise<Resource> {
+    return refresh(this, id);
   }
 
   /** The virtual cloud's name for `destroy` (answers once the deletion has been asked for). */
@@ -525,71 +476,8 @@ export class HuaweiCloud implements Cloud {
     return (await this.destroy(id)).resource;
   }
 
-  async destroy(id: string): Promise<Deletion> {
-    let record = await this.require(id);
-    if (record.imported) {
-      throw new ValidationFailedError(
-        `${record.type} ${record.name} (${id}) was imported from Huawei Cloud: natflow never deletes what it did not create`,
-        { details: { id } },
-      );
-    }
-    const referrers = await this.store.referrers(id);
-    // What still references it is itself being deleted on the cloud (an ECS whose delete job runs):
-    // wait for it, as the workflow's loop will ask again.
-    if (
-      referrers.length > 0 &&
-      referrers.every((r) => r.status === 'INACTIVE' && r.cloud === 'huaweicloud' && !r.imported)
-    ) {
-      return { resource: await this.markDeleting(record), done: false };
-    }
-    if (referrers.length > 0) {
-      throw new DependencyViolationError(
-        `${record.type} ${record.name} (${id}) is still referenced by ${referrers
-          .slice(0, 5)
-          .map((r) => `${r.type} ${r.name} (${r.id})`)
-          .join(', ')}`,
-        { details: { id, referrers: referrers.map((r) => r.id) } },
-      );
-    }
-    if (!isRealized(record)) {
-      const found = await findOnCloud(this, record);
-      if (!found) {
-        await this.store.transaction([id], (tx) => tx.remove(id));
-        return { resource: record, done: true };
-      }
-      record = await this.record(record, found);
-    }
-    if (record.type === 'server' && record.externalId?.startsWith(JOB_PREFIX)) {
-      const hw = await readStatus(this, record);
-      if (hw && hw.externalId !== record.externalId) record = await this.record(record, hw);
-      else return { resource: record, done: false };
-    }
-    try {
-      await deleteOnCloud(this, record);
-    } catch (error) {
-      // Gone already, or Huawei still deleting what this depends on (a subnet whose ECS ports are going
-      // away): read it back below and ask again next round. Anything else is a real failure.
-      const retryLater =
-        isNotFound(error) ||
-        error instanceof DependencyViolationError ||
-        (error instanceof NatflowError && error.name === 'CLOUD_REJECTED');
-      if (!retryLater) throw error;
-    }
-    const still = await readStatus(this, record);
-    if (still) return { resource: await this.markDeleting(record), done: false };
-    await this.store.transaction([id], (tx) => tx.remove(id));
-    return { resource: record, done: true };
-  }
-
-  /**
-   * INACTIVE marks a resource natflow is deleting (asked, or waiting for what depends on it to go): what
-   * it depends on waits for it in turn, instead of refusing with DEPENDENCY_VIOLATION.
-   */
-  private async markDeleting(record: Resource): Promise<Resource> {
-    if (record.status === 'INACTIVE') return record;
-    const deleting = { ...record, status: 'INACTIVE' } as Resource;
-    await this.store.transaction([record.id], (tx) => tx.update(deleting));
-    return deleting;
+  destroy(id: string): Promise<Deletion> {
+    return destroy(this, id);
   }
 
   // ------------------------------------------------------------------ the rules' dry run
