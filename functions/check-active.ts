@@ -6,12 +6,12 @@ import { z } from 'zod';
 import { checkActivation } from '../src/workflow/activation.ts';
 import { getClock } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { controlPlane, StepInputSchema } from './lib/steps.ts';
+import { cloudFor, planCloud, StepInputSchema } from './lib/steps.ts';
 
 const InputSchema = StepInputSchema.extend({ step: z.enum(['activateGateways', 'activateRules']) });
 
 export const handler = lambdaHandler(InputSchema, async ({ plan, execution, step }) => {
-  return checkActivation(await controlPlane(), plan, step, {
+  return checkActivation(await cloudFor(planCloud(plan)), plan, step, {
     execution,
     now: getClock().now(),
     timeoutMs: Number(process.env.NATFLOW_ACTIVATION_TIMEOUT_MS ?? 600_000),

@@ -3,17 +3,28 @@
  * deleting the plan's resources of its kinds in reverse dependency order.
  */
 import { z } from 'zod';
-import { TEARDOWN_PHASES, teardownPhase } from '../src/workflow/teardown.ts';
-import { getStore } from './lib/deps.ts';
+import { recordedCloud, selectCloud } from '../src/providers/index.ts';
+import { deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
+import { TEARDOWN_PHASES } from '../src/workflow/teardown.ts';
+import { getClock, getStore } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { controlPlane, ExecutionSchema } from './lib/steps.ts';
+import { cloudFor, ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   plan: z.string().min(1),
   execution: ExecutionSchema,
   phase: z.enum(TEARDOWN_PHASES),
+  /** `$$.Execution.StartTime`: the bound of the phase's wait for real deletions. */
+  startedAt: z.string().optional(),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, phase }) => {
-  return { phase, deleted: await teardownPhase(await controlPlane(), await getStore(), plan, phase) };
+export const handler = lambdaHandler(InputSchema, async ({ plan, phase, startedAt }) => {
+  const store = await getStore();
+  // The cloud the plan was provisioned into (its record and resources say), not the environment's.
+  const cloud = await cloudFor(await recordedCloud(store, { plan }, selectCloud()));
+  return teardownRound(cloud, store, plan, phase, {
+    startedAt,
+    now: getClock().now(),
+    boundMs: deletionBoundMs(),
+  });
 });

@@ -11,13 +11,17 @@ import { pinAddresses } from '../src/plan/pin.ts';
 import { validatePlan } from '../src/plan/validate.ts';
 import { getStore } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { ExecutionSchema } from './lib/steps.ts';
+import { cloudFor, ExecutionSchema, planCloud } from './lib/steps.ts';
 
 const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
 
 export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) => {
-  const store = await getStore();
-  const result = await validatePlan(store, plan);
+  // The dry run reads the plan's cloud (a real one: natflow's model of it, refreshed first).
+  const cloudName = planCloud(plan);
+  const result = await validatePlan(
+    cloudName === 'virtual' ? await getStore() : await cloudFor(cloudName),
+    plan,
+  );
   if (!result.valid || !result.plan) {
     throw new InvalidInputError(
       result.errors,

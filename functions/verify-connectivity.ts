@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 import { PlanSchema } from '../src/plan/plan.ts';
-import { verifyPlan } from '../src/workflow/verification.ts';
+import { recordedCloud, selectCloud } from '../src/providers/index.ts';
+import { verifyOnCloud } from '../src/workflow/cloud-verification.ts';
 import { getDataPlane, getStore, publishEvent } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { ExecutionSchema } from './lib/steps.ts';
+import { cloudFor, ExecutionSchema, planCloud } from './lib/steps.ts';
 
 const InputSchema = z.union([
   z.object({
@@ -27,7 +28,12 @@ const InputSchema = z.union([
 ]);
 
 export const handler = lambdaHandler(InputSchema, async (input) => {
-  return verifyPlan(await getStore(), 'plan' in input ? input.plan : input.planName, {
+  const store = await getStore();
+  const planName = 'plan' in input ? input.plan.name : input.planName;
+  const cloud = await cloudFor(
+    await recordedCloud(store, { plan: planName }, 'plan' in input ? planCloud(input.plan) : selectCloud()),
+  );
+  return verifyOnCloud(cloud, store, 'plan' in input ? input.plan : input.planName, {
     dataPlane: getDataPlane(),
     failOnMismatch: input.failOnMismatch,
     publish: input.emit ? publishEvent : undefined,

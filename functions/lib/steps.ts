@@ -5,10 +5,12 @@
  * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
+import type { Cloud, CloudName } from '../../src/cloud/cloud.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import type { ProvisionStep } from '../../src/plan/interpreter.ts';
 import { applyPinnedStep } from '../../src/plan/pin.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { openCloud, selectCloud } from '../../src/providers/index.ts';
 import { getClock, getStore } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
@@ -40,9 +42,20 @@ export async function controlPlane(): Promise<ControlPlane> {
   });
 }
 
+/** The cloud a plan's steps drive: its `cloud:` (set by the CLI from --cloud), else NATFLOW_CLOUD. */
+export async function cloudFor(name: CloudName): Promise<Cloud> {
+  if (name === 'virtual') return controlPlane();
+  return openCloud(name, { store: await getStore(), clock: getClock() });
+}
+
+/** The cloud named by a plan document (flag > plan > env was resolved by the CLI into `cloud`). */
+export function planCloud(plan: unknown): CloudName {
+  return selectCloud({ plan });
+}
+
 /** A handler that creates the entries of one provisioning step, idempotently; returns `{resources}`. */
 export function provisionStep(step: ProvisionStep) {
   return lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
-    return applyPinnedStep(await controlPlane(), plan, pinned, step, { execution });
+    return applyPinnedStep(await cloudFor(planCloud(plan)), plan, pinned, step, { execution });
   });
 }

@@ -158,3 +158,12 @@ export class CloudResourceFailedError extends NatflowError {
 export class CloudTimeoutError extends NatflowError {
   override name = 'CLOUD_TIMEOUT';
 }
+/**
+ * A resource a create depends on is still being provisioned (a VPC `CREATING`, a load balancer
+ * `PENDING_CREATE`): the workflow's Retry on `Natflow.NotReady` waits and runs the step again (a
+ * bounded loop in the state machine, never a sleep in a Lambda); exhausted, the execution fails with
+ * CLOUD_TIMEOUT (`normalizeFailure`).
+ */
+export class NotReadyError extends NatflowError {
+  override name = 'Natflow.NotReady';
+}

@@ -26,7 +26,7 @@
 import type { Cloud, Deletion, DryRun, DryRunScope } from '../../cloud/cloud.ts';
 import { constraintKeysOf } from '../../cloud/constraints.ts';
 import { ControlPlane, externalIdOf } from '../../cloud/control-plane.ts';
-import { NatflowError, NotFoundError, TransientError, ValidationFailedError } from '../../cloud/errors.ts';
+import { NatflowError, NotFoundError, NotReadyError, ValidationFailedError } from '../../cloud/errors.ts';
 import type {
   BackendGroupInput,
   CreateContext,
@@ -177,7 +177,7 @@ export class HuaweiCloud implements Cloud {
     const refreshed = await this.refresh(id);
     if (isRealized(refreshed) && !refreshed.externalId?.startsWith(JOB_PREFIX))
       return refreshed.externalId as string;
-    throw new TransientError(`${resource.type} ${resource.name} (${id}) is not created on Huawei Cloud yet`, {
+    throw new NotReadyError(`${resource.type} ${resource.name} (${id}) is not created on Huawei Cloud yet`, {
       details: { id },
     });
   }
@@ -188,7 +188,7 @@ export class HuaweiCloud implements Cloud {
     let resource = await this.require(id);
     if (resource.status === 'PENDING') resource = await this.refresh(id);
     if (resource.status === 'PENDING') {
-      throw new TransientError(
+      throw new NotReadyError(
         `${resource.type} ${resource.name} (${id}) is still being created on Huawei Cloud`,
         {
           details: { id },
@@ -414,7 +414,9 @@ export class HuaweiCloud implements Cloud {
     try {
       created = await create();
     } catch (error) {
-      if (error instanceof NatflowError && error.name !== 'Natflow.Transient') await this.forget(record.id);
+      // Refused by the cloud: nothing was created. Transient or not ready: the retry carries on.
+      const retried = error instanceof NatflowError && error.name.startsWith('Natflow.');
+      if (error instanceof NatflowError && !retried) await this.forget(record.id);
       throw error;
     }
     return this.record(record, created);

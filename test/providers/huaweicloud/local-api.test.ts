@@ -47,7 +47,7 @@ async function step(cloud: HuaweiCloud, plan: Plan, name: (typeof STEPS)[number]
     try {
       return await applyStep(cloud, plan, name, { execution: EXECUTION });
     } catch (error) {
-      if ((error as Error).name !== 'Natflow.Transient' || attempt > 5) throw error;
+      if (!(error as Error).name.startsWith('Natflow.') || attempt > 5) throw error;
     }
   }
 }
