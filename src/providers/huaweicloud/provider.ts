@@ -60,23 +60,15 @@ import {
 } from '../../cloud/resources.ts';
 import { keys, type ResourceQuery, type Store } from '../../cloud/store.ts';
 import { type Clock, systemClock } from '../../net/clock.ts';
+import { apisFor, type HuaweiApis } from './apis.ts';
 import { ensureIpGroup, ensureMembers, ensureRules, refreshModel, targetOf } from './children.ts';
 import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
-import { EcsApi } from './ecs.ts';
-import { ElbApi } from './elb.ts';
-import { hcClientFor } from './hc.ts';
 import { destroy, refresh } from './lifecycle.ts';
 import { describe, lbAlgorithmOf, lifecycleOf, tagsOf, userDataOf } from './mapping.ts';
-import { NatApi, wirePort } from './nat.ts';
+import { wirePort } from './nat.ts';
 import { findOnCloud } from './ops.ts';
-import { VpcApi } from './vpc.ts';
 
-export interface HuaweiApis {
-  vpc: VpcApi;
-  ecs: EcsApi;
-  elb: ElbApi;
-  nat: NatApi;
-}
+export { apisFor, type HuaweiApis } from './apis.ts';
 
 export interface HuaweiCloudOptions {
   store: Store;
@@ -85,16 +77,6 @@ export interface HuaweiCloudOptions {
   clock?: Clock;
   /** Replaces the API clients (tests). */
   apis?: HuaweiApis;
-}
-
-/** The clients of the four services, each signed for its own endpoint. */
-export function apisFor(settings: HuaweiSettings, credentials: HuaweiCredentials): HuaweiApis {
-  return {
-    vpc: new VpcApi(hcClientFor(settings.endpoints.vpc, credentials)),
-    ecs: new EcsApi(hcClientFor(settings.endpoints.ecs, credentials)),
-    elb: new ElbApi(hcClientFor(settings.endpoints.elb, credentials)),
-    nat: new NatApi(hcClientFor(settings.endpoints.nat, credentials)),
-  };
 }
 
 /** An ECS whose job has not yet named its server has `externalId` `job:<job id>`. */
@@ -501,6 +483,16 @@ export class HuaweiCloud implements Cloud {
     const cloud = new Proxy(inner.cloud, {
       get(target, prop, receiver) {
         if (prop === 'name') return 'huaweicloud';
+        if (prop === 'resolve') {
+          // `existing:` takes the Huawei id too (DESIGN §10), in the sandbox as in the provider.
+          return async (type: ResourceType | readonly ResourceType[], ref: string, plan?: string) => {
+            const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
+            const sandbox = (target as Partial<ControlPlane>).store;
+            const byExternal = sandbox ? await sandbox.getByKey(keys.external(ref)) : undefined;
+            if (byExternal && types.includes(byExternal.type)) return byExternal;
+            return target.resolve(type, ref, plan);
+          };
+        }
         if (prop === 'createServer') {
           return (input: ServerInput, ctx: CreateContext = {}) => {
             checkImageAndFlavor(
