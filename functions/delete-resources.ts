@@ -3,12 +3,12 @@
  * deleting the plan's resources of its kinds in reverse dependency order.
  */
 import { z } from 'zod';
-import { recordedCloud, selectCloud } from '../src/providers/index.ts';
+import { recordedCloud, selectCloud } from '../src/providers/select.ts';
 import { deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
 import { TEARDOWN_PHASES } from '../src/workflow/teardown.ts';
-import { getClock, getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { cloudFor, ExecutionSchema } from './lib/steps.ts';
+import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   plan: z.string().min(1),
@@ -18,13 +18,15 @@ const InputSchema = z.object({
   startedAt: z.string().optional(),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, phase, startedAt }) => {
-  const store = await getStore();
-  // The cloud the plan was provisioned into (its record and resources say), not the environment's.
-  const cloud = await cloudFor(await recordedCloud(store, { plan }, selectCloud()));
-  return teardownRound(cloud, store, plan, phase, {
-    startedAt,
-    now: getClock().now(),
-    boundMs: deletionBoundMs(),
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ plan, phase, startedAt }) => {
+    const store = await deps.store();
+    // The cloud the plan was provisioned into (its record and resources say), not the environment's.
+    const cloud = await deps.cloud(await recordedCloud(store, { plan }, selectCloud()));
+    return teardownRound(cloud, store, plan, phase, {
+      startedAt,
+      now: deps.clock.now(),
+      boundMs: deletionBoundMs(),
+    });
   });
-});
+export const handler = createHandler();

@@ -4,12 +4,12 @@
  * reverse dependency order. Returns the original error code and a readable cause for the Fail state.
  */
 import { z } from 'zod';
-import { recordedCloud, selectCloud } from '../src/providers/index.ts';
+import { recordedCloud, selectCloud } from '../src/providers/select.ts';
 import { deletionBoundMs, rollbackRound } from '../src/workflow/deletion-rounds.ts';
 import { normalizeFailure } from '../src/workflow/failure.ts';
-import { getClock, getStore, settleExecution } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { cloudFor, ExecutionSchema } from './lib/steps.ts';
+import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   execution: ExecutionSchema,
@@ -18,19 +18,21 @@ const InputSchema = z.object({
   startedAt: z.string().optional(),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ execution, error, startedAt }) => {
-  await settleExecution(execution);
-  const store = await getStore();
-  // The cloud that holds what this execution created, as its ledger records it.
-  const cloud = await cloudFor(await recordedCloud(store, { execution }, selectCloud()));
-  const round = await rollbackRound(cloud, store, execution, {
-    startedAt,
-    now: getClock().now(),
-    boundMs: deletionBoundMs(),
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ execution, error, startedAt }) => {
+    await deps.settle(execution);
+    const store = await deps.store();
+    // The cloud holding what this execution created, as its ledger records it; one round of the loop.
+    const cloud = await deps.cloud(await recordedCloud(store, { execution }, selectCloud()));
+    const round = await rollbackRound(cloud, store, execution, {
+      startedAt,
+      now: deps.clock.now(),
+      boundMs: deletionBoundMs(),
+    });
+    const failure = normalizeFailure(error.Error, error.Cause);
+    const cause = round.leftover
+      ? `${failure.cause} (rollback gave up waiting for: ${round.leftover.join(', ')})`
+      : failure.cause;
+    return { ...failure, cause, deleted: round.deleted, pending: round.pending };
   });
-  const failure = normalizeFailure(error.Error, error.Cause);
-  const cause = round.leftover
-    ? `${failure.cause} (rollback gave up waiting for: ${round.leftover.join(', ')})`
-    : failure.cause;
-  return { ...failure, cause, deleted: round.deleted, pending: round.pending };
-});
+export const handler = createHandler();

@@ -9,25 +9,27 @@ import { z } from 'zod';
 import { InvalidInputError } from '../src/cloud/errors.ts';
 import { pinAddresses } from '../src/plan/pin.ts';
 import { validatePlan } from '../src/plan/validate.ts';
-import { getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { cloudFor, ExecutionSchema, planCloud } from './lib/steps.ts';
+import { ExecutionSchema, planCloud } from './lib/steps.ts';
 
 const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) => {
-  // The dry run reads the plan's cloud (a real one: natflow's model of it, refreshed first).
-  const cloudName = planCloud(plan);
-  const result = await validatePlan(
-    cloudName === 'virtual' ? await getStore() : await cloudFor(cloudName),
-    plan,
-  );
-  if (!result.valid || !result.plan) {
-    throw new InvalidInputError(
-      result.errors,
-      `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ plan, execution }) => {
+    // The dry run reads the plan's cloud (a real one: natflow's model of it, refreshed first).
+    const cloud = planCloud(plan);
+    const result = await validatePlan(
+      cloud === 'virtual' ? await deps.store() : await deps.cloud(cloud),
+      plan,
     );
-  }
-  const { document, pinned } = pinAddresses(plan, result.summary?.addresses ?? {});
-  return { plan: document, execution, pinned };
-});
+    if (!result.valid || !result.plan) {
+      throw new InvalidInputError(
+        result.errors,
+        `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
+      );
+    }
+    const { document, pinned } = pinAddresses(plan, result.summary?.addresses ?? {});
+    return { plan: document, execution, pinned };
+  });
+export const handler = createHandler();

@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import { PlanSchema } from '../src/plan/plan.ts';
-import { recordedCloud, selectCloud } from '../src/providers/index.ts';
+import { recordedCloud, selectCloud } from '../src/providers/select.ts';
 import { verifyOnCloud } from '../src/workflow/cloud-verification.ts';
-import { getDataPlane, getStore, publishEvent } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { cloudFor, ExecutionSchema, planCloud } from './lib/steps.ts';
+import { ExecutionSchema, planCloud } from './lib/steps.ts';
 
 const InputSchema = z.union([
   z.object({
@@ -27,16 +27,18 @@ const InputSchema = z.union([
   }),
 ]);
 
-export const handler = lambdaHandler(InputSchema, async (input) => {
-  const store = await getStore();
-  const planName = 'plan' in input ? input.plan.name : input.planName;
-  const cloud = await cloudFor(
-    await recordedCloud(store, { plan: planName }, 'plan' in input ? planCloud(input.plan) : selectCloud()),
-  );
-  return verifyOnCloud(cloud, store, 'plan' in input ? input.plan : input.planName, {
-    dataPlane: getDataPlane(),
-    failOnMismatch: input.failOnMismatch,
-    publish: input.emit ? publishEvent : undefined,
-    execution: input.execution,
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async (input) => {
+    const store = await deps.store();
+    const name = 'plan' in input ? input.plan.name : input.planName;
+    const fallback = 'plan' in input ? planCloud(input.plan) : selectCloud();
+    // On a real cloud: analysis of the model freshly read from it, said in each result.
+    const cloud = await deps.cloud(await recordedCloud(store, { plan: name }, fallback));
+    return verifyOnCloud(cloud, store, 'plan' in input ? input.plan : input.planName, {
+      dataPlane: deps.live,
+      failOnMismatch: input.failOnMismatch,
+      publish: input.emit ? deps.publish : undefined,
+      execution: input.execution,
+    });
   });
-});
+export const handler = createHandler();

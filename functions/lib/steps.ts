@@ -5,13 +5,12 @@
  * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
-import type { Cloud, CloudName } from '../../src/cloud/cloud.ts';
-import { ControlPlane } from '../../src/cloud/control-plane.ts';
+import type { CloudName } from '../../src/cloud/cloud.ts';
 import type { ProvisionStep } from '../../src/plan/interpreter.ts';
 import { applyPinnedStep } from '../../src/plan/pin.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
-import { openCloud, selectCloud } from '../../src/providers/index.ts';
-import { getClock, getStore } from './deps.ts';
+import { selectCloud } from '../../src/providers/select.ts';
+import { type Deps, defaultDeps } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
 /** `$$.Execution.Id`: the execution's ARN, the rollback ledger's key. */
@@ -34,28 +33,18 @@ const CreateStepInputSchema = z.object({
   pinned: PinsSchema,
 });
 
-export async function controlPlane(): Promise<ControlPlane> {
-  return new ControlPlane({
-    store: await getStore(),
-    clock: getClock(),
-    provisioningDelayMs: Number(process.env.NATFLOW_PROVISIONING_DELAY_MS ?? 0),
-  });
-}
-
-/** The cloud a plan's steps drive: its `cloud:` (set by the CLI from --cloud), else NATFLOW_CLOUD. */
-export async function cloudFor(name: CloudName): Promise<Cloud> {
-  if (name === 'virtual') return controlPlane();
-  return openCloud(name, { store: await getStore(), clock: getClock() });
-}
-
-/** The cloud named by a plan document (flag > plan > env was resolved by the CLI into `cloud`). */
+/** The cloud a plan's steps drive: its `cloud:` (the CLI writes --cloud there), else NATFLOW_CLOUD. */
 export function planCloud(plan: unknown): CloudName {
   return selectCloud({ plan });
 }
 
-/** A handler that creates the entries of one provisioning step, idempotently; returns `{resources}`. */
+/**
+ * The factory of a handler that creates the entries of one provisioning step, idempotently; the handler
+ * returns `{resources}`.
+ */
 export function provisionStep(step: ProvisionStep) {
-  return lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
-    return applyPinnedStep(await cloudFor(planCloud(plan)), plan, pinned, step, { execution });
-  });
+  return (deps: Deps = defaultDeps()) =>
+    lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
+      return applyPinnedStep(await deps.cloud(planCloud(plan)), plan, pinned, step, { execution });
+    });
 }

@@ -12,7 +12,7 @@
  * pass lists every problem. Without it, the first problem throws (the workflow's Catch → Rollback).
  */
 
-import type { Cloud } from '../cloud/cloud.ts';
+import { type Cloud, isReady } from '../cloud/cloud.ts';
 import { DnatPortConflictError, ValidationFailedError } from '../cloud/errors.ts';
 import type { DnatTargetInput } from '../cloud/inputs.ts';
 import { resolveResource } from '../cloud/resolve.ts';
@@ -278,7 +278,7 @@ const STEPS: Record<ProvisionStep, StepFn> = {
         const id = await run.idOf('gateways', gateway.name, path);
         // An existing gateway belongs to whoever created it: its status is not this plan's to change.
         const resource = isExisting(gateway) ? await cloud.require(id) : await cloud.refresh(id);
-        if (resource.status === 'PENDING') run.pending.push(id);
+        if (!isReady(resource)) run.pending.push(id);
         run.record(resource, gateway.name);
       });
     }
@@ -300,7 +300,7 @@ const STEPS: Record<ProvisionStep, StepFn> = {
       for (const rule of await cloud.list({ type, plan: plan.name })) {
         if (rule.type !== type || !gatewayIds.has(rule.gatewayId)) continue;
         const resource = await cloud.refresh(rule.id);
-        if (resource.status === 'PENDING') run.pending.push(rule.id);
+        if (!isReady(resource)) run.pending.push(rule.id);
         run.record(resource, resource.name);
       }
     }

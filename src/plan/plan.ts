@@ -15,6 +15,7 @@
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
 import { type Issue, MalformedPlanError } from '../cloud/errors.ts';
+import { codeOfIssue, formatPath } from '../cloud/issues.ts';
 import {
   APP_PROTOCOLS,
   GATEWAY_SPECS,
@@ -423,15 +424,8 @@ export function parsePlanText(text: string): unknown {
   return document;
 }
 
-/** Formats a zod path as the plan's dotted path: `privateNatGateways[0].dnatRules[1].transitPort`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
-}
+/** Formats a zod path as the plan's dotted path (the one mapper's, `src/cloud/issues.ts`). */
+export { formatPath };
 
 type ZodIssue = ZodError['issues'][number];
 
@@ -487,11 +481,7 @@ function pickBranch(branches: ZodIssue[][]): ZodIssue[] | undefined {
 }
 
 function codeOf(issue: ZodIssue): string {
-  if (issue.code === 'custom') {
-    const code = (issue.params as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? code : 'VALIDATION_FAILED';
-  }
-  return 'VALIDATION_FAILED';
+  return issue.code === 'custom' ? codeOfIssue(issue) : 'VALIDATION_FAILED';
 }
 
 function messageOf(issue: ZodIssue): string {

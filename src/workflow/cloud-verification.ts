@@ -11,7 +11,6 @@ import type { Store } from '../cloud/store.ts';
 import type { Plan } from '../plan/plan.ts';
 import { importAccount } from '../providers/huaweicloud/discovery.ts';
 import { HuaweiCloud } from '../providers/huaweicloud/provider.ts';
-import type { DataPlane } from '../runtime/dataplane/index.ts';
 import { type PlanVerification, verifyPlan } from './verification.ts';
 
 export const REAL_CLOUD_NOTE =
@@ -21,7 +20,7 @@ export async function verifyOnCloud(
   cloud: Cloud,
   store: Store,
   planOrName: Plan | string,
-  options: Parameters<typeof verifyPlan>[2] & { dataPlane: DataPlane | undefined },
+  options: Parameters<typeof verifyPlan>[2],
 ): Promise<PlanVerification & { mode?: 'analyze'; note?: string }> {
   if (cloud.name === 'virtual') return verifyPlan(store, planOrName, options);
   const name = typeof planOrName === 'string' ? planOrName : planOrName.name;
