@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { CloudName } from '../../src/cloud/cloud.ts';
+import type { DryRunSource } from '../../src/cloud/dry-run.ts';
 import type { ProvisionStep } from '../../src/plan/interpreter.ts';
 import { applyPinnedStep } from '../../src/plan/pin.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
@@ -36,6 +37,15 @@ const CreateStepInputSchema = z.object({
 /** The cloud a plan's steps drive: its `cloud:` (the CLI writes --cloud there), else NATFLOW_CLOUD. */
 export function planCloud(plan: unknown): CloudName {
   return selectCloud({ plan });
+}
+
+/**
+ * What a plan's dry run reads: the store (the virtual cloud's ledger), or the provider of the real cloud
+ * the plan names (natflow's model of that account, refreshed first).
+ */
+export async function dryRunSource(deps: Deps, plan: unknown): Promise<DryRunSource> {
+  const cloud = planCloud(plan);
+  return cloud === 'virtual' ? deps.store() : deps.cloud(cloud);
 }
 
 /**
