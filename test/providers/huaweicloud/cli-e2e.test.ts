@@ -1,7 +1,8 @@
 /**
  * `natflow … --cloud huaweicloud` end to end, as a user runs it: `natflow` processes whose
- * HUAWEICLOUD_ENDPOINT is another natflow's local Huawei Cloud API (served here, in the test process,
- * over its own store), so every provisioning step is a signed HTTP call to Huawei's paths. What the cloud
+ * HUAWEICLOUD_ENDPOINT is another natflow's local Huawei Cloud API (a whole natflow stack, started here in
+ * the test process on its own data directory), so every provisioning step is a signed HTTP call to
+ * Huawei's paths. What the cloud
  * holds is read back through that API (the SDK-signed clients of the provider), and its store is checked
  * empty where the brief says "nothing left".
  */
@@ -10,16 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../../src/cloud/memory-store.ts';
+import type { Store } from '../../../src/cloud/store.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { apisFor } from '../../../src/providers/huaweicloud/provider.ts';
-import {
-  DEFAULT_AK,
-  DEFAULT_PROJECT_ID,
-  DEFAULT_SK,
-  type HuaweiCloudServer,
-  startHuaweiCloudServer,
-} from '../../../src/runtime/huaweicloud/index.ts';
+import { DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK } from '../../../src/runtime/huaweicloud/index.ts';
+import { type Stack, startStack } from '../../../src/runtime/stack.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -27,8 +23,8 @@ const BIN = join(ROOT, 'bin/natflow.js');
 const REFERENCE = join(ROOT, 'examples/reference.plan.yaml');
 
 let dir: string;
-let cloudStore: MemoryStore;
-let server: HuaweiCloudServer;
+let cloudStore: Store;
+let server: Stack & { url: string };
 
 /**
  * Runs `natflow ARGS` as its own process. Asynchronously: the cloud it calls is served by this very
@@ -83,8 +79,10 @@ function api() {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-e2e-'));
-  cloudStore = new MemoryStore();
-  server = await startHuaweiCloudServer({ store: cloudStore, settleMs: 0 });
+  server = (await startStack({ dataDir: join(dir, 'cloud'), port: 0, dataPlane: false })) as Stack & {
+    url: string;
+  };
+  cloudStore = server.store;
 });
 
 afterAll(async () => {
@@ -126,6 +124,18 @@ describe('natflow --cloud huaweicloud against a local Huawei Cloud API', () => {
   it('converges when run again: nothing new on the cloud side', async () => {
     const run = await natflow('provision', REFERENCE, '--cloud', 'huaweicloud', '--json');
     expect(run.code, run.stderr).toBe(0);
+    expect((await cloudStore.list()).length).toBe(count);
+  });
+
+  it('natflow up --cloud huaweicloud --once runs the walkthrough again, converged, saying how it verified', async () => {
+    const run = await natflow('up', REFERENCE, '--cloud', 'huaweicloud', '--once', '--port', '0', '--json');
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.find((e) => e.type === 'summary')).toMatchObject({ status: 'SUCCEEDED' });
+    expect(run.stdout).toContain('"mode":"analyze"');
     expect((await cloudStore.list()).length).toBe(count);
   });
 
