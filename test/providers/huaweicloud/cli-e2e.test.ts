@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../../src/cloud/store.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { apisFor } from '../../../src/providers/huaweicloud/provider.ts';
@@ -39,6 +39,7 @@ function natflow(
       env: {
         ...process.env,
         NATFLOW_CLOUD: '',
+        NATFLOW_HWC_TEST_DROP_RESPONSE: '',
         HUAWEICLOUD_ENDPOINT: server.url,
         HUAWEICLOUD_SDK_AK: DEFAULT_AK,
         HUAWEICLOUD_SDK_SK: DEFAULT_SK,
@@ -79,9 +80,13 @@ function api() {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-e2e-'));
+  // The cloud side commits the first DNAT rule create and drops its answer (TEST ONLY switch): the crash
+  // between a create and its record, which the first provisioning must survive without a duplicate.
+  vi.stubEnv('NATFLOW_HWC_TEST_DROP_RESPONSE', 'POST /v3/{project_id}/private-nat/dnat-rules');
   server = (await startStack({ dataDir: join(dir, 'cloud'), port: 0, dataPlane: false })) as Stack & {
     url: string;
   };
+  vi.unstubAllEnvs();
   cloudStore = server.store;
 });
 
@@ -93,13 +98,16 @@ afterAll(async () => {
 describe('natflow --cloud huaweicloud against a local Huawei Cloud API', () => {
   let count = 0;
 
-  it('provisions the reference walkthrough through signed HTTP: SUCCEEDED, the resources on the cloud side', async () => {
+  it('provisions the reference walkthrough through signed HTTP, its DNAT answer dropped once: SUCCEEDED, one rule', async () => {
     // Act
     const run = await natflow('provision', REFERENCE, '--cloud', 'huaweicloud', '--json');
 
     // Assess
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.json()).toMatchObject({ status: 'SUCCEEDED' });
+    // The dropped answer was a transient failure of AddDnatRule, retried by the workflow.
+    const history = await natflow('executions', 'history', String(run.json().executionArn), '--json');
+    expect(history.stdout).toContain('Natflow.Transient');
     const cloud = api();
     const [rule, ...others] = await cloud.nat.listDnatRules();
     expect(others).toEqual([]);
