@@ -47,6 +47,8 @@ const ACCESS = {
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],
+  apiRedriveExecution: ['tableRead', 'describeExecution', 'executionHistory', 'redriveExecution'],
+  apiRollbackExecution: ['tableWrite', 'describeExecution'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListResources: ['tableRead'],
@@ -128,6 +130,14 @@ const GRANTS = {
   ],
   stopExecution: [
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
+  ],
+  redriveExecution: [
+    {
+      Sid: 'RedriveExecution',
+      Effect: 'Allow',
+      Action: ['states:RedriveExecution'],
+      Resource: executionArns,
+    },
   ],
 };
 

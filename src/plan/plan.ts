@@ -367,6 +367,8 @@ export const PlanSchema = z.strictObject({
   description: z.string().optional(),
   /** The cloud to provision into (DESIGN §10): `--cloud` wins over it, it wins over NATFLOW_CLOUD. */
   cloud: z.enum(['virtual', 'huaweicloud']).optional(),
+  /** What a failed provisioning does with what it created (DESIGN §7): roll it back, or keep it for a redrive. */
+  onFailure: z.enum(['rollback', 'keep']).optional(),
   vpcs: z.array(VpcEntrySchema).optional(),
   servers: z.array(ServerEntrySchema).optional(),
   backendGroups: z.array(BackendGroupEntrySchema).optional(),

@@ -226,9 +226,9 @@ describe('the walkthrough through the local Huawei Cloud API', () => {
 
     // Deleting in the wrong order is refused, nothing changes
     const inUse = await failure(call(local.hc, 'DELETE', `${P}/private-nat/gateways/${gateway.id}`));
-    expect(inUse).toMatchObject({ status: 409, code: 'NAT.1202' });
+    expect(inUse).toMatchObject({ status: 400, code: 'NAT.1202' });
     const tipInUse = await failure(call(local.hc, 'DELETE', `${P}/private-nat/transit-ips/${tip.id}`));
-    expect(tipInUse).toMatchObject({ status: 409, code: 'NAT.1409' });
+    expect(tipInUse).toMatchObject({ status: 400, code: 'NAT.1409' });
     const vpcInUse = await failure(local.vpc.deleteVpc(new DeleteVpcRequest().withVpcId(vpcB.id)));
     expect(vpcInUse.status).toBe(409);
     const lbInUse = await failure(call(local.hc, 'DELETE', `${P}/elb/loadbalancers/${lb.id}`));

@@ -91,8 +91,6 @@ export class HuaweiState {
   readonly sgRules = new Map<string, SecurityGroupRuleRecord[]>();
   readonly pools = new Map<string, PoolAttrs>();
   readonly jobs = new Map<string, JobRecord>();
-  /** natflow ids created PENDING through the API, with when they settle. */
-  readonly settling = new Map<string, number>();
 
   attrsOf(id: string): Attrs {
     let found = this.attrs.get(id);
@@ -153,8 +151,6 @@ export class HuaweiContext {
   readonly region: string;
   private readonly syncDataPlane: () => Promise<void>;
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly work = new Set<Promise<unknown>>();
 
   constructor(options: ContextOptions) {
     this.store = options.store;
@@ -227,6 +223,17 @@ export class HuaweiContext {
     return undefined;
   }
 
+  /**
+   * A subnet by its id (the network id: ECS `subnet_id`, NAT `virsubnet_id`, ELB `elb_virsubnet_ids`)
+   * or its IPv4 subnet id (`neutron_subnet_id`: ELB `vip_subnet_cidr_id`, member `subnet_cidr_id`).
+   * Huawei takes one or the other per field; natflow takes both wherever a subnet is asked for.
+   */
+  async findSubnet(uuid: string): Promise<ResourceOf<'subnet'> | undefined> {
+    const byId = await this.findByUuid(uuid, 'subnet');
+    if (byId) return byId;
+    return (await this.list('subnet')).find((s) => derivedId(s.id, 'ipv4') === uuid);
+  }
+
   async requireByUuid<T extends ResourceType>(
     uuid: string,
     type: T,
@@ -252,52 +259,16 @@ export class HuaweiContext {
     }
   }
 
-  /** A PENDING gateway or rule created here: it settles (becomes ACTIVE) after the settle time. */
-  scheduleSettle(id: string): void {
-    const due = this.now() + this.settleMs;
-    this.state.settling.set(id, due);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.track(this.settleDue().then(() => this.sync()));
-    }, this.settleMs);
-    timer.unref();
-    this.timers.add(timer);
-  }
-
-  /** Activates every PENDING resource whose settle time has passed. */
-  async settleDue(): Promise<boolean> {
-    let changed = false;
-    for (const [id, due] of [...this.state.settling]) {
-      if (due > this.now()) continue;
-      this.state.settling.delete(id);
-      const resource = await this.store.get(id);
-      if (resource?.status === 'PENDING') {
-        await this.cloud.setStatus(id, 'ACTIVE');
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
-  track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) =>
-      process.emitWarning(`natflow Huawei API: background work failed: ${String(error)}`),
-    );
-    this.work.add(tracked);
-    void tracked.finally(() => this.work.delete(tracked));
-  }
-
   async sync(): Promise<void> {
     await this.syncDataPlane();
   }
 
+  /** Resolves when the serialised work in flight (pool rebuilds, rule changes) is done. */
   async idle(): Promise<void> {
-    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+    while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
   }
 
   async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
     await this.idle();
   }
 
@@ -337,7 +308,7 @@ export function paginate<T extends { id: string }>(
   return {
     page,
     pageInfo: {
-      ...(last && (reverse ? start > 0 || more : more) ? { next_marker: last.id } : {}),
+      ...(last && more ? { next_marker: last.id } : {}),
       ...(first ? { previous_marker: first.id } : {}),
       current_count: page.length,
     },

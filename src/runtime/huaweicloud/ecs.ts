@@ -15,7 +15,7 @@ import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf } from './co
 import { badRequest, DEPENDENCY_CODES, HuaweiApiError, notFound } from './errors.ts';
 import { Fields } from './fields.ts';
 import type { Route } from './routes.ts';
-import { findGroup, inboundOf, rulesOf } from './vpc.ts';
+import { findGroup, inboundOf, rulesOf } from './security-groups.ts';
 
 const SERVICE = 'ecs';
 
@@ -168,7 +168,7 @@ async function createServers(ctx: HuaweiContext, req: ApiRequest) {
   const enterpriseProjectId = body.object('extendparam')?.string('enterprise_project_id', false, 36);
 
   const vpc = await ctx.requireByUuid(vpcUuid, 'vpc', SERVICE, 'VPC');
-  const subnet = await ctx.findByUuid(subnetUuid, 'subnet');
+  const subnet = await ctx.findSubnet(subnetUuid);
   if (!subnet)
     throw ecsError(400, 'Ecs.0005', `server.nics[0].subnet_id ${subnetUuid} is no subnet`, 'NOT_FOUND');
   if (subnet.vpcId !== vpc.id) {

@@ -2,7 +2,8 @@
  * Errors of the local Huawei Cloud API (DESIGN §11), in each service's documented shape:
  *
  * - NAT v3 and ELB v3: `{"error_code": "NAT.1303", "error_msg": "…", "request_id": "…"}`;
- * - VPC v1 (VPCs, subnets, security groups): `{"code": "VPC.0003", "message": "…"}`;
+ * - VPC v1 (VPCs, subnets, security groups): `{"code": "VPC.0003", "message": "…"}` as documented, with
+ *   `error_code`/`error_msg`/`request_id` beside them, which the official SDKs' exceptions read;
  * - ECS: `{"error": {"code": "Ecs.0005", "message": "…"}}`;
  * - API Gateway (authentication, before any service): `{"error_code": "APIGW.0301", "error_msg", "request_id"}`.
  *
@@ -70,14 +71,19 @@ export const FALLBACK_CODES: Readonly<Record<HuaweiService, string>> = {
 
 /** A 400 in the service's shape: a request the API cannot take (shape, types, unsupported values). */
 export function badRequest(service: HuaweiService, message: string, code?: string): HuaweiApiError {
-  return new HuaweiApiError(400, code ?? FALLBACK_CODES[service], message, 'VALIDATION_FAILED');
+  return new HuaweiApiError(
+    400,
+    code ?? FALLBACK_CODES[service],
+    `${message} (natflow: VALIDATION_FAILED)`,
+    'VALIDATION_FAILED',
+  );
 }
 
 export function notFound(service: HuaweiService, message: string): HuaweiApiError {
   return new HuaweiApiError(
     404,
     HUAWEI_CODES.NOT_FOUND?.[service] ?? FALLBACK_CODES[service],
-    message,
+    `${message} (natflow: NOT_FOUND)`,
     'NOT_FOUND',
   );
 }
@@ -100,15 +106,38 @@ export function fromNatflow(
     natflowCode === 'DEPENDENCY_VIOLATION' && dependencyCode
       ? dependencyCode
       : (HUAWEI_CODES[natflowCode]?.[service] ?? FALLBACK_CODES[service]);
-  const status = natflowCode === 'NOT_FOUND' ? 404 : natflowCode === 'DEPENDENCY_VIOLATION' ? 409 : 400;
+  // NAT's Error Codes page lists its refusals, NAT.1202 and NAT.1409 included, as 400; the other
+  // services answer a resource still in use with 409.
+  const status =
+    natflowCode === 'NOT_FOUND'
+      ? 404
+      : natflowCode === 'DEPENDENCY_VIOLATION' && service !== 'nat'
+        ? 409
+        : 400;
   return new HuaweiApiError(status, mapped, `${error.message} (natflow: ${natflowCode})`, natflowCode);
 }
 
 /** The response body of an error, in the shape of the service that answers it. */
 export function errorBody(service: HuaweiService, error: HuaweiApiError, requestId: string): unknown {
+  const message =
+    error.natflowCode && !error.message.includes('(natflow: ')
+      ? `${error.message} (natflow: ${error.natflowCode})`
+      : error.message;
+  return shaped(service, error.code, message, requestId);
+}
+
+function shaped(service: HuaweiService, code: string, message: string, requestId: string): unknown {
+  const error = { code, message };
   switch (service) {
     case 'vpc':
-      return { code: error.code, message: error.message };
+      // The VPC reference documents {code, message}; the official SDKs read error_code/error_msg: both.
+      return {
+        code: error.code,
+        message: error.message,
+        error_code: error.code,
+        error_msg: error.message,
+        request_id: requestId,
+      };
     case 'ecs':
       return { error: { code: error.code, message: error.message } };
     default:

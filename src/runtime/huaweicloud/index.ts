@@ -10,7 +10,7 @@
  * - `createHuaweiCloudApi(options).handle(req, res)` is the request hook (`true` when it answered).
  *
  * Every request: route (404 `APIGW.0101` for an unknown path) → signature, date and project id (401
- * `APIGW.0301`, nothing changed) → settle what is due → the route → data-plane sync after a write.
+ * `APIGW.0301`, nothing changed) → the route → data-plane sync after a write.
  * Errors are 4xx in the service's shape; an unexpected failure is a 500 in that shape, never a stack.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -100,7 +100,7 @@ export interface HuaweiCloudApi {
   readonly faults: TestFaults;
   readonly config: HuaweiCloudConfig;
   readonly context: HuaweiContext;
-  /** Resolves when background settling and data-plane syncs are done. */
+  /** Resolves when serialised work in flight is done (every write syncs the data plane before it answers). */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -216,7 +216,6 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
         body: parseBody(route.service, body, method),
         requestId,
       };
-      if (await context.settleDue()) await context.sync();
       const result = await route.handler(context, request);
       if (route.write) await context.sync();
       if (route.write && faults.consume(method, route.path)) {
