@@ -73,3 +73,22 @@ export async function teardownRound(
   }
   return { phase, deleted, pending: left.length };
 }
+
+/**
+ * The local runtime's own rollback of a stopped or recovered provisioning (no state machine runs it):
+ * the rounds in process, `pauseMs` apart, until the ledger of the execution is empty or `rounds` ran.
+ * Not for Lambdas (they never wait): there the state machine's loop repeats the round.
+ */
+export async function rollbackInProcess(
+  cloud: Cloud,
+  store: Store,
+  execution: string,
+  options: { rounds?: number; pauseMs?: number } = {},
+): Promise<void> {
+  const rounds = options.rounds ?? 60;
+  for (let round = 0; round < rounds; round++) {
+    const { pending } = await rollbackRound(cloud, store, execution, { now: Date.now(), boundMs: Infinity });
+    if (pending === 0) return;
+    await new Promise((done) => setTimeout(done, options.pauseMs ?? 1000));
+  }
+}
