@@ -6,13 +6,13 @@ import { z } from 'zod';
 import { checkActivation } from '../src/workflow/activation.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { StepInputSchema } from './lib/steps.ts';
+import { planCloud, StepInputSchema } from './lib/steps.ts';
 
 const InputSchema = StepInputSchema.extend({ step: z.enum(['activateGateways', 'activateRules']) });
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   lambdaHandler(InputSchema, async ({ plan, execution, step }) => {
-    return checkActivation(await deps.cloud(), plan, step, {
+    return checkActivation(await deps.cloud(planCloud(plan)), plan, step, {
       execution,
       now: deps.clock.now(),
       timeoutMs: Number(process.env.NATFLOW_ACTIVATION_TIMEOUT_MS ?? 600_000),

@@ -3,7 +3,9 @@
  * deleting the plan's resources of its kinds in reverse dependency order.
  */
 import { z } from 'zod';
-import { TEARDOWN_PHASES, teardownPhase } from '../src/workflow/teardown.ts';
+import { recordedCloud, selectCloud } from '../src/providers/select.ts';
+import { deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
+import { TEARDOWN_PHASES } from '../src/workflow/teardown.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
@@ -12,10 +14,19 @@ const InputSchema = z.object({
   plan: z.string().min(1),
   execution: ExecutionSchema,
   phase: z.enum(TEARDOWN_PHASES),
+  /** `$$.Execution.StartTime`: the bound of the phase's wait for real deletions. */
+  startedAt: z.string().optional(),
 });
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
-  lambdaHandler(InputSchema, async ({ plan, phase }) => {
-    return { phase, deleted: await teardownPhase(await deps.cloud(), await deps.store(), plan, phase) };
+  lambdaHandler(InputSchema, async ({ plan, phase, startedAt }) => {
+    const store = await deps.store();
+    // The cloud the plan was provisioned into (its record and resources say), not the environment's.
+    const cloud = await deps.cloud(await recordedCloud(store, { plan }, selectCloud()));
+    return teardownRound(cloud, store, plan, phase, {
+      startedAt,
+      now: deps.clock.now(),
+      boundMs: deletionBoundMs(),
+    });
   });
 export const handler = createHandler();

@@ -11,14 +11,14 @@ import { pinAddresses } from '../src/plan/pin.ts';
 import { validatePlan } from '../src/plan/validate.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { ExecutionSchema } from './lib/steps.ts';
+import { dryRunSource, ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   lambdaHandler(InputSchema, async ({ plan, execution }) => {
-    const store = await deps.store();
-    const result = await validatePlan(store, plan);
+    // The dry run reads the plan's cloud (a real one: natflow's model of it, refreshed first).
+    const result = await validatePlan(await dryRunSource(deps, plan), plan);
     if (!result.valid || !result.plan) {
       throw new InvalidInputError(
         result.errors,

@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 import { PlanSchema } from '../src/plan/plan.ts';
-import { verifyPlan } from '../src/workflow/verification.ts';
+import { recordedCloud, selectCloud } from '../src/providers/select.ts';
+import { verifyOnCloud } from '../src/workflow/cloud-verification.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { ExecutionSchema } from './lib/steps.ts';
+import { ExecutionSchema, planCloud } from './lib/steps.ts';
 
 const InputSchema = z.union([
   z.object({
@@ -28,7 +29,12 @@ const InputSchema = z.union([
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   lambdaHandler(InputSchema, async (input) => {
-    return verifyPlan(await deps.store(), 'plan' in input ? input.plan : input.planName, {
+    const store = await deps.store();
+    const name = 'plan' in input ? input.plan.name : input.planName;
+    const fallback = 'plan' in input ? planCloud(input.plan) : selectCloud();
+    // On a real cloud: analysis of the model freshly read from it, said in each result.
+    const cloud = await deps.cloud(await recordedCloud(store, { plan: name }, fallback));
+    return verifyOnCloud(cloud, store, 'plan' in input ? input.plan : input.planName, {
       dataPlane: deps.live,
       failOnMismatch: input.failOnMismatch,
       publish: input.emit ? deps.publish : undefined,

@@ -19,6 +19,7 @@ import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
+import { dryRunSource } from '../lib/steps.ts';
 import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { machineArnsOf, machineFor, type Workflow } from './lib/step-functions.ts';
 
@@ -49,7 +50,7 @@ export const handler = createHandler();
 /** The input as the workflow takes it; problems are reported with paths under `input`. */
 async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): Promise<unknown> {
   if (workflow === 'provision') {
-    const result = await validatePlan(await deps.store(), input);
+    const result = await validatePlan(await dryRunSource(deps, input), input);
     if (!result.valid) {
       throw new InvalidInputError(
         result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),

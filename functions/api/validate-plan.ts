@@ -7,10 +7,11 @@ import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { dryRunSource } from '../lib/steps.ts';
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   httpHandler({ body: z.unknown() }, async ({ body }) => {
-    const result = await validatePlan(await deps.store(), body);
+    const result = await validatePlan(await dryRunSource(deps, body), body);
     if (!result.valid)
       throw new InvalidInputError(result.errors, `the plan is invalid (${result.errors.length} problems)`);
     return { status: 200, body: { valid: true, errors: [], summary: result.summary } };

@@ -12,7 +12,7 @@
  * local runtime (src/runtime/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
  * bus and clock, so two stacks in one process never share anything.
  */
-import type { Cloud } from '../../src/cloud/cloud.ts';
+import type { Cloud, CloudName } from '../../src/cloud/cloud.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { type Clock, systemClock } from '../../src/net/clock.ts';
@@ -25,8 +25,11 @@ export type { Cloud };
 export interface Deps {
   /** The resource store (opened on first use on Lambda). */
   store(): Promise<Store>;
-  /** The cloud over that store, as each invocation sees it. */
-  cloud(): Promise<Cloud>;
+  /**
+   * The cloud over that store, as each invocation sees it: `virtual` by default, or the provider a plan
+   * or its ledger names (DESIGN §10; `huaweicloud` reads HUAWEICLOUD_* and, on AWS, its secret).
+   */
+  cloud(name?: CloudName): Promise<Cloud>;
   clock: Clock;
   /** The live data plane the probe sends real requests through; none on AWS. */
   live: LiveNetwork | undefined;
@@ -48,6 +51,17 @@ export function controlPlaneOver(store: Store, clock: Clock, env: NodeJS.Process
   });
 }
 
+/** A real cloud's provider over the store (src/providers/), loaded only when a plan names one. */
+async function providerCloud(
+  name: CloudName,
+  store: Store,
+  clock: Clock,
+  env: NodeJS.ProcessEnv,
+): Promise<Cloud> {
+  const { openCloud } = await import('../../src/providers/index.ts');
+  return openCloud(name, { store, clock, env });
+}
+
 /** Deps from the environment (a Lambda container's); nothing is opened before it is used. */
 export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
   let store: Promise<Store> | undefined;
@@ -58,7 +72,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
   };
   return {
     store: openedStore,
-    cloud: async () => controlPlaneOver(await openedStore(), systemClock, env),
+    cloud: async (name = 'virtual') =>
+      name === 'virtual'
+        ? controlPlaneOver(await openedStore(), systemClock, env)
+        : providerCloud(name, await openedStore(), systemClock, env),
     clock: systemClock,
     live: undefined,
     publish: async (detailType, detail) => {
@@ -92,7 +109,8 @@ export function depsOf(parts: DepsParts): Deps {
   const store = parts.store;
   return {
     store: async () => store,
-    cloud: async () => controlPlaneOver(store, clock),
+    cloud: async (name = 'virtual') =>
+      name === 'virtual' ? controlPlaneOver(store, clock) : providerCloud(name, store, clock, process.env),
     clock,
     live: parts.live,
     publish: parts.publish ?? (async () => undefined),

@@ -5,9 +5,12 @@
  * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
+import type { CloudName } from '../../src/cloud/cloud.ts';
+import type { DryRunSource } from '../../src/cloud/dry-run.ts';
 import type { ProvisionStep } from '../../src/plan/interpreter.ts';
 import { applyPinnedStep } from '../../src/plan/pin.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { selectCloud } from '../../src/providers/select.ts';
 import { type Deps, defaultDeps } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
@@ -31,6 +34,20 @@ const CreateStepInputSchema = z.object({
   pinned: PinsSchema,
 });
 
+/** The cloud a plan's steps drive: its `cloud:` (the CLI writes --cloud there), else NATFLOW_CLOUD. */
+export function planCloud(plan: unknown): CloudName {
+  return selectCloud({ plan });
+}
+
+/**
+ * What a plan's dry run reads: the store (the virtual cloud's ledger), or the provider of the real cloud
+ * the plan names (natflow's model of that account, refreshed first).
+ */
+export async function dryRunSource(deps: Deps, plan: unknown): Promise<DryRunSource> {
+  const cloud = planCloud(plan);
+  return cloud === 'virtual' ? deps.store() : deps.cloud(cloud);
+}
+
 /**
  * The factory of a handler that creates the entries of one provisioning step, idempotently; the handler
  * returns `{resources}`.
@@ -38,6 +55,6 @@ const CreateStepInputSchema = z.object({
 export function provisionStep(step: ProvisionStep) {
   return (deps: Deps = defaultDeps()) =>
     lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
-      return applyPinnedStep(await deps.cloud(), plan, pinned, step, { execution });
+      return applyPinnedStep(await deps.cloud(planCloud(plan)), plan, pinned, step, { execution });
     });
 }

@@ -27,6 +27,7 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set([
  */
 export function httpStatusOf(code: string): number {
   if (code === 'NOT_FOUND') return 404;
+  if (code === 'CLOUD_AUTH_FAILED') return 502;
   if (CONFLICT_CODES.has(code)) return 409;
   if (code === 'PAYLOAD_TOO_LARGE') return 413;
   if (code === 'UNSUPPORTED_MEDIA_TYPE') return 415;

@@ -3,6 +3,7 @@
  */
 import { ControlPlane } from '../cloud/control-plane.ts';
 import { resolveResource } from '../cloud/resolve.ts';
+import { cloudOf, commandCloud, refuseOnRealCloud } from './cloud.ts';
 import { type Command, dataDirOf, EXIT_OK, parseFlags, printJson, UsageError } from './io.ts';
 import { openLocalStore } from './local-store.ts';
 
@@ -21,6 +22,11 @@ ID is an id or a name (resolved within --plan when given). Prints the resource.`
       const { values, positionals } = parseFlags(argv, {});
       const [ref, ...extra] = positionals;
       if (!ref || extra.length > 0) throw new UsageError(`expected one ID\n${usage}`);
+      refuseOnRealCloud(
+        commandCloud(values, env),
+        `natflow ${action}`,
+        "the frozen state is the virtual cloud's model of the product's; natflow does not freeze real gateways",
+      );
       const store = openLocalStore(dataDirOf(values['data-dir'], env));
       try {
         const target = await resolveResource(
@@ -28,6 +34,11 @@ ID is an id or a name (resolved within --plan when given). Prints the resource.`
           ['private-nat-gateway', 'dnat-rule', 'snat-rule'],
           ref,
           values.plan,
+        );
+        refuseOnRealCloud(
+          cloudOf(target),
+          `natflow ${action} ${target.id}`,
+          `it is a resource of ${cloudOf(target)}, where freezing is the provider's own billing state`,
         );
         const cloud = new ControlPlane({ store });
         const resource =

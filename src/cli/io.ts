@@ -29,6 +29,8 @@ export const COMMON_OPTIONS = {
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
   plan: { type: 'string' },
+  /** virtual | huaweicloud (DESIGN §10): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
+  cloud: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 

@@ -3,9 +3,9 @@
  * and `natflow provision` both do before anything starts.
  */
 import { readFileSync } from 'node:fs';
+import type { DryRunSource } from '../cloud/dry-run.ts';
 import type { Issue } from '../cloud/errors.ts';
 import { MalformedPlanError } from '../cloud/errors.ts';
-import type { StoreReader } from '../cloud/store.ts';
 import { parsePlanText } from '../plan/plan.ts';
 import { validatePlan } from '../plan/validate.ts';
 import { type Output, UsageError } from './io.ts';
@@ -28,7 +28,10 @@ export function readPlanFile(file: string): unknown {
  * The validate document `{valid, errors, summary}` of a plan file; a malformed file is one error.
  * `document` is the plan as written: what a workflow takes as input (each step parses it again).
  */
-export async function validatePlanFile(store: StoreReader, file: string) {
+export async function validatePlanFile(
+  source: DryRunSource | ((document: unknown) => Promise<DryRunSource>),
+  file: string,
+) {
   let document: unknown;
   try {
     document = readPlanFile(file);
@@ -44,7 +47,8 @@ export async function validatePlanFile(store: StoreReader, file: string) {
     }
     throw error;
   }
-  return { ...(await validatePlan(store, document)), document };
+  const against = typeof source === 'function' ? await source(document) : source;
+  return { ...(await validatePlan(against, document)), document };
 }
 
 /** Tells a person that a plan is invalid and nothing was started, one problem a line. */

@@ -139,3 +139,31 @@ export const RULE_ORDER = [
 ] as const;
 
 export type ErrorCode = (typeof RULE_ORDER)[number];
+
+// ------------------------------------------------------------- a real cloud's own refusals (DESIGN §10)
+
+/** The cloud refused natflow's credentials (HTTP 401/403): the AK/SK, the token or the project id. */
+export class CloudAuthFailedError extends NatflowError {
+  override name = 'CLOUD_AUTH_FAILED';
+}
+/** The cloud refused a request for a reason with no §3.2 equivalent; its own code is in `details`. */
+export class CloudRejectedError extends NatflowError {
+  override name = 'CLOUD_REJECTED';
+}
+/** An asynchronous resource ended in failure (an ECS job `FAIL`, a load balancer `ERROR`). */
+export class CloudResourceFailedError extends NatflowError {
+  override name = 'CLOUD_RESOURCE_FAILED';
+}
+/** A resource did not become ready (or go away) within the polling bound. */
+export class CloudTimeoutError extends NatflowError {
+  override name = 'CLOUD_TIMEOUT';
+}
+/**
+ * A resource a create depends on is still being provisioned (a VPC `CREATING`, a load balancer
+ * `PENDING_CREATE`): the workflow's Retry on `Natflow.NotReady` waits and runs the step again (a
+ * bounded loop in the state machine, never a sleep in a Lambda); exhausted, the execution fails with
+ * CLOUD_TIMEOUT (`normalizeFailure`).
+ */
+export class NotReadyError extends NatflowError {
+  override name = 'Natflow.NotReady';
+}

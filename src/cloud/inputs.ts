@@ -60,6 +60,9 @@ export interface ServerInput {
   inbound?: readonly SecurityGroupRuleInput[];
   /** Existing security groups instead of its own. */
   securityGroupIds?: readonly string[];
+  /** The image and flavor a real cloud boots it from (DESIGN §8.1); the virtual cloud ignores them. */
+  image?: string;
+  flavor?: string;
 }
 export interface BackendMemberInput {
   serverId: string;

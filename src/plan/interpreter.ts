@@ -114,6 +114,8 @@ const STEPS: Record<ProvisionStep, StepFn> = {
             name: server.name,
             subnetId,
             ...(server.ip === undefined ? {} : { ip: server.ip }),
+            ...(server.image === undefined ? {} : { image: server.image }),
+            ...(server.flavor === undefined ? {} : { flavor: server.flavor }),
             apps: server.apps ?? [],
             ...(server.inbound === undefined
               ? {}

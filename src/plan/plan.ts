@@ -172,6 +172,9 @@ const ServerCreateSchema = z.strictObject({
   apps: z.array(AppEntrySchema).optional(),
   /** Replaces the default security group rules (each app's port from its own VPC's CIDR). */
   inbound: z.array(InboundRuleEntrySchema).optional(),
+  /** A real cloud's image and flavor ids (DESIGN §10); ignored by the virtual cloud. */
+  image: z.string().min(1).optional(),
+  flavor: z.string().min(1).optional(),
 });
 const ServerExistingSchema = z.strictObject({ name: EntryNameSchema, existing: ExistingIdSchema });
 export const ServerEntrySchema = z.union([ServerCreateSchema, ServerExistingSchema]);
@@ -362,6 +365,8 @@ export const VerifyEntrySchema = z
 export const PlanSchema = z.strictObject({
   name: PlanNameSchema,
   description: z.string().optional(),
+  /** The cloud to provision into (DESIGN §10): `--cloud` wins over it, it wins over NATFLOW_CLOUD. */
+  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
   /** What a failed provisioning does with what it created (DESIGN §7): roll it back, or keep it for a redrive. */
   onFailure: z.enum(['rollback', 'keep']).optional(),
   vpcs: z.array(VpcEntrySchema).optional(),

@@ -49,6 +49,8 @@ export const EXPLANATION_CODES = [
   'NO_HEALTHY_MEMBER',
   'SECURITY_GROUP_DENIED',
   'PORT_NOT_LISTENING',
+  /** An imported server (a real cloud reports no applications) not known to serve the port (DESIGN §10). */
+  'APP_UNKNOWN',
 ] as const;
 export type ExplanationCode = (typeof EXPLANATION_CODES)[number];
 
@@ -411,8 +413,10 @@ class PathWalk {
         'application',
         server.id,
         `${server.name}:${port}`,
-        'PORT_NOT_LISTENING',
-        `${protocol} to ${server.name}:${port}: ${describeListening(server, port)}`,
+        server.imported ? 'APP_UNKNOWN' : 'PORT_NOT_LISTENING',
+        server.imported
+          ? `${protocol} to ${server.name}:${port}: ${server.name} was imported from a real cloud, which reports no applications, and it is no ONLINE load balancer member on ${port}`
+          : `${protocol} to ${server.name}:${port}: ${describeListening(server, port)}`,
         seen,
       );
     }

@@ -174,7 +174,7 @@ export function memberProtocol(listener: Listener, protocol: ProbeProtocol): Pro
 export interface MemberHealth {
   healthy: boolean;
   /** The cause of an unhealthy verdict, as the path analysis names it. */
-  code?: 'SECURITY_GROUP_DENIED' | 'PORT_NOT_LISTENING' | 'NO_HEALTHY_MEMBER';
+  code?: 'SECURITY_GROUP_DENIED' | 'PORT_NOT_LISTENING' | 'APP_UNKNOWN' | 'NO_HEALTHY_MEMBER';
   detail: string;
 }
 
@@ -218,7 +218,7 @@ export function memberHealth(
   if (!appServing(server, protocol, check.port)) {
     return {
       healthy: false,
-      code: 'PORT_NOT_LISTENING',
+      code: server.imported ? 'APP_UNKNOWN' : 'PORT_NOT_LISTENING',
       detail: `${what} fails: on ${server.name} ${describeListening(server, check.port)}`,
     };
   }

@@ -28,8 +28,10 @@ import { controlPlaneOver } from '../../functions/lib/deps.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
+import { recordedCloud } from '../providers/select.ts';
 import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
+import { rollbackInProcess } from '../workflow/deletion-rounds.ts';
 import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import type { Workflow } from '../workflow/workflows.ts';
@@ -150,13 +152,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     onExecutionClosed: (execution) => track(afterClose(execution)),
   });
 
+  /** Rolls an execution's ledger back on the cloud holding it (a real one deletes asynchronously). */
+  async function rollbackLedger(executionArn: string): Promise<void> {
+    const holder = await recordedCloud(store, { execution: executionArn }, 'virtual');
+    if (holder === 'virtual') await rollbackProvisioning(cloud, store, executionArn);
+    else await rollbackInProcess(await deps.cloud(holder), store, executionArn);
+  }
+
   async function afterClose(execution: ExecutionRecord): Promise<void> {
     const workflow = workflowOfArn.get(execution.stateMachineArn);
     // A stopped provisioning never reaches its Rollback state: roll its ledger back here. A kept one
     // (provision-keep) keeps what it created until `natflow executions rollback`.
     if (execution.status === 'ABORTED' && workflow === 'provision') {
       await tasks.settle(execution.executionArn);
-      await rollbackProvisioning(cloud, store, execution.executionArn);
+      await rollbackLedger(execution.executionArn);
     }
     if (dataPlane && (workflow === 'provision' || workflow === 'provision-keep' || workflow === 'teardown'))
       await syncDataPlane(dataPlane, store, execution.input);
@@ -167,7 +176,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const recovered = await sfn.recover();
   for (const execution of recovered) {
     if (workflowOfArn.get(execution.stateMachineArn) === 'provision')
-      await rollbackProvisioning(cloud, store, execution.executionArn);
+      await rollbackLedger(execution.executionArn);
   }
   if (dataPlane) await dataPlane.sync(await store.list());
 

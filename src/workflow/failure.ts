@@ -9,6 +9,9 @@ export interface Failure {
 }
 
 export function normalizeFailure(error: string, cause: string | undefined): Failure {
+  // A dependency still not ready once the workflow's bounded Retry gave up: the polling bound's code.
+  if (error === 'Natflow.NotReady')
+    return { ...normalizeFailure('CLOUD_TIMEOUT', cause), error: 'CLOUD_TIMEOUT' };
   if (cause === undefined || cause === '') return { error, cause: error };
   try {
     const parsed: unknown = JSON.parse(cause);

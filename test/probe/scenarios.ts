@@ -255,6 +255,19 @@ export function scenarios(): Scenario[] {
       live: { status: 'refused' },
     },
     {
+      name: 'APP_UNKNOWN for an imported server target',
+      story:
+        'ECS-B was imported from a real cloud (which reports no applications) and is no ELB member: the rule targets it on 80, and natflow cannot know what listens there',
+      resources: variant((s) => {
+        s.b.replace({ ...s.ecsB, apps: [], imported: true, cloud: 'huaweicloud' });
+        s.b.replace({ ...s.rule, target: { kind: 'server', serverId: s.ecsB.id, ip: s.ecsB.ip } });
+      }),
+      request: http80,
+      verdict: 'UNREACHABLE',
+      code: 'APP_UNKNOWN',
+      component: 'application',
+    },
+    {
       name: 'a TCP connect through the HTTP listener',
       story: 'a TCP probe on the reference path: a TCP connect to an HTTP listener is fine',
       resources: referenceScenario().b.resources,

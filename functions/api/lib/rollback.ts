@@ -18,6 +18,7 @@ import {
   type HistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { recordedCloud } from '../../../src/providers/select.ts';
 import { keptFailureRolledBack } from '../../../src/workflow/kept.ts';
 import { rollbackProvisioning } from '../../../src/workflow/rollback.ts';
 import type { ApiDeps } from './deps.ts';
@@ -54,7 +55,9 @@ export async function startRollback(
     return { deleted: [], ...(started.executionArn ? { rollbackExecutionArn: started.executionArn } : {}) };
   }
   const store = await deps.store();
-  const deleted = await rollbackProvisioning(await deps.cloud(), store, executionArn);
+  // The cloud holding the kept execution's resources, as its ledger records it.
+  const holder = await recordedCloud(store, { execution: executionArn }, 'virtual');
+  const deleted = await rollbackProvisioning(await deps.cloud(holder), store, executionArn);
   await deps.live?.sync(await store.list());
   return { deleted };
 }

@@ -1,13 +1,16 @@
+import type { CloudName } from '../../cloud/cloud.ts';
+import { openCloud } from '../../providers/index.ts';
+import { commandCloud } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { provisionWithPreview } from '../provision-preview.ts';
 import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
-const usage = `usage: natflow provision PLAN_FILE [--name NAME] [--on-failure rollback|keep] [--no-wait] [--json]
-                        [--data-dir DIR] [--endpoint URL]
-       natflow provision --preview PLAN_FILE [--yes] [--name NAME] [--on-failure rollback|keep] [--json]
-                        [--data-dir DIR] [--endpoint URL]
+const usage = `usage: natflow provision PLAN_FILE [--cloud virtual|huaweicloud] [--name NAME] [--on-failure rollback|keep]
+                         [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
+       natflow provision --preview PLAN_FILE [--yes] [--cloud virtual|huaweicloud] [--name NAME]
+                         [--on-failure rollback|keep] [--json] [--data-dir DIR] [--endpoint URL]
 
 Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
 provision workflow and follows it state by state. Prints the execution document
@@ -15,7 +18,9 @@ provision workflow and follows it state by state. Prints the execution document
 Re-running the same plan converges on the same resources.
 --on-failure keep (the plan's onFailure: keep) leaves what a failed run created, so that
 natflow executions redrive ID continues it, or natflow executions rollback ID removes it; the default,
-rollback, removes it at once.
+rollback, removes it at once. --cloud (or the plan's cloud:, or NATFLOW_CLOUD) chooses where the
+resources are created: natflow's virtual cloud (default) or a Huawei Cloud project (HUAWEICLOUD_*
+settings, see README); the dry run then reads that project first.
 With --preview it first prints what 'natflow plan' would (actions and paths), starts nothing if the plan
 would fail (exit 1), and asks for 'yes' on a terminal; without a terminal it refuses (exit 2) unless
 --yes is given. With --json it prints {preview, execution}.`;
@@ -39,8 +44,13 @@ const command: Command = {
     if (values.preview) return provisionWithPreview(file, { ...values, onFailure }, { io, env });
     const dataDir = dataDirOf(values['data-dir'], env);
 
+    // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD; the dry run reads that cloud (refreshed).
     const store = openLocalStore(dataDir);
-    const validation = await validatePlanFile(store, file).finally(() => store.close());
+    let cloud: CloudName = 'virtual';
+    const validation = await validatePlanFile(async (document) => {
+      cloud = commandCloud(values, env, document);
+      return cloud === 'virtual' ? store : openCloud(cloud, { store, env });
+    }, file).finally(() => store.close());
     if (!validation.valid || !validation.plan) {
       if (values.json) printJson(io, { valid: false, errors: validation.errors });
       else {
@@ -53,10 +63,12 @@ const command: Command = {
       { io, env },
       {
         workflow: 'provision',
-        input:
-          onFailure === undefined
-            ? validation.document
-            : { ...(validation.document as Record<string, unknown>), onFailure },
+        // The cloud travels with the plan: every step, the plan record and its resources record it.
+        input: {
+          ...(validation.document as Record<string, unknown>),
+          cloud,
+          ...(onFailure === undefined ? {} : { onFailure }),
+        },
         name: values.name ?? executionName(validation.plan.name),
       },
     );

@@ -1,6 +1,9 @@
+import type { CloudName } from '../../cloud/cloud.ts';
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
+import { openCloud } from '../../providers/index.ts';
 import { huaweiCloudConfig } from '../../runtime/huaweicloud/index.ts';
 import { startStack } from '../../runtime/stack.ts';
+import { commandCloud } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -16,12 +19,15 @@ import { bold, dim, green, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
 import { sfnClient } from '../session.ts';
 
-const usage = `usage: natflow up [PLAN_FILE] [--port 3000] [--data-dir DIR] [--once] [--schedule] [--json]
+const usage = `usage: natflow up [PLAN_FILE] [--cloud virtual|huaweicloud] [--port 3000] [--data-dir DIR] [--once]
+                 [--schedule] [--json]
 
 Starts the local stack on 127.0.0.1: the HTTP API, the Step Functions endpoint, the event bus, the
 console (/console) and the live data plane. With a plan file it provisions it and streams the execution,
 then prints what was created, the DNAT translation, the verification and the data-plane map (so you can
-run the walkthrough's curl yourself). It keeps serving until Ctrl-C; --once exits after the run
+run the walkthrough's curl yourself). With --cloud huaweicloud the plan is provisioned into the Huawei
+Cloud project of HUAWEICLOUD_* (HUAWEICLOUD_ENDPOINT may be another natflow's local Huawei API) and
+verified by analysis of the model read back from it. It keeps serving until Ctrl-C; --once exits after the run
 (0 on success). --json prints one JSON event a line. NATFLOW_TOKEN, when set, protects the API.`;
 
 const command: Command = {
@@ -80,14 +86,22 @@ const command: Command = {
       }
       let exitCode = EXIT_OK;
       if (file) {
-        const validation = await validatePlanFile(stack.store, file);
+        // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (DESIGN §10); its dry run reads that cloud.
+        let cloud: CloudName = 'virtual';
+        const validation = await validatePlanFile(async (document) => {
+          cloud = commandCloud(values, env, document);
+          return cloud === 'virtual' ? stack.store : openCloud(cloud, { store: stack.store, env });
+        }, file);
         if (!validation.valid || !validation.plan) {
           if (values.json) emit({ type: 'validate', valid: false, errors: validation.errors });
           else printPlanErrors(io, file, validation.errors);
           return EXIT_USAGE;
         }
         const plan = validation.plan;
-        if (!values.json) io.out(`provisioning ${bold(plan.name)} from ${file}`);
+        if (!values.json)
+          io.out(
+            `provisioning ${bold(plan.name)} from ${file}${cloud === 'virtual' ? '' : ` into ${bold(cloud)}`}`,
+          );
         const sfn = sfnClient(stack.url as string);
         const session = {
           sfn,
@@ -98,7 +112,7 @@ const command: Command = {
         };
         const { doc, exitCode: code } = await runWorkflow(session, {
           workflow: 'provision',
-          input: validation.document,
+          input: { ...(validation.document as Record<string, unknown>), cloud },
           name: executionName(plan.name),
           json: false,
           jsonLines: values.json,

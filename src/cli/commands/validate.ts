@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { CloudName } from '../../cloud/cloud.ts';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
+import { openCloud } from '../../providers/index.ts';
+import { commandCloud } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -12,15 +15,17 @@ import {
   printJson,
   UsageError,
 } from '../io.ts';
-import { openLocalReader } from '../local-store.ts';
+import { openLocalReader, openLocalStore } from '../local-store.ts';
 import { green, red } from '../render.ts';
 
-const usage = `usage: natflow validate PLAN_FILE [--json] [--data-dir DIR]
+const usage = `usage: natflow validate PLAN_FILE [--cloud virtual|huaweicloud] [--json] [--data-dir DIR]
 
 Checks a plan (YAML or JSON) without changing anything: its shape (unknown fields are errors), its names
 and references, then a dry run of every rule of the virtual cloud against the current store (so
 'existing' references resolve and conflicts with what is already provisioned show up now). Lists every
 problem with its path and code. Prints {valid, errors:[{path, code, message}], summary}.
+With --cloud huaweicloud (or the plan's cloud:, or NATFLOW_CLOUD) the dry run runs against natflow's
+model of that Huawei Cloud project, refreshed through its API for what the plan references.
 Exit 0 when the plan is valid, 2 when it is not (or the file is missing or not YAML/JSON).`;
 
 interface ValidateDocument {
@@ -37,14 +42,21 @@ const command: Command = {
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
 
-    const document = await validateFile(file, dataDirOf(values['data-dir'], env));
+    const document = await validateFile(file, dataDirOf(values['data-dir'], env), env, (plan) =>
+      commandCloud(values, env, plan),
+    );
     if (values.json) printJson(io, document);
     else printHuman(io, file, document);
     return document.valid ? EXIT_OK : EXIT_USAGE;
   },
 };
 
-async function validateFile(file: string, dataDir: string): Promise<ValidateDocument> {
+async function validateFile(
+  file: string,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  cloudOf: (plan: unknown) => CloudName,
+): Promise<ValidateDocument> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -65,9 +77,14 @@ async function validateFile(file: string, dataDir: string): Promise<ValidateDocu
     if (error instanceof MalformedPlanError) return { valid: false, errors: [error.toIssue()] };
     throw error;
   }
-  const store = openLocalReader(dataDir);
+  const cloud = cloudOf(input);
+  // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
+  const store = cloud === 'virtual' ? openLocalReader(dataDir) : openLocalStore(dataDir);
   try {
-    const result = await validatePlan(store, input);
+    const result = await validatePlan(
+      cloud === 'virtual' ? store : await openCloud(cloud, { store, env }),
+      input,
+    );
     return {
       valid: result.valid,
       errors: result.errors,

@@ -60,11 +60,44 @@ export interface HuaweiCloudApiOptions extends Partial<HuaweiCloudConfig> {
   store: Store;
   dataPlane?: DataPlane | undefined;
   clock?: Clock;
+  /** TEST ONLY: responses to drop after their write committed (see `TestFaults`). */
+  faults?: TestFaults;
+}
+
+/**
+ * TEST ONLY — the crash between a cloud call and natflow's ledger write, injected on the cloud's side:
+ * a request matching an armed fault (`POST /v3/{project_id}/private-nat/dnat-rules`, the route's
+ * template) is executed and committed, then its connection is destroyed without an answer, as if the
+ * caller's Lambda died or the network dropped the response. Each arming drops one response. Armed by a
+ * test through `api.faults.dropNextResponse(...)`, or for a whole `natflow up` process by
+ * `NATFLOW_HWC_TEST_DROP_RESPONSE` (`;`-separated `METHOD TEMPLATE` entries). Never armed otherwise.
+ */
+export class TestFaults {
+  private readonly armed: string[] = [];
+
+  constructor(spec: string | undefined = undefined) {
+    for (const entry of (spec ?? '').split(';')) if (entry.trim()) this.armed.push(entry.trim());
+  }
+
+  /** Drops the next response of `METHOD TEMPLATE` once its write has committed. */
+  dropNextResponse(method: string, template: string): void {
+    this.armed.push(`${method.toUpperCase()} ${template}`);
+  }
+
+  /** True (once) when this route's response is to be dropped. */
+  consume(method: string, template: string): boolean {
+    const at = this.armed.indexOf(`${method} ${template}`);
+    if (at < 0) return false;
+    this.armed.splice(at, 1);
+    return true;
+  }
 }
 
 export interface HuaweiCloudApi {
   /** Answers a Huawei API request; false when the path is not one (natflow's own routes). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** TEST ONLY: the dropped-response switch. */
+  readonly faults: TestFaults;
   readonly config: HuaweiCloudConfig;
   readonly context: HuaweiContext;
   /** Resolves when serialised work in flight is done (every write syncs the data plane before it answers). */
@@ -126,6 +159,7 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
   };
   const clock = options.clock ?? systemClock;
   const dataPlane = options.dataPlane;
+  const faults = options.faults ?? new TestFaults(process.env.NATFLOW_HWC_TEST_DROP_RESPONSE);
   const context = new HuaweiContext({
     store: options.store,
     clock,
@@ -184,6 +218,10 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
       };
       const result = await route.handler(context, request);
       if (route.write) await context.sync();
+      if (route.write && faults.consume(method, route.path)) {
+        req.socket.destroy(); // TEST ONLY: committed, never answered (TestFaults)
+        return true;
+      }
       send(res, result.status, result.body, requestId);
     } catch (error) {
       const answering = error instanceof HuaweiApiError && error.code.startsWith('APIGW') ? 'apigw' : service;
@@ -204,6 +242,7 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
 
   return {
     handle,
+    faults,
     config,
     context,
     idle: () => context.idle(),

@@ -1,0 +1,540 @@
+/**
+ * The `huaweicloud` provider of the cloud port (DESIGN §10): natflow's resources, created in a Huawei
+ * Cloud account through its public APIs (VPC v1, ECS, ELB v3, NAT v3 private).
+ *
+ * Design — the ledger is a model, the cloud is the truth:
+ * - **Rules first, intent before the call.** Every create runs first through the virtual control plane
+ *   over natflow's own store (`model`): it checks every §3.2 rule against what natflow knows of the account
+ *   (what it created, and what `natflow import` read), assigns addresses deterministically, and inserts
+ *   the resource — the *intent*, whose `externalId` is still the one derived from its natflow id. Only then
+ *   is the API called, with the explicit addresses the model chose and the client token's marker in the
+ *   description (and tags), and the record is rewritten with Huawei's id (`externalId`) and
+ *   `cloud: 'huaweicloud'`.
+ * - **A crash between the call and the record** (a dropped response, a killed Lambda) leaves the intent.
+ *   The retry replays the model's create (same record, by token), sees it unrealised, and looks for the
+ *   token on the cloud before creating: found, it is adopted; never a second one.
+ * - **Asynchrony.** Creates answer what Huawei answers (a VPC `CREATING`, an ECS job, an ELB
+ *   `PENDING_CREATE` → `PENDING`); `refresh` reads it again, and fails with CLOUD_RESOURCE_FAILED (job
+ *   `FAIL`, ELB `ERROR`) or, past `pollIntervalSeconds × pollMaxAttempts` since creation, CLOUD_TIMEOUT.
+ *   A child whose parent is still pending (a subnet of a `CREATING` VPC, a listener of a `PENDING_CREATE`
+ *   load balancer) is a transient error: the workflow's Retry waits — nothing here sleeps.
+ * - **Deletion** is asked, then confirmed by reading: `destroy` answers `done: false` while Huawei still
+ *   has the resource (an ECS delete job, a subnet whose ports are going away), and the ledger keeps it.
+ * - **Imported resources** (`natflow import`) are read-only: natflow references them, never deletes them.
+ */
+
+import type { Cloud, Deletion, DryRun, DryRunScope } from '../../cloud/cloud.ts';
+import { constraintKeysOf } from '../../cloud/constraints.ts';
+import { ControlPlane, externalIdOf } from '../../cloud/control-plane.ts';
+import { NatflowError, NotFoundError, NotReadyError, ValidationFailedError } from '../../cloud/errors.ts';
+import type {
+  BackendGroupInput,
+  CreateContext,
+  DnatRuleInput,
+  GatewayInput,
+  ListenerInput,
+  LoadBalancerInput,
+  SecurityGroupInput,
+  ServerInput,
+  SnatRuleInput,
+  SubnetInput,
+  TransitIpInput,
+  VpcInput,
+} from '../../cloud/inputs.ts';
+import {
+  type BackendGroup,
+  type DnatRule,
+  type Listener,
+  type LoadBalancer,
+  type PrivateNatGateway,
+  type Resource,
+  type ResourceOf,
+  type ResourceType,
+  referencesOf,
+  type SecurityGroup,
+  type Server,
+  type SnatRule,
+  type Subnet,
+  type TransitIp,
+  type Vpc,
+} from '../../cloud/resources.ts';
+import { keys, type ResourceQuery, type Store } from '../../cloud/store.ts';
+import { type Clock, systemClock } from '../../net/clock.ts';
+import { apisFor, type HuaweiApis } from './apis.ts';
+import { ensureIpGroup, ensureMembers, ensureRules, refreshModel, targetOf } from './children.ts';
+import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
+import { destroy, refresh } from './lifecycle.ts';
+import { describe, lbAlgorithmOf, lifecycleOf, tagsOf, userDataOf } from './mapping.ts';
+import { wirePort } from './nat.ts';
+import { findOnCloud } from './ops.ts';
+
+export { apisFor, type HuaweiApis } from './apis.ts';
+
+export interface HuaweiCloudOptions {
+  store: Store;
+  settings: HuaweiSettings;
+  credentials: HuaweiCredentials;
+  clock?: Clock;
+  /** Replaces the API clients (tests). */
+  apis?: HuaweiApis;
+}
+
+/** An ECS whose job has not yet named its server has `externalId` `job:<job id>`. */
+export const JOB_PREFIX = 'job:';
+
+/** True once the record carries Huawei's id (the call was made and answered, or adopted by token). */
+export function isRealized(resource: Resource): boolean {
+  return (
+    resource.cloud === 'huaweicloud' &&
+    resource.externalId !== undefined &&
+    resource.externalId !== externalIdOf(resource.id)
+  );
+}
+
+/** Huawei's answer, reduced to what the record needs. */
+export interface Realized {
+  externalId: string;
+  status: string | undefined;
+  patch?: Record<string, unknown>;
+}
+
+export class HuaweiCloud implements Cloud {
+  readonly name = 'huaweicloud' as const;
+  readonly store: Store;
+  readonly model: ControlPlane;
+  readonly api: HuaweiApis;
+  readonly settings: HuaweiSettings;
+  readonly clock: Clock;
+
+  constructor(options: HuaweiCloudOptions) {
+    this.store = options.store;
+    this.settings = options.settings;
+    this.clock = options.clock ?? systemClock;
+    this.model = new ControlPlane({ store: options.store, clock: this.clock });
+    this.api = options.apis ?? apisFor(options.settings, options.credentials);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  get(id: string): Promise<Resource | undefined> {
+    return this.store.get(id);
+  }
+
+  require<T extends ResourceType>(id: string, type?: T): Promise<ResourceOf<T>> {
+    return this.model.require(id, type);
+  }
+
+  list(query: ResourceQuery = {}): Promise<Resource[]> {
+    return this.store.list(query);
+  }
+
+  referrers(id: string): Promise<Resource[]> {
+    return this.store.referrers(id);
+  }
+
+  async findByToken(token: string): Promise<Resource | undefined> {
+    const record = await this.store.getByKey(keys.token(token));
+    if (!record || isRealized(record)) return record;
+    const found = await findOnCloud(this, record);
+    return found ? this.record(record, found) : record;
+  }
+
+  async resolve(
+    type: ResourceType | readonly ResourceType[],
+    nameOrId: string,
+    plan?: string,
+  ): Promise<Resource> {
+    const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
+    const byExternal = await this.store.getByKey(keys.external(nameOrId));
+    if (byExternal && types.includes(byExternal.type)) return byExternal;
+    return this.model.resolve(type, nameOrId, plan);
+  }
+
+  /** The Huawei id of a realised resource natflow references; a parent not yet realised is transient. */
+  /** The Huawei id of a realised resource natflow references (a parent still unrealised: transient). */
+  async hwId(id: string): Promise<string> {
+    const resource = await this.require(id);
+    if (isRealized(resource) && !resource.externalId?.startsWith(JOB_PREFIX))
+      return resource.externalId as string;
+    const refreshed = await this.refresh(id);
+    if (isRealized(refreshed) && !refreshed.externalId?.startsWith(JOB_PREFIX))
+      return refreshed.externalId as string;
+    throw new NotReadyError(`${resource.type} ${resource.name} (${id}) is not created on Huawei Cloud yet`, {
+      details: { id },
+    });
+  }
+
+  /** A parent that must be settled before a child is added to it (a VPC's subnet, an ELB's listener). */
+  async ready(id: string): Promise<string> {
+    const hwId = await this.hwId(id);
+    let resource = await this.require(id);
+    if (resource.status === 'PENDING') resource = await this.refresh(id);
+    if (resource.status === 'PENDING') {
+      throw new NotReadyError(
+        `${resource.type} ${resource.name} (${id}) is still being created on Huawei Cloud`,
+        {
+          details: { id },
+        },
+      );
+    }
+    return hwId;
+  }
+
+  // ------------------------------------------------------------------ creates
+
+  async createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
+    const record = await this.model.createVpc(input, ctx);
+    return this.realize(record, () =>
+      this.api.vpc
+        .createVpc({
+          name: record.name,
+          cidr: record.cidr,
+          description: describe(tokenOf(record), record.plan),
+          ...this.enterprise(),
+        })
+        .then((hw) => ({ externalId: hw.id, status: hw.status })),
+    );
+  }
+
+  async createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
+    const record = await this.model.createSubnet(input, ctx);
+    return this.realize(record, async () => {
+      const vpcId = await this.ready(record.vpcId);
+      const hw = await this.api.vpc.createSubnet({
+        name: record.name,
+        cidr: record.cidr,
+        gateway_ip: record.gatewayIp,
+        vpc_id: vpcId,
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
+    return this.realizeSecurityGroup(await this.model.createSecurityGroup(input, ctx));
+  }
+
+  private async realizeSecurityGroup(record: SecurityGroup): Promise<SecurityGroup> {
+    const realized = await this.realize(record, async () => {
+      const hw = await this.api.vpc.createSecurityGroup({
+        name: record.name,
+        vpc_id: await this.hwId(record.vpcId),
+        description: describe(tokenOf(record), record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+    await ensureRules(this, realized);
+    return realized;
+  }
+
+  async createServer(input: ServerInput, ctx: CreateContext = {}): Promise<Server> {
+    const image = input.image ?? this.settings.defaultImage;
+    const flavor = input.flavor ?? this.settings.defaultFlavor;
+    checkImageAndFlavor(image, flavor, ctx.path);
+    const record = await this.model.createServer(input, ctx);
+    const groups: string[] = [];
+    for (const groupId of record.securityGroupIds) {
+      const group = await this.require(groupId, 'security-group');
+      groups.push((await this.realizeSecurityGroup(group)).externalId as string);
+    }
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const userData = userDataOf(record.apps);
+      const job = await this.api.ecs.createServer({
+        imageRef: image as string,
+        flavorRef: flavor as string,
+        name: record.name,
+        vpcid: await this.hwId(record.vpcId),
+        nics: [{ subnet_id: await this.ready(record.subnetId), ip_address: record.ip }],
+        security_groups: groups.map((id) => ({ id })),
+        root_volume: { volumetype: 'SSD' },
+        ...(userData ? { user_data: userData } : {}),
+        description: describe(token, record.plan),
+        server_tags: tagsOf(token, record.plan),
+        ...(this.settings.enterpriseProjectId
+          ? { extendparam: { enterprise_project_id: this.settings.enterpriseProjectId } }
+          : {}),
+      });
+      const serverId = job.serverIds?.[0];
+      return { externalId: serverId ?? `${JOB_PREFIX}${job.job_id}`, status: 'BUILD' };
+    });
+  }
+
+  async createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
+    const record = await this.model.createBackendGroup(input, ctx);
+    const realized = await this.realize(record, async () => {
+      const hw = await this.api.elb.createPool({
+        name: record.name,
+        description: describe(tokenOf(record), record.plan),
+        protocol: record.protocol,
+        lb_algorithm: lbAlgorithmOf(record.algorithm),
+        type: 'instance',
+        ...(record.vpcId ? { vpc_id: await this.hwId(record.vpcId) } : {}),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+    await ensureMembers(this, realized);
+    return realized;
+  }
+
+  async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
+    const record = await this.model.createLoadBalancer(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const frontend = await this.api.vpc.showSubnet(await this.ready(record.frontendSubnetId));
+      const hw = await this.api.elb.createLoadBalancer({
+        name: record.name,
+        description: describe(token, record.plan),
+        vpc_id: await this.hwId(record.vpcId),
+        vip_subnet_cidr_id: frontend.neutron_subnet_id ?? frontend.id,
+        vip_address: record.ip,
+        elb_virsubnet_ids: [await this.ready(record.backendSubnetId)],
+        availability_zone_list: record.azs,
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.provisioning_status };
+    });
+  }
+
+  async createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
+    const record = await this.model.createListener(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const loadbalancerId = await this.ready(record.loadBalancerId);
+      const ipgroup = await ensureIpGroup(this, record);
+      const hw = await this.api.elb.createListener({
+        name: record.name,
+        description: describe(token, record.plan),
+        protocol: record.protocol,
+        protocol_port: record.port,
+        loadbalancer_id: loadbalancerId,
+        default_pool_id: await this.hwId(record.backendGroupId),
+        ...(ipgroup ? { ipgroup } : {}),
+      });
+      return { externalId: hw.id, status: 'ACTIVE' };
+    });
+  }
+
+  async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
+    const record = await this.model.createTransitIp(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const hw = await this.api.nat.createTransitIp({
+        virsubnet_id: await this.ready(record.subnetId),
+        ip_address: record.ip,
+        description: describe(token, record.plan),
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
+    const record = await this.model.createGateway(input, ctx);
+    return this.realize(record, async () => {
+      const token = tokenOf(record);
+      const hw = await this.api.nat.createGateway({
+        name: record.name,
+        description: describe(token, record.plan),
+        spec: record.spec,
+        downlink_vpcs: [
+          { virsubnet_id: await this.ready(record.subnetId), ngport_ip_address: record.downlinkIp },
+        ],
+        tags: tagsOf(token, record.plan),
+        ...this.enterprise(),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
+    const record = await this.model.createDnatRule(input, ctx);
+    return this.realize(record, async () => {
+      const hw = await this.api.nat.createDnatRule({
+        gateway_id: await this.ready(record.gatewayId),
+        transit_ip_id: await this.hwId(record.transitIpId),
+        ...(await targetOf(this, record)),
+        protocol: record.protocol,
+        internal_service_port: wirePort(record.internalPort),
+        transit_service_port: wirePort(record.transitPort),
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
+    const record = await this.model.createSnatRule(input, ctx);
+    return this.realize(record, async () => {
+      const hw = await this.api.nat.createSnatRule({
+        gateway_id: await this.ready(record.gatewayId),
+        ...(record.subnetId ? { virsubnet_id: await this.hwId(record.subnetId) } : { cidr: record.cidr }),
+        transit_ip_ids: [await this.hwId(record.transitIpId)],
+        description: describe(tokenOf(record), record.plan),
+      });
+      return { externalId: hw.id, status: hw.status };
+    });
+  }
+
+  // ------------------------------------------------------------------ realising an intent
+
+  /**
+   * The intent `record` made real: already realised → as it is; else the resource the cloud holds under
+   * its token (a crash after the call), else `create()`'s. A refusal that is not transient deletes the
+   * intent (nothing was created), so the ledger never lists what does not exist.
+   */
+  private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
+    if (isRealized(record)) return record;
+    if (record.cloud !== 'huaweicloud') record = await this.stampIntent(record);
+    const found = await findOnCloud(this, record);
+    if (found) return this.record(record, found);
+    let created: Realized;
+    try {
+      created = await create();
+    } catch (error) {
+      // Refused by the cloud: nothing was created. Transient or not ready: the retry carries on.
+      const retried = error instanceof NatflowError && error.name.startsWith('Natflow.');
+      if (error instanceof NatflowError && !retried) await this.forget(record.id);
+      throw error;
+    }
+    return this.record(record, created);
+  }
+
+  /** Rewrites the record with Huawei's id and status (its `ext:` key changes with the id). */
+  /** Rewrites the record with Huawei's id and status (lifecycle.ts, ops.ts use it too). */
+  async record<T extends Resource>(record: T, hw: Realized): Promise<T> {
+    const updated = {
+      ...record,
+      ...hw.patch,
+      externalId: hw.externalId,
+      cloud: 'huaweicloud',
+      status: lifecycleOf(record, hw.status),
+    } as T;
+    await this.store.transaction([record.id], async (tx) => {
+      const current = await tx.get(record.id);
+      if (!current)
+        throw new NotFoundError(`${record.type} ${record.name} (${record.id}) is no longer in the ledger`);
+      await tx.remove(record.id);
+      await tx.insert(updated, {
+        keys: [...new Set(constraintKeysOf(updated))],
+        refs: referencesOf(updated),
+      });
+    });
+    return updated;
+  }
+
+  /**
+   * Marks a fresh intent as Huawei's before any call, so a rollback after a crash drives this provider
+   * (which looks for the token on the cloud) and not the virtual one (which would only drop the record).
+   */
+  private async stampIntent<T extends Resource>(record: T): Promise<T> {
+    const stamped = { ...record, cloud: 'huaweicloud' } as T;
+    await this.store.transaction([record.id], (tx) => tx.update(stamped));
+    return stamped;
+  }
+
+  /** Drops an intent the cloud refused (and that nothing references). */
+  private async forget(id: string): Promise<void> {
+    await this.store.transaction([id], async (tx) => {
+      if ((await tx.referrers(id)).length === 0) await tx.remove(id);
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** The virtual cloud's name for `refresh`, kept while callers still use it. */
+  activate(id: string): Promise<Resource> {
+    return this.refresh(id);
+  }
+
+  refresh(id: string): Promise<Resource> {
+    return refresh(this, id);
+  }
+
+  /** The virtual cloud's name for `destroy` (answers once the deletion has been asked for). */
+  async delete(id: string): Promise<Resource> {
+    return (await this.destroy(id)).resource;
+  }
+
+  destroy(id: string): Promise<Deletion> {
+    return destroy(this, id);
+  }
+
+  // ------------------------------------------------------------------ the rules' dry run
+
+  /** Re-reads the part of the account these references name (`refreshModel` in children.ts). */
+  refreshModel(references: readonly string[]): Promise<void> {
+    return refreshModel(this, references);
+  }
+
+  /**
+   * The virtual control plane's sandbox over natflow's model of the account, refreshed first by the
+   * caller (`refreshModel`, run by import and the workflow's validation); creating a server there also
+   * checks that it has an image and a flavor, since Huawei needs both.
+   */
+  async dryRun(scope: DryRunScope): Promise<DryRun> {
+    await this.refreshModel(scope.references ?? []);
+    const inner = await this.model.dryRun(scope);
+    const settings = this.settings;
+    const cloud = new Proxy(inner.cloud, {
+      get(target, prop, receiver) {
+        if (prop === 'name') return 'huaweicloud';
+        if (prop === 'resolve') {
+          // `existing:` takes the Huawei id too (DESIGN §10), in the sandbox as in the provider.
+          return async (type: ResourceType | readonly ResourceType[], ref: string, plan?: string) => {
+            const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
+            const sandbox = (target as Partial<ControlPlane>).store;
+            const byExternal = sandbox ? await sandbox.getByKey(keys.external(ref)) : undefined;
+            if (byExternal && types.includes(byExternal.type)) return byExternal;
+            return target.resolve(type, ref, plan);
+          };
+        }
+        if (prop === 'createServer') {
+          return (input: ServerInput, ctx: CreateContext = {}) => {
+            checkImageAndFlavor(
+              input.image ?? settings.defaultImage,
+              input.flavor ?? settings.defaultFlavor,
+              ctx.path,
+            );
+            return target.createServer(input, ctx);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Cloud;
+    return { cloud, before: inner.before };
+  }
+
+  private enterprise(): { enterprise_project_id?: string } {
+    return this.settings.enterpriseProjectId
+      ? { enterprise_project_id: this.settings.enterpriseProjectId }
+      : {};
+  }
+}
+
+function tokenOf(resource: Resource): string {
+  return resource.clientToken ?? resource.id;
+}
+
+/** Huawei boots a server only from an image and a flavor: both named, or VALIDATION_FAILED at the entry. */
+function checkImageAndFlavor(
+  image: string | undefined,
+  flavor: string | undefined,
+  path: string | undefined,
+): void {
+  for (const [field, value, variable] of [
+    ['image', image, 'HUAWEICLOUD_DEFAULT_IMAGE'],
+    ['flavor', flavor, 'HUAWEICLOUD_DEFAULT_FLAVOR'],
+  ] as const) {
+    if (value) continue;
+    throw new ValidationFailedError(
+      `creating a server on Huawei Cloud needs ${field === 'image' ? 'an image' : 'a flavor'} id: set ${field} on the server entry or ${variable}`,
+      { path: path ? `${path}.${field}` : field },
+    );
+  }
+}

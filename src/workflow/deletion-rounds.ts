@@ -1,0 +1,94 @@
+/**
+ * Rollback and teardown as rounds of the workflow's Wait/Choice loop (DESIGN §7, §10): a real cloud
+ * deletes asynchronously (`Cloud.destroy` answers `done: false` while it still deletes), so each round
+ * deletes what it can in reverse dependency order and reports how many resources are still pending; the
+ * state machine waits and runs the round again until none is. The virtual cloud deletes at once: one
+ * round, `pending: 0`.
+ *
+ * Bound: `boundMs` after the execution started (its `$$.Execution.StartTime`), a teardown phase still
+ * pending fails with CLOUD_TIMEOUT naming what is left; a rollback stops waiting and reports what is
+ * left in its cause instead (the execution still fails with its original error, never hides it).
+ */
+import type { Cloud } from '../cloud/cloud.ts';
+import { CloudTimeoutError } from '../cloud/errors.ts';
+import type { Store } from '../cloud/store.ts';
+import { rollbackProvisioning } from './rollback.ts';
+import { PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
+
+export interface RoundOptions {
+  /** The execution's start (ISO), from `$$.Execution.StartTime`; absent: no bound. */
+  startedAt?: string | undefined;
+  now: number;
+  boundMs: number;
+}
+
+/** The polling bound of the environment: HUAWEICLOUD_POLL_INTERVAL_SECONDS × _POLL_MAX_ATTEMPTS (600 s). */
+export function deletionBoundMs(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const interval = Number(env.HUAWEICLOUD_POLL_INTERVAL_SECONDS ?? 5);
+  const attempts = Number(env.HUAWEICLOUD_POLL_MAX_ATTEMPTS ?? 120);
+  const ms = interval * attempts * 1000;
+  return Number.isFinite(ms) && ms > 0 ? ms : 600_000;
+}
+
+function overdue(options: RoundOptions): boolean {
+  if (!options.startedAt) return false;
+  const started = Date.parse(options.startedAt);
+  return Number.isFinite(started) && options.now - started > options.boundMs;
+}
+
+/** One round of a rollback: `{deleted, pending, leftover}` (`leftover` only once the bound has passed). */
+export async function rollbackRound(
+  cloud: Cloud,
+  store: Store,
+  execution: string,
+  options: RoundOptions,
+): Promise<{ deleted: string[]; pending: number; leftover?: string[] }> {
+  const deleted = await rollbackProvisioning(cloud, store, execution);
+  const left = await cloud.list({ execution });
+  if (left.length === 0) return { deleted, pending: 0 };
+  if (overdue(options))
+    return { deleted, pending: 0, leftover: left.map((r) => `${r.type} ${r.name} (${r.id})`) };
+  return { deleted, pending: left.length };
+}
+
+/** One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. */
+export async function teardownRound(
+  cloud: Cloud,
+  store: Store,
+  plan: string,
+  phase: TeardownPhase,
+  options: RoundOptions,
+): Promise<{ phase: TeardownPhase; deleted: string[]; pending: number }> {
+  const deleted = await teardownPhase(cloud, store, plan, phase);
+  if (phase === 'check') return { phase, deleted, pending: 0 };
+  const left = [];
+  for (const type of PHASE_TYPES[phase]) left.push(...(await store.list({ plan, type })));
+  if (left.length > 0 && overdue(options)) {
+    throw new CloudTimeoutError(
+      `teardown of ${plan}: ${left.length} resources are still being deleted after ${Math.round(options.boundMs / 1000)} s: ${left
+        .map((r) => `${r.type} ${r.name} (${r.id})`)
+        .join(', ')}`,
+      { details: { plan, phase, pending: left.map((r) => r.id) } },
+    );
+  }
+  return { phase, deleted, pending: left.length };
+}
+
+/**
+ * The local runtime's own rollback of a stopped or recovered provisioning (no state machine runs it):
+ * the rounds in process, `pauseMs` apart, until the ledger of the execution is empty or `rounds` ran.
+ * Not for Lambdas (they never wait): there the state machine's loop repeats the round.
+ */
+export async function rollbackInProcess(
+  cloud: Cloud,
+  store: Store,
+  execution: string,
+  options: { rounds?: number; pauseMs?: number } = {},
+): Promise<void> {
+  const rounds = options.rounds ?? 60;
+  for (let round = 0; round < rounds; round++) {
+    const { pending } = await rollbackRound(cloud, store, execution, { now: Date.now(), boundMs: Infinity });
+    if (pending === 0) return;
+    await new Promise((done) => setTimeout(done, options.pauseMs ?? 1000));
+  }
+}
