@@ -11,6 +11,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { previewFails } from '../plan/preview.ts';
+import { commandCloud } from './cloud.ts';
 import { localPreview, printResult, readPlanDocument, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
 import { bold, red } from './render.ts';
@@ -45,6 +46,8 @@ export interface PreviewFlags {
   onFailure?: 'rollback' | 'keep' | undefined;
   'data-dir'?: string | undefined;
   endpoint?: string | undefined;
+  /** `--cloud`: the cloud the preview's dry run reads and the workflow provisions into. */
+  cloud?: string | undefined;
 }
 
 export async function provisionWithPreview(
@@ -57,7 +60,7 @@ export async function provisionWithPreview(
   const dataDir = dataDirOf(flags['data-dir'], env);
   const result = flags.endpoint
     ? await remotePreview(flags.endpoint, { file }, env)
-    : await localPreview(dataDir, { file });
+    : await localPreview(dataDir, { file }, { flag: flags.cloud, env });
   if (!result.previewable) {
     printResult(io, result, flags.json, file);
     return EXIT_USAGE;
@@ -94,10 +97,12 @@ export async function provisionWithPreview(
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {
       workflow: 'provision',
-      input:
-        flags.onFailure === undefined
-          ? read.document
-          : { ...(read.document as Record<string, unknown>), onFailure: flags.onFailure },
+      // The cloud travels with the plan, as without --preview.
+      input: {
+        ...(read.document as Record<string, unknown>),
+        cloud: commandCloud(flags, env, read.document),
+        ...(flags.onFailure === undefined ? {} : { onFailure: flags.onFailure }),
+      },
       name: flags.name ?? executionName(preview.plan),
       json: flags.json,
       wait: !flags['no-wait'],

@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
+import { openCloud } from '../../providers/index.ts';
+import { commandCloud } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
 import { red } from '../render.ts';
 import { renderPreview } from '../render-preview.ts';
 
-const usage = `usage: natflow plan PLAN_FILE [--detailed-exitcode] [--json] [--data-dir DIR] [--endpoint URL]
+const usage = `usage: natflow plan PLAN_FILE [--cloud virtual|huaweicloud] [--detailed-exitcode] [--json]
+                    [--data-dir DIR] [--endpoint URL]
        natflow plan --destroy PLAN_NAME [--detailed-exitcode] [--json] [--data-dir DIR] [--endpoint URL]
 
 Shows what provisioning the plan (or, with --destroy, tearing it down) would do, without creating
@@ -17,7 +20,8 @@ server in the transit IP's VPC × each rule's transport and port — opened, clo
 the code that blocks it). Prints {actions, summary, reachability} with --json.
 Exit 0 the plan applies cleanly, 1 it would fail (a conflict or an entry that differs), 2 it cannot be
 previewed (not a plan: the validate document). With --detailed-exitcode a clean plan exits 0 when it
-would change nothing and 3 when it would change something.`;
+would change nothing and 3 when it would change something. On --cloud huaweicloud (or the plan's
+cloud:, or NATFLOW_CLOUD) the dry run reads that project first (refreshed through its API).`;
 
 const command: Command = {
   summary: 'preview a plan: actions, conflicts and the paths it opens or closes',
@@ -34,7 +38,7 @@ const command: Command = {
       destroy === undefined ? { file: positionals[0] as string } : { destroy: destroy as string };
     const result = values.endpoint
       ? await remotePreview(values.endpoint, request, env)
-      : await localPreview(dataDirOf(values['data-dir'], env), request);
+      : await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
     printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);
     return previewExitCode(result, values['detailed-exitcode']);
   },
@@ -43,7 +47,11 @@ const command: Command = {
 type Request = { file: string } | { destroy: string };
 
 /** The preview of a plan file or a teardown against this data directory's store (read only). */
-export async function localPreview(dataDir: string, request: Request): Promise<PreviewResult> {
+export async function localPreview(
+  dataDir: string,
+  request: Request,
+  selection: { flag?: string | undefined; env?: NodeJS.ProcessEnv } = {},
+): Promise<PreviewResult> {
   let document: unknown;
   if ('file' in request) {
     const read = readPlanDocument(request.file);
@@ -52,9 +60,11 @@ export async function localPreview(dataDir: string, request: Request): Promise<P
   }
   const store = openLocalReader(dataDir);
   try {
-    return 'file' in request
-      ? await previewPlan(store, document)
-      : await previewDestroy(store, request.destroy);
+    if (!('file' in request)) return await previewDestroy(store, request.destroy);
+    // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
+    const env = selection.env ?? {};
+    const cloud = commandCloud({ cloud: selection.flag }, env, document);
+    return await previewPlan(cloud === 'virtual' ? store : await openCloud(cloud, { store, env }), document);
   } finally {
     await store.close();
   }
