@@ -3,7 +3,8 @@
  * <Function>Role`). Every role may write its own function's log group and X-Ray traces; beyond that it
  * gets exactly the grants ACCESS lists:
  *
- * - tableRead:  dynamodb:GetItem, dynamodb:Query on the natflow table and its indexes
+ * - tableRead:  dynamodb:GetItem, BatchGetItem (consistent reads of referrers), Query on the natflow
+ *               table and its indexes
  * - tableWrite: tableRead + PutItem, UpdateItem, DeleteItem, ConditionCheckItem (TransactWriteItems is
  *               authorised action by action)
  * - events:     events:PutEvents on the natflow bus only
@@ -60,7 +61,7 @@ const STATE_MACHINES = ['ProvisionStateMachine', 'VerifyStateMachine', 'Teardown
 const join = (...parts) => ({ 'Fn::Join': ['', parts] });
 const pseudo = (name) => ({ Ref: `AWS::${name}` });
 
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const TABLE_WRITE = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
