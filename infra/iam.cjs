@@ -68,10 +68,18 @@ const TABLE_WRITE = [
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ];
-const tableResources = [
-  { 'Fn::GetAtt': ['NatflowTable', 'Arn'] },
-  join({ 'Fn::GetAtt': ['NatflowTable', 'Arn'] }, '/index/*'),
-];
+/** The table by name (natflow-<stage>): the same ARN whether the stack created it or adopted it. */
+const tableArn = (stage) =>
+  join(
+    'arn:',
+    pseudo('Partition'),
+    ':dynamodb:',
+    pseudo('Region'),
+    ':',
+    pseudo('AccountId'),
+    `:table/natflow-${stage}`,
+  );
+const tableResources = (stage) => [tableArn(stage), join(tableArn(stage), '/index/*')];
 const machineArns = STATE_MACHINES.map((id) => ({ Ref: id }));
 const executionArns = STATE_MACHINES.map((id) =>
   join(
@@ -87,14 +95,14 @@ const executionArns = STATE_MACHINES.map((id) =>
   ),
 );
 
-const GRANTS = {
-  tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources }],
+const grants = (stage) => ({
+  tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources(stage) }],
   tableWrite: [
     {
       Sid: 'TableReadWrite',
       Effect: 'Allow',
       Action: [...TABLE_READ, ...TABLE_WRITE],
-      Resource: tableResources,
+      Resource: tableResources(stage),
     },
   ],
   events: [
@@ -130,7 +138,7 @@ const GRANTS = {
   stopExecution: [
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
   ],
-};
+});
 
 /** `validatePlan` → `ValidatePlan`, as the framework names the function's resources. */
 function logicalName(functionName) {
@@ -140,7 +148,7 @@ function logicalName(functionName) {
   );
 }
 
-function roleOf(functionName, grants) {
+function roleOf(functionName, grants, GRANTS) {
   const name = logicalName(functionName);
   const statements = [
     {
@@ -181,10 +189,13 @@ function roleOf(functionName, grants) {
   };
 }
 
-function roles() {
+/** Called by osls through ${file(infra/iam.cjs)}; the stage names the table. */
+async function roles({ resolveVariable } = {}) {
+  const stage = resolveVariable ? await resolveVariable('sls:stage') : 'dev';
+  const GRANTS = grants(stage);
   const Resources = {};
-  for (const [functionName, grants] of Object.entries(ACCESS))
-    Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, grants);
+  for (const [functionName, access] of Object.entries(ACCESS))
+    Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, access, GRANTS);
   return { Resources };
 }
 

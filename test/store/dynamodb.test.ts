@@ -276,6 +276,7 @@ describe('Table definition', () => {
       customTags: [
         { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
         { tag: '!Sub', resolve: (value: string) => ({ 'Fn::Sub': value }) },
+        { tag: '!Equals', collection: 'seq', resolve: (value: unknown) => ({ 'Fn::Equals': value }) },
       ],
     });
     expect(doc.errors).toEqual([]);
