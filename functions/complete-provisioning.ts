@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { completeProvisioning } from '../src/workflow/outcome.ts';
-import { getClock, getStore, publishEvent } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
 
@@ -17,13 +17,15 @@ const InputSchema = z.object({
   verify: z.array(z.unknown()),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, execution, translation, verify }) => {
-  const output = await completeProvisioning(await getStore(), plan, {
-    execution,
-    translation,
-    verify,
-    now: getClock().now(),
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ plan, execution, translation, verify }) => {
+    const output = await completeProvisioning(await deps.store(), plan, {
+      execution,
+      translation,
+      verify,
+      now: deps.clock.now(),
+    });
+    await deps.publish('ProvisioningSucceeded', { executionArn: execution, ...output });
+    return output;
   });
-  await publishEvent('ProvisioningSucceeded', { executionArn: execution, ...output });
-  return output;
-});
+export const handler = createHandler();

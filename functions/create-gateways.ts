@@ -1,4 +1,5 @@
 /** Provisioning step: creates the plan's private NAT gateways (created PENDING), in plan order, idempotently under their client tokens. */
 import { provisionStep } from './lib/steps.ts';
 
-export const handler = provisionStep('gateways');
+export const createHandler = provisionStep('gateways');
+export const handler = createHandler();

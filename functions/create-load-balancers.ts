@@ -1,4 +1,5 @@
 /** Provisioning step: creates the plan's dedicated load balancers and their listeners, in plan order, idempotently under their client tokens. */
 import { provisionStep } from './lib/steps.ts';
 
-export const handler = provisionStep('loadBalancers');
+export const createHandler = provisionStep('loadBalancers');
+export const handler = createHandler();

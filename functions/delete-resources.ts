@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { TEARDOWN_PHASES, teardownPhase } from '../src/workflow/teardown.ts';
-import { getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { controlPlane, ExecutionSchema } from './lib/steps.ts';
+import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   plan: z.string().min(1),
@@ -14,6 +14,8 @@ const InputSchema = z.object({
   phase: z.enum(TEARDOWN_PHASES),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, phase }) => {
-  return { phase, deleted: await teardownPhase(await controlPlane(), await getStore(), plan, phase) };
-});
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ plan, phase }) => {
+    return { phase, deleted: await teardownPhase(await deps.cloud(), await deps.store(), plan, phase) };
+  });
+export const handler = createHandler();

@@ -13,16 +13,18 @@
  * Lambda context, and the mapping of parse failures to natflow's error codes.
  */
 import { EvaluateRequestSchema, evaluateRequest } from '../src/dnat/api.ts';
-import { getClock, getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler, logger } from './lib/middleware.ts';
 
-export const handler = lambdaHandler(EvaluateRequestSchema, async (request) => {
-  const response = await evaluateRequest(await getStore(), request, { clock: getClock() });
-  const invalid = response.results.filter((result) => result.verdict === 'INVALID_PACKET').length;
-  logger.info('evaluated', {
-    gateway: response.gateway,
-    packets: response.results.length,
-    ...(invalid > 0 ? { invalid } : {}),
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(EvaluateRequestSchema, async (request) => {
+    const response = await evaluateRequest(await deps.store(), request, { clock: deps.clock });
+    const invalid = response.results.filter((result) => result.verdict === 'INVALID_PACKET').length;
+    logger.info('evaluated', {
+      gateway: response.gateway,
+      packets: response.results.length,
+      ...(invalid > 0 ? { invalid } : {}),
+    });
+    return response;
   });
-  return response;
-});
+export const handler = createHandler();

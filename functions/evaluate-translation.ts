@@ -5,13 +5,12 @@
  */
 import { z } from 'zod';
 import { expectedTranslations } from '../src/workflow/translation.ts';
-import { getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { StepInputSchema } from './lib/steps.ts';
 
-export const handler = lambdaHandler(
-  StepInputSchema.extend({ step: z.string().optional() }),
-  async ({ plan }) => {
-    return expectedTranslations(await getStore(), plan.name);
-  },
-);
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(StepInputSchema.extend({ step: z.string().optional() }), async ({ plan }) => {
+    return expectedTranslations(await deps.store(), plan.name);
+  });
+export const handler = createHandler();

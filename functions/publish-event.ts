@@ -1,6 +1,6 @@
 /** Emits one of natflow's out events (source `natflow`) on the bus. */
 import { z } from 'zod';
-import { publishEvent } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 
 const InputSchema = z.object({
@@ -13,7 +13,9 @@ const InputSchema = z.object({
   detail: z.record(z.string(), z.unknown()),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ detailType, detail }) => {
-  await publishEvent(detailType, detail);
-  return { published: detailType };
-});
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ detailType, detail }) => {
+    await deps.publish(detailType, detail);
+    return { published: detailType };
+  });
+export const handler = createHandler();

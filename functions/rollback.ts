@@ -6,17 +6,19 @@
 import { z } from 'zod';
 import { normalizeFailure } from '../src/workflow/failure.ts';
 import { rollbackProvisioning } from '../src/workflow/rollback.ts';
-import { getStore, settleExecution } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
-import { controlPlane, ExecutionSchema } from './lib/steps.ts';
+import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   execution: ExecutionSchema,
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 
-export const handler = lambdaHandler(InputSchema, async ({ execution, error }) => {
-  await settleExecution(execution);
-  const deleted = await rollbackProvisioning(await controlPlane(), await getStore(), execution);
-  return { ...normalizeFailure(error.Error, error.Cause), deleted };
-});
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ execution, error }) => {
+    await deps.settle(execution);
+    const deleted = await rollbackProvisioning(await deps.cloud(), await deps.store(), execution);
+    return { ...normalizeFailure(error.Error, error.Cause), deleted };
+  });
+export const handler = createHandler();

@@ -9,21 +9,23 @@ import { z } from 'zod';
 import { InvalidInputError } from '../src/cloud/errors.ts';
 import { validatePlan } from '../src/cloud/validate.ts';
 import { pinAddresses } from '../src/workflow/pin.ts';
-import { getStore } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
 
-export const handler = lambdaHandler(InputSchema, async ({ plan, execution }) => {
-  const store = await getStore();
-  const result = await validatePlan(store, plan);
-  if (!result.valid || !result.plan) {
-    throw new InvalidInputError(
-      result.errors,
-      `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
-    );
-  }
-  const { document, pinned } = pinAddresses(plan, result.summary?.addresses ?? {});
-  return { plan: document, execution, pinned };
-});
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async ({ plan, execution }) => {
+    const store = await deps.store();
+    const result = await validatePlan(store, plan);
+    if (!result.valid || !result.plan) {
+      throw new InvalidInputError(
+        result.errors,
+        `invalid plan: ${result.errors.map((e) => `${e.path}: ${e.code}: ${e.message}`).join('; ')}`,
+      );
+    }
+    const { document, pinned } = pinAddresses(plan, result.summary?.addresses ?? {});
+    return { plan: document, execution, pinned };
+  });
+export const handler = createHandler();

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { PlanSchema } from '../src/cloud/plan.ts';
 import { verifyPlan } from '../src/workflow/verification.ts';
-import { getDataPlane, getStore, publishEvent } from './lib/deps.ts';
+import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
 
@@ -26,11 +26,13 @@ const InputSchema = z.union([
   }),
 ]);
 
-export const handler = lambdaHandler(InputSchema, async (input) => {
-  return verifyPlan(await getStore(), 'plan' in input ? input.plan : input.planName, {
-    dataPlane: getDataPlane(),
-    failOnMismatch: input.failOnMismatch,
-    publish: input.emit ? publishEvent : undefined,
-    execution: input.execution,
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  lambdaHandler(InputSchema, async (input) => {
+    return verifyPlan(await deps.store(), 'plan' in input ? input.plan : input.planName, {
+      dataPlane: deps.live,
+      failOnMismatch: input.failOnMismatch,
+      publish: input.emit ? deps.publish : undefined,
+      execution: input.execution,
+    });
   });
-});
+export const handler = createHandler();

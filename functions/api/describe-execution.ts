@@ -5,9 +5,12 @@
  */
 import { ExecutionIdParamsSchema } from '../../src/api/schemas.ts';
 import { httpHandler } from '../lib/http.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import { describeExecution, executionDocument } from './lib/step-functions.ts';
 
-export const handler = httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => ({
-  status: 200,
-  body: executionDocument(await describeExecution(path.id)),
-}));
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema }, async ({ path }) => ({
+    status: 200,
+    body: executionDocument(await describeExecution(deps, path.id), deps.stateMachineArns()),
+  }));
+export const handler = createHandler();

@@ -5,10 +5,12 @@
  */
 import { EvaluateRequestSchema } from '../../src/api/schemas.ts';
 import { evaluateRequest } from '../../src/dnat/api.ts';
-import { getClock, getStore } from '../lib/deps.ts';
+import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 
-export const handler = httpHandler({ body: EvaluateRequestSchema }, async ({ body }) => ({
-  status: 200,
-  body: await evaluateRequest(await getStore(), body, { clock: getClock() }),
-}));
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  httpHandler({ body: EvaluateRequestSchema }, async ({ body }) => ({
+    status: 200,
+    body: await evaluateRequest(await deps.store(), body, { clock: deps.clock }),
+  }));
+export const handler = createHandler();

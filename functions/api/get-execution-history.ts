@@ -5,13 +5,13 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { ExecutionIdParamsSchema, HistoryQuerySchema } from '../../src/api/schemas.ts';
 import { httpHandler } from '../lib/http.ts';
-import { describeExecution, dropUndefined, sfnClient } from './lib/step-functions.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
+import { describeExecution, dropUndefined } from './lib/step-functions.ts';
 
-export const handler = httpHandler(
-  { path: ExecutionIdParamsSchema, query: HistoryQuerySchema },
-  async ({ path, query }) => {
-    const { executionArn } = await describeExecution(path.id);
-    const page = await sfnClient().send(
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema, query: HistoryQuerySchema }, async ({ path, query }) => {
+    const { executionArn } = await describeExecution(deps, path.id);
+    const page = await deps.stepFunctions().send(
       new GetExecutionHistoryCommand({
         executionArn,
         maxResults: query.limit,
@@ -23,5 +23,5 @@ export const handler = httpHandler(
       dropUndefined({ ...event, timestamp: event.timestamp?.toISOString() }),
     );
     return { status: 200, body: dropUndefined({ events, nextToken: page.nextToken }) };
-  },
-);
+  });
+export const handler = createHandler();

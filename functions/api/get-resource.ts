@@ -5,17 +5,16 @@
 import { ResourceIdParamsSchema, ResourceQuerySchema } from '../../src/api/schemas.ts';
 import { resolveResource } from '../../src/cloud/resolve.ts';
 import { RESOURCE_TYPES } from '../../src/cloud/resources.ts';
-import { getStore } from '../lib/deps.ts';
+import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 
-export const handler = httpHandler(
-  { path: ResourceIdParamsSchema, query: ResourceQuerySchema },
-  async ({ path, query }) => {
-    const store = await getStore();
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  httpHandler({ path: ResourceIdParamsSchema, query: ResourceQuerySchema }, async ({ path, query }) => {
+    const store = await deps.store();
     const id = decodeURIComponentSafe(path.id);
     return { status: 200, body: await resolveResource(store, RESOURCE_TYPES, id, query.plan) };
-  },
-);
+  });
+export const handler = createHandler();
 
 function decodeURIComponentSafe(text: string): string {
   try {

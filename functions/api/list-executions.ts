@@ -12,13 +12,8 @@ import { z } from 'zod';
 import { HttpProblemError } from '../../src/api/problem.ts';
 import { ListExecutionsQuerySchema } from '../../src/api/schemas.ts';
 import { httpHandler } from '../lib/http.ts';
-import {
-  dropUndefined,
-  sfnClient,
-  stateMachineArns,
-  WORKFLOWS,
-  type Workflow,
-} from './lib/step-functions.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
+import { dropUndefined, WORKFLOWS, type Workflow } from './lib/step-functions.ts';
 
 /** Where a machine's listing continues: its page token (null: the first page) and items used of it. */
 const CursorSchema = z.object({ token: z.string().nullable(), used: z.number().int().min(0) });
@@ -31,69 +26,71 @@ interface ViewItem {
   index: number;
 }
 
-export const handler = httpHandler({ query: ListExecutionsQuerySchema }, async ({ query }) => {
-  const arns = stateMachineArns();
-  const list = (workflow: Workflow, token: string | null) =>
-    sfnClient().send(
-      new ListExecutionsCommand({
-        stateMachineArn: arns[workflow],
-        maxResults: query.limit,
-        ...(query.status ? { statusFilter: query.status } : {}),
-        ...(token ? { nextToken: token } : {}),
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ query: ListExecutionsQuerySchema }, async ({ query }) => {
+    const arns = deps.stateMachineArns();
+    const list = (workflow: Workflow, token: string | null) =>
+      deps.stepFunctions().send(
+        new ListExecutionsCommand({
+          stateMachineArn: arns[workflow],
+          maxResults: query.limit,
+          ...(query.status ? { statusFilter: query.status } : {}),
+          ...(token ? { nextToken: token } : {}),
+        }),
+      );
+
+    if (query.workflow) {
+      const page = await list(query.workflow, query.nextToken ?? null);
+      const executions = (page.executions ?? []).map((item) => summary(item, query.workflow as Workflow));
+      return { status: 200, body: dropUndefined({ executions, nextToken: page.nextToken }) };
+    }
+
+    const cursors = query.nextToken ? decodeToken(query.nextToken) : startCursors();
+    const views = await Promise.all(
+      WORKFLOWS.map(async (workflow) => {
+        const cursor = cursors[workflow];
+        const view: ViewItem[] = [];
+        let more: string | undefined;
+        if (cursor) {
+          // Read on until the view holds `limit` executions (or the list ends): then the newest `limit`
+          // of all views are the newest `limit` overall.
+          let token = cursor.token;
+          let skip = cursor.used;
+          do {
+            const page = await list(workflow, token);
+            (page.executions ?? []).forEach((item, index) => {
+              if (index >= skip) view.push({ item, token, index });
+            });
+            more = page.nextToken;
+            token = page.nextToken ?? null;
+            skip = 0;
+          } while (view.length < query.limit && more);
+        }
+        return { workflow, view, more };
       }),
     );
+    const merged = views
+      .flatMap(({ workflow, view }) => view.map(({ item }) => ({ workflow, item })))
+      .sort((a, b) => (b.item.startDate?.getTime() ?? 0) - (a.item.startDate?.getTime() ?? 0))
+      .slice(0, query.limit);
 
-  if (query.workflow) {
-    const page = await list(query.workflow, query.nextToken ?? null);
-    const executions = (page.executions ?? []).map((item) => summary(item, query.workflow as Workflow));
-    return { status: 200, body: dropUndefined({ executions, nextToken: page.nextToken }) };
-  }
-
-  const cursors = query.nextToken ? decodeToken(query.nextToken) : startCursors();
-  const views = await Promise.all(
-    WORKFLOWS.map(async (workflow) => {
-      const cursor = cursors[workflow];
-      const view: ViewItem[] = [];
-      let more: string | undefined;
-      if (cursor) {
-        // Read on until the view holds `limit` executions (or the list ends): then the newest `limit`
-        // of all views are the newest `limit` overall.
-        let token = cursor.token;
-        let skip = cursor.used;
-        do {
-          const page = await list(workflow, token);
-          (page.executions ?? []).forEach((item, index) => {
-            if (index >= skip) view.push({ item, token, index });
-          });
-          more = page.nextToken;
-          token = page.nextToken ?? null;
-          skip = 0;
-        } while (view.length < query.limit && more);
-      }
-      return { workflow, view, more };
-    }),
-  );
-  const merged = views
-    .flatMap(({ workflow, view }) => view.map(({ item }) => ({ workflow, item })))
-    .sort((a, b) => (b.item.startDate?.getTime() ?? 0) - (a.item.startDate?.getTime() ?? 0))
-    .slice(0, query.limit);
-
-  const nextCursors: Partial<Record<Workflow, Cursor>> = {};
-  for (const { workflow, view, more } of views) {
-    const taken = merged.filter((entry) => entry.workflow === workflow).length;
-    const next = view[taken];
-    if (next) nextCursors[workflow] = { token: next.token, used: next.index };
-    else if (more) nextCursors[workflow] = { token: more, used: 0 };
-  }
-  const more = Object.keys(nextCursors).length > 0;
-  return {
-    status: 200,
-    body: dropUndefined({
-      executions: merged.map((entry) => summary(entry.item, entry.workflow)),
-      nextToken: more ? Buffer.from(JSON.stringify(nextCursors)).toString('base64url') : undefined,
-    }),
-  };
-});
+    const nextCursors: Partial<Record<Workflow, Cursor>> = {};
+    for (const { workflow, view, more } of views) {
+      const taken = merged.filter((entry) => entry.workflow === workflow).length;
+      const next = view[taken];
+      if (next) nextCursors[workflow] = { token: next.token, used: next.index };
+      else if (more) nextCursors[workflow] = { token: more, used: 0 };
+    }
+    const more = Object.keys(nextCursors).length > 0;
+    return {
+      status: 200,
+      body: dropUndefined({
+        executions: merged.map((entry) => summary(entry.item, entry.workflow)),
+        nextToken: more ? Buffer.from(JSON.stringify(nextCursors)).toString('base64url') : undefined,
+      }),
+    };
+  });
+export const handler = createHandler();
 
 function startCursors(): Partial<Record<Workflow, Cursor>> {
   return Object.fromEntries(WORKFLOWS.map((workflow) => [workflow, { token: null, used: 0 }]));

@@ -16,37 +16,39 @@ import {
 } from '../../src/api/schemas.ts';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/cloud/validate.ts';
-import { getClock, getStore } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
-import { sfnClient, stateMachineArns, type Workflow } from './lib/step-functions.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
+import type { Workflow } from './lib/step-functions.ts';
 
-export const handler = httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
-  const input = await checkedInput(body.workflow, body.input ?? {});
-  const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, getClock().now());
-  const started = await sfnClient().send(
-    new StartExecutionCommand({
-      stateMachineArn: stateMachineArns()[body.workflow],
-      name,
-      input: JSON.stringify(input),
-    }),
-  );
-  return {
-    status: 201,
-    headers: { Location: `/executions/${encodeURIComponent(started.executionArn ?? name)}` },
-    body: {
-      executionArn: started.executionArn,
-      name,
-      workflow: body.workflow,
-      startDate: (started.startDate ?? new Date(getClock().now())).toISOString(),
-    },
-  };
-});
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
+    const input = await checkedInput(deps, body.workflow, body.input ?? {});
+    const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, deps.clock.now());
+    const started = await deps.stepFunctions().send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArns()[body.workflow],
+        name,
+        input: JSON.stringify(input),
+      }),
+    );
+    return {
+      status: 201,
+      headers: { Location: `/executions/${encodeURIComponent(started.executionArn ?? name)}` },
+      body: {
+        executionArn: started.executionArn,
+        name,
+        workflow: body.workflow,
+        startDate: (started.startDate ?? new Date(deps.clock.now())).toISOString(),
+      },
+    };
+  });
+export const handler = createHandler();
 
 /** The input as the workflow takes it; problems are reported with paths under `input`. */
-async function checkedInput(workflow: Workflow, input: unknown): Promise<unknown> {
+async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): Promise<unknown> {
   if (workflow === 'provision') {
-    const result = await validatePlan(await getStore(), input);
+    const result = await validatePlan(await deps.store(), input);
     if (!result.valid) {
       throw new InvalidInputError(
         result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),

@@ -5,25 +5,24 @@
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ExecutionIdParamsSchema, StopExecutionRequestSchema } from '../../src/api/schemas.ts';
-import { getClock } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
-import { describeExecution, sfnClient } from './lib/step-functions.ts';
+import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
+import { describeExecution } from './lib/step-functions.ts';
 
-export const handler = httpHandler(
-  { path: ExecutionIdParamsSchema, body: StopExecutionRequestSchema },
-  async ({ path, body }) => {
-    const execution = await describeExecution(path.id);
+export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
+  httpHandler({ path: ExecutionIdParamsSchema, body: StopExecutionRequestSchema }, async ({ path, body }) => {
+    const execution = await describeExecution(deps, path.id);
     if (execution.status !== 'RUNNING') {
       return {
         status: 200,
         body: {
           executionArn: execution.executionArn,
           status: execution.status,
-          stopDate: (execution.stopDate ?? new Date(getClock().now())).toISOString(),
+          stopDate: (execution.stopDate ?? new Date(deps.clock.now())).toISOString(),
         },
       };
     }
-    const stopped = await sfnClient().send(
+    const stopped = await deps.stepFunctions().send(
       new StopExecutionCommand({
         executionArn: execution.executionArn,
         ...(body?.error ? { error: body.error } : {}),
@@ -35,8 +34,8 @@ export const handler = httpHandler(
       body: {
         executionArn: execution.executionArn,
         status: 'ABORTED',
-        stopDate: (stopped.stopDate ?? new Date(getClock().now())).toISOString(),
+        stopDate: (stopped.stopDate ?? new Date(deps.clock.now())).toISOString(),
       },
     };
-  },
-);
+  });
+export const handler = createHandler();

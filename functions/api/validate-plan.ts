@@ -5,12 +5,14 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/cloud/validate.ts';
-import { getStore } from '../lib/deps.ts';
+import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 
-export const handler = httpHandler({ body: z.unknown() }, async ({ body }) => {
-  const result = await validatePlan(await getStore(), body);
-  if (!result.valid)
-    throw new InvalidInputError(result.errors, `the plan is invalid (${result.errors.length} problems)`);
-  return { status: 200, body: { valid: true, errors: [], summary: result.summary } };
-});
+export const createHandler = (deps: Deps = defaultDeps()) =>
+  httpHandler({ body: z.unknown() }, async ({ body }) => {
+    const result = await validatePlan(await deps.store(), body);
+    if (!result.valid)
+      throw new InvalidInputError(result.errors, `the plan is invalid (${result.errors.length} problems)`);
+    return { status: 200, body: { valid: true, errors: [], summary: result.summary } };
+  });
+export const handler = createHandler();

@@ -1,66 +1,100 @@
 /**
- * What handlers depend on beyond their input: the store, the clock, the local data plane, the event
- * publisher. Built once per container (module scope, as Lambda reuses it) from the environment, or
- * injected by the local runtime and tests through `setDeps` — the one seam handlers share.
+ * What a handler depends on beyond its input — the store, the cloud, the clock, the live network, the
+ * event publisher, the in-flight settle — as one `Deps` value every handler factory takes (the API
+ * handlers that reach Step Functions take `ApiDeps`, functions/api/lib/deps.ts, which adds it):
  *
- * On AWS: `NATFLOW_STORE=dynamodb` with `NATFLOW_TABLE`; no data plane (probes analyse only).
- * Locally: SQLite under `NATFLOW_DATA_DIR` (default `.natflow/`), the runtime's data plane and event bus.
+ *     export const createHandler = (deps: Deps = defaultDeps()) => lambdaHandler(Schema, async (event) => …);
+ *     export const handler = createHandler();
+ *
+ * On Lambda, `handler` runs with `defaultDeps()`: built from the environment once per container, the
+ * store opened on first use (`NATFLOW_STORE=dynamodb` with `NATFLOW_TABLE`; SQLite under
+ * `NATFLOW_DATA_DIR` otherwise), EventBridge for events, no live network (probes analyse only). The
+ * local runtime (src/runtime/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
+ * bus and clock, so two stacks in one process never share anything.
  */
+import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { type Clock, systemClock } from '../../src/net/clock.ts';
-import type { DataPlane } from '../../src/runtime/dataplane/index.ts';
+import type { LiveNetwork } from '../../src/probe/live.ts';
+import type { EventPublisher } from '../../src/workflow/events.ts';
 
-/** Publishes natflow's out events (source `natflow`) to the bus. */
-export type EventPublisher = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
+/** The cloud the provisioning, rollback and teardown steps call (today the virtual cloud over the store). */
+export type Cloud = ControlPlane;
 
 export interface Deps {
-  store: Store;
+  /** The resource store (opened on first use on Lambda). */
+  store(): Promise<Store>;
+  /** The cloud over that store, as each invocation sees it. */
+  cloud(): Promise<Cloud>;
   clock: Clock;
-  dataPlane: DataPlane | undefined;
+  /** The live data plane the probe sends real requests through; none on AWS. */
+  live: LiveNetwork | undefined;
+  /** natflow's out events (source `natflow`). */
   publish: EventPublisher;
   /** Resolves when every other in-flight handler of the execution has settled (rollback waits on it). */
-  settle: (executionArn: string) => Promise<void>;
+  settle(executionArn: string): Promise<void>;
 }
 
-let injected: Partial<Deps> = {};
-let storePromise: Promise<Store> | undefined;
-let publisherPromise: Promise<EventPublisher> | undefined;
-
-/** Injects dependencies (the local runtime, tests); later calls merge over earlier ones. */
-export function setDeps(deps: Partial<Deps>): void {
-  injected = { ...injected, ...deps };
+/**
+ * The virtual cloud over a store. `NATFLOW_PROVISIONING_DELAY_MS` (gateways and rules stay PENDING this
+ * long) is read at each call, as each invocation builds its own.
+ */
+export function controlPlaneOver(store: Store, clock: Clock, env: NodeJS.ProcessEnv = process.env): Cloud {
+  return new ControlPlane({
+    store,
+    clock,
+    provisioningDelayMs: Number(env.NATFLOW_PROVISIONING_DELAY_MS ?? 0),
+  });
 }
 
-/** Forgets injected and cached dependencies (tests). */
-export function resetDeps(): void {
-  injected = {};
-  storePromise = undefined;
-  publisherPromise = undefined;
+/** Deps from the environment (a Lambda container's); nothing is opened before it is used. */
+export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
+  let store: Promise<Store> | undefined;
+  let publisher: Promise<EventPublisher> | undefined;
+  const openedStore = () => {
+    store ??= import('../../src/store/index.ts').then(({ openStore }) => openStore(env));
+    return store;
+  };
+  return {
+    store: openedStore,
+    cloud: async () => controlPlaneOver(await openedStore(), systemClock, env),
+    clock: systemClock,
+    live: undefined,
+    publish: async (detailType, detail) => {
+      publisher ??= import('./eventbridge.ts').then(({ eventBridgePublisher }) => eventBridgePublisher(env));
+      return (await publisher)(detailType, detail);
+    },
+    settle: async () => undefined,
+  };
 }
 
-export async function getStore(): Promise<Store> {
-  if (injected.store) return injected.store;
-  storePromise ??= import('../../src/store/index.ts').then(({ openStore }) => openStore(process.env));
-  return storePromise;
+let defaults: Deps | undefined;
+
+/** The container's deps, built from `process.env` on first use and reused by every invocation. */
+export function defaultDeps(): Deps {
+  defaults ??= depsFromEnv(process.env);
+  return defaults;
 }
 
-export function getClock(): Clock {
-  return injected.clock ?? systemClock;
+/** The parts a runtime or a test supplies; the rest is derived (the cloud over the store) or inert. */
+export interface DepsParts {
+  store: Store;
+  clock?: Clock;
+  live?: LiveNetwork | undefined;
+  publish?: EventPublisher;
+  settle?: (executionArn: string) => Promise<void>;
 }
 
-export function getDataPlane(): DataPlane | undefined {
-  return injected.dataPlane;
-}
-
-export async function publishEvent(detailType: string, detail: Record<string, unknown>): Promise<void> {
-  if (injected.publish) return injected.publish(detailType, detail);
-  publisherPromise ??= import('./eventbridge.ts').then(({ eventBridgePublisher }) =>
-    eventBridgePublisher(process.env),
-  );
-  const publish = await publisherPromise;
-  return publish(detailType, detail);
-}
-
-export async function settleExecution(executionArn: string): Promise<void> {
-  if (injected.settle) return injected.settle(executionArn);
+/** Deps over a store already open (the local runtime, tests). Without `publish`, events are dropped. */
+export function depsOf(parts: DepsParts): Deps {
+  const clock = parts.clock ?? systemClock;
+  const store = parts.store;
+  return {
+    store: async () => store,
+    cloud: async () => controlPlaneOver(store, clock),
+    clock,
+    live: parts.live,
+    publish: parts.publish ?? (async () => undefined),
+    settle: parts.settle ?? (async () => undefined),
+  };
 }

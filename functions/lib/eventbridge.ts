@@ -3,7 +3,7 @@
  * `NATFLOW_EVENT_BUS` (default `natflow`). Locally the runtime injects its in-process bus instead.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { EventPublisher } from './deps.ts';
+import type { EventPublisher } from '../../src/workflow/events.ts';
 
 export function eventBridgePublisher(
   env: NodeJS.ProcessEnv,

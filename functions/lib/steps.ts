@@ -5,11 +5,10 @@
  * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
-import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { PlanSchema } from '../../src/cloud/plan.ts';
 import type { ProvisionStep } from '../../src/cloud/provisioner.ts';
 import { applyPinnedStep } from '../../src/workflow/pin.ts';
-import { getClock, getStore } from './deps.ts';
+import { type Deps, defaultDeps } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
 /** `$$.Execution.Id`: the execution's ARN, the rollback ledger's key. */
@@ -32,17 +31,13 @@ const CreateStepInputSchema = z.object({
   pinned: PinsSchema,
 });
 
-export async function controlPlane(): Promise<ControlPlane> {
-  return new ControlPlane({
-    store: await getStore(),
-    clock: getClock(),
-    provisioningDelayMs: Number(process.env.NATFLOW_PROVISIONING_DELAY_MS ?? 0),
-  });
-}
-
-/** A handler that creates the entries of one provisioning step, idempotently; returns `{resources}`. */
+/**
+ * The factory of a handler that creates the entries of one provisioning step, idempotently; the handler
+ * returns `{resources}`.
+ */
 export function provisionStep(step: ProvisionStep) {
-  return lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
-    return applyPinnedStep(await controlPlane(), plan, pinned, step, { execution });
-  });
+  return (deps: Deps = defaultDeps()) =>
+    lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
+      return applyPinnedStep(await deps.cloud(), plan, pinned, step, { execution });
+    });
 }

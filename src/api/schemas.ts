@@ -12,8 +12,8 @@ import {
   EvaluateRequestSchema as DnatEvaluateRequestSchema,
   EvaluateResponseSchema as DnatEvaluateResponseSchema,
 } from '../dnat/api.ts';
+import { WORKFLOWS } from '../workflow/workflows.ts';
 
-export const WORKFLOW_NAMES = ['provision', 'verify', 'teardown'] as const;
 export const EXECUTION_STATUSES = [
   'RUNNING',
   'SUCCEEDED',
@@ -23,7 +23,7 @@ export const EXECUTION_STATUSES = [
   'PENDING_REDRIVE',
 ] as const;
 
-export const WorkflowSchema = z.enum(WORKFLOW_NAMES).meta({ id: 'Workflow' });
+export const WorkflowSchema = z.enum(WORKFLOWS).meta({ id: 'Workflow' });
 
 /** Step Functions' execution names: 1–80 of A–Z, a–z, 0–9, `-` and `_`. */
 export const ExecutionNameSchema = z

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { NatflowError } from '../net/errors.ts';
+import { DEFAULT_DATA_DIR } from '../store/data-dir.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -69,7 +70,7 @@ export function parseFlags<const O extends ParseArgsOptions>(argv: string[], opt
 
 /** The data directory: `--data-dir`, then `NATFLOW_DATA_DIR`, then `.natflow/`. */
 export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.NATFLOW_DATA_DIR ?? '.natflow';
+  return flag ?? env.NATFLOW_DATA_DIR ?? DEFAULT_DATA_DIR;
 }
 
 export function printJson(io: Output, document: unknown): void {

@@ -3,13 +3,13 @@
  * local stack running on the same data directory (WAL lets them use it at once).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { MemoryStore } from '../cloud/memory-store.ts';
 import type { Store } from '../cloud/store.ts';
+import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 
 export function localStorePath(dataDir: string): string {
-  return join(dataDir, 'natflow.sqlite');
+  return dataFile(dataDir, 'store');
 }
 
 /** Opens (creating when missing) the local store of a data directory. */

@@ -8,7 +8,6 @@
  * Validation and resource listings read the store directly (the same SQLite file the stack uses).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionOutput,
@@ -17,7 +16,10 @@ import {
   ListStateMachinesCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { LOCAL_REGION } from '../aws/local.ts';
 import type { Stack } from '../runtime/stack.ts';
+import { dataFile } from '../store/data-dir.ts';
+import { WORKFLOWS } from '../workflow/workflows.ts';
 
 export interface Session {
   sfn: SFNClient;
@@ -37,7 +39,7 @@ export interface SessionOptions {
 
 /** The running stack recorded in the data directory, if its process is alive. */
 export function runningStack(dataDir: string): { url: string; pid: number; dataPlane?: unknown } | undefined {
-  const file = join(dataDir, 'stack.json');
+  const file = dataFile(dataDir, 'stack');
   if (!existsSync(file)) return undefined;
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; dataPlane?: unknown };
@@ -51,7 +53,7 @@ export function runningStack(dataDir: string): { url: string; pid: number; dataP
 export function sfnClient(url: string): SFNClient {
   return new SFNClient({
     endpoint: url,
-    region: 'us-east-1',
+    region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
   });
@@ -149,7 +151,7 @@ function parseJson(text: string): unknown {
 export async function resolveExecutionArn(session: Session, id: string): Promise<string> {
   if (id.startsWith('arn:')) return id;
   const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-  for (const workflow of ['provision', 'verify', 'teardown']) {
+  for (const workflow of WORKFLOWS) {
     let nextToken: string | undefined;
     do {
       const page = await session.sfn.send(

@@ -9,8 +9,8 @@
  */
 import { NotFoundError } from '../cloud/errors.ts';
 import { NatflowError } from '../net/errors.ts';
-import type { DataPlane, LiveResult } from '../runtime/dataplane/index.ts';
 import { analyze, type ExplanationCode, type Hop, type HopComponent, resolveProbe } from './analyze.ts';
+import type { LiveNetwork, LiveResult } from './live.ts';
 import type { Topology } from './model.ts';
 import type { ProbeProtocol } from './policy.ts';
 
@@ -35,7 +35,8 @@ export interface ProbeReport {
 }
 
 export interface ProbeOptions {
-  dataPlane?: DataPlane | undefined;
+  /** The live network to send the request through (the local data plane); none: analysis only. */
+  dataPlane?: LiveNetwork | undefined;
   timeoutMs?: number;
 }
 

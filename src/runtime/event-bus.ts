@@ -5,6 +5,7 @@
  * (newest first for `GET /events`), bounded so a long-running stack does not grow without limit.
  */
 import { randomUUID } from 'node:crypto';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../aws/local.ts';
 import type { Clock } from '../net/clock.ts';
 import { matchesPattern } from './event-pattern.ts';
 
@@ -96,8 +97,8 @@ export class LocalEventBus {
         source: entry.Source as string,
         'detail-type': entry.DetailType as string,
         detail: JSON.parse(entry.Detail as string) as Record<string, unknown>,
-        account: '123456789012',
-        region: 'us-east-1',
+        account: LOCAL_ACCOUNT_ID,
+        region: LOCAL_REGION,
         resources: entry.Resources ?? [],
         'event-bus-name': entry.EventBusName ?? this.name,
       };

@@ -20,9 +20,9 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import type { ApiDeps } from '../../functions/api/lib/deps.ts';
 import {
   HttpProblemError,
   MAX_BODY_BYTES,
@@ -31,11 +31,18 @@ import {
   problem,
   problemOf,
 } from '../api/problem.ts';
+import { LOCAL_ACCOUNT_ID, lambdaContext } from '../aws/local.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import { loadHandler } from './handlers.ts';
 import type { FunctionSpec, ServerlessConfig } from './serverless-config.ts';
 
 export interface HttpServerOptions {
   config: ServerlessConfig;
+  /**
+   * What the API handlers are built with: the stack's store, clock, data plane, Step Functions client.
+   * A server without (transport tests) answers its API routes 500.
+   */
+  deps?: ApiDeps;
   /** Serves AWS JSON protocol requests (`X-Amz-Target: AWSStepFunctions.*`). */
   sfn?: (req: IncomingMessage, res: ServerResponse) => void;
   bus: LocalEventBus;
@@ -61,9 +68,6 @@ export interface ApiRoute {
 }
 
 type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-const LOCAL_ACCOUNT = '123456789012';
-const REGION = 'us-east-1';
 
 /** The request context's caller identity of a local request: no IAM principal, only its address. */
 export function callerIdentity(
@@ -129,15 +133,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const modules = new Map<string, Promise<LambdaHandler>>();
   const tokenDigest = options.token ? digest(options.token) : undefined;
 
-  const loadHandler = (fn: FunctionSpec): Promise<LambdaHandler> => {
+  // The route table: each route's handler built once, with this server's deps.
+  const routeHandler = (fn: FunctionSpec): Promise<LambdaHandler> => {
     let loaded = modules.get(fn.name);
     if (!loaded) {
-      loaded = import(pathToFileURL(fn.module).href).then((module: Record<string, unknown>) => {
-        const handler = module[fn.exportName];
-        if (typeof handler !== 'function')
-          throw new Error(`${fn.handler} exports no function ${fn.exportName}`);
-        return handler as LambdaHandler;
-      });
+      const deps = options.deps;
+      loaded = deps
+        ? loadHandler<LambdaHandler>(fn, deps)
+        : Promise.reject(new Error(`no deps to build ${fn.handler} with: this server serves no API`));
       modules.set(fn.name, loaded);
       loaded.catch(() => modules.delete(fn.name));
     }
@@ -215,9 +218,15 @@ export function createHttpServer(options: HttpServerOptions): Server {
         );
       }
       const body = await readBody(req);
-      const handler = await loadHandler(route.function);
+      const handler = await routeHandler(route.function);
       const event = toApiGatewayEvent(req, url, route, path, body);
-      const result = await handler(event, lambdaContext(route.function, event, options.timeoutMs ?? 29_000));
+      const context = lambdaContext({
+        functionName: route.function.name,
+        requestId: event.requestContext.requestId,
+        timeoutMs: options.timeoutMs ?? 29_000,
+        callbackWaitsForEmptyEventLoop: true,
+      });
+      const result = await handler(event, context);
       writeProxyResult(res, result);
     } catch (error) {
       if (error instanceof ClientGoneError) {
@@ -433,7 +442,7 @@ export function toApiGatewayEvent(
     body,
     isBase64Encoded: false,
     requestContext: {
-      accountId: LOCAL_ACCOUNT,
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
       authorizer: undefined,
       protocol: `HTTP/${req.httpVersion}`,
@@ -446,25 +455,6 @@ export function toApiGatewayEvent(
       resourcePath: route.resource,
       identity: callerIdentity(req.socket.remoteAddress ?? '127.0.0.1', req.headers['user-agent'] ?? null),
     },
-  };
-}
-
-function lambdaContext(fn: FunctionSpec, event: APIGatewayProxyEvent, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const functionName = `natflow-dev-${fn.name}`;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${LOCAL_ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: event.requestContext.requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 

@@ -8,8 +8,10 @@
  *                     POST/GET /events, GET /dataplane, /console
  *     DataPlane: the provisioned topology as real loopback sockets
  *
- * The API handlers reach Step Functions through `@aws-sdk/client-sfn` pointed at this stack's own
- * endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane map
+ * Every handler is built by the stack with the stack's own deps (`createHandler(deps)`: its store, cloud,
+ * data plane, bus and clock), so stacks in one process share nothing and the environment is never
+ * written. The API handlers reach Step Functions through `@aws-sdk/client-sfn` pointed at this stack's
+ * own endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane map
  * in `DATA_DIR/stack.json` so CLI commands use it instead of starting their own.
  *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
@@ -18,13 +20,18 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
-import { ControlPlane } from '../cloud/control-plane.ts';
+import { resolve } from 'node:path';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
+import { sfnClientFor } from '../../functions/api/lib/step-functions.ts';
+import { controlPlaneOver } from '../../functions/lib/deps.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
+import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
+import type { Workflow } from '../workflow/workflows.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
@@ -33,8 +40,8 @@ import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
 import { type FaultSpec, TaskBinder } from './tasks.ts';
 
-export const REGION = 'us-east-1';
-export const ACCOUNT = '123456789012';
+export const REGION = LOCAL_REGION;
+export const ACCOUNT = LOCAL_ACCOUNT_ID;
 
 export interface StackOptions {
   dataDir: string;
@@ -62,6 +69,8 @@ export interface Stack {
   sfn: SfnService;
   bus: LocalEventBus;
   dataPlane: DataPlane | undefined;
+  /** What this stack's handlers are built with (its store, cloud, data plane, bus, clock, Step Functions). */
+  deps: ApiDeps;
   tasks: TaskBinder;
   config: ServerlessConfig;
   /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
@@ -74,7 +83,7 @@ export interface Stack {
 }
 
 export function stateMachineArnOf(name: string): string {
-  return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+  return localStateMachineArn(name);
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -82,11 +91,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
-  const store = openSqliteStore(join(dataDir, 'natflow.sqlite'));
+  const store = openSqliteStore(dataFile(dataDir, 'store'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
-  const tasks = new TaskBinder(config, { faults: options.faults ?? [] });
-  const cloud = new ControlPlane({ store, clock });
+  const arns = Object.fromEntries(
+    [...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)]),
+  ) as Record<Workflow, string>;
+  // The API handlers call Step Functions through the SDK at this stack's own endpoint, as they reach
+  // AWS when deployed; the client exists once the server listens (`url`).
+  let url: string | undefined;
+  let stepFunctions: SFNClient | undefined;
+  const deps = apiDepsOf({
+    store,
+    clock,
+    live: dataPlane,
+    publish: (detailType, detail) => bus.publish(detailType, detail),
+    settle: (executionArn) => tasks.settle(executionArn),
+    stepFunctions: () => {
+      if (!url)
+        throw new Error('this stack serves no HTTP: its API handlers have no Step Functions endpoint');
+      stepFunctions ??= sfnClientFor({ endpoint: url, region: REGION, token: options.token });
+      return stepFunctions;
+    },
+    stateMachineArns: () => arns,
+  });
+  const tasks = new TaskBinder(config, { deps, faults: options.faults ?? [] });
+  // The runtime's own rollbacks (a stopped or recovered provisioning) delete without any provisioning delay.
+  const cloud = controlPlaneOver(store, clock, {});
   const workflowOfArn = new Map<string, string>();
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
@@ -96,16 +127,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const machine of config.stateMachines.values())
     workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
 
-  setDeps({
-    store,
-    clock,
-    dataPlane,
-    publish: (detailType, detail) => bus.publish(detailType, detail),
-    settle: (executionArn) => tasks.settle(executionArn),
-  });
-
   const sfn = new SfnService({
-    db: join(dataDir, 'executions.sqlite'),
+    db: dataFile(dataDir, 'executions'),
     stateMachines: [...config.stateMachines.values()].map((m) => ({
       name: m.name,
       definition: m.definition,
@@ -180,10 +203,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   let server: Server | undefined;
-  let url: string | undefined;
   if (options.port !== undefined) {
     server = createHttpServer({
       config,
+      deps,
       sfn: createSfnHandler(sfn),
       bus,
       dataPlaneMap: () => dataPlane?.map() ?? { endpoints: [] },
@@ -196,17 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
-  // The API handlers call Step Functions through the SDK, at this stack's endpoint (or an embedded
-  // run's in-process service when there is no HTTP server: see src/cli/stack-client.ts).
-  process.env.NATFLOW_SFN_ENDPOINT = url ?? process.env.NATFLOW_SFN_ENDPOINT;
-  process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(
-    Object.fromEntries([...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)])),
-  );
-  process.env.AWS_REGION ??= REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-
-  const stackFile = join(dataDir, 'stack.json');
+  const stackFile = dataFile(dataDir, 'stack');
   if (url) {
     writeFileSync(
       stackFile,
@@ -222,6 +235,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     sfn,
     bus,
     dataPlane,
+    deps,
     tasks,
     config,
     recovered,
@@ -244,8 +258,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       await sfn.close();
       await dataPlane?.close();
+      stepFunctions?.destroy();
       await store.close();
-      resetDeps();
     },
   };
 }

@@ -17,9 +17,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import type { Deps } from '../../functions/lib/deps.ts';
+import { lambdaContext } from '../aws/local.ts';
 import { NatflowError, TransientError } from '../cloud/errors.ts';
+import { loadHandler } from './handlers.ts';
 import { type FunctionSpec, functionNameOfResource, type ServerlessConfig } from './serverless-config.ts';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -64,8 +66,12 @@ export class TaskBinder {
   private readonly faultCounts = new Map<FaultSpec, number>();
   private readonly draining = new Set<string>();
 
-  constructor(config: ServerlessConfig, options: { faults?: FaultSpec[] } = {}) {
+  private readonly deps: Deps;
+
+  /** `deps`: what every handler this binder builds depends on (the stack's store, cloud, data plane…). */
+  constructor(config: ServerlessConfig, options: { deps: Deps; faults?: FaultSpec[] }) {
     this.config = config;
+    this.deps = options.deps;
     this.faults = options.faults ?? [];
   }
 
@@ -77,16 +83,11 @@ export class TaskBinder {
     return spec;
   }
 
-  /** Loads a function's handler module once. */
+  /** Builds a function's handler once, with this binder's deps (see `loadHandler`). */
   load(spec: FunctionSpec): Promise<LambdaHandler> {
     let loaded = this.modules.get(spec.name);
     if (!loaded) {
-      loaded = import(pathToFileURL(spec.module).href).then((module: Record<string, unknown>) => {
-        const handler = module[spec.exportName];
-        if (typeof handler !== 'function')
-          throw new Error(`${spec.handler} does not export a handler function`);
-        return handler as LambdaHandler;
-      });
+      loaded = loadHandler<LambdaHandler>(spec, this.deps);
       this.modules.set(spec.name, loaded);
     }
     return loaded;
@@ -101,7 +102,10 @@ export class TaskBinder {
     const invocationId = randomUUID();
     const run = this.current.run({ executionArn: task.executionArn, invocationId }, async () => {
       this.inject(spec.name, task.stateName, 'before');
-      const output = await handler(input, lambdaContext(spec, invocationId));
+      const output = await handler(
+        input,
+        lambdaContext({ functionName: spec.name, requestId: invocationId, timeoutMs: 29_000 }),
+      );
       this.inject(spec.name, task.stateName, 'after');
       return output;
     });
@@ -175,22 +179,4 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv): FaultSpec[] {
   if (!Array.isArray(parsed))
     throw new Error('NATFLOW_FAULTS must be a JSON array of {at, kind, times?, when?}');
   return parsed as FaultSpec[];
-}
-
-function lambdaContext(spec: FunctionSpec, requestId: string): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `natflow-dev-${spec.name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:natflow-dev-${spec.name}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/natflow-dev-${spec.name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -6,8 +6,8 @@
  * Adapters are imported on demand, so a Lambda bundle that selects DynamoDB never loads `node:sqlite`
  * and the CLI never loads the AWS SDK.
  */
-import { join } from 'node:path';
 import type { Store } from '../cloud/store.ts';
+import { DEFAULT_DATA_DIR, dataFile } from './data-dir.ts';
 
 export const STORE_KINDS = ['sqlite', 'dynamodb'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -18,7 +18,7 @@ export async function openStore(env: NodeJS.ProcessEnv, dataDir?: string): Promi
   switch (kind) {
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite.ts');
-      return openSqliteStore(join(dataDir ?? env.NATFLOW_DATA_DIR ?? '.natflow', 'natflow.sqlite'));
+      return openSqliteStore(dataFile(dataDir ?? env.NATFLOW_DATA_DIR ?? DEFAULT_DATA_DIR, 'store'));
     }
     case 'dynamodb': {
       const tableName = env.NATFLOW_TABLE?.trim();

@@ -7,9 +7,10 @@
 import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
 import { type Plan, PlanSchema } from '../cloud/plan.ts';
 import type { Store } from '../cloud/store.ts';
+import type { LiveNetwork } from '../probe/live.ts';
 import { Topology } from '../probe/model.ts';
 import { verifyEntries } from '../probe/probe.ts';
-import type { DataPlane } from '../runtime/dataplane/index.ts';
+import type { EventPublisher } from './events.ts';
 
 export interface PlanVerification {
   plan: string;
@@ -21,9 +22,9 @@ export async function verifyPlan(
   store: Store,
   planOrName: Plan | string,
   options: {
-    dataPlane: DataPlane | undefined;
+    dataPlane: LiveNetwork | undefined;
     failOnMismatch: boolean;
-    publish?: ((detailType: string, detail: Record<string, unknown>) => Promise<void>) | undefined;
+    publish?: EventPublisher | undefined;
     execution: string;
   },
 ): Promise<PlanVerification> {

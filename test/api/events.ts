@@ -75,7 +75,7 @@ export interface Answer {
   text: string;
 }
 
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export async function call(handler: Handler, options: EventOptions): Promise<Answer> {
   const result = await handler(apiEvent(options), context);

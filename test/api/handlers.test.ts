@@ -17,25 +17,47 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { handler as describeExecution } from '../../functions/api/describe-execution.ts';
-import { handler as evaluateDnat } from '../../functions/api/evaluate-dnat.ts';
-import { handler as history } from '../../functions/api/get-execution-history.ts';
-import { handler as getResource } from '../../functions/api/get-resource.ts';
-import { handler as health } from '../../functions/api/health.ts';
-import { handler as listExecutions } from '../../functions/api/list-executions.ts';
-import { handler as listResources } from '../../functions/api/list-resources.ts';
-import { handler as openApi } from '../../functions/api/openapi.ts';
-import { generatedName, handler as startExecution } from '../../functions/api/start-execution.ts';
-import { handler as stopExecution } from '../../functions/api/stop-execution.ts';
-import { handler as validate } from '../../functions/api/validate-plan.ts';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import { createHandler as create_describeExecution } from '../../functions/api/describe-execution.ts';
+import { createHandler as create_evaluateDnat } from '../../functions/api/evaluate-dnat.ts';
+import { createHandler as create_history } from '../../functions/api/get-execution-history.ts';
+import { createHandler as create_getResource } from '../../functions/api/get-resource.ts';
+import { createHandler as create_health } from '../../functions/api/health.ts';
+import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
+import { createHandler as create_listExecutions } from '../../functions/api/list-executions.ts';
+import { createHandler as create_listResources } from '../../functions/api/list-resources.ts';
+import { createHandler as create_openApi } from '../../functions/api/openapi.ts';
+import {
+  createHandler as create_startExecution,
+  generatedName,
+} from '../../functions/api/start-execution.ts';
+import { createHandler as create_stopExecution } from '../../functions/api/stop-execution.ts';
+import { createHandler as create_validate } from '../../functions/api/validate-plan.ts';
 import { buildOpenApi } from '../../src/api/openapi.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
 import { ManualClock } from '../../src/net/clock.ts';
-import { call } from './events.ts';
+import { call, type Handler } from './events.ts';
+
+/** Each handler built with this test's deps (set in beforeEach), as the local runtime builds them. */
+let deps: ApiDeps;
+type Factory = (deps: ApiDeps) => Handler;
+const built =
+  (create: Factory): Handler =>
+  (event, context) =>
+    create(deps)(event, context);
+const describeExecution = built(create_describeExecution);
+const evaluateDnat = built(create_evaluateDnat);
+const history = built(create_history);
+const getResource = built(create_getResource);
+const health = built(create_health);
+const listExecutions = built(create_listExecutions);
+const listResources = built(create_listResources);
+const openApi = built(create_openApi);
+const startExecution = built(create_startExecution);
+const stopExecution = built(create_stopExecution);
+const validate = built(create_validate);
 
 const ARNS = {
   provision: 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-provision-test',
@@ -69,18 +91,17 @@ function vpc(id: string, name: string, plan: string | null): Resource {
 
 beforeEach(() => {
   sfn.reset();
-  process.env.NATFLOW_STATE_MACHINE_ARNS = JSON.stringify(ARNS);
   store = MemoryStore.from([
     vpc('vpc-1', 'VPC-A', 'plan-a'),
     vpc('vpc-2', 'VPC-A', 'plan-b'),
     vpc('vpc-3', 'VPC-C', 'plan-a'),
   ]);
-  setDeps({ store, clock: new ManualClock(START.getTime()) });
-});
-
-afterEach(() => {
-  resetDeps();
-  delete process.env.NATFLOW_STATE_MACHINE_ARNS;
+  deps = apiDepsOf({
+    store,
+    clock: new ManualClock(START.getTime()),
+    stepFunctions: () => new SFNClient({ region: 'us-east-1' }),
+    stateMachineArns: () => ARNS,
+  });
 });
 
 describe('POST /plans/validate', () => {

@@ -1,16 +1,18 @@
 /**
  * The local HTTP server on 127.0.0.1 with the real handlers and the real serverless.yml routes. Step
  * Functions is a fake AWS JSON protocol endpoint on the same server (as the local SfnService is): the
- * handlers' SDK client reaches it through NATFLOW_SFN_ENDPOINT, so every request crosses the same path
+ * handlers are built with deps whose SDK client points at it, so every request crosses the same path
  * as in `natflow up`.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { setSfnClient } from '../../functions/api/lib/step-functions.ts';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import type { ApiDeps } from '../../functions/api/lib/deps.ts';
+import { sfnClientFor, stateMachineArnsFromEnv } from '../../functions/api/lib/step-functions.ts';
+import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { ManualClock } from '../../src/net/clock.ts';
 import { LocalEventBus } from '../../src/runtime/event-bus.ts';
@@ -84,8 +86,21 @@ async function start(options: { token?: string } = {}): Promise<Started> {
       return { executionArn: 'arn:x' };
     },
   });
+  let url = '';
+  let client: SFNClient | undefined;
+  const deps: ApiDeps = {
+    ...depsOf({ store, clock: new ManualClock(Date.parse('2026-01-02T03:04:05.678Z')) }),
+    // A fresh store for every test (beforeEach), behind the handlers built once with these deps.
+    store: async () => store,
+    stepFunctions: () => {
+      client ??= sfnClientFor({ endpoint: url, token: options.token });
+      return client;
+    },
+    stateMachineArns: () => stateMachineArnsFromEnv({}),
+  };
   const server = createHttpServer({
     config: readServerlessConfig(),
+    deps,
     sfn: sfn.handle,
     bus,
     dataPlaneMap: () => ({ endpoints: [{ vpc: 'VPC-A', ip: '192.168.0.144', loopback: '127.0.1.1' }] }),
@@ -98,7 +113,7 @@ async function start(options: { token?: string } = {}): Promise<Started> {
     ...(options.token ? { token: options.token } : {}),
   });
   await new Promise<void>((done) => server.listen(0, () => done()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { server, url, sfn, bus, started };
 }
 
@@ -108,6 +123,7 @@ async function stop(started: Started): Promise<void> {
 }
 
 let stack: Started;
+let store = new MemoryStore();
 
 beforeAll(async () => {
   stack = await start();
@@ -117,15 +133,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   stack.sfn.calls = [];
-  setDeps({ store: new MemoryStore(), clock: new ManualClock(Date.parse('2026-01-02T03:04:05.678Z')) });
-  process.env.NATFLOW_SFN_ENDPOINT = stack.url;
-  delete process.env.NATFLOW_STATE_MACHINE_ARNS;
-  delete process.env.NATFLOW_TOKEN;
-  setSfnClient(undefined);
-});
-afterEach(() => {
-  resetDeps();
-  delete process.env.NATFLOW_SFN_ENDPOINT;
+  store = new MemoryStore();
 });
 
 async function request(
@@ -374,8 +382,6 @@ describe('createHttpServer with a token', () => {
   });
 
   it("lets the handlers' own SDK client through with x-natflow-token", async () => {
-    process.env.NATFLOW_SFN_ENDPOINT = guarded.url;
-    process.env.NATFLOW_TOKEN = TOKEN;
     const answer = await request(
       '/executions/known',
       { headers: { Authorization: `Bearer ${TOKEN}` } },
@@ -383,6 +389,5 @@ describe('createHttpServer with a token', () => {
     );
     expect(answer.status).toBe(200);
     expect(guarded.sfn.calls.map((c) => c.target)).toContain('DescribeExecution');
-    delete process.env.NATFLOW_TOKEN;
   });
 });

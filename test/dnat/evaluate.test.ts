@@ -3,9 +3,9 @@
  * `dnat-evaluate` Lambda, on the reference scenario created through the control plane (world.ts).
  */
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/dnat-evaluate.ts';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../functions/dnat-evaluate.ts';
+import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import {
   EvaluateRequestSchema,
@@ -278,15 +278,15 @@ describe('Function: evaluateRequest', () => {
 
 describe('Lambda: dnat-evaluate', () => {
   let world: ReferenceWorld;
+  let handler: ReturnType<typeof createHandler>;
 
   beforeEach(async () => {
     const store = new MemoryStore();
     world = await seedReference(store);
-    setDeps({ store, clock: new ManualClock(0) });
+    handler = createHandler(depsOf({ store, clock: new ManualClock(0) }));
   });
-  afterEach(() => resetDeps());
 
-  it('evaluates a batch read from the injected store', async () => {
+  it('evaluates a batch read from the store it was built with', async () => {
     // Act
     const response = await handler(
       {

@@ -1,6 +1,6 @@
 /**
  * `natflow probe` as a user runs it — the real bin in a child process, on a data directory where the
- * reference plan was provisioned — and the probe Lambda on an injected store. The CLI realises the data
+ * reference plan was provisioned — and the probe Lambda built with a store of its own. The CLI realises the data
  * plane in its own process (no stack runs), so `both` mode sends a real request.
  */
 import { execFile } from 'node:child_process';
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDeps, setDeps } from '../../functions/lib/deps.ts';
-import { handler } from '../../functions/probe.ts';
+import { depsOf } from '../../functions/lib/deps.ts';
+import { createHandler } from '../../functions/probe.ts';
 import { openLocalStore } from '../../src/cli/local-store.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
@@ -111,11 +111,9 @@ describe('CLI: natflow probe', () => {
 });
 
 describe('Lambda: probe', () => {
-  afterAll(() => resetDeps());
-
   it('analyses when no data plane runs', async () => {
     // Prepare
-    setDeps({ store: MemoryStore.from(referenceScenario().b.resources), dataPlane: undefined });
+    const handler = createHandler(depsOf({ store: MemoryStore.from(referenceScenario().b.resources) }));
 
     // Act
     const report = await handler(
@@ -128,7 +126,7 @@ describe('Lambda: probe', () => {
   });
 
   it('rejects a body without a port as VALIDATION_FAILED', async () => {
-    setDeps({ store: new MemoryStore(), dataPlane: undefined });
+    const handler = createHandler(depsOf({ store: new MemoryStore() }));
     await expect(
       handler({ from: 'ECS-A', to: 'transit-ip-A', protocol: 'tcp' } as never, {} as never),
     ).rejects.toMatchObject({

@@ -1,7 +1,8 @@
 /**
  * The state machine definitions and serverless.yml, checked as what they are: one source of truth that
  * the local runtime and AWS both read. Every ASL file passes asl-validator and uses JSONPath only; every
- * Task names a function serverless.yml declares, whose handler module exists and exports the handler;
+ * Task names a function serverless.yml declares, whose handler module exists and exports the handler
+ * and its factory (`createHandler(deps)`, which the local runtime builds it with);
  * every Task retries the transient errors; every provisioning step is caught into Rollback.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { factoryNameOf } from '../../src/runtime/handlers.ts';
 import { functionNameOfResource, readServerlessConfig } from '../../src/runtime/serverless-config.ts';
 
 const DIR = join(import.meta.dirname, '../../statemachines');
@@ -107,10 +109,11 @@ describe('serverless.yml', () => {
   });
 
   it.each([...config.functions.values()].map((f) => ({ name: f.name, spec: f })))(
-    'function $name: its handler module exists and exports the handler',
+    'function $name: its handler module exists and exports the handler and its factory',
     async ({ spec }) => {
       const module = (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
       expect(typeof module[spec.exportName]).toBe('function');
+      expect(typeof module[factoryNameOf(spec.exportName)]).toBe('function');
     },
   );
 

@@ -11,8 +11,8 @@
  *   `x-natflow-token` so the local server lets the client through its bearer-token check.
  * - `AWS_REGION` (default `us-east-1`).
  *
- * The client is built once per container (and again only if the endpoint changes, as in tests that start
- * several local stacks in one process).
+ * Lambda reads these once per container (`defaultDeps()` in functions/lib/deps.ts); the local runtime
+ * hands its handlers a client at its own endpoint and its machines' ARNs instead of the environment.
  */
 import {
   DescribeExecutionCommand,
@@ -21,26 +21,35 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { WORKFLOWS, type Workflow } from '../../../src/workflow/workflows.ts';
 
-export const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
-export type Workflow = (typeof WORKFLOWS)[number];
+/** The part of the handlers' deps (functions/lib/deps.ts) that reaches Step Functions. */
+export interface StepFunctionsDeps {
+  stepFunctions(): SFNClient;
+  stateMachineArns(): Record<Workflow, string>;
+}
 
-const LOCAL_ACCOUNT = '123456789012';
+export { WORKFLOWS, type Workflow };
 
-let cached: { key: string; client: SFNClient } | undefined;
-let injected: SFNClient | undefined;
+/** Where a client reaches Step Functions: AWS (no endpoint) or a local stack's endpoint. */
+export interface SfnClientOptions {
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  /** Sent as `x-natflow-token` to a local endpoint that requires a token. */
+  token?: string | undefined;
+}
 
-/** The Step Functions client (module scope, reused across invocations). */
-export function sfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
-  if (injected) return injected;
-  const endpoint = env.NATFLOW_SFN_ENDPOINT || undefined;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const token = env.NATFLOW_TOKEN || undefined;
-  const key = `${endpoint}|${region}|${token ? 'token' : ''}`;
-  if (cached?.key === key) return cached.client;
+/**
+ * A Step Functions client. With an endpoint (a local stack) it signs with placeholder credentials, so
+ * no AWS account is ever contacted, and sends the stack's token when there is one.
+ */
+export function sfnClientFor(options: SfnClientOptions): SFNClient {
+  const endpoint = options.endpoint || undefined;
+  const token = options.token || undefined;
   const client = new SFNClient({
-    region,
+    region: options.region || LOCAL_REGION,
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'natflow-local', secretAccessKey: 'natflow-local' } }
       : {}),
@@ -55,13 +64,16 @@ export function sfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
       { step: 'build', name: 'natflowLocalToken' },
     );
   }
-  cached = { key, client };
   return client;
 }
 
-/** Replaces the client (tests, or a runtime that wants to share one); `undefined` restores the default. */
-export function setSfnClient(client: SFNClient | undefined): void {
-  injected = client;
+/** The client the environment describes (`NATFLOW_SFN_ENDPOINT`, `AWS_REGION`, `NATFLOW_TOKEN`). */
+export function sfnClientFromEnv(env: NodeJS.ProcessEnv): SFNClient {
+  return sfnClientFor({
+    endpoint: env.NATFLOW_SFN_ENDPOINT,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION,
+    token: env.NATFLOW_TOKEN,
+  });
 }
 
 const ArnsSchema = z.object({
@@ -70,8 +82,8 @@ const ArnsSchema = z.object({
   teardown: z.string().min(1),
 });
 
-/** The state machine ARN of each workflow. */
-export function stateMachineArns(env: NodeJS.ProcessEnv = process.env): Record<Workflow, string> {
+/** The state machine ARN of each workflow, from `NATFLOW_STATE_MACHINE_ARNS` (else the local stack's). */
+export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv): Record<Workflow, string> {
   const text = env.NATFLOW_STATE_MACHINE_ARNS;
   if (text) {
     const parsed = ArnsSchema.safeParse(safeJson(text));
@@ -79,14 +91,13 @@ export function stateMachineArns(env: NodeJS.ProcessEnv = process.env): Record<W
       throw new Error('NATFLOW_STATE_MACHINE_ARNS must be {"provision","verify","teardown"} ARNs');
     return parsed.data;
   }
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const arn = (workflow: Workflow) =>
-    `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:natflow-${workflow}-dev`;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || LOCAL_REGION;
+  const arn = (workflow: Workflow) => localStateMachineArn(`natflow-${workflow}-${LOCAL_STAGE}`, region);
   return { provision: arn('provision'), verify: arn('verify'), teardown: arn('teardown') };
 }
 
 /** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
-export function workflowOfArn(arn: string, arns = stateMachineArns()): Workflow | undefined {
+export function workflowOfArn(arn: string, arns: Record<Workflow, string>): Workflow | undefined {
   for (const workflow of WORKFLOWS) {
     const machine = arns[workflow];
     if (arn === machine || arn.startsWith(`${executionPrefix(machine)}:`)) return workflow;
@@ -105,9 +116,12 @@ const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
  * Finds an execution by its ARN (URL-decoded or not) or by its name, looked up across the three state
  * machines. Throws NOT_FOUND when no natflow state machine has it.
  */
-export async function describeExecution(id: string): Promise<DescribeExecutionCommandOutput> {
+export async function describeExecution(
+  sfn: StepFunctionsDeps,
+  id: string,
+): Promise<DescribeExecutionCommandOutput> {
   const decoded = decodeOnce(id);
-  const arns = stateMachineArns();
+  const arns = sfn.stateMachineArns();
   const candidates = decoded.startsWith('arn:')
     ? workflowOfArn(decoded, arns)
       ? [decoded]
@@ -117,7 +131,7 @@ export async function describeExecution(id: string): Promise<DescribeExecutionCo
       : [];
   for (const executionArn of candidates) {
     try {
-      return await sfnClient().send(new DescribeExecutionCommand({ executionArn }));
+      return await sfn.stepFunctions().send(new DescribeExecutionCommand({ executionArn }));
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist')
         continue;
@@ -153,8 +167,8 @@ function iso(date: Date | undefined): string | undefined {
 }
 
 /** DescribeExecution's answer as the API returns it. */
-export function executionDocument(output: DescribeExecutionCommandOutput) {
-  const workflow = output.stateMachineArn ? workflowOfArn(output.stateMachineArn) : undefined;
+export function executionDocument(output: DescribeExecutionCommandOutput, arns: Record<Workflow, string>) {
+  const workflow = output.stateMachineArn ? workflowOfArn(output.stateMachineArn, arns) : undefined;
   return dropUndefined({
     executionArn: output.executionArn,
     stateMachineArn: output.stateMachineArn,

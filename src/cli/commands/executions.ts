@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { describeExecution, ProgressRenderer, table } from '../render.ts';
 import {
@@ -10,7 +11,6 @@ import {
   type Session,
 } from '../session.ts';
 
-const WORKFLOWS = ['provision', 'verify', 'teardown'] as const;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
 const usage = `usage: natflow executions [list] [--workflow W] [--status S] [--limit N]

@@ -1,7 +1,7 @@
 import { NatflowError } from '../../net/errors.ts';
 import { tryParseIpv4 } from '../../net/ipv4.ts';
-import { Topology } from '../../probe/model.ts';
-import { type ProbeMode, type ProbeReport, type ProbeRequest, probe } from '../../probe/probe.ts';
+import type { ProbeMode, ProbeReport, ProbeRequest } from '../../probe/probe.ts';
+import { probeResources } from '../../probe/run.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
 import { runningStack } from '../session.ts';
@@ -100,16 +100,16 @@ async function localProbe(
 ): Promise<ProbeReport> {
   const store = openLocalReader(dataDir);
   try {
-    const resources = await store.list();
-    const topology = Topology.from(resources);
-    if (request.mode === 'analyze') return await probe(topology, request);
+    if (request.mode === 'analyze') return await probeResources(store, request);
     const { DataPlane } = await import('../../runtime/dataplane/index.ts');
-    const dataPlane = new DataPlane(timeoutMs === undefined ? {} : { timeoutMs });
+    const live = new DataPlane(timeoutMs === undefined ? {} : { timeoutMs });
     try {
-      await dataPlane.sync(resources);
-      return await probe(topology, request, { dataPlane, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+      return await probeResources(store, request, {
+        live,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
     } finally {
-      await dataPlane.close();
+      await live.close();
     }
   } finally {
     await store.close();

@@ -27,8 +27,8 @@ import type { DnatRule, PrivateNatGateway, Resource } from '../../cloud/resource
 import { compileRuleIndex, DnatGateway } from '../../dnat/index.ts';
 import { type Clock, systemClock } from '../../net/clock.ts';
 import type { Protocol } from '../../net/packet.ts';
+import type { LiveNetwork, LiveProbe, LiveResult } from '../../probe/live.ts';
 import { Topology } from '../../probe/model.ts';
-import type { ProbeProtocol } from '../../probe/policy.ts';
 import { LoopbackAllocator } from './addresses.ts';
 import { startServerApp } from './apps.ts';
 import { httpGet, tcpPing, udpPing } from './client.ts';
@@ -37,6 +37,7 @@ import { startForwarder } from './forwarder.ts';
 import type { BindPolicy } from './guard.ts';
 import { HealthChecker, startListener } from './load-balancer.ts';
 
+export type { LiveProbe, LiveResult } from '../../probe/live.ts';
 export { assertLoopback, ForbiddenAddressError } from './guard.ts';
 
 export interface DataPlaneOptions {
@@ -83,33 +84,10 @@ export interface DataPlaneMap {
   addresses: DataPlaneAddress[];
 }
 
-export interface LiveProbe {
-  fromServerId: string;
-  /** The destination as the sender addresses it: resolved within `vpcId`. */
-  to: { ip: string; vpcId: string };
-  protocol: ProbeProtocol;
-  port: number;
-  timeoutMs?: number;
-}
-
-export interface LiveResult {
-  /** An application answered. */
-  ok: boolean;
-  /** The HTTP status (or refused | timeout) for http; connected | refused | timeout for tcp; echoed | timeout for udp. */
-  status: number | 'connected' | 'refused' | 'timeout' | 'echoed';
-  latencyMs: number;
-  /** The name of the server whose application answered. */
-  responder?: string;
-  /** The source each hop saw, as virtual `ip:port` (load balancer, server). */
-  seen?: { loadBalancer?: string; server?: string };
-  /** Where the real packets went, for a person to repeat. */
-  via?: { from: string; to: string };
-  detail?: string;
-}
-
 const MAX_ANSWERS = 1024;
 
-export class DataPlane {
+/** The live local data plane; implements the core's `LiveNetwork` port (src/probe/live.ts). */
+export class DataPlane implements LiveNetwork {
   readonly #clock: Clock;
   readonly #addresses: LoopbackAllocator;
   readonly #policy: BindPolicy;

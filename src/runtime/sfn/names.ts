@@ -6,8 +6,7 @@
  */
 
 /** The defaults of the local account: the region and account id AWS's own examples use. */
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT_ID = '123456789012';
+export { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../aws/local.ts';
 
 export interface ArnScope {
   region: string;
