@@ -1,24 +1,27 @@
 /**
- * Rollback: after a failed step, waits until the execution's in-flight handlers have settled (a failed
- * Parallel branch does not stop its siblings), then deletes everything the execution created, in
- * reverse dependency order. Returns the original error code and a readable cause for the Fail state.
+ * Rollback: after a failed step (the provision workflow's Catch), or for a provisioning that ended
+ * ABORTED or TIMED_OUT (the rollback workflow), waits until the execution's in-flight handlers have
+ * settled (a failed Parallel branch does not stop its siblings), then deletes everything the execution
+ * created, in reverse dependency order. Reports whether deletions are still pending (the workflows
+ * repeat it after a Wait) and, given the original error, its code and a readable cause for the Fail state.
  */
 import { z } from 'zod';
 import { normalizeFailure } from '../src/workflow/failure.ts';
-import { rollbackProvisioning } from '../src/workflow/rollback.ts';
+import { rollbackTurn } from '../src/workflow/rollback-step.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   execution: ExecutionSchema,
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  attempt: z.number().int().min(0).default(0),
 });
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
-  lambdaHandler(InputSchema, async ({ execution, error }) => {
+  lambdaHandler(InputSchema, async ({ execution, error, attempt }) => {
     await deps.settle(execution);
-    const deleted = await rollbackProvisioning(await deps.cloud(), await deps.store(), execution);
-    return { ...normalizeFailure(error.Error, error.Cause), deleted };
+    const turn = await rollbackTurn(await deps.cloud(), await deps.store(), execution, attempt);
+    return { ...(error ? normalizeFailure(error.Error, error.Cause) : {}), ...turn };
   });
 export const handler = createHandler();

@@ -15,7 +15,9 @@
  * in `DATA_DIR/stack.json` so CLI commands use it instead of starting their own.
  *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
- * back; a stopped (ABORTED) provisioning is rolled back too. Nothing is orphaned.
+ * back. Every execution that closes puts its "Execution Status Change" event on the bus, whose rule
+ * starts the rollback workflow for a provisioning ABORTED or TIMED_OUT — the path AWS takes too.
+ * Nothing is orphaned.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -38,6 +40,7 @@ import { createHttpServer } from './http-server.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
+import { machineArnsByLogicalId, resolveMachineRefs, statusChangeEntry } from './status-change.ts';
 import { type FaultSpec, TaskBinder } from './tasks.ts';
 
 export const REGION = LOCAL_REGION;
@@ -126,6 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   for (const machine of config.stateMachines.values())
     workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
+  const machineArnOfId = machineArnsByLogicalId(config, stateMachineArnOf);
 
   const sfn = new SfnService({
     db: dataFile(dataDir, 'executions'),
@@ -146,12 +150,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function afterClose(execution: ExecutionRecord): Promise<void> {
     const workflow = workflowOfArn.get(execution.stateMachineArn);
-    // A stopped provisioning never reaches its Rollback state: roll its ledger back here.
-    if (execution.status === 'ABORTED' && workflow === 'provision') {
-      await tasks.settle(execution.executionArn);
-      await rollbackProvisioning(cloud, store, execution.executionArn);
+    // As on AWS: the status change goes on the bus, whose rules (serverless.yml) start the rollback
+    // workflow for a provisioning that ended ABORTED or TIMED_OUT.
+    const put = await bus.putEvents([statusChangeEntry(execution)]);
+    // What the event started (a rollback) is this close's follow-up work: `idle()` waits for it too
+    // (tracked apart: waiting for it inside this hook would wait for this hook).
+    for (const started of put.Started) {
+      const arn = (started.result as { executionArn?: unknown } | undefined)?.executionArn;
+      if (typeof arn === 'string') void track(sfn.waitForExecution(arn).then(() => undefined));
+      else if (started.error)
+        process.emitWarning(`natflow: rule ${started.rule} did not start: ${started.error}`);
     }
-    if (dataPlane && (workflow === 'provision' || workflow === 'teardown'))
+    if (dataPlane && (workflow === 'provision' || workflow === 'teardown' || workflow === 'rollback'))
       await dataPlane.sync(await store.list());
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
@@ -169,7 +179,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!event.eventBridge) continue;
       bus.addRule({
         name: `${machine.key}-${Object.values(event.eventBridge.pattern['detail-type'] ?? {}).join('-') || 'rule'}`,
-        pattern: event.eventBridge.pattern,
+        pattern: resolveMachineRefs(event.eventBridge.pattern, machineArnOfId) as Record<string, unknown>,
         ...(event.eventBridge.inputPath ? { inputPath: event.eventBridge.inputPath } : {}),
         target: (input) =>
           sfn.startExecution({

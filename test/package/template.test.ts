@@ -46,7 +46,7 @@ beforeAll(async () => {
 }, 2 * PACKAGE_TIMEOUT_MS);
 
 describe('the packaged CloudFormation template', () => {
-  it.each(['Provision', 'Verify', 'Teardown'])(
+  it.each(['Provision', 'Verify', 'Teardown', 'Rollback'])(
     'has the %s state machine, logging ALL with execution data and traced',
     (name) => {
       const machine = resources[`${name}StateMachine`];
@@ -117,6 +117,54 @@ describe('the packaged CloudFormation template', () => {
       ]);
     },
   );
+
+  it('starts the rollback state machine for provisionings ended ABORTED or TIMED_OUT, from the default bus', () => {
+    // Prepare
+    const found = ofType('AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.states'),
+    );
+    expect(found).toBeDefined();
+    const [, rule] = found as [string, CfnResource];
+    // Assess: the status-change event of the provision machine only, on the account's default bus.
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: 'ProvisionStateMachine' }] },
+    });
+    const [target] = rule.Properties.Targets as {
+      Arn: unknown;
+      InputPath: string;
+      RoleArn: { 'Fn::GetAtt': string[] };
+    }[];
+    expect(target).toMatchObject({ Arn: { Ref: 'RollbackStateMachine' }, InputPath: '$.detail' });
+    // Least privilege: the rule's role starts only the rollback machine, which invokes only the rollback function.
+    const ruleRole = resources[target?.RoleArn['Fn::GetAtt'][0] ?? ''];
+    const ruleStatements = (
+      ruleRole?.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    expect(ruleStatements).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'RollbackStateMachine' } },
+    ]);
+    const machine = resources.RollbackStateMachine;
+    const machineRole =
+      resources[(machine?.Properties.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? ''];
+    const invoke = (machineRole?.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.map((st) => st.Resource))).toMatch(/RollbackLambdaFunction/);
+    expect(JSON.stringify(invoke.map((st) => st.Resource))).not.toMatch(
+      /(ValidatePlan|CreateNetworks|AddDnatRules)LambdaFunction/,
+    );
+    expect(machine?.Properties.StateMachineName).toBe('natflow-rollback-dev');
+  });
+
+  it('gives the provision and rollback state machines a TimeoutSeconds', () => {
+    for (const id of ['ProvisionStateMachine', 'RollbackStateMachine']) {
+      const definition = JSON.stringify(resources[id]?.Properties.DefinitionString);
+      expect(definition, id).toMatch(/\\"TimeoutSeconds\\": 3600/);
+    }
+  });
 
   it('runs verify on a schedule', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
@@ -204,7 +252,7 @@ describe('the packaged CloudFormation template', () => {
         .filter((t) => machines.has(t.Arn.Ref ?? ''))
         .map((t) => ({ id, ...t })),
     );
-    expect(targets.length).toBeGreaterThanOrEqual(3);
+    expect(targets.length).toBeGreaterThanOrEqual(4);
     for (const target of targets) {
       expect(target.RetryPolicy, target.id).toEqual({
         MaximumEventAgeInSeconds: 3600,
@@ -306,7 +354,7 @@ describe('the packaged CloudFormation template', () => {
             expect(resource, id).toBe('[{"Fn::GetAtt":["NatflowBus","Arn"]}]');
           if (actions.some((a) => a.startsWith('states:'))) {
             expect(resource, id).not.toContain('"*"');
-            expect(resource, id).toMatch(/(Provision|Verify|Teardown)StateMachine/);
+            expect(resource, id).toMatch(/(Provision|Verify|Teardown|Rollback)StateMachine/);
           }
         }
       }
