@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePlanText } from '../src/cloud/plan.ts';
+import { parsePlanText } from '../src/plan/plan.ts';
 import { startStack } from '../src/runtime/stack.ts';
 import type { BenchModule } from './index.ts';
 

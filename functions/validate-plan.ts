@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../src/cloud/errors.ts';
-import { validatePlan } from '../src/cloud/validate.ts';
-import { pinAddresses } from '../src/workflow/pin.ts';
+import { pinAddresses } from '../src/plan/pin.ts';
+import { validatePlan } from '../src/plan/validate.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';

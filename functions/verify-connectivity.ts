@@ -5,7 +5,7 @@
  * ConnectivityVerified or ConnectivityLost and reports.
  */
 import { z } from 'zod';
-import { PlanSchema } from '../src/cloud/plan.ts';
+import { PlanSchema } from '../src/plan/plan.ts';
 import { verifyPlan } from '../src/workflow/verification.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';

@@ -15,7 +15,7 @@ import {
   VerifyInputSchema,
 } from '../../src/api/schemas.ts';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
 import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';

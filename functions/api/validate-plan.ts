@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 

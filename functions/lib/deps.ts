@@ -12,14 +12,15 @@
  * local runtime (src/runtime/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
  * bus and clock, so two stacks in one process never share anything.
  */
+import type { Cloud } from '../../src/cloud/cloud.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { type Clock, systemClock } from '../../src/net/clock.ts';
 import type { LiveNetwork } from '../../src/probe/live.ts';
 import type { EventPublisher } from '../../src/workflow/events.ts';
 
-/** The cloud the provisioning, rollback and teardown steps call (today the virtual cloud over the store). */
-export type Cloud = ControlPlane;
+/** The cloud port the provisioning, rollback and teardown steps call (src/cloud/cloud.ts). */
+export type { Cloud };
 
 export interface Deps {
   /** The resource store (opened on first use on Lambda). */

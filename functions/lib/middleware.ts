@@ -10,7 +10,8 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
-import { InvalidInputError, type Issue } from '../../src/cloud/errors.ts';
+import { InvalidInputError } from '../../src/cloud/errors.ts';
+import { formatPath, issuesFromZod } from '../../src/cloud/issues.ts';
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,29 +22,8 @@ const logLevel: LogLevel = (LOG_LEVELS as readonly string[]).includes(requested)
 
 export const logger = new Logger({ serviceName: 'natflow', logLevel });
 
-/**
- * zod issues as `{path, code, message}` entries, with paths written `a.b[0].c`; an issue that carries a
- * §3.2 code in `params.code` (the plan schema's CIDR, address and port checks) keeps it.
- */
-export function issuesFromZod(issues: readonly unknown[]): Issue[] {
-  return issues.map((entry) => {
-    const issue = entry as { path?: readonly PropertyKey[]; message?: unknown; params?: { code?: unknown } };
-    return {
-      path: formatPath(issue.path ?? []),
-      code: typeof issue.params?.code === 'string' ? issue.params.code : 'VALIDATION_FAILED',
-      message: String(issue.message ?? 'invalid value'),
-    };
-  });
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? String(part) : `.${String(part)}`;
-  }
-  return text;
-}
+/** zod issues as natflow's (`src/cloud/issues.ts`: paths `a.b[0].c`, a §3.2 code in `params.code` kept). */
+export { formatPath, issuesFromZod };
 
 /**
  * Maps the parser's ParseError to `InvalidInputError` with every issue. The Powertools parser puts the

@@ -11,7 +11,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { httpStatusOf, type Issue } from '../cloud/errors.ts';
+import type { Issue } from '../cloud/errors.ts';
+import { issuesFromZod } from '../cloud/issues.ts';
+import { httpStatusOf } from './http-status.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -177,16 +179,7 @@ export function issuesOfParseError(cause: unknown): Issue[] | undefined {
       ? (cause as { issues: unknown[] }).issues
       : undefined;
   if (!raw) return undefined;
-  return raw.map((entry) => {
-    const issue = entry as { message?: unknown; path?: readonly unknown[]; params?: { code?: unknown } };
-    const segments = (issue.path ?? []).map((part) =>
-      part && typeof part === 'object' && 'key' in part
-        ? (part as { key: PropertyKey }).key
-        : (part as PropertyKey),
-    );
-    const code = typeof issue.params?.code === 'string' ? issue.params.code : 'VALIDATION_FAILED';
-    return { path: eventPath(segments), code, message: String(issue.message ?? 'invalid value') };
-  });
+  return issuesFromZod(raw, { mapPath: eventSegments });
 }
 
 const EVENT_PARTS: Readonly<Record<string, string | undefined>> = {
@@ -195,17 +188,10 @@ const EVENT_PARTS: Readonly<Record<string, string | undefined>> = {
   pathParameters: 'path',
 };
 
-function eventPath(segments: readonly PropertyKey[]): string {
+/** A path into the event as a path into what the client sent. */
+function eventSegments(segments: readonly PropertyKey[]): readonly PropertyKey[] {
   const [head, ...rest] = segments;
-  let parts: readonly PropertyKey[] = segments;
-  let text = '';
-  if (typeof head === 'string' && head in EVENT_PARTS) {
-    parts = rest;
-    text = EVENT_PARTS[head] ?? '';
-  }
-  for (const part of parts) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? String(part) : `.${String(part)}`;
-  }
-  return text;
+  if (typeof head !== 'string' || !(head in EVENT_PARTS)) return segments;
+  const part = EVENT_PARTS[head];
+  return part === undefined ? rest : [part, ...rest];
 }

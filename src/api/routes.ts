@@ -4,8 +4,8 @@
  * Gateway and the local server (a test keeps the two equal).
  */
 import { z } from 'zod';
-import { PlanSchema } from '../cloud/plan.ts';
 import { ResourceSchema } from '../cloud/resources.ts';
+import { PlanSchema } from '../plan/plan.ts';
 import {
   EvaluateRequestSchema,
   EvaluateResponseSchema,

@@ -6,12 +6,12 @@
  * owns the shape (an unknown field is an error, not silently ignored).
  */
 import { z } from 'zod';
-import { PlanNameSchema } from '../cloud/plan.ts';
 import { RESOURCE_TYPES } from '../cloud/resources.ts';
 import {
   EvaluateRequestSchema as DnatEvaluateRequestSchema,
   EvaluateResponseSchema as DnatEvaluateResponseSchema,
 } from '../dnat/api.ts';
+import { PlanNameSchema } from '../plan/plan.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 
 export const EXECUTION_STATUSES = [

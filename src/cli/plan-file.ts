@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import type { Issue } from '../cloud/errors.ts';
 import { MalformedPlanError } from '../cloud/errors.ts';
-import { parsePlanText } from '../cloud/plan.ts';
 import type { StoreReader } from '../cloud/store.ts';
-import { validatePlan } from '../cloud/validate.ts';
+import { parsePlanText } from '../plan/plan.ts';
+import { validatePlan } from '../plan/validate.ts';
 import { type Output, UsageError } from './io.ts';
 import { red } from './render.ts';
 

@@ -32,6 +32,7 @@ import {
   problemOf,
 } from '../api/problem.ts';
 import { LOCAL_ACCOUNT_ID, lambdaContext } from '../aws/local.ts';
+import { issuesFromZod } from '../cloud/issues.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { loadHandler } from './handlers.ts';
 import type { FunctionSpec, ServerlessConfig } from './serverless-config.ts';
@@ -496,12 +497,7 @@ function sendProblem(res: ServerResponse, document: Problem, headers: Record<str
 }
 
 function zodProblem(error: z.ZodError): { problem: Problem; headers: Record<string, string> } {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    code: 'VALIDATION_FAILED',
-    message: issue.message,
-  }));
-  return { problem: problem(422, issues), headers: {} };
+  return { problem: problem(422, issuesFromZod(error.issues)), headers: {} };
 }
 
 function normalisePath(path: string): string {

@@ -1,17 +1,17 @@
 /**
  * The workflow's side of asynchronous activation: gateways and rules are created PENDING and the
- * virtual cloud activates them once their provisioning delay has passed (ControlPlane's
+ * cloud reports them ready (`Cloud.refresh`; the virtual cloud once its provisioning delay has passed,
  * `provisioningDelayMs`, 0 by default, so locally everything is ACTIVE on the first check and the Wait
  * state never runs). The provision workflow polls this with a Wait state until `ready`; a resource still
  * PENDING after `timeoutMs` fails the execution with GATEWAY_NOT_ACTIVE instead of polling forever.
  */
-import type { ControlPlane } from '../cloud/control-plane.ts';
+import type { Cloud } from '../cloud/cloud.ts';
 import { GatewayNotActiveError } from '../cloud/errors.ts';
-import type { Plan } from '../cloud/plan.ts';
-import { applyStep } from '../cloud/provisioner.ts';
+import { applyStep } from '../plan/interpreter.ts';
+import type { Plan } from '../plan/plan.ts';
 
 export async function checkActivation(
-  cloud: ControlPlane,
+  cloud: Cloud,
   plan: Plan,
   step: 'activateGateways' | 'activateRules',
   options: { execution: string; now: number; timeoutMs: number },

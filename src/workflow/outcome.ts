@@ -3,9 +3,10 @@
  * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
  * (DESIGN §7).
  */
-import { PlanSchema } from '../cloud/plan.ts';
-import { planResources } from '../cloud/provisioner.ts';
+
 import type { Store } from '../cloud/store.ts';
+import { planResources } from '../plan/interpreter.ts';
+import { PlanSchema } from '../plan/plan.ts';
 
 export interface ProvisioningOutput {
   plan: string;

@@ -5,9 +5,13 @@
  *
  * Only what the plan created is deleted (`existing:` references are left alone). The check phase refuses
  * with DEPENDENCY_VIOLATION, before anything is deleted, while a resource of another plan still
- * references one of this plan's — the same rule `ControlPlane.delete` enforces for each delete.
+ * references one of this plan's — the same rule every cloud enforces for each delete (`Cloud.destroy`).
+ *
+ * A cloud that deletes asynchronously answers `done: false`: that id is not in the phase's result and stays
+ * in the ledger, and the plan record is kept until nothing of the plan is left, so running the phase again
+ * (a Wait/Choice loop around it) continues the deletion. The virtual cloud deletes at once.
  */
-import type { ControlPlane } from '../cloud/control-plane.ts';
+import type { Cloud } from '../cloud/cloud.ts';
 import { DependencyViolationError, NotFoundError } from '../cloud/errors.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
 import type { Store } from '../cloud/store.ts';
@@ -46,7 +50,7 @@ export async function externalDependents(
  * partial failure deletes what is left.
  */
 export async function teardownPhase(
-  cloud: ControlPlane,
+  cloud: Cloud,
   store: Store,
   plan: string,
   phase: TeardownPhase,
@@ -74,10 +78,11 @@ export async function teardownPhase(
   for (const type of PHASE_TYPES[phase]) {
     const resources = (await store.list({ plan, type })).reverse();
     for (const resource of resources) {
-      await cloud.delete(resource.id);
-      deleted.push(resource.id);
+      const { done } = await cloud.destroy(resource.id);
+      if (done) deleted.push(resource.id);
     }
   }
-  if (phase === 'networks') await store.transaction([`plan:${plan}`], (tx) => tx.removePlan(plan));
+  if (phase === 'networks' && (await store.list({ plan })).length === 0)
+    await store.transaction([`plan:${plan}`], (tx) => tx.removePlan(plan));
   return deleted;
 }

@@ -5,8 +5,8 @@
  * probed — analysed hop by hop, and sent live through the local data plane when one runs.
  */
 import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
-import { type Plan, PlanSchema } from '../cloud/plan.ts';
 import type { Store } from '../cloud/store.ts';
+import { type Plan, PlanSchema } from '../plan/plan.ts';
 import type { LiveNetwork } from '../probe/live.ts';
 import { Topology } from '../probe/model.ts';
 import { verifyEntries } from '../probe/probe.ts';

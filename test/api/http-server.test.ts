@@ -335,6 +335,22 @@ describe('createHttpServer', () => {
       type: 'application/json',
     });
     expect(invalid.status).toBe(422);
+    expect(invalid.json.errors).toEqual([
+      { path: 'Entries', code: 'VALIDATION_FAILED', message: expect.any(String) },
+    ]);
+    // Paths are written as everywhere else in natflow: `Entries[1].Source`, not `Entries.1.Source`.
+    const nested = await request('/events', {
+      body: JSON.stringify({
+        Entries: [
+          { Source: 'a.b', DetailType: 'T', Detail: '{}' },
+          { Source: '', DetailType: 'T', Detail: '{}' },
+        ],
+      }),
+      type: 'application/json',
+    });
+    expect(nested.status).toBe(422);
+    expect(nested.json.errors.map((e: { path: string }) => e.path)).toEqual(['Entries[1].Source']);
+    expect(stack.started).toEqual([detail]);
   });
 
   it('accepts PutEvents in the AWS JSON protocol', async () => {

@@ -1,6 +1,6 @@
 /** Plan fixtures for tests: the examples, parsed, and a fresh copy of the reference plan to mutate. */
 import { readFileSync } from 'node:fs';
-import { parsePlanText } from '../../src/cloud/plan.ts';
+import { parsePlanText } from '../../src/plan/plan.ts';
 
 export const EXAMPLES = [
   'examples/reference.plan.yaml',

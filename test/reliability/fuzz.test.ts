@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_ORDER } from '../../src/cloud/errors.ts';
-import { parsePlanText } from '../../src/cloud/plan.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
 import { DNAT_VERDICTS } from '../../src/dnat/gateway.ts';
+import { parsePlanText } from '../../src/plan/plan.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
 import { type Stack, startStack } from '../../src/runtime/stack.ts';
 import { api, closed, generatedPlan, ROOT, snapshot } from './support.ts';
 

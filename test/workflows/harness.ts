@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { parsePlanText } from '../../src/cloud/plan.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
+import { parsePlanText } from '../../src/plan/plan.ts';
 import { type Stack, type StackOptions, startStack } from '../../src/runtime/stack.ts';
 
 export const REFERENCE = readPlan('examples/reference.plan.yaml') as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
-import { parsePlanText } from '../../cloud/plan.ts';
-import { type ValidationSummary, validatePlan } from '../../cloud/validate.ts';
+import { parsePlanText } from '../../plan/plan.ts';
+import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
 import {
   type Command,
   dataDirOf,

@@ -21,8 +21,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stripTypeScriptTypes } from 'node:module';
 import { extname, join, resolve, sep } from 'node:path';
 import { PROBLEM_CONTENT_TYPE, problem } from '../../api/problem.ts';
-import { parsePlanText } from '../../cloud/plan.ts';
 import { NatflowError } from '../../net/errors.ts';
+import { parsePlanText } from '../../plan/plan.ts';
 import { readServerlessConfig, type ServerlessConfig } from '../serverless-config.ts';
 
 export interface ConsoleOptions {

@@ -6,20 +6,19 @@
  * 1. **Shape** — `PlanSchema` (zod, strict). A plan that fails it goes no further.
  * 2. **Names** — DUPLICATE_NAME within a kind (subnets across the whole plan), unknown references
  *    (NOT_FOUND at the referencing field), verify entries' `from` and `to`.
- * 3. **Semantics** — a dry run of the whole plan against an in-memory copy of the current store,
- *    through the same `ControlPlane` and `applyStep` code that provisioning runs: one source of truth
+ * 3. **Semantics** — a dry run of the whole plan in the cloud's sandbox (`Cloud.dryRun`: for the virtual
+ *    cloud an in-memory copy of the current store), through the same cloud and `applyStep` code that
+ *    provisioning runs: one source of truth
  *    for the rules of §3.2. Each failing entry is reported and skipped; entries depending on it are
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
  *    changed one reports PLAN_CHANGED.
  */
+
+import { type DryRunSource, dryRunOf } from '../cloud/dry-run.ts';
+import { DuplicateNameError, type Issue, NotFoundError } from '../cloud/errors.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
-import { ControlPlane } from './control-plane.ts';
-import { DuplicateNameError, type Issue, NotFoundError } from './errors.ts';
-import { MemoryStore } from './memory-store.ts';
+import { applyStep, KIND_OF, PROVISION_STEPS } from './interpreter.ts';
 import { dedupeIssues, isExisting, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
-import { applyStep, KIND_OF, PROVISION_STEPS } from './provisioner.ts';
-import { ID_PREFIX, type ResourceType } from './resources.ts';
-import type { StoreReader } from './store.ts';
 
 export interface ValidationSummary {
   plan: string;
@@ -44,11 +43,12 @@ export interface ValidationResult {
 }
 
 /**
- * Validates a plan document (already parsed from YAML or JSON) against the current store.
+ * Validates a plan document (already parsed from YAML or JSON) against what a cloud already has: its dry
+ * run (`Cloud.dryRun`), or — given a store — the virtual cloud's ledger.
  *
  * @example const { valid, errors } = await validatePlan(store, parsePlanText(text))
  */
-export async function validatePlan(store: StoreReader, input: unknown): Promise<ValidationResult> {
+export async function validatePlan(source: DryRunSource, input: unknown): Promise<ValidationResult> {
   const parsed = PlanSchema.safeParse(input);
   if (!parsed.success) return { valid: false, errors: planIssuesFromZod(parsed.error) };
   const plan = parsed.data;
@@ -61,13 +61,7 @@ export async function validatePlan(store: StoreReader, input: unknown): Promise<
   const underDuplicate = (path: string) =>
     duplicates.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
 
-  const sandbox = await MemoryStore.copyOf(store);
-  const before = new Set((await sandbox.list()).map((r) => r.id));
-  let counter = 0;
-  const cloud = new ControlPlane({
-    store: sandbox,
-    newId: (type: ResourceType) => `${ID_PREFIX[type]}-dryrun${String(++counter).padStart(4, '0')}`,
-  });
+  const { cloud, before } = await dryRunOf(source, { plan: plan.name, references: referencesOf(plan) });
   const dryRunIssues: Issue[] = [];
   for (const step of PROVISION_STEPS) {
     await applyStep(cloud, plan, step, {
@@ -79,7 +73,7 @@ export async function validatePlan(store: StoreReader, input: unknown): Promise<
   }
   const errors = dedupeIssues([...nameIssues, ...dryRunIssues]);
 
-  const mine = await sandbox.list({ plan: plan.name });
+  const mine = await cloud.list({ plan: plan.name });
   const addresses: Record<string, string> = {};
   for (const resource of mine) {
     const kind = KIND_OF[resource.type];
@@ -98,6 +92,22 @@ export async function validatePlan(store: StoreReader, input: unknown): Promise<
     addresses,
   };
   return { valid: errors.length === 0, errors, summary, plan };
+}
+
+/** The `existing:` references of a plan: what a provider modelling a real account reads first. */
+function referencesOf(plan: Plan): string[] {
+  const out: string[] = [];
+  const add = (entry: object) => {
+    if (isExisting(entry)) out.push(entry.existing);
+  };
+  for (const vpc of plan.vpcs ?? []) {
+    add(vpc);
+    for (const subnet of vpc.subnets ?? []) add(subnet);
+  }
+  for (const entries of [plan.servers, plan.loadBalancers, plan.transitIps, plan.privateNatGateways]) {
+    for (const entry of entries ?? []) add(entry);
+  }
+  return out;
 }
 
 function countEntries(plan: Plan): Record<string, number> {

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
-import { applyPinnedStep, pinAddresses } from '../../src/workflow/pin.ts';
+import { applyPinnedStep, pinAddresses } from '../../src/plan/pin.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
 
 const PLAN = {
   name: 'pinning',

@@ -17,10 +17,10 @@
  * `auto` and runs the step again — idempotent under client tokens, so nothing is created twice — and
  * the address is assigned at create time, as the product does.
  */
-import type { ControlPlane } from '../cloud/control-plane.ts';
+import type { Cloud } from '../cloud/cloud.ts';
 import { IpInUseError, NatflowError, PlanChangedError } from '../cloud/errors.ts';
-import { PlanSchema } from '../cloud/plan.ts';
-import { applyStep, type ProvisionStep, type StepContext, type StepResult } from '../cloud/provisioner.ts';
+import { applyStep, type ProvisionStep, type StepContext, type StepResult } from './interpreter.ts';
+import { PlanSchema } from './plan.ts';
 
 /** The plan sections whose entries take an address, and the field that holds it. */
 const PINNED: readonly { section: string; field: string }[] = [
@@ -71,7 +71,7 @@ export function pinAddresses(
  * the entry gets its `auto` back and the step runs again.
  */
 export async function applyPinnedStep(
-  cloud: ControlPlane,
+  cloud: Cloud,
   document: unknown,
   pinned: readonly Pin[],
   step: ProvisionStep,

@@ -1,5 +1,6 @@
 /**
- * Turns a plan into control-plane calls, one workflow step at a time (DESIGN §7), and undoes them.
+ * The plan interpreter: turns a plan into calls of the cloud port (`Cloud`), one workflow step at a time
+ * (DESIGN §7). Undoing them is the workflow's (`src/workflow/rollback.ts`, `teardown.ts`).
  *
  * `applyStep` creates a step's entries in plan order under client tokens (`plan:type:name`, or a DNAT
  * rule's identity `plan:dnat-rule:TIP:PROTO:PORT` when it has no name), so a re-run of a step — a retried
@@ -10,30 +11,18 @@
  * path and skipped, and entries that depend on a skipped one are skipped silently (no cascades), so one
  * pass lists every problem. Without it, the first problem throws (the workflow's Catch → Rollback).
  */
+
+import { type Cloud, isReady } from '../cloud/cloud.ts';
+import { DnatPortConflictError, ValidationFailedError } from '../cloud/errors.ts';
+import type { DnatTargetInput } from '../cloud/inputs.ts';
+import { resolveResource } from '../cloud/resolve.ts';
+import type { ResourceType } from '../cloud/resources.ts';
+import type { StoreReader } from '../cloud/store.ts';
 import { tryParseCidr } from '../net/ipv4.ts';
-import type { ControlPlane, CreateContext, DnatTargetInput } from './control-plane.ts';
-import {
-  DependencyViolationError,
-  DnatPortConflictError,
-  type Issue,
-  NatflowError,
-  NotFoundError,
-  ValidationFailedError,
-} from './errors.ts';
-import {
-  type GatewayEntry,
-  isExisting,
-  type LoadBalancerEntry,
-  type Plan,
-  PlanSchema,
-  type ServerEntry,
-  type SubnetEntry,
-  type TransitIpEntry,
-  type VpcEntry,
-} from './plan.ts';
-import { resolveResource } from './resolve.ts';
-import { DEPENDENCY_ORDER, type Resource, type ResourceType } from './resources.ts';
-import { keys, type StoreReader } from './store.ts';
+import { type GatewayEntry, isExisting, type Plan, PlanSchema } from './plan.ts';
+import { KIND_OF, type StepContext, type StepResult, StepRun } from './step-run.ts';
+
+export { entryToken, KIND_OF, type StepContext, type StepResult } from './step-run.ts';
 
 export const PROVISION_STEPS = [
   'networks',
@@ -52,223 +41,6 @@ export const PROVISION_STEPS = [
  */
 export type ProvisionStep = (typeof PROVISION_STEPS)[number] | 'dnatRules' | 'snatRules';
 
-export interface StepContext {
-  /** The execution creating the resources (the rollback ledger). */
-  execution: string;
-  /** Dry-run mode: report each problem and carry on (validatePlan). Omitted: throw the first one. */
-  onIssue?: (issue: Issue) => void;
-}
-
-/** What a step produced: `{kind: {name: id}}`, and ids still PENDING after an activation step. */
-export interface StepResult {
-  resources: Record<string, Record<string, string>>;
-  /** Gateways or rules a provisioning delay keeps PENDING: the workflow waits and runs the step again. */
-  pending?: string[];
-}
-
-/** The plan's section name (the output's kind) of each resource type. */
-export const KIND_OF: Readonly<Record<ResourceType, string>> = {
-  vpc: 'vpcs',
-  subnet: 'subnets',
-  server: 'servers',
-  'security-group': 'securityGroups',
-  'backend-group': 'backendGroups',
-  'load-balancer': 'loadBalancers',
-  listener: 'listeners',
-  'transit-ip': 'transitIps',
-  'private-nat-gateway': 'privateNatGateways',
-  'dnat-rule': 'dnatRules',
-  'snat-rule': 'snatRules',
-};
-
-/** The client token of a plan entry. */
-export function entryToken(plan: string, type: ResourceType, name: string): string {
-  return `${plan}:${type}:${name}`;
-}
-
-/** A dependency failed earlier in a dry run: skip this entry without reporting it again. */
-class SkipEntry extends Error {
-  override name = 'SkipEntry';
-}
-
-interface Located<T> {
-  entry: T;
-  path: string;
-}
-
-/** The plan's entries by kind and name (the first of duplicates: validatePlan reports the others). */
-class PlanIndex {
-  readonly vpcs = new Map<string, Located<VpcEntry>>();
-  readonly subnets = new Map<string, Located<SubnetEntry> & { vpc: string }>();
-  readonly servers = new Map<string, Located<ServerEntry>>();
-  readonly backendGroups = new Map<string, Located<NonNullable<Plan['backendGroups']>[number]>>();
-  readonly loadBalancers = new Map<string, Located<LoadBalancerEntry>>();
-  readonly transitIps = new Map<string, Located<TransitIpEntry>>();
-  readonly gateways = new Map<string, Located<GatewayEntry>>();
-  /** Explicit addresses the plan requests, by subnet name. */
-  readonly explicit = new Map<string, string[]>();
-
-  constructor(plan: Plan) {
-    const add = <T>(map: Map<string, T>, name: string, value: T) => {
-      if (!map.has(name)) map.set(name, value);
-    };
-    plan.vpcs?.forEach((vpc, i) => {
-      add(this.vpcs, vpc.name, { entry: vpc, path: `vpcs[${i}]` });
-      vpc.subnets?.forEach((subnet, j) => {
-        add(this.subnets, subnet.name, { entry: subnet, path: `vpcs[${i}].subnets[${j}]`, vpc: vpc.name });
-      });
-    });
-    plan.servers?.forEach((e, i) => {
-      add(this.servers, e.name, { entry: e, path: `servers[${i}]` });
-    });
-    plan.backendGroups?.forEach((e, i) => {
-      add(this.backendGroups, e.name, { entry: e, path: `backendGroups[${i}]` });
-    });
-    plan.loadBalancers?.forEach((e, i) => {
-      add(this.loadBalancers, e.name, { entry: e, path: `loadBalancers[${i}]` });
-    });
-    plan.transitIps?.forEach((e, i) => {
-      add(this.transitIps, e.name, { entry: e, path: `transitIps[${i}]` });
-    });
-    plan.privateNatGateways?.forEach((e, i) => {
-      add(this.gateways, e.name, { entry: e, path: `privateNatGateways[${i}]` });
-    });
-    const request = (subnet: string, ip: string | undefined) => {
-      if (ip === undefined || ip === 'auto') return;
-      this.explicit.set(subnet, [...(this.explicit.get(subnet) ?? []), ip]);
-    };
-    for (const e of plan.servers ?? []) if (!isExisting(e)) request(e.subnet, e.ip);
-    for (const e of plan.loadBalancers ?? []) if (!isExisting(e)) request(e.frontendSubnet, e.ip);
-    for (const e of plan.transitIps ?? []) if (!isExisting(e)) request(e.subnet, e.ip);
-    for (const e of plan.privateNatGateways ?? []) if (!isExisting(e)) request(e.subnet, e.downlinkIp);
-  }
-}
-
-type IndexedKind =
-  | 'vpcs'
-  | 'subnets'
-  | 'servers'
-  | 'backendGroups'
-  | 'loadBalancers'
-  | 'transitIps'
-  | 'gateways';
-
-const TYPE_OF_KIND: Record<IndexedKind, ResourceType> = {
-  vpcs: 'vpc',
-  subnets: 'subnet',
-  servers: 'server',
-  backendGroups: 'backend-group',
-  loadBalancers: 'load-balancer',
-  transitIps: 'transit-ip',
-  gateways: 'private-nat-gateway',
-};
-
-const LABEL_OF_KIND: Record<IndexedKind, string> = {
-  vpcs: 'VPC',
-  subnets: 'subnet',
-  servers: 'server',
-  backendGroups: 'backend group',
-  loadBalancers: 'load balancer',
-  transitIps: 'transit IP',
-  gateways: 'private NAT gateway',
-};
-
-/** One step's run: the plan, its index, the output being built, and the error policy. */
-class StepRun {
-  readonly resources: Record<string, Record<string, string>> = {};
-  readonly pending: string[] = [];
-  readonly index: PlanIndex;
-  private readonly cloud: ControlPlane;
-  private readonly plan: Plan;
-  private readonly ctx: StepContext;
-
-  constructor(cloud: ControlPlane, plan: Plan, ctx: StepContext) {
-    this.cloud = cloud;
-    this.plan = plan;
-    this.ctx = ctx;
-    this.index = new PlanIndex(plan);
-  }
-
-  get store(): StoreReader {
-    return this.cloud.store;
-  }
-
-  record(resource: Pick<Resource, 'type' | 'id'>, name: string): void {
-    const kind = KIND_OF[resource.type];
-    this.resources[kind] ??= {};
-    (this.resources[kind] as Record<string, string>)[name] = resource.id;
-  }
-
-  context(type: ResourceType, name: string, path: string, avoidSubnet?: string): CreateContext {
-    return {
-      plan: this.plan.name,
-      execution: this.ctx.execution,
-      clientToken: entryToken(this.plan.name, type, name),
-      path,
-      ...(avoidSubnet === undefined ? {} : { avoid: this.index.explicit.get(avoidSubnet) ?? [] }),
-    };
-  }
-
-  ruleContext(token: string, path: string): CreateContext {
-    return {
-      plan: this.plan.name,
-      execution: this.ctx.execution,
-      clientToken: `${this.plan.name}:${token}`,
-      path,
-    };
-  }
-
-  /** Runs one entry; in dry-run mode a failure is reported and the entry skipped. */
-  async attempt(path: string, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (error) {
-      if (error instanceof SkipEntry) return;
-      if (!this.ctx.onIssue || !(error instanceof NatflowError)) throw error;
-      this.ctx.onIssue({ path: error.path ?? path, code: error.name, message: error.message });
-    }
-  }
-
-  /** Resolves an `existing:` reference (an id, or a unique name) of the wanted type. */
-  async existing(type: ResourceType, ref: string, path: string): Promise<Resource> {
-    try {
-      return await resolveResource(this.store, type, ref);
-    } catch (error) {
-      if (error instanceof NatflowError) {
-        throw new NotFoundError(error.message, { path: `${path}.existing`, details: { ref } });
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * The id of the entry `name` of a kind, for the field at `refPath`: an existing resource, or the one
-   * created under the entry's token by an earlier step. An unknown name is NOT_FOUND at `refPath`.
-   */
-  async idOf(kind: IndexedKind, name: string, refPath: string): Promise<string> {
-    const located = (this.index[kind] as Map<string, Located<{ name: string; existing?: string }>>).get(name);
-    if (!located) {
-      throw new NotFoundError(`no ${LABEL_OF_KIND[kind]} named '${name}' in the plan`, { path: refPath });
-    }
-    const type = TYPE_OF_KIND[kind];
-    if (isExisting(located.entry)) {
-      try {
-        return (await this.existing(type, located.entry.existing, located.path)).id;
-      } catch (error) {
-        // Reported at the entry itself by its own step.
-        if (this.ctx.onIssue) throw new SkipEntry();
-        throw error;
-      }
-    }
-    const resource = await this.store.getByKey(keys.token(entryToken(this.plan.name, type, name)));
-    if (resource) return resource.id;
-    if (this.ctx.onIssue) throw new SkipEntry();
-    throw new NotFoundError(`${LABEL_OF_KIND[kind]} '${name}' has not been created (its step has not run)`, {
-      path: refPath,
-    });
-  }
-}
-
 /**
  * Runs one provisioning step of a plan: creates (or re-finds) that step's entries in plan order.
  * Returns `{kind: {name: id}}` of the step's entries, created or existing.
@@ -277,7 +49,7 @@ class StepRun {
  *   // { resources: { vpcs: { 'VPC-A': 'vpc-…' }, subnets: { 'subnet-A01': 'subnet-…' } } }
  */
 export async function applyStep(
-  cloud: ControlPlane,
+  cloud: Cloud,
   plan: Plan,
   step: ProvisionStep,
   ctx: StepContext,
@@ -289,7 +61,7 @@ export async function applyStep(
     : { resources: run.resources };
 }
 
-type StepFn = (run: StepRun, cloud: ControlPlane, plan: Plan) => Promise<void>;
+type StepFn = (run: StepRun, cloud: Cloud, plan: Plan) => Promise<void>;
 
 const STEPS: Record<ProvisionStep, StepFn> = {
   async networks(run, cloud, plan) {
@@ -358,7 +130,7 @@ const STEPS: Record<ProvisionStep, StepFn> = {
         );
         run.record(resource, server.name);
         for (const groupId of resource.securityGroupIds) {
-          const group = await run.store.get(groupId);
+          const group = await cloud.get(groupId);
           if (group?.plan === plan.name) run.record(group, group.name);
         }
       });
@@ -503,8 +275,8 @@ const STEPS: Record<ProvisionStep, StepFn> = {
       await run.attempt(path, async () => {
         const id = await run.idOf('gateways', gateway.name, path);
         // An existing gateway belongs to whoever created it: its status is not this plan's to change.
-        const resource = isExisting(gateway) ? await cloud.require(id) : await cloud.activate(id);
-        if (resource.status === 'PENDING') run.pending.push(id);
+        const resource = isExisting(gateway) ? await cloud.require(id) : await cloud.refresh(id);
+        if (!isReady(resource)) run.pending.push(id);
         run.record(resource, gateway.name);
       });
     }
@@ -523,10 +295,10 @@ const STEPS: Record<ProvisionStep, StepFn> = {
       });
     }
     for (const type of ['dnat-rule', 'snat-rule'] as const) {
-      for (const rule of await run.store.list({ type, plan: plan.name })) {
+      for (const rule of await cloud.list({ type, plan: plan.name })) {
         if (rule.type !== type || !gatewayIds.has(rule.gatewayId)) continue;
-        const resource = await cloud.activate(rule.id);
-        if (resource.status === 'PENDING') run.pending.push(rule.id);
+        const resource = await cloud.refresh(rule.id);
+        if (!isReady(resource)) run.pending.push(rule.id);
         run.record(resource, resource.name);
       }
     }
@@ -536,7 +308,7 @@ const STEPS: Record<ProvisionStep, StepFn> = {
 /** Adds the plan's DNAT and/or SNAT rules, gateway by gateway in plan order. */
 async function addRules(
   run: StepRun,
-  cloud: ControlPlane,
+  cloud: Cloud,
   plan: Plan,
   kinds: ReadonlyArray<'dnat' | 'snat'>,
 ): Promise<void> {
@@ -674,75 +446,4 @@ export async function planResources(
     }
   }
   return out;
-}
-
-/** Resources in the order they must be deleted: reverse dependency order, newest first within a type. */
-export function deletionOrder(resources: readonly Resource[]): Resource[] {
-  const rank = (r: Resource) => DEPENDENCY_ORDER.indexOf(r.type);
-  return resources
-    .map((resource, position) => ({ resource, position }))
-    .sort((a, b) => rank(b.resource) - rank(a.resource) || b.position - a.position)
-    .map(({ resource }) => resource);
-}
-
-/**
- * Deletes what one execution created, in reverse dependency order (the workflow's Rollback).
- * Idempotent: what is already gone is skipped. Returns the ids it deleted. When another execution's
- * resources still depend on some of them, deletes everything else and then throws DEPENDENCY_VIOLATION.
- */
-export async function rollbackExecution(cloud: ControlPlane, execution: string): Promise<string[]> {
-  const deleted: string[] = [];
-  const blocked: NatflowError[] = [];
-  for (const resource of deletionOrder(await cloud.list({ execution }))) {
-    try {
-      await cloud.delete(resource.id);
-      deleted.push(resource.id);
-    } catch (error) {
-      if (error instanceof NotFoundError) continue;
-      if (error instanceof DependencyViolationError) {
-        blocked.push(error);
-        continue;
-      }
-      throw error;
-    }
-  }
-  if (blocked.length > 0) {
-    throw new DependencyViolationError(
-      `rollback of ${execution} deleted ${deleted.length} resources but ${blocked.length} are still referenced: ${blocked.map((e) => e.message).join('; ')}`,
-      { details: { deleted, blocked: blocked.map((e) => e.details?.id) } },
-    );
-  }
-  return deleted;
-}
-
-/**
- * Deletes what a plan created (never what it only references), in reverse dependency order, and its
- * stored document. Refuses with DEPENDENCY_VIOLATION, before deleting anything, while another plan's
- * resources depend on them. Idempotent. Returns the ids it deleted.
- */
-export async function teardownPlan(cloud: ControlPlane, planName: string): Promise<string[]> {
-  const resources = await cloud.list({ plan: planName });
-  const own = new Set(resources.map((r) => r.id));
-  for (const resource of resources) {
-    const outside = (await cloud.store.referrers(resource.id)).filter((r) => !own.has(r.id));
-    if (outside.length > 0) {
-      throw new DependencyViolationError(
-        `plan ${planName}'s ${resource.type} ${resource.name} (${resource.id}) is still used by ${outside
-          .map((r) => `${r.type} ${r.name} (${r.id}${r.plan ? ` of plan ${r.plan}` : ''})`)
-          .join(', ')}; tear that down first`,
-        { details: { id: resource.id, referrers: outside.map((r) => r.id) } },
-      );
-    }
-  }
-  const deleted: string[] = [];
-  for (const resource of deletionOrder(resources)) {
-    try {
-      await cloud.delete(resource.id);
-      deleted.push(resource.id);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
-  await cloud.store.transaction([`plan:${planName}`], (tx) => tx.removePlan(planName));
-  return deleted;
 }

@@ -14,10 +14,17 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
+import { type Issue, MalformedPlanError } from '../cloud/errors.ts';
+import { codeOfIssue, formatPath } from '../cloud/issues.ts';
+import {
+  APP_PROTOCOLS,
+  GATEWAY_SPECS,
+  LB_ALGORITHMS,
+  LB_PROTOCOLS,
+  SG_PROTOCOLS,
+} from '../cloud/resources.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
-import { type Issue, MalformedPlanError } from './errors.ts';
-import { APP_PROTOCOLS, GATEWAY_SPECS, LB_ALGORITHMS, LB_PROTOCOLS, SG_PROTOCOLS } from './resources.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
 type ShapeCode = 'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED';
@@ -412,15 +419,8 @@ export function parsePlanText(text: string): unknown {
   return document;
 }
 
-/** Formats a zod path as the plan's dotted path: `privateNatGateways[0].dnatRules[1].transitPort`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
-}
+/** Formats a zod path as the plan's dotted path (the one mapper's, `src/cloud/issues.ts`). */
+export { formatPath };
 
 type ZodIssue = ZodError['issues'][number];
 
@@ -476,11 +476,7 @@ function pickBranch(branches: ZodIssue[][]): ZodIssue[] | undefined {
 }
 
 function codeOf(issue: ZodIssue): string {
-  if (issue.code === 'custom') {
-    const code = (issue.params as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? code : 'VALIDATION_FAILED';
-  }
-  return 'VALIDATION_FAILED';
+  return issue.code === 'custom' ? codeOfIssue(issue) : 'VALIDATION_FAILED';
 }
 
 function messageOf(issue: ZodIssue): string {

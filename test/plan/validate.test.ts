@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { PlanSchema } from '../../src/cloud/plan.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/cloud/provisioner.ts';
 import type { Store } from '../../src/cloud/store.ts';
-import { validatePlan } from '../../src/cloud/validate.ts';
-import { EXAMPLES, examplePlan, referencePlan } from './plans.ts';
-import { newCloud } from './world.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
+import { PlanSchema } from '../../src/plan/plan.ts';
+import { validatePlan } from '../../src/plan/validate.ts';
+import { EXAMPLES, examplePlan, referencePlan } from '../cloud/plans.ts';
+import { newCloud } from '../cloud/world.ts';
 
 type Doc = ReturnType<typeof referencePlan>;
 

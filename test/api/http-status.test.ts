@@ -1,0 +1,25 @@
+/** The API's mapping of natflow's codes to HTTP statuses (DESIGN §8.2). */
+import { describe, expect, it } from 'vitest';
+import { httpStatusOf } from '../../src/api/http-status.ts';
+import { RULE_ORDER } from '../../src/cloud/errors.ts';
+
+describe('Function: httpStatusOf', () => {
+  it('answers 404 for NOT_FOUND, 409 for conflicts with existing state, 422 for bad input', () => {
+    expect(httpStatusOf('NOT_FOUND')).toBe(404);
+    expect(httpStatusOf('DNAT_PORT_CONFLICT')).toBe(409);
+    expect(httpStatusOf('PLAN_CHANGED')).toBe(409);
+    expect(httpStatusOf('EXECUTION_ALREADY_EXISTS')).toBe(409);
+    expect(httpStatusOf('INVALID_CIDR')).toBe(422);
+    expect(httpStatusOf('VALIDATION_FAILED')).toBe(422);
+  });
+
+  it('answers the transport codes their own statuses', () => {
+    expect(httpStatusOf('MALFORMED_JSON')).toBe(400);
+    expect(httpStatusOf('PAYLOAD_TOO_LARGE')).toBe(413);
+    expect(httpStatusOf('UNSUPPORTED_MEDIA_TYPE')).toBe(415);
+  });
+
+  it('maps every §3.2 code to 404, 409 or 422', () => {
+    for (const code of RULE_ORDER) expect([404, 409, 422]).toContain(httpStatusOf(code));
+  });
+});
