@@ -4,7 +4,7 @@
  * (DEPENDENCY_VIOLATION); the workflow waits and runs the step again, at most `MAX_ROLLBACK_ATTEMPTS`
  * times, after which `pending` is false and `remaining` lists what was left.
  */
-import type { ControlPlane } from '../cloud/control-plane.ts';
+import type { Cloud } from '../cloud/cloud.ts';
 import { DependencyViolationError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
 import { rollbackProvisioning } from './rollback.ts';
@@ -23,7 +23,7 @@ export interface RollbackTurn {
 }
 
 export async function rollbackTurn(
-  cloud: ControlPlane,
+  cloud: Cloud,
   store: Store,
   execution: string,
   previousAttempts = 0,
