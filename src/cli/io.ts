@@ -28,6 +28,7 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
+  sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -8,6 +8,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { RemoteApi } from '../../src/cli/remote/client.ts';
 import { isApiGatewayHost, regionOf } from '../../src/cli/remote/sigv4.ts';
 
@@ -194,5 +195,70 @@ describe('API Gateway hosts', () => {
     expect(isApiGatewayHost(host)).toBe(gateway);
     expect(regionOf(host, { AWS_REGION: 'ap-south-1' })).toBe(region);
     expect(new RemoteApi({ endpoint: `https://${host}/prod/` }).signed).toBe(gateway);
+  });
+});
+
+describe('natflow … --endpoint URL --sigv4', () => {
+  it('sends the command to the HTTP API, signed with the default credential chain', async () => {
+    // Prepare: the default chain reads the environment first.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+      AWS_REGION: 'eu-west-1',
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    try {
+      // Act
+      const code = await main(
+        ['executions', 'list', '--endpoint', endpoint, '--sigv4', '--json', '--workflow', 'verify'],
+        io,
+      );
+      // Assess
+      expect(code).toBe(0);
+      expect(seen.at(-1)?.verdict).toBe('valid');
+      expect(JSON.parse(out.join('\n'))).toMatchObject({
+        path: '/dev/executions?workflow=verify',
+        method: 'GET',
+      });
+    } finally {
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
+  it('says that a deployed stack analyses only when a probe asks for the live data plane', async () => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const code = await main(
+      [
+        'probe',
+        '--endpoint',
+        endpoint,
+        '--from',
+        'ECS-A',
+        '--to',
+        '192.168.0.144:80',
+        '--protocol',
+        'http',
+        '--mode',
+        'live',
+      ],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(out.join('\n')).toContain('analyses only');
+  });
+
+  it.each(['up', 'freeze'])('refuses %s, which has no HTTP API route, naming why', async (name) => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    expect(await main([name, 'x', '--endpoint', endpoint], io)).toBe(2);
+    expect(out.join('\n')).toMatch(/local|route/);
   });
 });
