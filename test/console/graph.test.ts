@@ -106,7 +106,12 @@ describe('layoutStateMachine', () => {
     const layout = layoutStateMachine(machine('provision'));
 
     const back = layout.edges.filter((e) => e.back).map((e) => `${e.from}→${e.to}`);
-    expect(back.sort()).toEqual(['WaitForGateways→CheckGatewaysActive', 'WaitForRules→CheckRulesActive']);
+    // The rollback's own loop (Wait → RollbackAgain → DeletionsPending) closes at its Choice.
+    expect(back.sort()).toEqual([
+      'RollbackAgain→DeletionsPending',
+      'WaitForGateways→CheckGatewaysActive',
+      'WaitForRules→CheckRulesActive',
+    ]);
     // The Wait sits beside the chain, and the chain goes on straight below the Choice.
     const choice = node(layout, 'RulesActive?');
     const next = node(layout, 'EvaluateTranslation');

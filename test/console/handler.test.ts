@@ -98,7 +98,12 @@ describe('createConsoleHandler', () => {
     const body = (await (await fetch(`${base}/console/api/state-machines`)).json()) as {
       stateMachines: { key: string; name: string; definition: { StartAt: string } }[];
     };
-    expect(body.stateMachines.map((m) => m.key).sort()).toEqual(['provision', 'teardown', 'verify']);
+    expect(body.stateMachines.map((m) => m.key).sort()).toEqual([
+      'provision',
+      'rollback',
+      'teardown',
+      'verify',
+    ]);
     const provision = body.stateMachines.find((m) => m.key === 'provision');
     expect(provision?.name).toMatch(/^natflow-provision-/);
     expect(provision?.definition.StartAt).toBe('ValidatePlan');
