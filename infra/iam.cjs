@@ -48,6 +48,10 @@ const ACCESS = {
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],
+  apiRedriveExecution: ['tableRead', 'describeExecution', 'executionHistory', 'redriveExecution'],
+  // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
+  // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
+  apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListResources: ['tableRead'],
@@ -57,6 +61,8 @@ const ACCESS = {
 };
 
 const STATE_MACHINES = ['ProvisionStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
+/** Their executions, and the rollback machine's, are what the API describes, lists, stops, redrives. */
+const EXECUTION_MACHINES = [...STATE_MACHINES, 'RollbackStateMachine'];
 
 const join = (...parts) => ({ 'Fn::Join': ['', parts] });
 const pseudo = (name) => ({ Ref: `AWS::${name}` });
@@ -81,7 +87,7 @@ const tableArn = (stage) =>
   );
 const tableResources = (stage) => [tableArn(stage), join(tableArn(stage), '/index/*')];
 const machineArns = STATE_MACHINES.map((id) => ({ Ref: id }));
-const executionArns = STATE_MACHINES.map((id) =>
+const executionArns = EXECUTION_MACHINES.map((id) =>
   join(
     'arn:',
     pseudo('Partition'),
@@ -116,6 +122,14 @@ const grants = (stage) => ({
   startExecution: [
     { Sid: 'StartExecution', Effect: 'Allow', Action: ['states:StartExecution'], Resource: machineArns },
   ],
+  startRollback: [
+    {
+      Sid: 'StartRollback',
+      Effect: 'Allow',
+      Action: ['states:StartExecution'],
+      Resource: [{ Ref: 'RollbackStateMachine' }],
+    },
+  ],
   listExecutions: [
     { Sid: 'ListExecutions', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: machineArns },
   ],
@@ -137,6 +151,14 @@ const grants = (stage) => ({
   ],
   stopExecution: [
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
+  ],
+  redriveExecution: [
+    {
+      Sid: 'RedriveExecution',
+      Effect: 'Allow',
+      Action: ['states:RedriveExecution'],
+      Resource: executionArns,
+    },
   ],
 });
 

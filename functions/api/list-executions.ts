@@ -1,7 +1,8 @@
 /**
  * GET /executions?workflow=&status=&limit=&nextToken= — executions newest first, `{executions, nextToken?}`.
  *
- * With `workflow`, one ListExecutions call. Without it, the three state machines' lists are merged by
+ * With `workflow` verify or teardown, one ListExecutions call. Otherwise the state machines' lists (provision's
+ * two: `provision` and `provision-keep`, for `onFailure: keep`) are merged by
  * start date: each page reads at least `limit` executions of every machine from its cursor, keeps the
  * newest `limit` of them all, and records per machine where its first unused execution is (the Step
  * Functions token of its page and its index there). The cursors travel in `nextToken` (base64url JSON), so a client pages through every execution
@@ -13,11 +14,19 @@ import { HttpProblemError } from '../../src/api/problem.ts';
 import { ListExecutionsQuerySchema } from '../../src/api/schemas.ts';
 import { httpHandler } from '../lib/http.ts';
 import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
-import { dropUndefined, WORKFLOWS, type Workflow } from './lib/step-functions.ts';
+import {
+  dropUndefined,
+  MACHINES,
+  type Machine,
+  machineArnsOf,
+  machinesOf,
+  onFailureOf,
+  workflowOfMachine,
+} from './lib/step-functions.ts';
 
 /** Where a machine's listing continues: its page token (null: the first page) and items used of it. */
 const CursorSchema = z.object({ token: z.string().nullable(), used: z.number().int().min(0) });
-const MergedTokenSchema = z.partialRecord(z.enum(WORKFLOWS), CursorSchema);
+const MergedTokenSchema = z.partialRecord(z.enum(MACHINES), CursorSchema);
 type Cursor = z.infer<typeof CursorSchema>;
 /** An execution of a machine's view, with the page it came from and its index there. */
 interface ViewItem {
@@ -28,26 +37,28 @@ interface ViewItem {
 
 export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ query: ListExecutionsQuerySchema }, async ({ query }) => {
-    const arns = deps.stateMachineArns();
-    const list = (workflow: Workflow, token: string | null) =>
+    const arns = machineArnsOf(deps.stateMachineArns());
+    const list = (machine: Machine, token: string | null) =>
       deps.stepFunctions().send(
         new ListExecutionsCommand({
-          stateMachineArn: arns[workflow],
+          stateMachineArn: arns[machine],
           maxResults: query.limit,
           ...(query.status ? { statusFilter: query.status } : {}),
           ...(token ? { nextToken: token } : {}),
         }),
       );
 
-    if (query.workflow) {
-      const page = await list(query.workflow, query.nextToken ?? null);
-      const executions = (page.executions ?? []).map((item) => summary(item, query.workflow as Workflow));
+    const machines = machinesOf(query.workflow);
+    if (machines.length === 1) {
+      const [machine] = machines as [Machine];
+      const page = await list(machine, query.nextToken ?? null);
+      const executions = (page.executions ?? []).map((item) => summary(item, machine));
       return { status: 200, body: dropUndefined({ executions, nextToken: page.nextToken }) };
     }
 
-    const cursors = query.nextToken ? decodeToken(query.nextToken) : startCursors();
+    const cursors = query.nextToken ? decodeToken(query.nextToken) : startCursors(machines);
     const views = await Promise.all(
-      WORKFLOWS.map(async (workflow) => {
+      machines.map(async (workflow) => {
         const cursor = cursors[workflow];
         const view: ViewItem[] = [];
         let more: string | undefined;
@@ -74,7 +85,7 @@ export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
       .sort((a, b) => (b.item.startDate?.getTime() ?? 0) - (a.item.startDate?.getTime() ?? 0))
       .slice(0, query.limit);
 
-    const nextCursors: Partial<Record<Workflow, Cursor>> = {};
+    const nextCursors: Partial<Record<Machine, Cursor>> = {};
     for (const { workflow, view, more } of views) {
       const taken = merged.filter((entry) => entry.workflow === workflow).length;
       const next = view[taken];
@@ -92,11 +103,11 @@ export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   });
 export const handler = createHandler();
 
-function startCursors(): Partial<Record<Workflow, Cursor>> {
-  return Object.fromEntries(WORKFLOWS.map((workflow) => [workflow, { token: null, used: 0 }]));
+function startCursors(machines: readonly Machine[]): Partial<Record<Machine, Cursor>> {
+  return Object.fromEntries(machines.map((machine) => [machine, { token: null, used: 0 }]));
 }
 
-function decodeToken(token: string): Partial<Record<Workflow, Cursor>> {
+function decodeToken(token: string): Partial<Record<Machine, Cursor>> {
   try {
     return MergedTokenSchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
   } catch {
@@ -108,14 +119,17 @@ function decodeToken(token: string): Partial<Record<Workflow, Cursor>> {
   }
 }
 
-function summary(item: ExecutionListItem, workflow: Workflow) {
+function summary(item: ExecutionListItem, machine: Machine) {
   return dropUndefined({
     executionArn: item.executionArn,
     stateMachineArn: item.stateMachineArn,
-    workflow,
+    workflow: workflowOfMachine(machine),
+    onFailure: onFailureOf(machine),
     name: item.name,
     status: item.status,
     startDate: item.startDate?.toISOString(),
     stopDate: item.stopDate?.toISOString(),
+    redriveCount: item.redriveCount || undefined,
+    redriveDate: item.redriveDate?.toISOString(),
   });
 }

@@ -5,7 +5,8 @@
  * A provision input is validated first (the same dry run as POST /plans/validate): an invalid plan is a
  * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
  * that execution runs returns it again (201); a name already used otherwise is 409
- * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time.
+ * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time. A plan with
+ * `onFailure: keep` runs on `provision-keep` (the definition without Catch, DESIGN §7).
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -19,7 +20,7 @@ import { validatePlan } from '../../src/plan/validate.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
 import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
-import type { Workflow } from './lib/step-functions.ts';
+import { machineArnsOf, machineFor, type Workflow } from './lib/step-functions.ts';
 
 export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
@@ -27,7 +28,7 @@ export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
     const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, deps.clock.now());
     const started = await deps.stepFunctions().send(
       new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArns()[body.workflow],
+        stateMachineArn: machineArnsOf(deps.stateMachineArns())[machineFor(body.workflow, input)],
         name,
         input: JSON.stringify(input),
       }),

@@ -81,6 +81,7 @@ const SFN_ERRORS: Readonly<Record<string, { code: string; status: number }>> = {
   ValidationException: { code: 'VALIDATION_FAILED', status: 422 },
   MissingRequiredParameter: { code: 'VALIDATION_FAILED', status: 422 },
   ExecutionLimitExceeded: { code: 'EXECUTION_LIMIT_EXCEEDED', status: 429 },
+  ExecutionNotRedrivable: { code: 'EXECUTION_NOT_REDRIVABLE', status: 409 },
   ThrottlingException: { code: 'THROTTLED', status: 429 },
   TooManyRequestsException: { code: 'THROTTLED', status: 429 },
 };

@@ -80,6 +80,12 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
+    onFailure: z
+      .enum(['rollback', 'keep'])
+      .optional()
+      .meta({ description: "a provisioning's onFailure (§8.1): keep runs the variant without Catch" }),
+    redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
+    redriveDate: z.string().meta({ format: 'date-time' }).optional(),
   })
   .meta({ id: 'ExecutionSummary' });
 
@@ -92,7 +98,28 @@ export const ExecutionSchema = ExecutionSummarySchema.extend({
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
   error: z.string().optional().meta({ description: 'the error code of a FAILED execution (§3.2)' }),
   cause: z.string().optional(),
+  redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
+  redriveStatusReason: z.string().optional(),
 }).meta({ id: 'Execution' });
+
+export const RedriveResponseSchema = z
+  .object({
+    executionArn: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    redriveDate: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'RedrivenExecution' });
+
+export const RollbackResponseSchema = z
+  .object({
+    executionArn: z.string(),
+    deleted: z.array(z.string()).meta({ description: 'the ids of the resources deleted, in order' }),
+    rollbackExecutionArn: z
+      .string()
+      .optional()
+      .meta({ description: 'the rollback state machine execution, where one is deployed' }),
+  })
+  .meta({ id: 'RolledBackExecution' });
 
 export const HistoryQuerySchema = z.object({
   limit: LimitSchema.default(1000),

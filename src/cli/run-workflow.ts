@@ -36,7 +36,7 @@ export async function runWorkflow(
   const { io } = options;
   const started = await session.sfn.send(
     new StartExecutionCommand({
-      stateMachineArn: await session.stateMachineArn(options.workflow),
+      stateMachineArn: await session.stateMachineArn(machineOf(options.workflow, options.input)),
       name: options.name,
       input: JSON.stringify(options.input),
     }),
@@ -60,6 +60,16 @@ export async function runWorkflow(
   else if (options.json) printJson(io, doc);
   else io.out(describeExecution(doc));
   return { doc, exitCode: doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED };
+}
+
+/** A plan with `onFailure: keep` runs on provision-keep, the definition without Catch (DESIGN §7). */
+function machineOf(workflow: RunOptions['workflow'], input: unknown): string {
+  const keep =
+    workflow === 'provision' &&
+    typeof input === 'object' &&
+    input !== null &&
+    (input as { onFailure?: unknown }).onFailure === 'keep';
+  return keep ? 'provision-keep' : workflow;
 }
 
 /** The flags every workflow command shares. */

@@ -119,6 +119,10 @@ export interface ExecutionDocument {
   output?: unknown;
   error?: string;
   cause?: string;
+  /** A provisioning's onFailure (`keep` runs on provision-keep). */
+  onFailure?: 'rollback' | 'keep';
+  redriveCount?: number;
+  redriveStatus?: string;
 }
 
 export function executionDocument(described: DescribeExecutionOutput): ExecutionDocument {
@@ -128,6 +132,13 @@ export function executionDocument(described: DescribeExecutionOutput): Execution
     workflow: workflowOfName((described.stateMachineArn ?? '').split(':').pop() ?? ''),
     status: described.status ?? 'UNKNOWN',
   };
+  if (doc.workflow === 'provision-keep') {
+    doc.workflow = 'provision';
+    doc.onFailure = 'keep';
+  } else if (doc.workflow === 'provision') doc.onFailure = 'rollback';
+  if (described.redriveCount) doc.redriveCount = described.redriveCount;
+  if (described.redriveStatus && described.status !== 'RUNNING' && described.status !== 'SUCCEEDED')
+    doc.redriveStatus = described.redriveStatus;
   if (described.startDate) doc.startDate = described.startDate.toISOString();
   if (described.stopDate) doc.stopDate = described.stopDate.toISOString();
   if (described.startDate && described.stopDate)
@@ -151,7 +162,7 @@ function parseJson(text: string): unknown {
 export async function resolveExecutionArn(session: Session, id: string): Promise<string> {
   if (id.startsWith('arn:')) return id;
   const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-  for (const workflow of WORKFLOWS) {
+  for (const workflow of [...WORKFLOWS, 'provision-keep']) {
     let nextToken: string | undefined;
     do {
       const page = await session.sfn.send(

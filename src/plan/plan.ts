@@ -362,6 +362,8 @@ export const VerifyEntrySchema = z
 export const PlanSchema = z.strictObject({
   name: PlanNameSchema,
   description: z.string().optional(),
+  /** What a failed provisioning does with what it created (DESIGN §7): roll it back, or keep it for a redrive. */
+  onFailure: z.enum(['rollback', 'keep']).optional(),
   vpcs: z.array(VpcEntrySchema).optional(),
   servers: z.array(ServerEntrySchema).optional(),
   backendGroups: z.array(BackendGroupEntrySchema).optional(),

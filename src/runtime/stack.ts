@@ -32,16 +32,19 @@ import type { Store } from '../cloud/store.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
+import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import type { Workflow } from '../workflow/workflows.ts';
+import { createLiveFeed } from './console/live.ts';
 import { DataPlane } from './dataplane/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
 import { machineArnsByLogicalId, resolveMachineRefs, statusChangeEntry } from './status-change.ts';
-import { type FaultSpec, TaskBinder } from './tasks.ts';
+import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
 
 export const REGION = LOCAL_REGION;
 export const ACCOUNT = LOCAL_ACCOUNT_ID;
@@ -76,7 +79,7 @@ export interface Stack {
   deps: ApiDeps;
   tasks: TaskBinder;
   config: ServerlessConfig;
-  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key. */
+  /** `arn:aws:states:…:stateMachine:natflow-provision-dev` by workflow key (`provision-keep` too). */
   stateMachineArn(workflow: string): string;
   /** Executions closed at start because the previous process died while they ran. */
   recovered: ExecutionRecord[];
@@ -97,9 +100,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const store = openSqliteStore(dataFile(dataDir, 'store'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
-  const arns = Object.fromEntries(
-    [...config.stateMachines.values()].map((m) => [m.key, stateMachineArnOf(m.name)]),
-  ) as Record<Workflow, string>;
+  // provision-keep (onFailure: keep) is generated from provision's definition here, never written down.
+  const machines = withKeepVariant(config.stateMachines.values());
+  const arns = Object.fromEntries(machines.map((m) => [m.key, stateMachineArnOf(m.name)])) as Record<
+    Workflow,
+    string
+  >;
   // The API handlers call Step Functions through the SDK at this stack's own endpoint, as they reach
   // AWS when deployed; the client exists once the server listens (`url`).
   let url: string | undefined;
@@ -118,7 +124,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     stateMachineArns: () => arns,
   });
-  const tasks = new TaskBinder(config, { deps, faults: options.faults ?? [] });
+  // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
+  const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
   // The runtime's own rollbacks (a stopped or recovered provisioning) delete without any provisioning delay.
   const cloud = controlPlaneOver(store, clock, {});
   const workflowOfArn = new Map<string, string>();
@@ -127,16 +134,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     pending.add(work);
     return work.finally(() => pending.delete(work));
   };
-  for (const machine of config.stateMachines.values())
-    workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
+  for (const machine of machines) workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
   const machineArnOfId = machineArnsByLogicalId(config, stateMachineArnOf);
 
   const sfn = new SfnService({
     db: dataFile(dataDir, 'executions'),
-    stateMachines: [...config.stateMachines.values()].map((m) => ({
-      name: m.name,
-      definition: m.definition,
-    })),
+    stateMachines: machines.map((m) => ({ name: m.name, definition: m.definition })),
     resolveTask: (resource) => {
       const spec = tasks.functionOf(resource);
       return (input, context) => tasks.invoke(spec, input, context);
@@ -161,7 +164,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       else if (started.error)
         process.emitWarning(`natflow: rule ${started.rule} did not start: ${started.error}`);
     }
-    if (dataPlane && (workflow === 'provision' || workflow === 'teardown' || workflow === 'rollback'))
+    if (
+      dataPlane &&
+      (workflow === 'provision' ||
+        workflow === 'provision-keep' ||
+        workflow === 'teardown' ||
+        workflow === 'rollback')
+    )
       await dataPlane.sync(await store.list());
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
@@ -213,14 +222,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   let server: Server | undefined;
+  // The console's live updates (server-sent events) come from this stack's Step Functions service.
+  const live = options.console
+    ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) })
+    : undefined;
+  const consoleHandler = options.console;
+  let huaweiCloud: HuaweiCloudApi | undefined;
   if (options.port !== undefined) {
+    huaweiCloud = createHuaweiCloudApi({ store, dataPlane, clock });
     server = createHttpServer({
+      huaweiCloud: huaweiCloud.handle,
       config,
       deps,
       sfn: createSfnHandler(sfn),
       bus,
       dataPlaneMap: () => dataPlane?.map() ?? { endpoints: [] },
-      ...(options.console ? { console: options.console } : {}),
+      ...(consoleHandler
+        ? { console: (req, res) => live?.handle(req, res) === true || consoleHandler(req, res) }
+        : {}),
       ...(options.token ? { token: options.token } : {}),
     });
     await new Promise<void>((done, fail) => {
@@ -250,7 +269,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     config,
     recovered,
     stateMachineArn(workflow) {
-      const machine = config.stateMachines.get(workflow);
+      const machine = machines.find((m) => m.key === workflow);
       if (!machine) throw new Error(`no workflow named ${workflow}`);
       return stateMachineArnOf(machine.name);
     },
@@ -261,11 +280,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      live?.close();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((done) => server?.close(() => done()));
         rmSync(stackFile, { force: true });
       }
+      await huaweiCloud?.close();
       await sfn.close();
       await dataPlane?.close();
       stepFunctions?.destroy();

@@ -144,6 +144,12 @@ export class TaskBinder {
     this.draining.delete(executionArn);
   }
 
+  /** Replaces the injected faults (tests: the fault is fixed, then the execution is redriven). */
+  setFaults(faults: FaultSpec[]): void {
+    this.faults.splice(0, this.faults.length, ...faults);
+    this.faultCounts.clear();
+  }
+
   /** Number of handlers running for an execution (all executions when omitted). */
   inFlight(executionArn?: string): number {
     if (executionArn) return this.running.get(executionArn)?.size ?? 0;

@@ -323,7 +323,7 @@ describe('GET /executions/{id}', () => {
     });
   });
 
-  it("finds an execution by name across the three workflows' state machines", async () => {
+  it("finds an execution by name across the workflows' state machines (provision-keep too)", async () => {
     sfn
       .on(DescribeExecutionCommand)
       .rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }))
@@ -335,11 +335,11 @@ describe('GET /executions/{id}', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.json.executionArn).toBe(described.executionArn);
-    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 3);
   });
 
   it.each([
-    { name: 'a name no state machine has', id: 'ghost', calls: 3 },
+    { name: 'a name no state machine has', id: 'ghost', calls: 4 },
     { name: "another state machine's ARN", id: 'arn:aws:states:us-east-1:1:execution:other:x', calls: 0 },
     { name: 'text that is no name', id: 'a b%20c', calls: 0 },
   ])('answers 404 NOT_FOUND for $name', async ({ id, calls }) => {
@@ -465,23 +465,44 @@ describe('GET /executions', () => {
   });
 
   it('passes one workflow through with its filters', async () => {
-    serve({ provision: [item('provision', 1, 5)], verify: [], teardown: [] });
+    serve({ provision: [], verify: [item('verify', 1, 5)], teardown: [] });
     const answer = await call(listExecutions, {
       resource: '/executions',
-      query: { workflow: 'provision', status: 'SUCCEEDED', limit: '10' },
+      query: { workflow: 'verify', status: 'SUCCEEDED', limit: '10' },
     });
     expect(answer.json.executions).toEqual([
       expect.objectContaining({
-        name: 'provision-1',
-        workflow: 'provision',
+        name: 'verify-1',
+        workflow: 'verify',
         startDate: new Date(5).toISOString(),
       }),
     ]);
     expect(sfn).toHaveReceivedCommandExactlyOnceWith(ListExecutionsCommand, {
-      stateMachineArn: ARNS.provision,
+      stateMachineArn: ARNS.verify,
       maxResults: 10,
       statusFilter: 'SUCCEEDED',
     });
+  });
+
+  it('lists provision with its kept variant (onFailure: keep runs on provision-keep)', async () => {
+    const keepArn = ARNS.provision.replace('natflow-provision-test', 'natflow-provision-keep-test');
+    const kept: ExecutionListItem = {
+      executionArn: `${keepArn.replace(':stateMachine:', ':execution:')}:kept-1`,
+      stateMachineArn: keepArn,
+      name: 'kept-1',
+      status: 'FAILED',
+      startDate: new Date(9),
+    };
+    serve({ provision: [item('provision', 1, 5)], verify: [], teardown: [] });
+    sfn.on(ListExecutionsCommand, { stateMachineArn: keepArn }).resolves({ executions: [kept] });
+    const answer = await call(listExecutions, {
+      resource: '/executions',
+      query: { workflow: 'provision', limit: '10' },
+    });
+    expect(answer.json.executions).toEqual([
+      expect.objectContaining({ name: 'kept-1', workflow: 'provision', onFailure: 'keep' }),
+      expect.objectContaining({ name: 'provision-1', workflow: 'provision', onFailure: 'rollback' }),
+    ]);
   });
 
   it('pages through every workflow newest first, each execution exactly once', async () => {

@@ -162,6 +162,8 @@ describe('apiRoutes', () => {
         'GET /executions/{id}',
         'GET /executions/{id}/history',
         'POST /executions/{id}/stop',
+        'POST /executions/{id}/redrive',
+        'POST /executions/{id}/rollback',
         'POST /dnat/evaluate',
         'POST /probes',
         'GET /resources',
@@ -170,7 +172,7 @@ describe('apiRoutes', () => {
         'GET /openapi.json',
       ]),
     );
-    expect(routes).toHaveLength(12);
+    expect(routes).toHaveLength(14);
   });
 });
 

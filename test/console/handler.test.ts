@@ -94,16 +94,20 @@ describe('createConsoleHandler', () => {
     }
   });
 
-  it('lists the state machines of serverless.yml with their definitions', async () => {
+  it('lists the state machines of serverless.yml with their definitions, and the kept variant', async () => {
     const body = (await (await fetch(`${base}/console/api/state-machines`)).json()) as {
-      stateMachines: { key: string; name: string; definition: { StartAt: string } }[];
+      stateMachines: { key: string; name: string; definition: { StartAt: string; States: object } }[];
     };
     expect(body.stateMachines.map((m) => m.key).sort()).toEqual([
       'provision',
+      'provision-keep',
       'rollback',
       'teardown',
       'verify',
     ]);
+    const keep = body.stateMachines.find((m) => m.key === 'provision-keep');
+    expect(keep?.name).toMatch(/^natflow-provision-keep-/);
+    expect(Object.keys(keep?.definition.States ?? {})).not.toContain('Rollback');
     const provision = body.stateMachines.find((m) => m.key === 'provision');
     expect(provision?.name).toMatch(/^natflow-provision-/);
     expect(provision?.definition.StartAt).toBe('ValidatePlan');

@@ -23,15 +23,55 @@ import {
 import { z } from 'zod';
 import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
 import { WORKFLOWS, type Workflow } from '../../../src/workflow/workflows.ts';
+
+/**
+ * The workflows' state machine ARNs; `provision-keep` (onFailure: keep) defaults to provision's ARN
+ * named with `-keep`, and `rollback` is there once that machine is deployed (lib/rollback.ts).
+ */
+export type WorkflowArns = Record<Workflow, string> & { 'provision-keep'?: string; rollback?: string };
 
 /** The part of the handlers' deps (functions/lib/deps.ts) that reaches Step Functions. */
 export interface StepFunctionsDeps {
   stepFunctions(): SFNClient;
-  stateMachineArns(): Record<Workflow, string>;
+  stateMachineArns(): WorkflowArns;
 }
 
 export { WORKFLOWS, type Workflow };
+
+/** The state machines behind the workflows: `provision-keep` runs a provisioning with `onFailure: keep`. */
+export const MACHINES = ['provision', 'provision-keep', 'verify', 'teardown'] as const;
+export type Machine = (typeof MACHINES)[number];
+
+/** The machines a workflow's executions run on. */
+export function machinesOf(workflow: Workflow | undefined): Machine[] {
+  if (workflow === undefined) return [...MACHINES];
+  return workflow === 'provision' ? ['provision', 'provision-keep'] : [workflow];
+}
+
+/** The machine a workflow's input runs on: a plan with `onFailure: keep` runs on `provision-keep`. */
+export function machineFor(workflow: Workflow, input: unknown): Machine {
+  const keep =
+    workflow === 'provision' &&
+    typeof input === 'object' &&
+    input !== null &&
+    (input as { onFailure?: unknown }).onFailure === 'keep';
+  return keep ? 'provision-keep' : workflow;
+}
+
+/** The workflow a machine runs. */
+export function workflowOfMachine(machine: Machine): Workflow {
+  return machine === 'provision-keep' ? 'provision' : machine;
+}
+
+/** Every machine's ARN: `provision-keep` derived from provision's when not given. */
+export function machineArnsOf(arns: WorkflowArns): Record<Machine, string> {
+  const provision = arns.provision;
+  const at = provision.lastIndexOf(':') + 1;
+  const keep = arns['provision-keep'] ?? provision.slice(0, at) + keepVariantName(provision.slice(at));
+  return { provision, 'provision-keep': keep, verify: arns.verify, teardown: arns.teardown };
+}
 
 /** Where a client reaches Step Functions: AWS (no endpoint) or a local stack's endpoint. */
 export interface SfnClientOptions {
@@ -78,31 +118,41 @@ export function sfnClientFromEnv(env: NodeJS.ProcessEnv): SFNClient {
 
 const ArnsSchema = z.object({
   provision: z.string().min(1),
+  'provision-keep': z.string().min(1).optional(),
   verify: z.string().min(1),
   teardown: z.string().min(1),
+  rollback: z.string().min(1).optional(),
 });
 
 /** The state machine ARN of each workflow, from `NATFLOW_STATE_MACHINE_ARNS` (else the local stack's). */
-export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv): Record<Workflow, string> {
+export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv): WorkflowArns {
   const text = env.NATFLOW_STATE_MACHINE_ARNS;
   if (text) {
     const parsed = ArnsSchema.safeParse(safeJson(text));
     if (!parsed.success)
       throw new Error('NATFLOW_STATE_MACHINE_ARNS must be {"provision","verify","teardown"} ARNs');
-    return parsed.data;
+    const { 'provision-keep': keep, rollback, ...arns } = parsed.data;
+    return { ...arns, ...(keep ? { 'provision-keep': keep } : {}), ...(rollback ? { rollback } : {}) };
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || LOCAL_REGION;
   const arn = (workflow: Workflow) => localStateMachineArn(`natflow-${workflow}-${LOCAL_STAGE}`, region);
   return { provision: arn('provision'), verify: arn('verify'), teardown: arn('teardown') };
 }
 
-/** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
-export function workflowOfArn(arn: string, arns: Record<Workflow, string>): Workflow | undefined {
-  for (const workflow of WORKFLOWS) {
-    const machine = arns[workflow];
-    if (arn === machine || arn.startsWith(`${executionPrefix(machine)}:`)) return workflow;
+/** The machine a state machine or execution ARN belongs to, if it is one of natflow's. */
+export function machineOfArn(arn: string, arns: WorkflowArns): Machine | undefined {
+  const all = machineArnsOf(arns);
+  for (const machine of MACHINES) {
+    const machineArn = all[machine];
+    if (arn === machineArn || arn.startsWith(`${executionPrefix(machineArn)}:`)) return machine;
   }
   return undefined;
+}
+
+/** The workflow a state machine or execution ARN belongs to, if it is one of natflow's. */
+export function workflowOfArn(arn: string, arns: WorkflowArns): Workflow | undefined {
+  const machine = machineOfArn(arn, arns);
+  return machine === undefined ? undefined : workflowOfMachine(machine);
 }
 
 /** `arn:…:stateMachine:M` → `arn:…:execution:M`, the prefix of its executions' ARNs. */
@@ -113,8 +163,8 @@ export function executionPrefix(stateMachineArn: string): string {
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /**
- * Finds an execution by its ARN (URL-decoded or not) or by its name, looked up across the three state
- * machines. Throws NOT_FOUND when no natflow state machine has it.
+ * Finds an execution by its ARN (URL-decoded or not) or by its name, looked up across the state
+ * machines (provision-keep too). Throws NOT_FOUND when no natflow state machine has it.
  */
 export async function describeExecution(
   sfn: StepFunctionsDeps,
@@ -127,7 +177,7 @@ export async function describeExecution(
       ? [decoded]
       : []
     : EXECUTION_NAME.test(decoded)
-      ? WORKFLOWS.map((workflow) => `${executionPrefix(arns[workflow])}:${decoded}`)
+      ? MACHINES.map((machine) => `${executionPrefix(machineArnsOf(arns)[machine])}:${decoded}`)
       : [];
   for (const executionArn of candidates) {
     try {
@@ -167,12 +217,14 @@ function iso(date: Date | undefined): string | undefined {
 }
 
 /** DescribeExecution's answer as the API returns it. */
-export function executionDocument(output: DescribeExecutionCommandOutput, arns: Record<Workflow, string>) {
-  const workflow = output.stateMachineArn ? workflowOfArn(output.stateMachineArn, arns) : undefined;
+export function executionDocument(output: DescribeExecutionCommandOutput, arns: WorkflowArns) {
+  const machine = output.stateMachineArn ? machineOfArn(output.stateMachineArn, arns) : undefined;
+  const workflow = machine === undefined ? undefined : workflowOfMachine(machine);
   return dropUndefined({
     executionArn: output.executionArn,
     stateMachineArn: output.stateMachineArn,
     workflow,
+    onFailure: onFailureOf(machine),
     name: output.name,
     status: output.status,
     startDate: iso(output.startDate),
@@ -181,7 +233,17 @@ export function executionDocument(output: DescribeExecutionCommandOutput, arns: 
     output: safeJson(output.output),
     error: output.error,
     cause: output.cause,
+    redriveCount: output.redriveCount,
+    redriveDate: iso(output.redriveDate),
+    redriveStatus: output.redriveStatus,
+    redriveStatusReason: output.redriveStatusReason,
   });
+}
+
+/** A provisioning's `onFailure`, from the machine it runs on. */
+export function onFailureOf(machine: Machine | undefined): 'rollback' | 'keep' | undefined {
+  if (machine === 'provision-keep') return 'keep';
+  return machine === 'provision' ? 'rollback' : undefined;
 }
 
 export function dropUndefined<T extends Record<string, unknown>>(value: T): T {

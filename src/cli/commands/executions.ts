@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
+import { redriveCommand, rollbackCommand } from '../kept.ts';
 import { describeExecution, ProgressRenderer, table } from '../render.ts';
 import {
   executionDocument,
@@ -17,8 +18,13 @@ const usage = `usage: natflow executions [list] [--workflow W] [--status S] [--l
        natflow executions show ID
        natflow executions history ID
        natflow executions watch ID
+       natflow executions redrive ID [--no-wait]
+       natflow executions rollback ID
 ID is an execution's ARN or name. --json prints one document (watch: one JSON event a line).
-watch follows the execution live, each state as it starts and finishes; exit 0 if it SUCCEEDED, 1 otherwise.`;
+watch follows the execution live, each state as it starts and finishes; exit 0 if it SUCCEEDED, 1 otherwise.
+redrive continues a kept failure (provisioned with onFailure: keep) from the state where it failed, under
+the same ARN, and follows it (exit 0 if it SUCCEEDED, 1 otherwise); a rolled-back provisioning is refused
+(EXECUTION_ROLLED_BACK, exit 2). rollback removes a kept failure's resources.`;
 
 const command: Command = {
   summary: 'list executions, show one, print its history or watch it live',
@@ -28,6 +34,7 @@ const command: Command = {
       workflow: { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string' },
+      'no-wait': { type: 'boolean', default: false },
     });
     const [sub = 'list', id, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(usage);
@@ -96,6 +103,19 @@ const command: Command = {
           else io.out(describeExecution(doc));
           return doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
         }
+        case 'redrive': {
+          const arn = await resolveExecutionArn(session, id as string);
+          return await redriveCommand(session, arn, {
+            json: values.json,
+            wait: !values['no-wait'],
+            io,
+            env,
+          });
+        }
+        case 'rollback': {
+          const arn = await resolveExecutionArn(session, id as string);
+          return await rollbackCommand(session, arn, { json: values.json, io, env });
+        }
         default:
           throw new UsageError(`unknown subcommand ${sub}\n${usage}`);
       }
@@ -121,10 +141,14 @@ async function list(
     startDate?: string;
     stopDate?: string;
   }[] = [];
-  for (const w of workflow ? [workflow] : WORKFLOWS) {
+  const machines = (workflow ? [workflow] : [...WORKFLOWS]).flatMap((w) =>
+    w === 'provision' ? ['provision', 'provision-keep'] : [w],
+  );
+  for (const machine of machines) {
+    const w = machine === 'provision-keep' ? 'provision' : machine;
     const page = await session.sfn.send(
       new ListExecutionsCommand({
-        stateMachineArn: await session.stateMachineArn(w),
+        stateMachineArn: await session.stateMachineArn(machine),
         maxResults: limit,
         ...(status ? { statusFilter: status as ExecutionStatus } : {}),
       }),

@@ -7,8 +7,12 @@
  *     GET  /console/assets/<file>         CSS, and the ES modules: written in TypeScript, served with
  *                                         their types stripped by Node (`module.stripTypeScriptTypes`),
  *                                         so there is no build step and the same modules are unit-tested
- *     GET  /console/api/state-machines    the ASL definitions of serverless.yml, to draw the graphs
+ *     GET  /console/api/state-machines    the ASL definitions of serverless.yml (and provision-keep, the
+ *                                         variant onFailure: keep runs), to draw the graphs
  *     GET  /console/api/examples          the example plans under examples/
+ *     POST /console/api/dataflow          {state, input, result?, context?} → the stages of the state's data
+ *                                         flow (InputPath → … → OutputPath), computed by the engine
+ *     GET  /console/api/live              server-sent events (live.ts; served by the stack, not here)
  *     POST /console/api/parse-plan        YAML or JSON text → the plan as JSON (MALFORMED_PLAN otherwise);
  *                                         the browser then POSTs it to /executions, whose validation
  *                                         errors (422, with paths) it shows
@@ -23,7 +27,9 @@ import { extname, join, resolve, sep } from 'node:path';
 import { PROBLEM_CONTENT_TYPE, problem } from '../../api/problem.ts';
 import { NatflowError } from '../../net/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
+import { withKeepVariant } from '../../workflow/keep-variant.ts';
 import { readServerlessConfig, type ServerlessConfig } from '../serverless-config.ts';
+import { type DataFlowRequest, dataFlowOf } from './dataflow.ts';
 
 export interface ConsoleOptions {
   /** The serverless.yml to read the state machines from (default: the project's). */
@@ -74,7 +80,7 @@ export function createConsoleHandler(
       if (route === 'state-machines' && method === 'GET') {
         config ??= readServerlessConfig();
         sendJson(res, 200, {
-          stateMachines: [...config.stateMachines.values()].map((m) => ({
+          stateMachines: withKeepVariant(config.stateMachines.values()).map((m) => ({
             key: m.key,
             name: m.name,
             definition: m.definition,
@@ -100,9 +106,41 @@ export function createConsoleHandler(
         }
         return;
       }
-      const known = ['state-machines', 'examples', 'parse-plan'];
+      if (route === 'dataflow' && method === 'POST') {
+        const text = await readText(req);
+        if (text === undefined) {
+          sendProblem(res, 413, 'PAYLOAD_TOO_LARGE', `a request is at most ${MAX_PLAN_BYTES / 1024} KB`);
+          return;
+        }
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          sendProblem(res, 400, 'MALFORMED_JSON', 'the body is not JSON');
+          return;
+        }
+        const request = body as Partial<DataFlowRequest> | null;
+        if (
+          !request ||
+          typeof request.state !== 'object' ||
+          request.state === null ||
+          !('input' in request)
+        ) {
+          sendProblem(
+            res,
+            422,
+            'VALIDATION_FAILED',
+            'the body needs {state: object, input, result?, context?}',
+            [{ path: 'state', code: 'VALIDATION_FAILED', message: 'a state definition object is required' }],
+          );
+          return;
+        }
+        sendJson(res, 200, { stages: await dataFlowOf(request as DataFlowRequest) });
+        return;
+      }
+      const known = ['state-machines', 'examples', 'parse-plan', 'dataflow'];
       if (known.includes(route)) {
-        const allow = route === 'parse-plan' ? 'POST' : 'GET';
+        const allow = route === 'parse-plan' || route === 'dataflow' ? 'POST' : 'GET';
         res.setHeader('Allow', allow);
         sendProblem(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allow}`);
         return;

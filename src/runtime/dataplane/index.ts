@@ -82,6 +82,12 @@ export interface DataPlaneMap {
   loopbackPrefix: string;
   endpoints: DataPlaneEndpoint[];
   addresses: DataPlaneAddress[];
+  /** The health checks of each load balancer's backend group (the console draws them). */
+  health?: {
+    loadBalancerId: string;
+    backendGroupId: string;
+    members: { serverId: string; port: number; healthy: boolean | null }[];
+  }[];
 }
 
 const MAX_ANSWERS = 1024;
@@ -261,7 +267,12 @@ export class DataPlane implements LiveNetwork {
         add(r.vpcId, r.backendIp, 'load-balancer-backend', r.name);
       } else if (r.type === 'private-nat-gateway') add(r.vpcId, r.downlinkIp, 'gateway', r.name);
     }
-    return { loopbackPrefix: this.#addresses.prefix.join('.'), endpoints, addresses };
+    const health = [...this.#checkers.values()].map((checker) => ({
+      loadBalancerId: checker.lbId,
+      backendGroupId: checker.groupId,
+      members: checker.memberHealth(),
+    }));
+    return { loopbackPrefix: this.#addresses.prefix.join('.'), endpoints, addresses, health };
   }
 
   /** The loopback `ip:port` a virtual endpoint is realised at, if it is. */

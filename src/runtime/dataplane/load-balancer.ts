@@ -320,6 +320,16 @@ export class HealthChecker {
     return this.#running;
   }
 
+  /** Every member with its last health check: true, false, or null before the first check. */
+  memberHealth(): { serverId: string; port: number; healthy: boolean | null }[] {
+    const group = this.#ctx.topology.backendGroup(this.groupId);
+    return (group?.members ?? []).map((m) => ({
+      serverId: m.serverId,
+      port: m.port,
+      healthy: this.#healthy.get(memberKey(m)) ?? null,
+    }));
+  }
+
   healthyMembers(): BackendMember[] {
     const group = this.#ctx.topology.backendGroup(this.groupId);
     return (group?.members ?? []).filter((m) => this.#healthy.get(memberKey(m)) === true);

@@ -39,6 +39,9 @@ export interface ExecutionRecord {
   cause?: string;
   startDate: Date;
   stopDate?: Date;
+  /** RedriveExecution: how many times it was redriven (0 when never) and when last. */
+  redriveCount?: number;
+  redriveDate?: Date;
 }
 
 export interface StoredExecution extends ExecutionRecord {
@@ -108,6 +111,50 @@ export class ExecutionDatabase {
       this.db.exec('PRAGMA synchronous = NORMAL');
     }
     this.db.exec(SCHEMA);
+    this.addRedriveColumns();
+  }
+
+  /** Files written before RedriveExecution existed lack its two columns. */
+  private addRedriveColumns(): void {
+    const columns = new Set(
+      this.db
+        .prepare('PRAGMA table_info(sfn_executions)')
+        .all()
+        .map((row) => String(row.name)),
+    );
+    if (!columns.has('redrive_count'))
+      this.db.exec('ALTER TABLE sfn_executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0');
+    if (!columns.has('redrive_ms')) this.db.exec('ALTER TABLE sfn_executions ADD COLUMN redrive_ms INTEGER');
+  }
+
+  /**
+   * RedriveExecution: a closed execution becomes RUNNING again (owned by `owner`), with its redrive count
+   * and date, and `event` (ExecutionRedriven) appended, atomically. False when it was not closed any more.
+   */
+  reopenExecution(
+    executionArn: string,
+    owner: string,
+    redrive: { count: number; date: Date },
+    event: HistoryEvent,
+  ): boolean {
+    let changed = false;
+    this.transaction(() => {
+      const result = this.statement(
+        `UPDATE sfn_executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_ms = NULL,
+           owner = ?, redrive_count = ?, redrive_ms = ? WHERE arn = ? AND status <> 'RUNNING'`,
+      ).run(owner, redrive.count, redrive.date.getTime(), executionArn);
+      changed = Number(result.changes) === 1;
+      if (changed) this.insertEvent(executionArn, event);
+    });
+    return changed;
+  }
+
+  /** The number of events in an execution's history. */
+  historyLength(executionArn: string): number {
+    const row = this.statement('SELECT COUNT(*) AS n FROM sfn_history WHERE execution_arn = ?').get(
+      executionArn,
+    );
+    return Number(row?.n ?? 0);
   }
 
   close(): void {
@@ -281,6 +328,10 @@ function executionOf(row: Row): StoredExecution {
   if (error !== undefined) record.error = error;
   if (cause !== undefined) record.cause = cause;
   if (row.stop_ms !== null && row.stop_ms !== undefined) record.stopDate = new Date(Number(row.stop_ms));
+  const redriveCount = Number(row.redrive_count ?? 0);
+  if (redriveCount > 0) record.redriveCount = redriveCount;
+  if (row.redrive_ms !== null && row.redrive_ms !== undefined)
+    record.redriveDate = new Date(Number(row.redrive_ms));
   return record;
 }
 

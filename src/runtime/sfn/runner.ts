@@ -14,7 +14,8 @@ import {
   ExecutionAbortedError,
   ExecutionTimeoutError,
   type RunOptions,
-  type StateMachine,
+  StateMachine,
+  type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { type Clock, systemClock } from '../../net/clock.ts';
 import { retryIntervalOverridesOf, waitTimeOverridesOf } from './definition.ts';
@@ -30,6 +31,7 @@ import { type HistoryEventBody, HistoryRecorder, nextMacrotask } from './history
 import { compileMachine, type Machine } from './machine.ts';
 import { type ArnScope, isStatesArn, LOCAL_ACCOUNT_ID, LOCAL_REGION, roleArnOf } from './names.ts';
 import { ExecutionDatabase, type ExecutionRecord, type StoredExecution } from './persistence.ts';
+import type { RestartPoint } from './redrive.ts';
 import type { HistoryListener, SfnServiceOptions } from './service.ts';
 
 const RESTART_CAUSE = 'natflow runtime restarted while the execution was running';
@@ -94,7 +96,7 @@ export class ExecutionRunner {
   /** Records a new execution (its ExecutionStarted event) and starts running it. */
   start(machine: Machine, record: ExecutionRecord, input: unknown, started: HistoryEvent): void {
     this.assertOpen();
-    this.db.insertExecution(record, `${process.pid}:${this.instanceId}`, started);
+    this.db.insertExecution(record, this.owner(), started);
     this.publish(record.executionArn, started);
     this.launch(machine, record, input);
   }
@@ -218,7 +220,13 @@ export class ExecutionRunner {
     liveServices.delete(this.instanceId);
   }
 
-  launch(machine: Machine, record: ExecutionRecord, input: unknown): void {
+  /** This runner's mark on the executions it runs (`<pid>:<instance>`). */
+  owner(): string {
+    return `${process.pid}:${this.instanceId}`;
+  }
+
+  /** Runs the engine for a new execution, or from `from` for a redriven one (redrive.ts). */
+  launch(machine: Machine, record: ExecutionRecord, input: unknown, from?: RestartPoint): void {
     let markDone = () => {};
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
@@ -227,7 +235,7 @@ export class ExecutionRunner {
       record,
       machine,
       closed: false,
-      lastEventId: 1,
+      lastEventId: from === undefined ? 1 : this.db.lastEventId(record.executionArn),
       abort: () => {},
       done,
       markDone,
@@ -257,6 +265,8 @@ export class ExecutionRunner {
           Name: record.name,
           StartTime: record.startDate.toISOString(),
           RoleArn: roleArnOf(this.scope),
+          RedriveCount: record.redriveCount ?? 0,
+          ...(record.redriveDate ? { RedriveTime: record.redriveDate.toISOString() } : {}),
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
@@ -264,7 +274,16 @@ export class ExecutionRunner {
 
     let execution: ReturnType<StateMachine['run']>;
     try {
-      execution = machine.engine.run(input as Parameters<StateMachine['run']>[0], options);
+      // A redrive continues at its restart state: the same definition, another StartAt (not validated
+      // again: only the entry point differs from the validated one).
+      const engine =
+        from === undefined
+          ? machine.engine
+          : new StateMachine(
+              { ...compiled.engineDefinition, StartAt: from.stateName } as unknown as StateMachineDefinition,
+              { validationOptions: { noValidate: true } },
+            );
+      execution = engine.run(input as Parameters<StateMachine['run']>[0], options);
     } catch (error) {
       this.closeRun(run, failureOf(error), undefined);
       return;
@@ -416,6 +435,8 @@ export class ExecutionRunner {
       stopDate,
       status: outcome.status,
     };
+    if (stored.redriveCount !== undefined) record.redriveCount = stored.redriveCount;
+    if (stored.redriveDate !== undefined) record.redriveDate = stored.redriveDate;
     if (outcome.output !== undefined) record.output = outcome.output;
     if (outcome.error !== undefined) record.error = outcome.error;
     if (outcome.cause !== undefined) record.cause = outcome.cause;

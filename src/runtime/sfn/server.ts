@@ -49,6 +49,10 @@ const ACTIONS: Readonly<Record<string, Action>> = {
       error: optionalString(body, 'error'),
       cause: optionalString(body, 'cause'),
     }),
+  RedriveExecution: (service, body) =>
+    service.redriveExecution(requiredString(body, 'executionArn'), {
+      clientToken: optionalString(body, 'clientToken'),
+    }),
   DescribeStateMachine: (service, body) =>
     service.describeStateMachine(requiredString(body, 'stateMachineArn')),
   ListStateMachines: (service, body) =>

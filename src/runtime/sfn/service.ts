@@ -44,7 +44,13 @@ import {
   ValidationError,
 } from './errors.ts';
 import { executionArnOf, invalidNameReason, roleArnOf } from './names.ts';
-import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus } from './persistence.ts';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type StoredExecution,
+} from './persistence.ts';
+import { redrive, redriveStatusOf } from './redrive.ts';
 import { ExecutionRunner } from './runner.ts';
 
 export { parseTaskFailureCause } from './failures.ts';
@@ -91,6 +97,8 @@ const MAX_PAGE = 1000;
 
 export class SfnService {
   private readonly runner: ExecutionRunner;
+  /** RedriveExecution client tokens: `arn|token` → the redrive date it produced. */
+  private readonly redriveTokens = new Map<string, Date>();
 
   constructor(options: SfnServiceOptions) {
     this.runner = new ExecutionRunner(options);
@@ -145,7 +153,78 @@ export class SfnService {
 
   async describeExecution(executionArn: string): Promise<DescribeExecutionOutput> {
     this.runner.assertOpen();
-    return describe(this.runner.executionOf(executionArn));
+    return this.describeStored(this.runner.executionOf(executionArn));
+  }
+
+  /**
+   * RedriveExecution (AWS's rules, see redrive.ts): a FAILED, ABORTED or TIMED_OUT execution continues
+   * from the state where it stopped, under the same ARN. The same `clientToken` again while that redrive
+   * runs returns the same `redriveDate`.
+   */
+  async redriveExecution(
+    executionArn: string,
+    options: { clientToken?: string } = {},
+  ): Promise<{ redriveDate: Date }> {
+    const runner = this.runner;
+    runner.assertOpen();
+    runner.executionOf(executionArn);
+    // What runs after an execution closes (the runtime's onExecutionClosed) finishes before it runs again.
+    await runner.hooksSettled();
+    runner.assertOpen();
+    const stored = runner.executionOf(executionArn);
+    const token = options.clientToken === undefined ? undefined : `${executionArn}|${options.clientToken}`;
+    const earlier = token === undefined ? undefined : this.redriveTokens.get(token);
+    if (
+      earlier !== undefined &&
+      stored.status === 'RUNNING' &&
+      stored.redriveDate?.getTime() === earlier.getTime()
+    )
+      return { redriveDate: earlier };
+    const machine = runner.machineOf(stored.stateMachineArn);
+    const result = redrive(
+      { ...stored, redriveCount: stored.redriveCount ?? 0 },
+      { states: machine.compiled.states, startAt: String(machine.compiled.engineDefinition.StartAt) },
+      {
+        now: () => runner.clock.now(),
+        history: () => runner.db.history({ executionArn, reverse: false, limit: Number.MAX_SAFE_INTEGER }),
+        reopen: (info, body) => {
+          const id = runner.db.lastEventId(executionArn) + 1;
+          const event: HistoryEvent = { timestamp: info.date, id, previousEventId: id - 1, ...body };
+          if (!runner.db.reopenExecution(executionArn, runner.owner(), info, event))
+            throw new ValidationError(`Execution ${executionArn} was redriven meanwhile`);
+          runner.publish(executionArn, event);
+        },
+        launch: (from, redriveCount) => {
+          const record: ExecutionRecord = {
+            executionArn,
+            stateMachineArn: stored.stateMachineArn,
+            name: stored.name,
+            status: 'RUNNING',
+            input: stored.input,
+            startDate: stored.startDate,
+            redriveCount,
+            redriveDate: new Date(runner.clock.now()),
+          };
+          runner.launch(machine, record, JSON.parse(from.input), from);
+        },
+      },
+    );
+    if (token !== undefined) this.redriveTokens.set(token, result.redriveDate);
+    return result;
+  }
+
+  /** DescribeExecution's answer, with the redrive fields (redriveStatus is computed now). */
+  private describeStored(stored: StoredExecution): DescribeExecutionOutput {
+    const output = describe(stored);
+    output.redriveCount = stored.redriveCount ?? 0;
+    if (stored.redriveDate !== undefined) output.redriveDate = stored.redriveDate;
+    const status = redriveStatusOf(
+      { ...stored, historyEvents: this.runner.db.historyLength(stored.executionArn) },
+      this.runner.clock.now(),
+    );
+    output.redriveStatus = status.redriveStatus;
+    if (status.redriveStatusReason !== undefined) output.redriveStatusReason = status.redriveStatusReason;
+    return output;
   }
 
   async getExecutionHistory(
@@ -303,7 +382,8 @@ export class SfnService {
    * Throws ExecutionWaitTimeout after `timeoutMs`. An execution another process runs is polled.
    */
   async waitForExecution(executionArn: string, timeoutMs?: number): Promise<DescribeExecutionOutput> {
-    return describe(await this.runner.waitForExecution(executionArn, timeoutMs));
+    const closed = await this.runner.waitForExecution(executionArn, timeoutMs);
+    return this.describeStored(this.runner.executionOf(closed.executionArn));
   }
 
   /** Live history events of every execution, in order per execution. Returns the unsubscribe function. */
@@ -360,8 +440,10 @@ function listItem(stored: ExecutionRecord): ExecutionListItem {
     name: stored.name,
     status: stored.status,
     startDate: stored.startDate,
+    redriveCount: stored.redriveCount ?? 0,
   };
   if (stored.stopDate !== undefined) item.stopDate = stored.stopDate;
+  if (stored.redriveDate !== undefined) item.redriveDate = stored.redriveDate;
   return item;
 }
 

@@ -109,6 +109,9 @@ export interface ExecutionSummary {
   stopDate?: string;
   workflow?: string;
   stateMachineArn?: string;
+  onFailure?: 'rollback' | 'keep';
+  redriveCount?: number;
+  redriveDate?: string;
 }
 
 export interface ExecutionDetail extends ExecutionSummary {
@@ -117,6 +120,8 @@ export interface ExecutionDetail extends ExecutionSummary {
   error?: string;
   cause?: string;
   stateMachineArn: string;
+  redriveStatus?: string;
+  redriveStatusReason?: string;
 }
 
 export interface StateMachineInfo {

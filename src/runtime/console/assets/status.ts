@@ -43,6 +43,8 @@ export interface StateRun {
   /** The input and output of the last entry (parsed JSON). */
   input?: unknown;
   output?: unknown;
+  /** A Task's result as its function returned it, before ResultSelector/ResultPath/OutputPath. */
+  result?: unknown;
   /** The failure of the last entry, when there was one (a caught or retried one included). */
   error?: string;
   cause?: string;
@@ -69,6 +71,9 @@ export interface ExecutionRun {
   states: Map<string, StateRun>;
   /** The state each event belongs to (by event id), for the history table. */
   stateOfEvent: Map<number, string>;
+  /** RedriveExecution: how many times it was redriven, and the ids of the ExecutionRedriven events. */
+  redriveCount: number;
+  redriveEventIds: number[];
 }
 
 interface Tracker extends StateRun {
@@ -97,7 +102,13 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
   const sorted = [...events].sort((a, b) => a.id - b.id);
   const byId = new Map(sorted.map((e) => [e.id, e]));
   const stateOfEvent = new Map<number, string>();
-  const run: ExecutionRun = { status: 'RUNNING', states: new Map(), stateOfEvent };
+  const run: ExecutionRun = {
+    status: 'RUNNING',
+    states: new Map(),
+    stateOfEvent,
+    redriveCount: 0,
+    redriveEventIds: [],
+  };
 
   const tracker = (name: string | undefined): Tracker | undefined => {
     if (name === undefined) return undefined;
@@ -135,6 +146,24 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
     if (type === 'ExecutionStarted') {
       run.startedAt = at;
       run.input = parseJson(detail(event, 'executionStartedEventDetails')?.input);
+      return;
+    }
+    if (type === 'ExecutionRedriven') {
+      // The execution runs again from where it stopped: it is open, and every state the failure left
+      // open (the failed Task, its Parallel, a Fail state) is closed, so that entering it again starts
+      // afresh; a state that is not entered again keeps what it showed.
+      run.status = 'RUNNING';
+      delete run.stoppedAt;
+      delete run.error;
+      delete run.cause;
+      run.redriveCount += 1;
+      run.redriveEventIds.push(event.id);
+      for (const t of trackers.values()) {
+        t.open = 0;
+        t.scheduled = 0;
+        t.started = 0;
+      }
+      awaitingStart.length = 0;
       return;
     }
     if (type === 'ExecutionSucceeded') {
@@ -243,6 +272,7 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
       if (!t) return;
       attribute(event, t);
       t.started = Math.max(0, t.started - 1);
+      if (!failed) t.result = parseJson(detail(event, 'taskSucceededEventDetails')?.output);
       if (failed) {
         const d = detail(
           event,
@@ -442,6 +472,7 @@ function toRun(t: Tracker): StateRun {
   };
   if (t.input !== undefined) run.input = t.input;
   if (t.output !== undefined) run.output = t.output;
+  if (t.result !== undefined) run.result = t.result;
   if (t.error !== undefined) run.error = t.error;
   if (t.cause !== undefined) run.cause = t.cause;
   if (t.caughtBy !== undefined) run.caughtBy = t.caughtBy;

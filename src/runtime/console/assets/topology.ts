@@ -5,6 +5,10 @@
  * Each DNAT rule is an arrow from its transit IP to its target, labelled `tcp 80 → 80`; each probe result
  * (a verify entry of the last provisioning or verify run) is a dashed arrow from its source to its
  * destination, green when it held and red when it did not, and colours the DNAT rule it went through.
+ * Each load balancer has an arrow to every backend member its listeners forward to, coloured by the
+ * member's last health check (green healthy, red unhealthy, grey not checked yet); each SNAT rule is an
+ * arrow from its source subnet through the gateway to the transit IP its traffic leaves from. Resources
+ * imported from a real cloud (`imported: true`) are drawn dashed and tagged with their cloud.
  *
  * Pure (no DOM): Node tests import it; the console's server strips its types for the browser.
  */
@@ -36,6 +40,22 @@ export interface TopologyResource {
     loadBalancerId?: string;
     ip: string;
   };
+  /** A listener's load balancer and backend group. */
+  loadBalancerId?: string;
+  backendGroupId?: string;
+  port?: number;
+  /** A backend group's members. */
+  members?: { serverId: string; port: number; weight?: number }[];
+  /** Found on a real cloud by `natflow import`, not created by natflow. */
+  imported?: boolean;
+  cloud?: string;
+}
+
+/** The last health check of a load balancer's backend members (GET /dataplane `health`). */
+export interface MemberHealth {
+  loadBalancerId: string;
+  backendGroupId: string;
+  members: { serverId: string; port: number; healthy: boolean | null }[];
 }
 
 /** One verify entry's result, as the provision output and the Connectivity* events carry them. */
@@ -67,6 +87,8 @@ export interface TopologyItem extends Rect {
   /** The addresses shown under the name. */
   addresses: string[];
   status?: string;
+  /** The cloud it was imported from, when it was. */
+  importedFrom?: string;
 }
 
 export interface TopologySubnet extends Rect {
@@ -82,13 +104,14 @@ export interface TopologyVpc extends Rect {
   cidr: string;
   plan?: string | null;
   subnets: TopologySubnet[];
+  importedFrom?: string;
 }
 
 export type PathStatus = 'ok' | 'fail' | 'unknown';
 
 export interface TopologyArrow {
   id: string;
-  kind: 'dnat' | 'probe';
+  kind: 'dnat' | 'probe' | 'member' | 'snat';
   from: string;
   to: string;
   label: string;
@@ -138,6 +161,7 @@ const KIND_RANK: Record<string, number> = {
 export function layoutTopology(
   resources: readonly TopologyResource[],
   probes: readonly ProbeResult[] = [],
+  health: readonly MemberHealth[] = [],
 ): TopologyLayout {
   const byType = (type: string) => resources.filter((r) => r.type === type);
   const vpcs = byType('vpc');
@@ -229,6 +253,7 @@ export function layoutTopology(
           w: ITEM_W,
           h: ITEM_H,
           ...(r.status ? { status: r.status } : {}),
+          ...(r.imported ? { importedFrom: r.cloud ?? 'cloud' } : {}),
         };
         box.items.push(item);
       });
@@ -258,6 +283,7 @@ export function layoutTopology(
       w,
       h,
       subnets: subnetBoxes,
+      ...(vpc.imported ? { importedFrom: vpc.cloud ?? 'cloud' } : {}),
     });
     x += w + VPC_GAP;
     height = Math.max(height, MARGIN + h);
@@ -351,6 +377,68 @@ export function layoutTopology(
       title: `DNAT ${rule.name || rule.id}: ${rule.transitIp}:${rule.transitPort} ${rule.protocol} → ${rule.target?.ip}:${rule.internalPort} via ${gateway?.name ?? rule.gatewayId}${rule.status ? ` (${rule.status})` : ''}`,
     });
   }
+  // Load balancer → each backend member its listeners forward to, with the member's health.
+  const drawn = new Set<string>();
+  for (const listener of byType('listener')) {
+    const lb = placed.get(listener.loadBalancerId ?? '');
+    const group = resources.find((r) => r.id === listener.backendGroupId);
+    if (!lb || !group) continue;
+    const checks = health.find((c) => c.loadBalancerId === lb.id && c.backendGroupId === group.id);
+    for (const member of group.members ?? []) {
+      const server = placed.get(member.serverId);
+      const key = `${lb.id}|${member.serverId}|${member.port}`;
+      if (!server || drawn.has(key)) continue;
+      drawn.add(key);
+      const healthy = checks?.members.find(
+        (m) => m.serverId === member.serverId && m.port === member.port,
+      )?.healthy;
+      const status: PathStatus = healthy === true ? 'ok' : healthy === false ? 'fail' : 'unknown';
+      const state = healthy === true ? 'healthy' : healthy === false ? 'unhealthy' : 'not checked';
+      arrows.push({
+        id: `member-${key}`,
+        kind: 'member',
+        from: lb.id,
+        to: server.id,
+        label: `:${member.port} ${state}`,
+        status,
+        ...memberPath(lb, server, nextOffset(lb.id, server.id)),
+        title: `${lb.name} → ${server.name}:${member.port} (backend group ${group.name}, weight ${member.weight ?? 1}): ${state}`,
+      });
+    }
+  }
+
+  // SNAT: the source subnet's traffic leaves through the gateway from the transit IP.
+  const subnetBoxes = outVpcs.flatMap((v) => v.subnets);
+  for (const rule of byType('snat-rule')) {
+    const transit = placed.get(rule.transitIpId ?? '');
+    const source =
+      subnetBoxes.find((b) => b.id === rule.subnetId) ?? subnetBoxes.find((b) => b.cidr === rule.cidr);
+    if (!transit || !source) continue;
+    const gateway = placed.get(rule.gatewayId ?? '');
+    const anchor: Rect = { x: source.x, y: source.y, w: source.w, h: SUBNET_HEADER };
+    const offset = nextOffset(source.id, transit.id);
+    const path =
+      gateway && !(gateway.x >= source.x && gateway.x < source.x + source.w)
+        ? (() => {
+            const first = curve(anchor, gateway, offset);
+            const second = curve(gateway, transit, offset);
+            return { segments: [...first.segments, ...second.segments], labelAt: second.labelAt };
+          })()
+        : curve(anchor, transit, offset);
+    // Above the DNAT rule's label, which sits on the same stretch between the VPCs.
+    path.labelAt = [path.labelAt[0], path.labelAt[1] - 22];
+    const tip = resources.find((r) => r.id === rule.transitIpId);
+    arrows.push({
+      id: rule.id,
+      kind: 'snat',
+      from: source.id,
+      to: transit.id,
+      label: `SNAT ${rule.cidr}`,
+      status: 'unknown',
+      ...path,
+      title: `SNAT ${rule.name || rule.id}: source ${rule.cidr} (${source.name}) leaves from ${tip?.name ?? ''} ${tip?.ip ?? ''}${rule.status ? ` (${rule.status})` : ''}`,
+    });
+  }
   arrows.push(...probeArrows);
   return { width, height: height + MARGIN + 24, vpcs: outVpcs, arrows };
 }
@@ -394,6 +482,31 @@ function curve(from: Rect, to: Rect, offset: number): Pick<TopologyArrow, 'segme
       ],
     ],
     labelAt: [Math.max(sx, tx) + reach * 0.75 + 4, (sy + ty) / 2],
+  };
+}
+
+/**
+ * A load balancer's edge to a backend member: out of its bottom and into the member's side when the
+ * member lies below (the usual place: servers sort after load balancers in their subnet), so it stays
+ * clear of the DNAT arrow that enters the load balancer from the side; a side-to-side curve otherwise.
+ */
+function memberPath(lb: Rect, server: Rect, offset: number): Pick<TopologyArrow, 'segments' | 'labelAt'> {
+  if (server.y < lb.y + lb.h) return curve(lb, server, offset);
+  const sx = lb.x + lb.w / 2 + offset * 12;
+  const sy = lb.y + lb.h;
+  const fromRight = server.x + server.w <= sx;
+  const tx = fromRight ? server.x + server.w : server.x + server.w / 2;
+  const ty = fromRight ? server.y + server.h / 2 : server.y;
+  return {
+    segments: [
+      [
+        [sx, sy],
+        [sx, ty],
+        [sx, ty],
+        [tx, ty],
+      ],
+    ],
+    labelAt: [sx + 48, sy + (ty - sy) / 2 + 4],
   };
 }
 

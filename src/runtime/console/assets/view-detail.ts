@@ -1,6 +1,8 @@
 /**
- * One execution: its state machine graph coloured from the history (live while it runs), the selected
- * state's input, output, error and cause, a banner for a failure, and the event history as a table.
+ * One execution: its state machine graph coloured from the history (live while it runs) or the table
+ * view with its timeline, the selected state's input, output, error and cause (and the data flow through
+ * InputPath → … → OutputPath), a banner for a failure, the event history as a table, and for a kept
+ * failure (`onFailure: keep`) the Redrive and Roll back buttons.
  */
 import {
   ApiError,
@@ -12,10 +14,20 @@ import {
   workflowOf,
 } from './api.ts';
 import { badge, formatDuration, formatTime, h, json, replace } from './dom.ts';
-import { layoutStateMachine } from './graph.ts';
+import { layoutStateMachine, statesOf } from './graph.ts';
 import { type GraphView, renderGraph } from './graph-view.ts';
-import { type ExecutionRun, type HistoryEvent, readCause, replayHistory, timeOf } from './status.ts';
-import { type Cleanup, errorBox, poll } from './ui.ts';
+import { watch } from './live.ts';
+import {
+  type ExecutionRun,
+  type HistoryEvent,
+  readCause,
+  replayHistory,
+  type StateRun,
+  timeOf,
+} from './status.ts';
+import { timelineOf } from './timeline.ts';
+import { type Cleanup, errorBox } from './ui.ts';
+import { createTableView } from './view-table.ts';
 
 export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   const title = h('h1', { id: 'execution-title', class: 'mono' }, id);
@@ -31,6 +43,35 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   const panel = h('aside', { class: 'panel', id: 'state-panel', 'aria-live': 'polite' });
   const historyBody = h('tbody');
   const stopButton = h('button', { type: 'button', class: 'danger', hidden: true }, 'Stop execution');
+  const redriveButton = h(
+    'button',
+    { type: 'button', id: 'redrive-button', hidden: true, title: 'Continue from the state where it failed' },
+    'Redrive',
+  );
+  const rollbackButton = h(
+    'button',
+    { type: 'button', id: 'rollback-button', class: 'danger', hidden: true },
+    'Roll back',
+  );
+  const actionNote = h('p', { class: 'muted small action-note', id: 'action-note', hidden: true });
+  const notice = h('div', { 'aria-live': 'polite', id: 'action-result' });
+  const tableView = createTableView((state) => select(state));
+  const graphTab = h(
+    'button',
+    { type: 'button', role: 'tab', id: 'tab-graph', 'aria-selected': 'true', 'aria-controls': 'graph' },
+    'Graph view',
+  );
+  const tableTab = h(
+    'button',
+    { type: 'button', role: 'tab', id: 'tab-table', 'aria-selected': 'false', 'aria-controls': 'table-view' },
+    'Table view',
+  );
+  let rolledBack = false;
+  /** The "continuing from the failed state" notice is up until the redriven execution closes. */
+  let redriveNotice = false;
+  let redrivesBefore = 0;
+  const graphLegend = legend();
+  const split = h('div', { class: 'split' });
 
   let machine: StateMachineInfo | undefined;
   let view: GraphView | undefined;
@@ -41,11 +82,30 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   let userSelected = false;
   let renderedEvents = 0;
 
+  const showTab = (which: 'graph' | 'table') => {
+    graphTab.setAttribute('aria-selected', String(which === 'graph'));
+    tableTab.setAttribute('aria-selected', String(which === 'table'));
+    graphBox.hidden = which !== 'graph';
+    graphLegend.hidden = which !== 'graph';
+    tableView.element.hidden = which !== 'table';
+    // The table needs the width: the state panel goes below it.
+    split.classList.toggle('table-mode', which === 'table');
+    sessionStorage.setItem('natflow.detailTab', which);
+  };
+  graphTab.addEventListener('click', () => showTab('graph'));
+  tableTab.addEventListener('click', () => showTab('table'));
+
+  const renderTable = () => {
+    if (!machine || !run) return;
+    tableView.update(timelineOf(machine.definition, events, run, Date.now()), selected);
+  };
+
   const select = (state: string | undefined, byUser = true) => {
     selected = state;
     if (byUser) userSelected = true;
     view?.update(run, selected);
     renderPanel();
+    renderTable();
     for (const row of historyBody.querySelectorAll('tr')) {
       row.classList.toggle('selected', state !== undefined && row.getAttribute('data-state') === state);
     }
@@ -108,12 +168,61 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       h('pre', { class: 'json', id: 'state-input' }, json(state?.input)),
       h('h3', {}, 'Output'),
       h('pre', { class: 'json', id: 'state-output' }, json(state?.output)),
+      dataFlowBox(selected, state),
       h(
         'button',
         { type: 'button', class: 'secondary', onclick: () => select(undefined) },
         'Show the execution',
       ),
     );
+  };
+
+  /** The advanced view: the data after each stage, computed by the engine (POST /console/api/dataflow). */
+  const dataFlowBox = (name: string, state: StateRun | undefined) => {
+    const definition = machine ? statesOf(machine.definition).get(name)?.state : undefined;
+    const box = h('div', { class: 'dataflow', id: 'dataflow' });
+    const toggle = h(
+      'details',
+      { id: 'dataflow-details', open: dataFlowOpen },
+      h('summary', {}, 'Data flow (advanced)'),
+      box,
+    );
+    toggle.addEventListener('toggle', () => {
+      dataFlowOpen = toggle.open;
+      if (toggle.open) void load();
+    });
+    const load = async () => {
+      if (!definition || !state || state.input === undefined || !detail) {
+        replace(box, h('p', { class: 'muted' }, 'This state has not run yet.'));
+        return;
+      }
+      replace(box, h('p', { class: 'muted' }, 'computing…'));
+      try {
+        const { stages } = await api<{ stages: DataFlowStage[] }>('/console/api/dataflow', {
+          method: 'POST',
+          body: JSON.stringify({
+            state: definition,
+            input: state.input,
+            ...(state.result !== undefined ? { result: state.result } : {}),
+            context: {
+              Execution: {
+                Id: detail.executionArn,
+                Name: detail.name,
+                StartTime: detail.startDate,
+                Input: detail.input,
+              },
+              StateMachine: { Id: detail.stateMachineArn, Name: machine?.name },
+              State: { Name: name, EnteredTime: new Date(state.enteredAt ?? Date.now()).toISOString() },
+            },
+          }),
+        });
+        replace(box, ...stages.map((stage) => stageOf(stage)));
+      } catch (error) {
+        replace(box, errorBox(error, 'Could not compute the data flow'));
+      }
+    };
+    if (dataFlowOpen) void load();
+    return toggle;
   };
 
   const renderHeader = () => {
@@ -125,15 +234,50 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     replace(
       facts,
       h('dt', {}, 'Workflow'),
-      h('dd', {}, machine?.key ?? '—'),
+      h('dd', {}, detail.workflow ?? machine?.key ?? '—'),
       h('dt', {}, 'Started'),
       h('dd', { class: 'mono' }, formatTime(started)),
       h('dt', {}, 'Duration'),
       h('dd', { class: 'mono' }, formatDuration((stopped ?? Date.now()) - started)),
+      detail.onFailure ? h('dt', {}, 'On failure') : null,
+      detail.onFailure
+        ? h(
+            'dd',
+            { id: 'execution-on-failure' },
+            detail.onFailure !== 'keep'
+              ? 'rollback'
+              : rolledBack
+                ? 'keep (rolled back)'
+                : ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(detail.status) &&
+                    detail.redriveStatus !== 'NOT_REDRIVABLE'
+                  ? 'keep (redrivable)'
+                  : 'keep',
+          )
+        : null,
+      detail.redriveCount ? h('dt', {}, 'Redriven') : null,
+      detail.redriveCount
+        ? h(
+            'dd',
+            { class: 'mono', id: 'execution-redrives' },
+            `${detail.redriveCount}× · last ${formatTime(detail.redriveDate ? timeOf(detail.redriveDate) : undefined)}`,
+          )
+        : null,
       h('dt', {}, 'ARN'),
       h('dd', { class: 'mono small' }, detail.executionArn),
     );
     stopButton.hidden = detail.status !== 'RUNNING';
+    if (redriveNotice && detail.status !== 'RUNNING' && (detail.redriveCount ?? 0) > redrivesBefore) {
+      redriveNotice = false;
+      replace(
+        notice,
+        h(
+          'p',
+          { class: `alert ${detail.status === 'SUCCEEDED' ? 'alert-ok' : 'alert-error'}`, role: 'status' },
+          `Redrive ${detail.redriveCount}: the execution ${detail.status.toLowerCase().replace('_', ' ')}.`,
+        ),
+      );
+    }
+    renderActions();
     if (detail.status === 'FAILED' || detail.status === 'TIMED_OUT' || detail.status === 'ABORTED') {
       const at = run?.failedState;
       replace(
@@ -212,6 +356,28 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     return all;
   };
 
+  /** Redrive and Roll back: offered for a kept failure; a rolled-back provisioning says why it has none. */
+  const renderActions = () => {
+    if (!detail) return;
+    const closedUnsuccessfully = ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(detail.status);
+    const kept = detail.onFailure === 'keep';
+    redriveButton.hidden = !(detail.workflow === 'provision' && closedUnsuccessfully);
+    rollbackButton.hidden = !(kept && closedUnsuccessfully) || rolledBack;
+    let note = '';
+    if (closedUnsuccessfully && detail.onFailure === 'rollback')
+      note =
+        'Rolled back when it failed (onFailure: rollback): nothing is left to redrive. Provision the plan again, or use onFailure: keep.';
+    else if (closedUnsuccessfully && kept && rolledBack)
+      note = 'Rolled back: nothing is left to redrive. Provision the plan again.';
+    else if (closedUnsuccessfully && kept && detail.redriveStatus === 'NOT_REDRIVABLE')
+      note = `Not redrivable: ${detail.redriveStatusReason ?? 'Step Functions refuses it'}.`;
+    else if (closedUnsuccessfully && kept)
+      note = 'Kept failure: Redrive continues from the failed state; Roll back removes what it created.';
+    redriveButton.disabled = note !== '' && !note.startsWith('Kept failure');
+    actionNote.hidden = note === '';
+    actionNote.textContent = note;
+  };
+
   const refresh = async (): Promise<boolean> => {
     try {
       const [d, history, machines] = await Promise.all([
@@ -235,6 +401,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       renderHeader();
       renderPanel();
       renderHistory();
+      renderTable();
       replace(errors);
       // Keep polling until the history has caught up with a closed execution (they are read concurrently).
       const closedInHistory = events.some((e) =>
@@ -247,6 +414,52 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       return !(error instanceof ApiError && error.status === 404);
     }
   };
+
+  redriveButton.addEventListener('click', async () => {
+    redriveButton.disabled = true;
+    replace(notice);
+    try {
+      await api(`${executionPath(detail?.executionArn ?? id)}/redrive`, { method: 'POST' });
+      userSelected = false;
+      redrivesBefore = detail?.redriveCount ?? 0;
+      redriveNotice = true;
+      replace(
+        notice,
+        h('p', { class: 'alert alert-info', role: 'status' }, 'Redriven: continuing from the failed state…'),
+      );
+    } catch (error) {
+      replace(notice, errorBox(error, 'Could not redrive'));
+      redriveButton.disabled = false;
+    }
+  });
+
+  rollbackButton.addEventListener('click', async () => {
+    if (!globalThis.confirm?.('Delete every resource this failed execution created?')) return;
+    rollbackButton.disabled = true;
+    replace(notice);
+    try {
+      const result = await api<{ deleted: string[]; rollbackExecutionArn?: string }>(
+        `${executionPath(detail?.executionArn ?? id)}/rollback`,
+        { method: 'POST' },
+      );
+      rolledBack = true;
+      renderHeader();
+      replace(
+        notice,
+        h(
+          'p',
+          { class: 'alert alert-info', role: 'status', id: 'rollback-result' },
+          result.rollbackExecutionArn
+            ? `Rollback started: ${result.rollbackExecutionArn}`
+            : `Rolled back: ${result.deleted.length} resource${result.deleted.length === 1 ? '' : 's'} deleted.`,
+        ),
+      );
+    } catch (error) {
+      replace(notice, errorBox(error, 'Could not roll back'));
+    } finally {
+      rollbackButton.disabled = false;
+    }
+  });
 
   stopButton.addEventListener('click', async () => {
     stopButton.disabled = true;
@@ -268,22 +481,18 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       'section',
       { 'aria-labelledby': 'execution-title', class: 'detail' },
       h('p', { class: 'crumbs' }, h('a', { href: '#/executions' }, '← Executions')),
-      h('header', { class: 'view-header' }, h('div', { class: 'title-line' }, title, status), stopButton),
-      facts,
-      banner,
-      errors,
       h(
-        'div',
-        { class: 'split' },
-        h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'graph-title' },
-          h('h2', { id: 'graph-title' }, 'Graph'),
-          legend(),
-          graphBox,
-        ),
-        panel,
+        'header',
+        { class: 'view-header' },
+        h('div', { class: 'title-line' }, title, status),
+        h('div', { class: 'actions' }, redriveButton, rollbackButton, stopButton),
       ),
+      facts,
+      actionNote,
+      banner,
+      notice,
+      errors,
+      split,
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'history-title' },
@@ -305,8 +514,72 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       ),
     ),
   );
+  split.append(
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'graph-title' },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', { id: 'graph-title' }, 'Execution'),
+        h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, graphTab, tableTab),
+      ),
+      graphLegend,
+      graphBox,
+      tableView.element,
+    ),
+    panel,
+  );
   renderPanel();
-  return poll(refresh, 1000);
+  showTab(sessionStorage.getItem('natflow.detailTab') === 'table' ? 'table' : 'graph');
+  // Live: reload when this execution's history grows (a redrive reopens a closed one); poll only while
+  // the live stream is down, every second while it runs and every 5 s otherwise.
+  return watch(
+    refresh,
+    (m) => m.topic === 'history' && (m.executionArn === detail?.executionArn || m.executionArn === id),
+    () => (detail?.status === 'RUNNING' || !detail ? 1000 : 5000),
+  );
+}
+
+interface DataFlowStage {
+  stage: string;
+  expression?: unknown;
+  value?: unknown;
+  skipped?: boolean;
+  error?: string;
+}
+
+let dataFlowOpen = false;
+
+function stageOf(stage: DataFlowStage): HTMLElement {
+  const expression =
+    stage.expression === undefined
+      ? ''
+      : typeof stage.expression === 'string' || stage.expression === null
+        ? String(stage.expression)
+        : JSON.stringify(stage.expression);
+  return h(
+    'section',
+    { class: `stage${stage.skipped ? ' stage-skipped' : ''}`, 'data-stage': stage.stage },
+    h(
+      'h4',
+      {},
+      stage.stage,
+      expression ? h('code', { class: 'stage-expression' }, expression) : null,
+      stage.skipped
+        ? h(
+            'span',
+            { class: 'muted small' },
+            stage.stage === 'Result' ? ' no result recorded' : ' not set: unchanged',
+          )
+        : null,
+    ),
+    stage.error
+      ? h('p', { class: 'alert alert-error' }, stage.error)
+      : stage.skipped && stage.stage !== 'Input'
+        ? null
+        : h('pre', { class: 'json' }, json(stage.value)),
+  );
 }
 
 /** A cause as its message, with a Lambda's stack trace folded away. */

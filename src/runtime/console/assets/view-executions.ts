@@ -1,8 +1,9 @@
-/** The executions list: filters by workflow and status, refreshed every second, newest first. */
+/** The executions list: filters by workflow and status, newest first, live (see live.ts). */
 import { api, type ExecutionSummary, stateMachines, workflowOf } from './api.ts';
 import { badge, formatDuration, formatTime, h, replace } from './dom.ts';
+import { watch } from './live.ts';
 import { timeOf } from './status.ts';
-import { type Cleanup, errorBox, poll } from './ui.ts';
+import { type Cleanup, errorBox } from './ui.ts';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 const PAGE = 50;
@@ -76,8 +77,26 @@ export function mountExecutions(root: HTMLElement): Cleanup {
               e.name,
             ),
           ),
-          h('td', {}, wf),
-          h('td', {}, badge(e.status)),
+          h(
+            'td',
+            {},
+            wf,
+            e.onFailure === 'keep'
+              ? h('span', { class: 'tag', title: 'onFailure: keep — a failure keeps its resources' }, 'keep')
+              : null,
+          ),
+          h(
+            'td',
+            {},
+            badge(e.status),
+            e.redriveCount
+              ? h(
+                  'span',
+                  { class: 'tag', title: `redriven ${e.redriveCount}×` },
+                  `redriven ${e.redriveCount}×`,
+                )
+              : null,
+          ),
           h('td', { class: 'mono' }, formatTime(started)),
           h('td', { class: 'mono' }, stopped === undefined ? '—' : formatTime(stopped)),
           h('td', { class: 'mono num' }, formatDuration((stopped ?? Date.now()) - started)),
@@ -93,7 +112,7 @@ export function mountExecutions(root: HTMLElement): Cleanup {
       const seen = new Set(page.executions.map((e) => e.executionArn));
       render([...page.executions, ...extra.filter((e) => !seen.has(e.executionArn))]);
       more.hidden = !nextToken;
-      updated.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+      updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
       replace(errors);
     } catch (error) {
       updated.textContent = 'not updating';
@@ -101,7 +120,8 @@ export function mountExecutions(root: HTMLElement): Cleanup {
     }
   };
 
-  let stop = poll(refresh, 1000);
+  const live = () => watch(refresh, (m) => m.topic === 'executions', 3000);
+  let stop = live();
   const restart = () => {
     sessionStorage.setItem(
       'natflow.filters',
@@ -110,7 +130,7 @@ export function mountExecutions(root: HTMLElement): Cleanup {
     extra = [];
     nextToken = undefined;
     stop();
-    stop = poll(refresh, 1000);
+    stop = live();
   };
   workflow.addEventListener('change', restart);
   status.addEventListener('change', restart);
@@ -132,7 +152,9 @@ export function mountExecutions(root: HTMLElement): Cleanup {
   stateMachines()
     .then((all) => {
       machines = all;
-      workflow.append(...all.map((m) => h('option', { value: m.key }, m.key)));
+      // provision-keep is provision with onFailure: keep: listed (and filtered) under provision.
+      const workflows = all.filter((m) => !m.key.endsWith('-keep'));
+      workflow.append(...workflows.map((m) => h('option', { value: m.key }, m.key)));
       workflow.value = params.get('workflow') ?? '';
     })
     .catch((error: unknown) => errors.append(errorBox(error, 'Could not load the workflows')));

@@ -36,6 +36,13 @@ export function mountStart(root: HTMLElement): Cleanup {
     placeholder: 'generated from the plan name and the time',
     pattern: '[A-Za-z0-9_-]{1,80}',
   });
+  const onFailure = h(
+    'select',
+    { id: 'on-failure', name: 'onFailure', 'aria-describedby': 'on-failure-help' },
+    h('option', { value: '' }, 'as the plan says (default: rollback)'),
+    h('option', { value: 'rollback' }, 'rollback — remove what a failed run created'),
+    h('option', { value: 'keep' }, 'keep — leave it, to redrive or roll back later'),
+  );
   const result = h('div', { id: 'start-result', 'aria-live': 'polite' });
   const validate = h('button', { type: 'button', class: 'secondary' }, 'Validate');
   const start = h('button', { type: 'submit', id: 'start-button' }, 'Start provisioning');
@@ -85,7 +92,12 @@ export function mountStart(root: HTMLElement): Cleanup {
     busy(true);
     replace(result, h('p', { class: 'muted' }, 'starting…'));
     try {
-      const plan = await parse();
+      const parsed = await parse();
+      // The choice overrides the plan's own onFailure (the CLI's --on-failure does the same).
+      const plan =
+        onFailure.value && parsed && typeof parsed === 'object'
+          ? { ...(parsed as Record<string, unknown>), onFailure: onFailure.value }
+          : parsed;
       const body: Record<string, unknown> = { workflow: 'provision', input: plan };
       if (name.value.trim()) body.name = name.value.trim();
       const started = await api<{ executionArn: string }>('/executions', {
@@ -134,6 +146,17 @@ export function mountStart(root: HTMLElement): Cleanup {
             'p',
             { id: 'plan-help', class: 'muted small' },
             'The plan format is DESIGN §8.1; every problem is listed with its path before anything starts.',
+          ),
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'on-failure' }, 'On failure'),
+          onFailure,
+          h(
+            'p',
+            { id: 'on-failure-help', class: 'muted small' },
+            'keep runs the workflow without its rollback: a failed run stops at the failing step with what it created, and the execution offers Redrive and Roll back.',
           ),
         ),
         h(

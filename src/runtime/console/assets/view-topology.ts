@@ -4,9 +4,17 @@
  */
 import { api, type ExecutionDetail, type ExecutionSummary } from './api.ts';
 import { h, replace, s } from './dom.ts';
+import { exportPng, exportSvg } from './export.ts';
+import { watch } from './live.ts';
 import { timeOf } from './status.ts';
-import { layoutTopology, type ProbeResult, type TopologyArrow, type TopologyResource } from './topology.ts';
-import { type Cleanup, errorBox, poll } from './ui.ts';
+import {
+  layoutTopology,
+  type MemberHealth,
+  type ProbeResult,
+  type TopologyArrow,
+  type TopologyResource,
+} from './topology.ts';
+import { type Cleanup, errorBox } from './ui.ts';
 
 interface BusEvent {
   id?: string;
@@ -84,9 +92,13 @@ export function mountTopology(root: HTMLElement): Cleanup {
   const refresh = async () => {
     try {
       const plan = planSelect.value;
-      const [{ resources }, probes] = await Promise.all([
+      const [{ resources }, probes, health] = await Promise.all([
         api<{ resources: TopologyResource[] }>('/resources'),
         probesOf(),
+        // Local only (the live data plane's health checks); elsewhere members show as not checked.
+        api<{ health?: MemberHealth[] }>('/dataplane')
+          .then((map) => map.health ?? [])
+          .catch(() => [] as MemberHealth[]),
       ]);
       const plans = [
         ...new Set(resources.map((r) => r.plan).filter((p): p is string => typeof p === 'string')),
@@ -97,10 +109,10 @@ export function mountTopology(root: HTMLElement): Cleanup {
         ? resources.filter((r) => r.plan === plan || relatedTo(r, resources, plan))
         : resources;
       const shownProbes = plan ? probes.filter((p) => p.plan === plan) : probes;
-      const key = JSON.stringify([shown, shownProbes]);
+      const key = JSON.stringify([shown, shownProbes, health]);
       if (key !== lastKey) {
         lastKey = key;
-        draw(shown, shownProbes);
+        draw(shown, shownProbes, health);
       }
       updated.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
       replace(errors);
@@ -110,8 +122,8 @@ export function mountTopology(root: HTMLElement): Cleanup {
     }
   };
 
-  const draw = (resources: TopologyResource[], probes: ProbeResult[]) => {
-    const layout = layoutTopology(resources, probes);
+  const draw = (resources: TopologyResource[], probes: ProbeResult[], health: MemberHealth[]) => {
+    const layout = layoutTopology(resources, probes, health);
     if (layout.vpcs.length === 0) {
       replace(
         picture,
@@ -157,9 +169,21 @@ export function mountTopology(root: HTMLElement): Cleanup {
         svg.append(
           s(
             'g',
-            { class: 'vpc', 'data-id': vpc.id, 'data-name': vpc.name },
+            {
+              class: `vpc${vpc.importedFrom ? ' imported' : ''}`,
+              'data-id': vpc.id,
+              'data-name': vpc.name,
+              ...(vpc.importedFrom ? { 'data-imported': vpc.importedFrom } : {}),
+            },
             s('rect', { x: vpc.x, y: vpc.y, width: vpc.w, height: vpc.h, rx: 10 }),
             s('text', { class: 'vpc-name', x: vpc.x + 14, y: vpc.y + 22 }, `${vpc.name}`),
+            vpc.importedFrom
+              ? s(
+                  'text',
+                  { class: 'imported-tag', x: vpc.x + 14, y: vpc.y + 36 },
+                  `imported · ${vpc.importedFrom}`,
+                )
+              : null,
             s(
               'text',
               { class: 'cidr', x: vpc.x + vpc.w - 14, y: vpc.y + 22, 'text-anchor': 'end' },
@@ -186,15 +210,16 @@ export function mountTopology(root: HTMLElement): Cleanup {
               s(
                 'g',
                 {
-                  class: `item item-${item.kind}`,
+                  class: `item item-${item.kind}${item.importedFrom ? ' imported' : ''}`,
                   'data-id': item.id,
                   'data-name': item.name,
+                  ...(item.importedFrom ? { 'data-imported': item.importedFrom } : {}),
                   transform: `translate(${item.x} ${item.y})`,
                 },
                 s(
                   'title',
                   {},
-                  `${KIND_LABEL[item.kind] ?? item.kind} ${item.name} (${item.id})${item.status ? ` ${item.status}` : ''}`,
+                  `${KIND_LABEL[item.kind] ?? item.kind} ${item.name} (${item.id})${item.status ? ` ${item.status}` : ''}${item.importedFrom ? ` — imported from ${item.importedFrom}` : ''}`,
                 ),
                 s('rect', { width: item.w, height: item.h, rx: 6 }),
                 s(
@@ -203,6 +228,13 @@ export function mountTopology(root: HTMLElement): Cleanup {
                   (KIND_LABEL[item.kind] ?? item.kind).toUpperCase(),
                 ),
                 s('text', { class: 'item-name', x: 10, y: 32 }, item.name),
+                item.importedFrom
+                  ? s(
+                      'text',
+                      { class: 'imported-tag', x: item.w - 8, y: 16, 'text-anchor': 'end' },
+                      `imported · ${item.importedFrom}`,
+                    )
+                  : null,
                 ...item.addresses.map((address, line) =>
                   s('text', { class: 'address', x: 10, y: 50 + line * 14 }, address),
                 ),
@@ -272,11 +304,11 @@ export function mountTopology(root: HTMLElement): Cleanup {
     );
   };
 
-  let stop = poll(refresh, 2000);
+  let stop = watch(refresh, (m) => m.topic === 'topology', 5000);
   planSelect.addEventListener('change', () => {
     stop();
     lastKey = '';
-    stop = poll(refresh, 2000);
+    stop = watch(refresh, (m) => m.topic === 'topology', 5000);
   });
 
   replace(
@@ -284,7 +316,25 @@ export function mountTopology(root: HTMLElement): Cleanup {
     h(
       'section',
       { 'aria-labelledby': 'topology-title' },
-      h('header', { class: 'view-header' }, h('h1', { id: 'topology-title' }, 'Topology')),
+      h(
+        'header',
+        { class: 'view-header' },
+        h('h1', { id: 'topology-title' }, 'Topology'),
+        h(
+          'div',
+          { class: 'actions' },
+          h(
+            'button',
+            { type: 'button', class: 'secondary', id: 'export-svg', onclick: () => exportFrom('svg') },
+            'Export SVG',
+          ),
+          h(
+            'button',
+            { type: 'button', class: 'secondary', id: 'export-png', onclick: () => exportFrom('png') },
+            'Export PNG',
+          ),
+        ),
+      ),
       h(
         'form',
         { class: 'filters', onsubmit: (e: Event) => e.preventDefault() },
@@ -300,6 +350,9 @@ export function mountTopology(root: HTMLElement): Cleanup {
         h('li', {}, h('span', { class: 'line path-ok' }), 'path verified'),
         h('li', {}, h('span', { class: 'line path-fail' }), 'path failed'),
         h('li', {}, h('span', { class: 'line dashed' }), 'verify entry (probe)'),
+        h('li', {}, h('span', { class: 'line member' }), 'load balancer → backend member (health)'),
+        h('li', {}, h('span', { class: 'line snat' }), 'SNAT rule (source → transit IP)'),
+        h('li', {}, h('span', { class: 'line imported' }), 'imported from a real cloud'),
       ),
       h('div', { class: 'card' }, picture),
       h(
@@ -344,6 +397,20 @@ export function mountTopology(root: HTMLElement): Cleanup {
       ),
     ),
   );
+  const exportFrom = (format: 'svg' | 'png') => {
+    const svg = picture.querySelector<SVGSVGElement>('svg.topology');
+    if (!svg) {
+      replace(errors, errorBox(new Error('nothing to export: no topology is drawn'), 'Export'));
+      return;
+    }
+    const name = `natflow-topology${planSelect.value ? `-${planSelect.value}` : ''}`;
+    if (format === 'svg') exportSvg(svg, `${name}.svg`);
+    else
+      exportPng(svg, `${name}.png`).catch((error: unknown) =>
+        replace(errors, errorBox(error, 'Could not export the PNG')),
+      );
+  };
+
   return () => stop();
 }
 
