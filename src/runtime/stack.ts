@@ -106,6 +106,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     Workflow,
     string
   >;
+  const { rollback: _rollback, ...apiArns } = arns as Record<Workflow, string> & { rollback?: string };
   // The API handlers call Step Functions through the SDK at this stack's own endpoint, as they reach
   // AWS when deployed; the client exists once the server listens (`url`).
   let url: string | undefined;
@@ -122,7 +123,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stepFunctions ??= sfnClientFor({ endpoint: url, region: REGION, token: options.token });
       return stepFunctions;
     },
-    stateMachineArns: () => arns,
+    // Locally the API rolls a kept failure back in process (functions/api/lib/rollback.ts), so that it
+    // answers with what it deleted; the rollback machine serves the status-change path here.
+    stateMachineArns: () => apiArns,
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
