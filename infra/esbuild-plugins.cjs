@@ -50,4 +50,26 @@ const sideEffectFree = {
   },
 };
 
-module.exports = [zodEnglishOnly, sideEffectFree];
+/**
+ * dynamoDbOnly: the store is chosen at run time (`src/store/index.ts` imports the SQLite adapter on
+ * demand), but esbuild inlines dynamic imports, so every bundle carried the SQLite adapter and a static
+ * `import … from "node:sqlite"` (and printed Node's ExperimentalWarning at cold start). On Lambda the
+ * store is DynamoDB (serverless.yml sets NATFLOW_STORE=dynamodb), so the SQLite adapter is replaced by a
+ * module whose opener says so. test/package/template.test.ts greps every packaged .mjs for node:sqlite.
+ */
+const dynamoDbOnly = {
+  name: 'natflow-dynamodb-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/sqlite\.ts$/ }, (args) => {
+      if (!/[\\/]src[\\/]store[\\/]index\.ts$/.test(args.importer)) return undefined;
+      return { path: 'sqlite-not-bundled', namespace: 'natflow-no-sqlite' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'natflow-no-sqlite' }, () => ({
+      contents:
+        'export function openSqliteStore() { throw new Error("the SQLite store is not in the Lambda bundles: set NATFLOW_STORE=dynamodb"); }\n',
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [zodEnglishOnly, sideEffectFree, dynamoDbOnly];

@@ -3,7 +3,8 @@
  * <Function>Role`). Every role may write its own function's log group and X-Ray traces; beyond that it
  * gets exactly the grants ACCESS lists:
  *
- * - tableRead:  dynamodb:GetItem, dynamodb:Query on the natflow table and its indexes
+ * - tableRead:  dynamodb:GetItem, BatchGetItem (consistent reads of referrers), Query on the natflow
+ *               table and its indexes
  * - tableWrite: tableRead + PutItem, UpdateItem, DeleteItem, ConditionCheckItem (TransactWriteItems is
  *               authorised action by action)
  * - events:     events:PutEvents on the natflow bus only
@@ -49,7 +50,9 @@ const ACCESS = {
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],
   apiRedriveExecution: ['tableRead', 'describeExecution', 'executionHistory', 'redriveExecution'],
-  apiRollbackExecution: ['tableWrite', 'describeExecution'],
+  // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
+  // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
+  apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListResources: ['tableRead'],
@@ -59,23 +62,33 @@ const ACCESS = {
 };
 
 const STATE_MACHINES = ['ProvisionStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
+/** Their executions, and the rollback machine's, are what the API describes, lists, stops, redrives. */
+const EXECUTION_MACHINES = [...STATE_MACHINES, 'RollbackStateMachine'];
 
 const join = (...parts) => ({ 'Fn::Join': ['', parts] });
 const pseudo = (name) => ({ Ref: `AWS::${name}` });
 
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const TABLE_WRITE = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ];
-const tableResources = [
-  { 'Fn::GetAtt': ['NatflowTable', 'Arn'] },
-  join({ 'Fn::GetAtt': ['NatflowTable', 'Arn'] }, '/index/*'),
-];
+/** The table by name (natflow-<stage>): the same ARN whether the stack created it or adopted it. */
+const tableArn = (stage) =>
+  join(
+    'arn:',
+    pseudo('Partition'),
+    ':dynamodb:',
+    pseudo('Region'),
+    ':',
+    pseudo('AccountId'),
+    `:table/natflow-${stage}`,
+  );
+const tableResources = (stage) => [tableArn(stage), join(tableArn(stage), '/index/*')];
 const machineArns = STATE_MACHINES.map((id) => ({ Ref: id }));
-const executionArns = STATE_MACHINES.map((id) =>
+const executionArns = EXECUTION_MACHINES.map((id) =>
   join(
     'arn:',
     pseudo('Partition'),
@@ -89,14 +102,14 @@ const executionArns = STATE_MACHINES.map((id) =>
   ),
 );
 
-const GRANTS = {
-  tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources }],
+const grants = (stage) => ({
+  tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources(stage) }],
   tableWrite: [
     {
       Sid: 'TableReadWrite',
       Effect: 'Allow',
       Action: [...TABLE_READ, ...TABLE_WRITE],
-      Resource: tableResources,
+      Resource: tableResources(stage),
     },
   ],
   events: [
@@ -109,6 +122,14 @@ const GRANTS = {
   ],
   startExecution: [
     { Sid: 'StartExecution', Effect: 'Allow', Action: ['states:StartExecution'], Resource: machineArns },
+  ],
+  startRollback: [
+    {
+      Sid: 'StartRollback',
+      Effect: 'Allow',
+      Action: ['states:StartExecution'],
+      Resource: [{ Ref: 'RollbackStateMachine' }],
+    },
   ],
   listExecutions: [
     { Sid: 'ListExecutions', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: machineArns },
@@ -140,7 +161,7 @@ const GRANTS = {
       Resource: executionArns,
     },
   ],
-};
+});
 
 /** `validatePlan` → `ValidatePlan`, as the framework names the function's resources. */
 function logicalName(functionName) {
@@ -150,7 +171,7 @@ function logicalName(functionName) {
   );
 }
 
-function roleOf(functionName, grants) {
+function roleOf(functionName, grants, GRANTS) {
   const name = logicalName(functionName);
   const statements = [
     {
@@ -191,10 +212,13 @@ function roleOf(functionName, grants) {
   };
 }
 
-function roles() {
+/** Called by osls through ${file(infra/iam.cjs)}; the stage names the table. */
+async function roles({ resolveVariable } = {}) {
+  const stage = resolveVariable ? await resolveVariable('sls:stage') : 'dev';
+  const GRANTS = grants(stage);
   const Resources = {};
-  for (const [functionName, grants] of Object.entries(ACCESS))
-    Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, grants);
+  for (const [functionName, access] of Object.entries(ACCESS))
+    Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, access, GRANTS);
   return { Resources };
 }
 

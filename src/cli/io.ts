@@ -28,6 +28,7 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
+  sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
   /** virtual | huaweicloud (DESIGN §10): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
   cloud: { type: 'string' },

@@ -62,6 +62,11 @@ export async function main(
   }
   const context: CommandContext = { argv: rest, io, env };
   try {
+    // --endpoint: the command runs against that stack's HTTP API (src/cli/remote/commands.ts).
+    if (rest.some((arg) => arg === '--endpoint' || arg.startsWith('--endpoint='))) {
+      const { runRemote } = await import('./remote/commands.ts');
+      return await runRemote(name, rest, io, env);
+    }
     return await command.run(context);
   } catch (error) {
     return reportError(io, error, rest.includes('--json'));

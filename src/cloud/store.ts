@@ -8,9 +8,11 @@
  *   `lb-target:elb-1`, `addr:subnet-1:10.0.0.5`, `token:…`). A key is held by at most one resource;
  *   inserting a held key throws `UniqueKeyViolation` and writes nothing. SQLite: a unique index;
  *   DynamoDB: guard items written with `attribute_not_exists`.
- * - **Serialised transactions.** `transaction(scopes, fn)` runs `fn` so that no other transaction on an
- *   overlapping scope interleaves with it — across processes. SQLite: one `BEGIN IMMEDIATE`; DynamoDB:
- *   lease items per scope. Rules that are not keys (quotas, port types) are checked inside one.
+ * - **Serialised transactions.** `transaction(scopes, fn)` commits `fn`'s writes as if no other
+ *   transaction on an overlapping scope interleaved with it — across processes. SQLite: one
+ *   `BEGIN IMMEDIATE`; DynamoDB: optimistic, a counter item per scope advanced under a condition in the
+ *   commit's TransactWriteItems, and `fn` run again when a concurrent commit on a scope won (so `fn`
+ *   must do nothing outside `tx`). Rules that are not keys (quotas, port types) are checked inside one.
  *   A transaction that throws leaves nothing behind.
  * - **References.** `insert` records the ids the resource depends on; `referrers(id)` lists the resources
  *   that still reference an id, so deletes can refuse (`DEPENDENCY_VIOLATION`).

@@ -15,7 +15,9 @@
  * in `DATA_DIR/stack.json` so CLI commands use it instead of starting their own.
  *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
- * back; a stopped (ABORTED) provisioning is rolled back too. Nothing is orphaned.
+ * back. Every execution that closes puts its "Execution Status Change" event on the bus, whose rule
+ * starts the rollback workflow for a provisioning ABORTED or TIMED_OUT — the path AWS takes too.
+ * Nothing is orphaned.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -44,6 +46,7 @@ import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.t
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
+import { machineArnsByLogicalId, resolveMachineRefs, statusChangeEntry } from './status-change.ts';
 import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
 
 export const REGION = LOCAL_REGION;
@@ -108,6 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     Workflow,
     string
   >;
+  const { rollback: _rollback, ...apiArns } = arns as Record<Workflow, string> & { rollback?: string };
   // The API handlers call Step Functions through the SDK at this stack's own endpoint, as they reach
   // AWS when deployed; the client exists once the server listens (`url`).
   let url: string | undefined;
@@ -124,7 +128,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stepFunctions ??= sfnClientFor({ endpoint: url, region: REGION, token: options.token });
       return stepFunctions;
     },
-    stateMachineArns: () => arns,
+    // Locally the API rolls a kept failure back in process (functions/api/lib/rollback.ts), so that it
+    // answers with what it deleted; the rollback machine serves the status-change path here.
+    stateMachineArns: () => apiArns,
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
@@ -137,6 +143,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return work.finally(() => pending.delete(work));
   };
   for (const machine of machines) workflowOfArn.set(stateMachineArnOf(machine.name), machine.key);
+  const machineArnOfId = machineArnsByLogicalId(config, stateMachineArnOf);
 
   const sfn = new SfnService({
     db: dataFile(dataDir, 'executions'),
@@ -161,13 +168,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function afterClose(execution: ExecutionRecord): Promise<void> {
     const workflow = workflowOfArn.get(execution.stateMachineArn);
-    // A stopped provisioning never reaches its Rollback state: roll its ledger back here. A kept one
-    // (provision-keep) keeps what it created until `natflow executions rollback`.
-    if (execution.status === 'ABORTED' && workflow === 'provision') {
-      await tasks.settle(execution.executionArn);
-      await rollbackLedger(execution.executionArn);
+    // As on AWS: the status change goes on the bus, whose rules (serverless.yml) start the rollback
+    // workflow for a provisioning that ended ABORTED or TIMED_OUT.
+    const put = await bus.putEvents([statusChangeEntry(execution)]);
+    // What the event started (a rollback) is this close's follow-up work: `idle()` waits for it too
+    // (tracked apart: waiting for it inside this hook would wait for this hook).
+    for (const started of put.Started) {
+      const arn = (started.result as { executionArn?: unknown } | undefined)?.executionArn;
+      if (typeof arn === 'string') void track(sfn.waitForExecution(arn).then(() => undefined));
+      else if (started.error)
+        process.emitWarning(`natflow: rule ${started.rule} did not start: ${started.error}`);
     }
-    if (dataPlane && (workflow === 'provision' || workflow === 'provision-keep' || workflow === 'teardown'))
+    if (
+      dataPlane &&
+      (workflow === 'provision' ||
+        workflow === 'provision-keep' ||
+        workflow === 'teardown' ||
+        workflow === 'rollback')
+    )
+      // A provisioning or teardown syncs its plan's scope; a rollback (no plan in its input) all of it.
       await syncDataPlane(dataPlane, store, execution.input);
     await tasks.settle(execution.executionArn);
     tasks.forget(execution.executionArn);
@@ -185,7 +204,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!event.eventBridge) continue;
       bus.addRule({
         name: `${machine.key}-${Object.values(event.eventBridge.pattern['detail-type'] ?? {}).join('-') || 'rule'}`,
-        pattern: event.eventBridge.pattern,
+        pattern: resolveMachineRefs(event.eventBridge.pattern, machineArnOfId) as Record<string, unknown>,
         ...(event.eventBridge.inputPath ? { inputPath: event.eventBridge.inputPath } : {}),
         target: (input) =>
           sfn.startExecution({

@@ -11,7 +11,7 @@
  * | resource | `RES#<id>` | `RES` | `resource` (the document), `keys`, `refs`, the index attributes below |
  * | guard (a unique key) | `KEY#<key>` | `KEY` | `holder` (resource id), `writtenAt` (ms) |
  * | reference | `REF#<referenced id>` | `RES#<referrer id>` | `referrer` |
- * | lease (a transaction scope) | `LEASE#<scope>` | `LEASE` | `owner`, `expiresAt` (ms), `ttl` (s) |
+ * | scope counter (a transaction scope: a gateway, a transit IP, a subnet …) | `SCOPE#<scope>` | `SCOPE` | `version` (the id of its last commit), `commits`, `ttl` (s) |
  * | plan record | `PLANS` | `PLAN#<name>` | `document` (JSON text), `execution`, `updatedAt` |
  *
  * Global secondary indexes (projection ALL, sort key `createdKey` = `<createdAt>#<id>`, so a query
@@ -20,8 +20,12 @@
  * - `byPlan` on `gsiPlan` = `PLAN#<plan>` — sparse: resources created outside a plan are absent;
  * - `byExecution` on `gsiExec` = `EXEC#<execution>` — sparse, the rollback ledger.
  *
+ * The indexes serve listings only: no rule is decided by an (eventually consistent) index read. Rules
+ * are decided on strongly consistent reads of the base table, and every commit advances the counters
+ * of its scopes under a condition in the same TransactWriteItems (`dynamodb/store.ts`).
+ *
  * Billing is on demand (PAY_PER_REQUEST), point-in-time recovery is on, and `ttl` lets DynamoDB sweep
- * lease items that a crashed process never released (an expired lease is taken over anyway).
+ * the counters of scopes no transaction has touched for a day (a swept counter is simply recreated).
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 

@@ -106,8 +106,9 @@ describe('layoutStateMachine', () => {
     const layout = layoutStateMachine(machine('provision'));
 
     const back = layout.edges.filter((e) => e.back).map((e) => `${e.from}→${e.to}`);
+    // The rollback's own loop (Wait → RollbackAgain → DeletionsPending) closes at its Choice.
     expect(back.sort()).toEqual([
-      'WaitForDeletions→Rollback',
+      'RollbackAgain→DeletionsPending',
       'WaitForGateways→CheckGatewaysActive',
       'WaitForRules→CheckRulesActive',
     ]);

@@ -101,6 +101,7 @@ describe('createConsoleHandler', () => {
     expect(body.stateMachines.map((m) => m.key).sort()).toEqual([
       'provision',
       'provision-keep',
+      'rollback',
       'teardown',
       'verify',
     ]);

@@ -1,55 +1,52 @@
 /**
  * `osls package` builds the CloudFormation template offline, with no AWS credentials, and the template
- * holds the whole stack: the three state machines (logging ALL with execution data, X-Ray tracing), every
- * API route behind AWS_IAM, the EventBridge bus and its rules (InputPath $.detail), the verify schedule,
- * the table, and one least-privilege role per function with no `*` action anywhere.
+ * holds the whole stack: the state machines (logging ALL with execution data, X-Ray tracing), every API
+ * route behind AWS_IAM with access logs, the EventBridge bus natflow-<stage> and its rules (InputPath
+ * $.detail, a retry policy and the stage's dead-letter queue on every target), the verify schedule, the
+ * retained table (created, or adopted on a redeploy), and one least-privilege role per function with no
+ * `*` action anywhere. Two stages package side by side with no account-unique name in common. Packaged
+ * once per run and stage (test/helpers/packaged.ts).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/api/routes.ts';
 import { readServerlessConfig } from '../../src/runtime/serverless-config.ts';
+import {
+  type CfnResource,
+  PACKAGE_TIMEOUT_MS,
+  type Packaged,
+  packaged,
+  zipEntries,
+} from '../helpers/packaged.ts';
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown };
 interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
 }
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const config = readServerlessConfig();
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's
+const TABLE_ARN = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/natflow-dev';
+let dev: Packaged;
+let prod: Packaged;
 let outDir: string;
-let resources: Record<string, Resource>;
+let resources: Record<string, CfnResource>;
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string, of: Record<string, CfnResource> = resources) =>
+  Object.entries(of).filter(([, r]) => r.Type === type);
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'natflow-package-'));
-  // No credentials and no profile: packaging must not need an AWS account.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await promisify(execFile)(
-    join(ROOT, 'node_modules/.bin/osls'),
-    ['package', '--stage', 'dev', '--package', outDir],
-    { cwd: ROOT, env: { ...env, AWS_SDK_LOAD_CONFIG: '0', HOME: outDir }, maxBuffer: 16 * 1024 * 1024 },
-  );
-  const template = JSON.parse(
-    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as {
-    Resources: Record<string, Resource>;
-  };
-  resources = template.Resources;
-}, 300_000);
-
-afterAll(() => {
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+  dev = await packaged({ stage: 'dev' });
+  // The second stage, deployed again after a remove: it adopts its retained table.
+  prod = await packaged({ stage: 'prod', params: { table: 'adopt' } });
+  outDir = dev.dir;
+  resources = dev.template.Resources;
+}, 2 * PACKAGE_TIMEOUT_MS);
 
 describe('the packaged CloudFormation template', () => {
-  it.each(['Provision', 'Verify', 'Teardown'])(
+  it.each(['Provision', 'Verify', 'Teardown', 'Rollback'])(
     'has the %s state machine, logging ALL with execution data and traced',
     (name) => {
       const machine = resources[`${name}StateMachine`];
@@ -121,6 +118,54 @@ describe('the packaged CloudFormation template', () => {
     },
   );
 
+  it('starts the rollback state machine for provisionings ended ABORTED or TIMED_OUT, from the default bus', () => {
+    // Prepare
+    const found = ofType('AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.states'),
+    );
+    expect(found).toBeDefined();
+    const [, rule] = found as [string, CfnResource];
+    // Assess: the status-change event of the provision machine only, on the account's default bus.
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: 'ProvisionStateMachine' }] },
+    });
+    const [target] = rule.Properties.Targets as {
+      Arn: unknown;
+      InputPath: string;
+      RoleArn: { 'Fn::GetAtt': string[] };
+    }[];
+    expect(target).toMatchObject({ Arn: { Ref: 'RollbackStateMachine' }, InputPath: '$.detail' });
+    // Least privilege: the rule's role starts only the rollback machine, which invokes only the rollback function.
+    type Policies = { PolicyDocument: { Statement: Statement[] } }[];
+    const statementsOf = (role: CfnResource | undefined) =>
+      ((role?.Properties.Policies ?? []) as Policies).flatMap((p) => p.PolicyDocument.Statement);
+    const ruleRole = resources[target?.RoleArn['Fn::GetAtt'][0] ?? ''];
+    expect(statementsOf(ruleRole)).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'RollbackStateMachine' } },
+    ]);
+    const machine = resources.RollbackStateMachine;
+    const roleArn = machine?.Properties.RoleArn as { 'Fn::GetAtt': string[] } | undefined;
+    const invoke = statementsOf(resources[roleArn?.['Fn::GetAtt'][0] ?? '']).filter((st) =>
+      [st.Action].flat().includes('lambda:InvokeFunction'),
+    );
+    expect(invoke.length).toBeGreaterThan(0);
+    expect(JSON.stringify(invoke.map((st) => st.Resource))).toMatch(/RollbackLambdaFunction/);
+    expect(JSON.stringify(invoke.map((st) => st.Resource))).not.toMatch(
+      /(ValidatePlan|CreateNetworks|AddDnatRules)LambdaFunction/,
+    );
+    expect(machine?.Properties.StateMachineName).toBe('natflow-rollback-dev');
+  });
+
+  it('gives the provision and rollback state machines a TimeoutSeconds', () => {
+    for (const id of ['ProvisionStateMachine', 'RollbackStateMachine']) {
+      const definition = JSON.stringify(resources[id]?.Properties.DefinitionString);
+      expect(definition, id).toMatch(/\\"TimeoutSeconds\\": 3600/);
+    }
+  });
+
   it('runs verify on a schedule', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(schedules).toHaveLength(1);
@@ -130,9 +175,139 @@ describe('the packaged CloudFormation template', () => {
     });
   });
 
-  it('creates the table and the bus natflow', () => {
-    expect(resources.NatflowTable?.Type).toBe('AWS::DynamoDB::Table');
-    expect(resources.NatflowBus).toEqual({ Type: 'AWS::Events::EventBus', Properties: { Name: 'natflow' } });
+  it('creates the retained table natflow-<stage> unless told to adopt it, and the bus natflow-<stage>', () => {
+    const table = resources.NatflowTable;
+    expect(table).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Condition: 'CreateNatflowTable',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: expect.objectContaining({ TableName: 'natflow-dev' }),
+    });
+    expect(dev.template.Conditions?.CreateNatflowTable).toEqual({
+      'Fn::Equals': [{ Ref: 'NatflowTableMode' }, 'create'],
+    });
+    expect(dev.template.Parameters?.NatflowTableMode).toMatchObject({
+      Default: 'create',
+      AllowedValues: ['create', 'adopt'],
+    });
+    expect(resources.NatflowBus).toEqual({
+      Type: 'AWS::Events::EventBus',
+      Properties: { Name: 'natflow-dev' },
+    });
+    // Functions find the table and the bus by the stage's names.
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.NATFLOW_TABLE, id).toBe('natflow-dev');
+      expect(variables.NATFLOW_EVENT_BUS, id).toEqual({ Ref: 'NatflowBus' });
+    }
+  });
+
+  it('refers to the table only by name, so a stack that adopted it is the same stack', () => {
+    const { NatflowTable: _table, ...others } = resources;
+    const text = JSON.stringify({ others, outputs: dev.template.Outputs });
+    expect(text).not.toMatch(/"Ref":"NatflowTable"|"NatflowTable","Arn"|NatflowTable\.Arn/);
+    expect(text).toContain(':table/natflow-dev');
+  });
+
+  it('packages a second stage whose account-unique names all differ, adopting its retained table', () => {
+    const names = (p: Packaged) => {
+      const found = new Map<string, string>();
+      for (const [id, r] of Object.entries(p.template.Resources)) {
+        for (const key of [
+          'Name',
+          'TableName',
+          'QueueName',
+          'LogGroupName',
+          'FunctionName',
+          'StateMachineName',
+        ]) {
+          const value = r.Properties?.[key];
+          if (typeof value === 'string') found.set(`${id}.${key}`, value);
+        }
+      }
+      return found;
+    };
+    const devNames = names(dev);
+    const prodNames = names(prod);
+    expect(devNames.size).toBeGreaterThan(config.functions.size + 5);
+    expect([...prodNames.keys()].sort()).toEqual([...devNames.keys()].sort());
+    const taken = new Set(devNames.values());
+    for (const [where, name] of prodNames) {
+      expect(taken.has(name), `${where} = ${name}`).toBe(false);
+      expect(name.toLowerCase(), where).toContain('prod');
+    }
+    expect(prod.state.service.provider.stackParameters).toEqual([
+      { ParameterKey: 'NatflowTableMode', ParameterValue: 'adopt' },
+    ]);
+    expect(dev.state.service.provider.stackParameters).toEqual([
+      { ParameterKey: 'NatflowTableMode', ParameterValue: 'create' },
+    ]);
+  });
+
+  it('retries every rule target that starts a state machine, then parks the event in the stage dead-letter queue', () => {
+    const machines = new Set(ofType('AWS::StepFunctions::StateMachine').map(([id]) => id));
+    const targets = ofType('AWS::Events::Rule').flatMap(([id, r]) =>
+      (r.Properties.Targets as { Arn: { Ref?: string }; RetryPolicy?: unknown; DeadLetterConfig?: unknown }[])
+        .filter((t) => machines.has(t.Arn.Ref ?? ''))
+        .map((t) => ({ id, ...t })),
+    );
+    expect(targets.length).toBeGreaterThanOrEqual(4);
+    for (const target of targets) {
+      expect(target.RetryPolicy, target.id).toEqual({
+        MaximumEventAgeInSeconds: 3600,
+        MaximumRetryAttempts: 10,
+      });
+      expect(target.DeadLetterConfig, target.id).toEqual({
+        Arn: { 'Fn::GetAtt': ['NatflowEventsDeadLetterQueue', 'Arn'] },
+      });
+    }
+    expect(resources.NatflowEventsDeadLetterQueue?.Properties).toMatchObject({
+      QueueName: 'natflow-events-dlq-dev',
+      SqsManagedSseEnabled: true,
+    });
+    // Only these rules may send to it.
+    const policy = resources.NatflowEventsDeadLetterQueuePolicy?.Properties.PolicyDocument as {
+      Statement: {
+        Principal: unknown;
+        Action: string;
+        Condition: { ArnEquals: { 'aws:SourceArn': unknown[] } };
+      }[];
+    };
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0]?.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(policy.Statement[0]?.Action).toBe('sqs:SendMessage');
+    expect(policy.Statement[0]?.Condition.ArnEquals['aws:SourceArn']).toEqual(
+      expect.arrayContaining(
+        [...new Set(targets.map((t) => t.id))].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+      ),
+    );
+  });
+
+  it('writes API Gateway access logs and error execution logs to the stage log group', () => {
+    expect(resources.ApiGatewayLogGroup?.Properties).toMatchObject({
+      LogGroupName: '/aws/api-gateway/natflow-dev',
+      RetentionInDays: 30,
+    });
+    // osls applies the stage's log settings at deploy time from the resolved configuration.
+    const restApi = (dev.state.service.provider.logs as { restApi: Record<string, unknown> }).restApi;
+    expect(restApi).toMatchObject({
+      accessLogging: true,
+      executionLogging: true,
+      level: 'ERROR',
+      fullExecutionData: false,
+    });
+    expect(JSON.parse(String(restApi.format))).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+    });
+  });
+
+  it('gives every log group an explicit deletion policy', () => {
+    for (const [id, group] of ofType('AWS::Logs::LogGroup')) {
+      expect(group.DeletionPolicy, id).toBe('Delete');
+      expect(group.UpdateReplacePolicy, id).toBe('Delete');
+    }
   });
 
   it('runs every function under its own role, and no shared role exists', () => {
@@ -172,14 +347,14 @@ describe('the packaged CloudFormation template', () => {
           const actions = [statement.Action].flat();
           const resource = JSON.stringify(statement.Resource);
           if (actions.some((a) => a.startsWith('dynamodb:')))
-            expect(resource, id).toMatch(
-              /^\[\{"Fn::GetAtt":\["NatflowTable","Arn"\]\},\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["NatflowTable","Arn"\]\},"\/index\/\*"\]\]\}\]$/,
+            expect(resource, id).toBe(
+              JSON.stringify([{ 'Fn::Sub': TABLE_ARN }, { 'Fn::Sub': `${TABLE_ARN}/index/*` }]),
             );
           if (actions.some((a) => a.startsWith('events:')))
             expect(resource, id).toBe('[{"Fn::GetAtt":["NatflowBus","Arn"]}]');
           if (actions.some((a) => a.startsWith('states:'))) {
             expect(resource, id).not.toContain('"*"');
-            expect(resource, id).toMatch(/(Provision|Verify|Teardown)StateMachine/);
+            expect(resource, id).toMatch(/(Provision|Verify|Teardown|Rollback)StateMachine/);
           }
         }
       }
@@ -192,31 +367,15 @@ describe('the packaged CloudFormation template', () => {
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
-  it('bundles every function under 1 MB minified', () => {
+  it('bundles every function under 1 MB minified, without node:sqlite (the store is DynamoDB on Lambda)', () => {
     for (const name of config.functions.keys()) {
       const entries = zipEntries(readFileSync(join(outDir, `${name}.zip`)));
       const code = entries.filter((e) => e.name.endsWith('.mjs'));
       expect(code, name).toHaveLength(1);
       expect(code[0]?.size, name).toBeLessThan(1024 * 1024);
+      const text = code[0]?.content().toString('utf8') ?? '';
+      expect(text.length, name).toBe(code[0]?.size);
+      expect(text, name).not.toContain('node:sqlite');
     }
   });
 });
-
-/** The entries of a zip file (name and uncompressed size), from its central directory. */
-function zipEntries(zip: Buffer): { name: string; size: number }[] {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const entries: { name: string; size: number }[] = [];
-  for (let i = 0; i < count; i++) {
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    entries.push({
-      size: zip.readUInt32LE(offset + 24),
-      name: zip.toString('utf8', offset + 46, offset + 46 + nameLength),
-    });
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
-}

@@ -938,6 +938,59 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(withoutData.events?.[0]?.executionStartedEventDetails?.roleArn).toBeDefined();
     });
 
+    it('pages ListStateMachines with maxResults and nextToken', async () => {
+      const h = await setUp();
+      const names: string[] = [];
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const page = await h.client.send(new ListStateMachinesCommand({ maxResults: 2, nextToken }));
+        expect((page.stateMachines ?? []).length).toBeLessThanOrEqual(2);
+        names.push(...(page.stateMachines ?? []).map((m) => m.name ?? ''));
+        nextToken = page.nextToken;
+        pages++;
+      } while (nextToken !== undefined);
+      const all = await h.client.send(new ListStateMachinesCommand({}));
+      expect(names).toEqual(all.stateMachines?.map((m) => m.name));
+      expect(pages).toBe(3);
+      await expect(h.client.send(new ListStateMachinesCommand({ maxResults: 1001 }))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
+      await expect(
+        h.client.send(new ListStateMachinesCommand({ nextToken: 'bm90LWEtdG9rZW4' })),
+      ).rejects.toMatchObject({
+        name: 'InvalidToken',
+      });
+    });
+
+    it('validates the lengths of StopExecution error (256) and cause (32,768)', async () => {
+      const h = await setUp();
+      const executionArn = await start(h, 'sfn-timeout', {});
+      for (const input of [{ error: 'e'.repeat(257) }, { cause: 'c'.repeat(32_769) }]) {
+        await expect(
+          h.client.send(new StopExecutionCommand({ executionArn, ...input })),
+        ).rejects.toMatchObject({
+          name: 'ValidationException',
+          message: expect.stringContaining(Object.keys(input)[0] as string),
+        });
+      }
+      const stopped = await h.client.send(
+        new StopExecutionCommand({ executionArn, error: 'e'.repeat(256), cause: 'c'.repeat(32_768) }),
+      );
+      expect(stopped.stopDate).toBeInstanceOf(Date);
+    });
+
+    it('takes PENDING_REDRIVE as a ListExecutions status filter', async () => {
+      const h = await setUp();
+      const listed = await h.client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: machineArn('sfn-linear'),
+          statusFilter: 'PENDING_REDRIVE',
+        }),
+      );
+      expect(listed.executions).toEqual([]);
+    });
+
     it('describes and lists the state machines', async () => {
       const h = await setUp();
 

@@ -4,7 +4,9 @@
  *
  * Topology: VPC-A (192.168.0.0/16) holds the transit subnet and its transit IPs; VPC-B (10.0.0.0/16)
  * holds the gateways, a server and a load balancer. Racers are concurrent calls in one process: on
- * DynamoDB each call runs its own lease and guard writes against dynalite, as separate Lambdas would.
+ * DynamoDB each call runs its own reads, guard claims and TransactWriteItems against moto, as separate
+ * Lambdas would. Per rule: the unique port (a key), the gateway's quota and the transit IP's port type
+ * (rules over a parent, held by its scope counter).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,19 +17,16 @@ import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { openDynamoStore } from '../../src/store/dynamodb.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import { type DynaliteServer, startDynalite } from '../helpers/dynalite.ts';
+import { createMotoTable, motoAvailable, motoClient } from '../helpers/moto.ts';
 
-let dynamo: DynaliteServer;
 let scratch: string;
 let opened = 0;
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
   scratch = await mkdtemp(join(tmpdir(), 'natflow-cp-race-'));
 });
 
 afterAll(async () => {
-  await dynamo.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -46,16 +45,20 @@ const adapters: { name: string; open: () => Promise<{ store: Store; close(): Pro
       return { store, close: () => store.close() };
     },
   },
-  {
-    name: 'DynamoDB (dynalite)',
-    open: async () => {
-      const tableName = `natflow-cp-${++opened}`;
-      await dynamo.createTable(tableName);
-      const client = dynamo.client();
-      const store = openDynamoStore({ tableName, client });
-      return { store, close: async () => client.destroy() };
-    },
-  },
+  ...(motoAvailable
+    ? [
+        {
+          name: 'DynamoDB (moto)',
+          open: async () => {
+            const tableName = await createMotoTable('natflow-cp');
+            const client = motoClient();
+            // moto answers a request in 10–80 ms (DynamoDB: a few): racing commits get more time.
+            const store = openDynamoStore({ tableName, client, maxWaitMs: 90_000 });
+            return { store, close: async () => client.destroy() };
+          },
+        },
+      ]
+    : []),
 ];
 
 async function seed(cloud: ControlPlane, gateways: number) {
@@ -141,4 +144,78 @@ describe.each(adapters)('ControlPlane races on $name', ({ open }) => {
       await close();
     }
   });
+
+  it("lets one of 20 racing rules take the last rule a gateway's quota allows; the rest QUOTA_EXCEEDED", async () => {
+    const { store, close } = await open();
+    try {
+      // Prepare: a Small gateway (20 rules) that already has 19.
+      const cloud = new ControlPlane({ store });
+      const { serverId, pairs } = await seed(cloud, 1);
+      const { gatewayId, transitIpId } = pairs[0]!;
+      const rule = (port: number) =>
+        cloud.createDnatRule({
+          gatewayId,
+          transitIpId,
+          protocol: 'tcp',
+          transitPort: port,
+          internalPort: 80,
+          target: { serverId },
+        });
+      for (let port = 1; port <= 19; port++) await rule(port);
+      // Act: 20 racers on 20 different ports — each passes every rule alone.
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, n) => rule(1000 + n)));
+      // Assess
+      const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(lost).toHaveLength(19);
+      for (const error of lost) expect(error).toMatchObject({ name: 'QUOTA_EXCEEDED' });
+      expect(await store.referrers(gatewayId)).toHaveLength(20);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  it('never lets all-ports and specific-port rules share a transit IP when 20 racers mix them', async () => {
+    const { store, close } = await open();
+    try {
+      // Prepare
+      const cloud = new ControlPlane({ store });
+      const { serverId, pairs } = await seed(cloud, 1);
+      const { gatewayId, transitIpId } = pairs[0]!;
+      // Act: even racers want all ports, odd ones a specific port each.
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, n) =>
+          cloud.createDnatRule({
+            gatewayId,
+            transitIpId,
+            target: { serverId },
+            ...(n % 2 === 0
+              ? { protocol: 'any' as const, transitPort: 0, internalPort: 0 }
+              : { protocol: 'tcp' as const, transitPort: 1000 + n, internalPort: 80 }),
+          }),
+        ),
+      );
+      // Assess: one all-ports rule alone, or the ten specific ones; every loser names its rule.
+      const stored = (await store.referrers(transitIpId)).filter((r) => r.type === 'dnat-rule');
+      const types = new Set(
+        stored.map((r) => (r.type === 'dnat-rule' && r.protocol === 'any' ? 'all' : 'specific')),
+      );
+      expect(types.size).toBe(1);
+      const allWon = types.has('all');
+      expect(stored).toHaveLength(allWon ? 1 : 10);
+      for (const [n, result] of results.entries()) {
+        const all = n % 2 === 0;
+        if (result.status === 'fulfilled') {
+          expect(all).toBe(allWon);
+          continue;
+        }
+        // A losing all-ports racer meets the winner's key (0/any) first when an all-ports rule won.
+        expect(result.reason).toMatchObject({
+          name: all && allWon ? 'DNAT_PORT_CONFLICT' : 'PORT_TYPE_CONFLICT',
+        });
+      }
+    } finally {
+      await close();
+    }
+  }, 120_000);
 });

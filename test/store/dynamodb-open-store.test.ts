@@ -1,54 +1,46 @@
 /**
  * Adapter selection (`openStore`): NATFLOW_STORE picks the adapter (SQLite by default), NATFLOW_TABLE and
- * NATFLOW_DYNAMODB_ENDPOINT configure DynamoDB (here a dynalite on loopback), anything else fails clearly.
+ * NATFLOW_DYNAMODB_ENDPOINT configure DynamoDB (here moto on loopback), anything else fails clearly.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
-import { type DynaliteServer, startDynalite } from '../helpers/dynalite.ts';
+import { createMotoTable, motoAvailable, motoEndpoint } from '../helpers/moto.ts';
 import { fixtures } from './contract.ts';
-
-let dynamo: DynaliteServer;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  await dynamo.createTable('natflow-selected');
-});
-
-afterAll(async () => {
-  await dynamo.close();
-});
 
 const credentials = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' };
 
 describe('Function: openStore', () => {
-  it('opens the DynamoDB adapter on the table and endpoint the environment names', async () => {
-    // Prepare
-    const env = {
-      ...credentials,
-      NATFLOW_STORE: 'dynamodb',
-      NATFLOW_TABLE: 'natflow-selected',
-      NATFLOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
-    };
-    const previous = { ...process.env };
-    Object.assign(process.env, credentials); // the SDK's default provider reads process.env
-    try {
-      const store = await openStore(env);
-      // Act
-      await store.transaction(['vpc-1'], (tx) => tx.insert(fixtures.vpc('vpc-1'), { keys: [], refs: [] }));
-      // Assess
-      expect(await store.get('vpc-1')).toEqual(fixtures.vpc('vpc-1'));
-      await store.close();
-    } finally {
-      for (const name of Object.keys(credentials)) {
-        if (previous[name] === undefined) delete process.env[name];
-        else process.env[name] = previous[name];
+  it.runIf(motoAvailable)(
+    'opens the DynamoDB adapter on the table and endpoint the environment names',
+    async () => {
+      // Prepare
+      const env = {
+        ...credentials,
+        NATFLOW_STORE: 'dynamodb',
+        NATFLOW_TABLE: await createMotoTable('natflow-selected'),
+        NATFLOW_DYNAMODB_ENDPOINT: motoEndpoint,
+      };
+      const previous = { ...process.env };
+      Object.assign(process.env, credentials); // the SDK's default provider reads process.env
+      try {
+        const store = await openStore(env);
+        // Act
+        await store.transaction(['vpc-1'], (tx) => tx.insert(fixtures.vpc('vpc-1'), { keys: [], refs: [] }));
+        // Assess
+        expect(await store.get('vpc-1')).toEqual(fixtures.vpc('vpc-1'));
+        await store.close();
+      } finally {
+        for (const name of Object.keys(credentials)) {
+          if (previous[name] === undefined) delete process.env[name];
+          else process.env[name] = previous[name];
+        }
       }
-    }
-  });
+    },
+  );
 
   it.each([
     { name: 'nothing set', env: {} },

@@ -46,8 +46,13 @@ const definitions = FILES.map((file) => ({
 }));
 
 describe('state machine definitions', () => {
-  it('are the three workflows', () => {
-    expect(FILES.sort()).toEqual(['provision.asl.json', 'teardown.asl.json', 'verify.asl.json']);
+  it('are the three workflows and the rollback of stopped provisionings', () => {
+    expect(FILES.sort()).toEqual([
+      'provision.asl.json',
+      'rollback.asl.json',
+      'teardown.asl.json',
+      'verify.asl.json',
+    ]);
   });
 
   it.each(definitions)('$file passes asl-validator', ({ definition }) => {
@@ -90,7 +95,7 @@ describe('state machine definitions', () => {
     if (!provision) throw new Error('provision.asl.json is missing');
     for (const [name, state] of Object.entries(provision.States)) {
       if (state.Type !== 'Task' && state.Type !== 'Parallel') continue;
-      if (['Rollback', 'PublishProvisioningFailed'].includes(name)) continue;
+      if (['Rollback', 'RollbackAgain', 'PublishProvisioningFailed'].includes(name)) continue;
       expect(state.Catch?.[0], name).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Rollback' });
     }
     expect(provision.States.ProvisioningFailed).toMatchObject({
@@ -102,8 +107,8 @@ describe('state machine definitions', () => {
 });
 
 describe('serverless.yml', () => {
-  it('declares the three state machines from the ASL files', () => {
-    expect([...config.stateMachines.keys()].sort()).toEqual(['provision', 'teardown', 'verify']);
+  it('declares the four state machines from the ASL files', () => {
+    expect([...config.stateMachines.keys()].sort()).toEqual(['provision', 'rollback', 'teardown', 'verify']);
     for (const machine of config.stateMachines.values())
       expect(machine.definitionFile).toMatch(/statemachines\/\w+\.asl\.json$/);
   });

@@ -31,7 +31,7 @@ function provisionTaskStates(): string[] {
     }
   };
   walk(definition.States);
-  return names.filter((name) => !['Rollback', 'PublishProvisioningFailed'].includes(name));
+  return names.filter((name) => !['Rollback', 'RollbackAgain', 'PublishProvisioningFailed'].includes(name));
 }
 
 const STEPS = provisionTaskStates();
@@ -118,21 +118,31 @@ describe('executions that do not finish', () => {
     throw new Error('the gateway was never created');
   }
 
-  it('a stopped provisioning is ABORTED and its resources are rolled back', async () => {
+  it('a stopped provisioning is ABORTED and the rollback workflow its status-change event starts deletes what it created', async () => {
     // Prepare: gateways stay PENDING for a minute, so the workflow polls in its Wait loop.
     process.env.NATFLOW_PROVISIONING_DELAY_MS = '60000';
     const h = await openHarness({ waitTimeScale: 0.01 });
     try {
       const arn = await h.start('provision', REFERENCE);
       await untilGatewayExists(h);
+      expect((await h.resources()).length).toBeGreaterThan(5);
 
       // Act
       await h.stack.sfn.stopExecution(arn, { error: 'Stopped', cause: 'test' });
-      await h.stack.tasks.settle(arn);
       await h.stack.idle();
 
-      // Assess
+      // Assess: the event AWS would put on the default bus, and the rollback execution it started.
       expect((await h.stack.sfn.describeExecution(arn)).status).toBe('ABORTED');
+      const change = h.stack.bus.list({ source: 'aws.states' }).find((e) => e.detail.executionArn === arn);
+      expect(change?.['detail-type']).toBe('Step Functions Execution Status Change');
+      expect(change?.detail).toMatchObject({
+        status: 'ABORTED',
+        stateMachineArn: h.stack.stateMachineArn('provision'),
+      });
+      const rollbacks = await h.stack.sfn.listExecutions({
+        stateMachineArn: h.stack.stateMachineArn('rollback'),
+      });
+      expect(rollbacks.executions?.map((e) => e.status)).toEqual(['SUCCEEDED']);
       expect(await h.resources()).toEqual([]);
     } finally {
       await h.close();

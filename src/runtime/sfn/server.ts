@@ -55,7 +55,11 @@ const ACTIONS: Readonly<Record<string, Action>> = {
     }),
   DescribeStateMachine: (service, body) =>
     service.describeStateMachine(requiredString(body, 'stateMachineArn')),
-  ListStateMachines: (service) => service.listStateMachines(),
+  ListStateMachines: (service, body) =>
+    service.listStateMachines({
+      maxResults: optionalNumber(body, 'maxResults'),
+      nextToken: optionalString(body, 'nextToken'),
+    }),
 };
 
 /** A request handler serving the Step Functions API at `/`, mountable in another HTTP server. */

@@ -270,13 +270,15 @@ export class SfnService {
     this.runner.assertOpen();
     if (query.stateMachineArn !== undefined) this.runner.machineOf(query.stateMachineArn);
     const status = query.statusFilter;
-    if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
+    if (status !== undefined && !(STATUS_FILTERS as readonly string[]).includes(status)) {
       throw new ValidationError(
         `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: ` +
-          `Member must satisfy enum value set: [${EXECUTION_STATUSES.join(', ')}]`,
+          `Member must satisfy enum value set: [${STATUS_FILTERS.join(', ')}]`,
       );
     }
     const limit = pageSizeOf(query.maxResults);
+    // A local redrive runs at once: no execution ever waits in PENDING_REDRIVE here.
+    if (status === 'PENDING_REDRIVE') return { executions: [] };
     let beforeSeq: number | undefined;
     if (query.nextToken !== undefined) {
       const token = decodeToken(query.nextToken);
@@ -324,16 +326,32 @@ export class SfnService {
     };
   }
 
-  async listStateMachines(): Promise<ListStateMachinesOutput> {
+  /** ListStateMachines in the order they were created, `maxResults` (1–1000, default 100) a page. */
+  async listStateMachines(
+    query: { maxResults?: number | undefined; nextToken?: string | undefined } = {},
+  ): Promise<ListStateMachinesOutput> {
     this.runner.assertOpen();
-    return {
-      stateMachines: [...this.runner.machines.values()].map((machine) => ({
+    const limit = pageSizeOf(query.maxResults);
+    let from = 0;
+    if (query.nextToken !== undefined) {
+      const token = decodeToken(query.nextToken);
+      if (token.k !== 'machines' || !Number.isInteger(token.from)) {
+        throw new InvalidTokenError('Invalid Token: the token does not belong to this request');
+      }
+      from = Number(token.from);
+    }
+    const machines = [...this.runner.machines.values()];
+    const page = machines.slice(from, from + limit);
+    const output: ListStateMachinesOutput = {
+      stateMachines: page.map((machine) => ({
         stateMachineArn: machine.arn,
         name: machine.name,
         type: 'STANDARD',
         creationDate: machine.creationDate,
       })),
     };
+    if (machines.length > from + limit) output.nextToken = encodeToken({ k: 'machines', from: from + limit });
+    return output;
   }
 
   /**
@@ -342,8 +360,20 @@ export class SfnService {
    */
   async stopExecution(
     executionArn: string,
-    options: { error?: string; cause?: string } = {},
+    options: { error?: string | undefined; cause?: string | undefined } = {},
   ): Promise<StopExecutionOutput> {
+    // StopExecution's limits: error 0–256 characters, cause 0–32,768.
+    for (const [field, max] of [
+      ['error', 256],
+      ['cause', 32_768],
+    ] as const) {
+      const value = options[field];
+      if (value !== undefined && value.length > max) {
+        throw new ValidationError(
+          `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+        );
+      }
+    }
     return this.runner.stop(executionArn, options);
   }
 
@@ -431,6 +461,9 @@ function parseInput(text: string): unknown {
     );
   }
 }
+
+/** ListExecutions' statusFilter values: the statuses, and PENDING_REDRIVE (a redrive not yet running). */
+const STATUS_FILTERS = [...EXECUTION_STATUSES, 'PENDING_REDRIVE'] as const;
 
 function pageSizeOf(maxResults: number | undefined): number {
   if (maxResults === undefined || maxResults === 0) return DEFAULT_PAGE;
