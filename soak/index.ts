@@ -4,7 +4,7 @@
  * with this command).
  *
  *   npm run soak                      every run (about 5–8 minutes on 2 cores)
- *   npm run soak -- --only load,fuzz  some of them: faults, races, cli-race, fuzz, crash, load
+ *   npm run soak -- --only load,fuzz  some of them: faults, races, cli-race, fuzz, hwc, crash, load
  *   npm run soak -- --json            the figures as one JSON document on stdout
  *   npm run soak -- --only load --load parallel   one phase of the load run
  *
@@ -12,6 +12,7 @@
  * - races:  5 rounds of 20 concurrent provisionings through the API for one transit IP and port.
  * - cli-race: 10 rounds of 20 `natflow provision` processes at once on one data directory (issue 15 §4).
  * - fuzz:   test/reliability/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (over 10,000 cases).
+ * - hwc:    test/huaweicloud-api/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (19,200 malformed Huawei API bodies).
  * - crash:  test/reliability/crash.test.ts 3 times (SIGKILL of `natflow up` mid-provisioning, restart).
  * - load:   1,000 generated plans through the API back to back, then 1,000 more 50 at a time; throughput,
  *           p50/p99 latency, RSS and heap before, after, and after a GC and a pause. Meanwhile one client
@@ -46,7 +47,7 @@ import {
   sleep,
 } from '../test/reliability/support.ts';
 
-const RUNS = ['faults', 'races', 'cli-race', 'fuzz', 'crash', 'load'] as const;
+const RUNS = ['faults', 'races', 'cli-race', 'fuzz', 'hwc', 'crash', 'load'] as const;
 type Run = (typeof RUNS)[number];
 
 const { values } = parseArgs({
@@ -259,6 +260,18 @@ async function fuzz(): Promise<void> {
   );
 }
 
+async function hwc(): Promise<void> {
+  log('\n## hwc: test/huaweicloud-api/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16');
+  const run = await vitest('test/huaweicloud-api/fuzz.test.ts', { NATFLOW_FUZZ_SCALE: '16' });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('huaweicloud fuzz: ')) ?? '';
+  const cases = Number(/fuzz: (\d+) cases/.exec(line)?.[1] ?? Number.NaN);
+  const statuses = JSON.parse(/statuses (\{[^}]*\})/.exec(line)?.[1] ?? '{}') as Record<string, number>;
+  figures.hwc = { ok: run.ok, cases, statuses, ms: run.ms };
+  log(
+    `${run.ok ? 'passed' : 'FAILED'}: ${cases} cases in ${run.ms} ms; statuses ${JSON.stringify(statuses)}`,
+  );
+}
+
 async function crash(): Promise<void> {
   log('\n## crash: test/reliability/crash.test.ts, 3 times');
   const runs: { ok: boolean; ms: number }[] = [];
@@ -438,7 +451,7 @@ const started = performance.now();
 for (const run of RUNS) {
   if (!selected.has(run)) continue;
   const t0 = performance.now();
-  await { faults, races, 'cli-race': cliRace, fuzz, crash, load }[run]();
+  await { faults, races, 'cli-race': cliRace, fuzz, hwc, crash, load }[run]();
   log(`(${run}: ${Math.round((performance.now() - t0) / 1000)} s)`);
 }
 figures.totalSeconds = Math.round((performance.now() - started) / 1000);

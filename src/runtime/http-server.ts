@@ -55,6 +55,8 @@ export interface HttpServerOptions {
   host?: '127.0.0.1';
   /** The handler's deadline, as the function's timeout on Lambda (default 29 s). */
   timeoutMs?: number;
+  /** The local Huawei Cloud API (`/v1/…`, `/v1.1/…`, `/v3/…`, DESIGN §11): AK/SK, not the token. */
+  huaweiCloud?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface ApiRoute {
@@ -158,6 +160,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
   const server = createServer(async (req, res) => {
     try {
+      if (options.huaweiCloud && (await options.huaweiCloud(req, res))) return;
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const path = normalisePath(url.pathname);
       const method = (req.method ?? 'GET').toUpperCase();

@@ -38,6 +38,7 @@ import { DataPlane } from './dataplane/index.ts';
 import { syncDataPlane } from './dataplane-sync.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpServer } from './http-server.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi } from './huaweicloud/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { createSfnHandler } from './sfn/server.ts';
 import { type ExecutionRecord, SfnService } from './sfn/service.ts';
@@ -214,8 +215,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ? createLiveFeed({ subscribe: (listener) => sfn.subscribe(listener) })
     : undefined;
   const consoleHandler = options.console;
+  let huaweiCloud: HuaweiCloudApi | undefined;
   if (options.port !== undefined) {
+    huaweiCloud = createHuaweiCloudApi({ store, dataPlane, clock });
     server = createHttpServer({
+      huaweiCloud: huaweiCloud.handle,
       config,
       deps,
       sfn: createSfnHandler(sfn),
@@ -271,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await new Promise<void>((done) => server?.close(() => done()));
         if (advertised) removeStackFile(stackFile);
       }
+      await huaweiCloud?.close();
       await sfn.close();
       await dataPlane?.close();
       stepFunctions?.destroy();

@@ -1,4 +1,5 @@
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
+import { huaweiCloudConfig } from '../../runtime/huaweicloud/index.ts';
 import { startStack } from '../../runtime/stack.ts';
 import {
   type Command,
@@ -50,6 +51,7 @@ const command: Command = {
         throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
       throw error;
     });
+    const hwc = huaweiCloudConfig(env);
     const stopped = new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
@@ -62,11 +64,13 @@ const command: Command = {
           console: `${stack.url}/console`,
           dataDir: stack.dataDir,
           recovered: stack.recovered.length,
+          huaweiCloud: { endpoint: stack.url, ak: hwc.ak, projectId: hwc.projectId },
         });
       else {
         io.out(
           `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${stack.url}/console, data ${stack.dataDir})`)}`,
         );
+        io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
         for (const r of stack.recovered)
           io.out(
             red(
