@@ -53,7 +53,7 @@ describe('DataPlane: addresses of resources that go', () => {
       const gw = fixtures.gateway('pnat-1', 'subnet-2', { plan: 'b' });
       await plane.sync([tip, gw]);
       expect(plane.loopbackAddresses).toBe(2);
-      await plane.syncScope([], (r) => r.plan === 'a'); // plan a torn down
+      await plane.syncScopeFrom(async () => ({ resources: [], inScope: (r) => r.plan === 'a' })); // plan a torn down
       expect(plane.loopbackAddresses).toBe(1);
       expect(plane.map().addresses.map((a) => a.name)).toEqual(['pnat-1']);
       await plane.sync([]);

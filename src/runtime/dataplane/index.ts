@@ -36,6 +36,14 @@ import type { Answer, DataPlaneContext, EndpointSpec, GatewayEngine, RunningEndp
 import { startForwarder } from './forwarder.ts';
 import type { BindPolicy } from './guard.ts';
 import { HealthChecker, startListener } from './load-balancer.ts';
+import {
+  byCreation,
+  type HealthInputs,
+  heldAddresses,
+  type ScopeLoad,
+  sameResources,
+  wantedCheckers,
+} from './reconcile.ts';
 
 export type { LiveProbe, LiveResult } from '../../probe/live.ts';
 export { assertLoopback, ForbiddenAddressError } from './guard.ts';
@@ -92,42 +100,6 @@ export interface DataPlaneMap {
 
 const MAX_ANSWERS = 1024;
 
-/** Creation order (createdAt, then id), as the store lists resources. */
-function byCreation(x: Resource, y: Resource): number {
-  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt ? -1 : 1;
-  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
-}
-
-/** The resources a health checker's signature and reach are computed from. */
-function partsOf(topology: Topology, lb: Resource, group: Resource): unknown[] {
-  const parts: unknown[] = [lb, group];
-  if (group.type !== 'backend-group') return parts;
-  for (const m of group.members) {
-    const server = topology.find('server', m.serverId);
-    parts.push(server);
-    for (const id of server?.securityGroupIds ?? []) parts.push(topology.find('security-group', id));
-  }
-  return parts;
-}
-
-/** What a backend group's health depends on besides its own fields: its members' servers and their groups. */
-function reachOf(topology: Topology, groupId: string): string {
-  const group = topology.backendGroup(groupId);
-  if (!group) return '';
-  return JSON.stringify(
-    group.members.map((m) => {
-      const server = topology.find('server', m.serverId);
-      if (!server) return null;
-      return [
-        server.ip,
-        server.status,
-        server.apps,
-        server.securityGroupIds.map((id) => topology.find('security-group', id)),
-      ];
-    }),
-  );
-}
-
 /** The live local data plane; implements the core's `LiveNetwork` port (src/probe/live.ts). */
 export class DataPlane implements LiveNetwork {
   readonly #clock: Clock;
@@ -141,7 +113,7 @@ export class DataPlane implements LiveNetwork {
   /** A checker's inputs beyond its signature (members' addresses, apps, security groups) at its last round. */
   readonly #reach = new Map<string, string>();
   /** Per health checker: the resource objects its strings were computed from, and the strings. */
-  #healthMemo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
+  #healthMemo = new Map<string, HealthInputs>();
   readonly #endpoints = new Map<string, RunningEndpoint>();
   /** `vpcId|ip|transport|virtualPort` → bound port. */
   readonly #ports = new Map<string, number>();
@@ -193,42 +165,25 @@ export class DataPlane implements LiveNetwork {
     return this.syncFrom(async () => resources);
   }
 
-  /**
-   * `sync`, with the resources read by `load` when this sync's turn comes (after the syncs queued
-   * before it): a snapshot read earlier could undo a later one's endpoints.
-   */
+  /** `sync` with what `load` reads when this sync's turn comes (an earlier snapshot could undo a later sync). */
   syncFrom(load: () => Promise<readonly Resource[]>): Promise<void> {
     return this.#queue(async () => {
-      const resources = await load();
       this.#resources.clear();
-      for (const r of resources) this.#resources.set(r.id, r);
+      for (const r of await load()) this.#resources.set(r.id, r);
       return true;
     });
   }
 
   /**
-   * Reconciles part of the world: the resources the data plane knows that `inScope` selects are replaced
-   * by `resources` (those of one plan and what they reference, read by indexed queries), everything else
-   * stays as the last sync saw it. What one provisioning costs then depends on the plan, not on the store.
+   * Reconciles part of the world, read by `load` when this sync's turn comes: what `inScope` selects is
+   * replaced by `resources` (one plan's scope, read by indexed queries), the rest stays as the last sync
+   * saw it — so one provisioning costs what its plan holds, not what the store holds.
    */
-  syncScope(resources: readonly Resource[], inScope: (resource: Resource) => boolean): Promise<void> {
-    return this.syncScopeFrom(async () => ({ resources, inScope }));
-  }
-
-  /** `syncScope`, with the scope read by `load` when this sync's turn comes. */
-  syncScopeFrom(
-    load: () => Promise<{ resources: readonly Resource[]; inScope: (resource: Resource) => boolean }>,
-  ): Promise<void> {
+  syncScopeFrom(load: () => Promise<ScopeLoad>): Promise<void> {
     return this.#queue(async () => {
       const { resources, inScope } = await load();
       const before = [...this.#resources.values()].filter(inScope);
-      const unchanged =
-        before.length === resources.length &&
-        resources.every((r) => {
-          const known = this.#resources.get(r.id);
-          return known !== undefined && JSON.stringify(known) === JSON.stringify(r);
-        });
-      if (unchanged) return false; // what the last sync realised: nothing to reconcile
+      if (sameResources(before, resources, this.#resources)) return false; // nothing to reconcile
       for (const r of before) this.#resources.delete(r.id);
       for (const r of resources) this.#resources.set(r.id, r);
       return true;
@@ -261,7 +216,7 @@ export class DataPlane implements LiveNetwork {
       );
       await running.close();
     }
-    this.#releaseAddresses(topology);
+    this.#addresses.retain(heldAddresses(topology)); // give back the addresses no resource holds
     // Applications first, then listeners, then forwarders: each kind finds the ports of the one behind it.
     for (const kind of ['server-app', 'listener', 'transit-ip'] as const) {
       for (const spec of desired.values()) {
@@ -277,20 +232,6 @@ export class DataPlane implements LiveNetwork {
       }
     }
     await this.#syncHealthChecks(topology);
-  }
-
-  /** Gives back the loopback addresses of virtual ones no resource holds any more. */
-  #releaseAddresses(topology: Topology): void {
-    const keep = new Set<string>();
-    const hold = (vpcId: string, ip: string) => keep.add(`${vpcId}|${ip}`);
-    for (const r of topology.resources) {
-      if (r.type === 'server' || r.type === 'transit-ip') hold(r.vpcId, r.ip);
-      else if (r.type === 'load-balancer') {
-        hold(r.vpcId, r.ip);
-        hold(r.vpcId, r.backendIp);
-      } else if (r.type === 'private-nat-gateway') hold(r.vpcId, r.downlinkIp);
-    }
-    this.#addresses.retain(keep);
   }
 
   /** Loopback addresses allocated now (a long-running stack gives back those of removed resources). */
@@ -323,30 +264,8 @@ export class DataPlane implements LiveNetwork {
   }
 
   async #syncHealthChecks(topology: Topology): Promise<void> {
-    const wanted = new Map<string, string>();
-    const reaches = new Map<string, string>();
-    const memo = new Map<string, { parts: readonly unknown[]; signature: string; reach: string }>();
-    for (const listener of topology.ofType('listener')) {
-      const lb = topology.find('load-balancer', listener.loadBalancerId);
-      const group = topology.backendGroup(listener.backendGroupId);
-      if (!lb || !group) continue;
-      const key = `${lb.id}|${group.id}`;
-      // The same resource objects as last sync (unchanged outside a scoped sync): reuse the strings.
-      const parts = partsOf(topology, lb, group);
-      const last = this.#healthMemo.get(key);
-      const entry =
-        last && last.parts.length === parts.length && last.parts.every((part, i) => part === parts[i])
-          ? last
-          : {
-              parts,
-              signature: JSON.stringify([lb.backendIp, group.healthCheck, group.members]),
-              reach: reachOf(topology, group.id),
-            };
-      memo.set(key, entry);
-      wanted.set(key, entry.signature);
-      reaches.set(key, entry.reach);
-    }
-    this.#healthMemo = memo;
+    this.#healthMemo = wantedCheckers(topology, this.#healthMemo);
+    const wanted = new Map([...this.#healthMemo].map(([key, inputs]) => [key, inputs.signature]));
     for (const [key, checker] of [...this.#checkers]) {
       if (wanted.get(key) === checker.signature) continue;
       checker.stop();
@@ -356,7 +275,7 @@ export class DataPlane implements LiveNetwork {
     const rounds: Promise<void>[] = [];
     for (const [key, signature] of wanted) {
       const existing = this.#checkers.get(key);
-      const reach = reaches.get(key) ?? '';
+      const reach = this.#healthMemo.get(key)?.reach ?? '';
       const changed = this.#reach.get(key) !== reach;
       this.#reach.set(key, reach);
       if (existing) {
