@@ -14,6 +14,7 @@ import { previewFails } from '../plan/preview.ts';
 import { commandCloud } from './cloud.ts';
 import { localPreview, printResult, readPlanDocument, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
+import { RemoteApi } from './remote/client.ts';
 import { bold, red } from './render.ts';
 import { renderPreview } from './render-preview.ts';
 import { executionName, runWorkflow } from './run-workflow.ts';
@@ -59,7 +60,7 @@ export async function provisionWithPreview(
   const { io, env } = context;
   const dataDir = dataDirOf(flags['data-dir'], env);
   const result = flags.endpoint
-    ? await remotePreview(flags.endpoint, { file }, env)
+    ? await remotePreview(new RemoteApi({ endpoint: flags.endpoint, env }), { file })
     : await localPreview(dataDir, { file }, { flag: flags.cloud, env });
   if (!result.previewable) {
     printResult(io, result, flags.json, file);

@@ -367,12 +367,15 @@ describe('the packaged CloudFormation template', () => {
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
-  it('bundles every function under 1 MB minified, without node:sqlite (the store is DynamoDB on Lambda)', () => {
+  // 2 MiB: the functions that drive a cloud carry the Huawei Cloud SDK core (its axios, lodash and
+  // moment-timezone are CommonJS, which esbuild cannot tree-shake): about 1.8 MB; the others stay
+  // near 0.9 MB. Lambda's own limit is 50 MB zipped (docs/decisions.md, "Bundle size").
+  it('bundles every function under 2 MiB minified, without node:sqlite (the store is DynamoDB on Lambda)', () => {
     for (const name of config.functions.keys()) {
       const entries = zipEntries(readFileSync(join(outDir, `${name}.zip`)));
       const code = entries.filter((e) => e.name.endsWith('.mjs'));
       expect(code, name).toHaveLength(1);
-      expect(code[0]?.size, name).toBeLessThan(1024 * 1024);
+      expect(code[0]?.size, name).toBeLessThan(2 * 1024 * 1024);
       const text = code[0]?.content().toString('utf8') ?? '';
       expect(text.length, name).toBe(code[0]?.size);
       expect(text, name).not.toContain('node:sqlite');

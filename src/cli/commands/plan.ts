@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
+import type { PreviewDocument } from '../../plan/preview-common.ts';
 import { openCloud } from '../../providers/index.ts';
 import { commandCloud } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
+import { RemoteApi, RemoteProblem } from '../remote/client.ts';
 import { red } from '../render.ts';
 import { renderPreview } from '../render-preview.ts';
 
@@ -37,7 +39,7 @@ const command: Command = {
     const request: Request =
       destroy === undefined ? { file: positionals[0] as string } : { destroy: destroy as string };
     const result = values.endpoint
-      ? await remotePreview(values.endpoint, request, env)
+      ? await remotePreview(new RemoteApi({ endpoint: values.endpoint, env }), request)
       : await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
     printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);
     return previewExitCode(result, values['detailed-exitcode']);
@@ -94,37 +96,28 @@ export function readPlanDocument(file: string): { document: unknown } | { errors
 }
 
 /** POST /plans/preview on another stack; a 422 or 404 problem is "not previewable". */
-export async function remotePreview(
-  endpoint: string,
-  request: Request,
-  env: NodeJS.ProcessEnv,
-): Promise<PreviewResult> {
+export async function remotePreview(api: RemoteApi, request: Request): Promise<PreviewResult> {
   let body: unknown;
   if ('file' in request) {
     const read = readPlanDocument(request.file);
     if ('errors' in read) return { previewable: false, errors: read.errors };
     body = { plan: read.document };
   } else body = { destroy: request.destroy };
-  const token = env.NATFLOW_TOKEN;
-  const response = await fetch(new URL('/plans/preview', endpoint), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const document = (await response.json()) as Record<string, unknown>;
-  if (response.ok) return { previewable: true, preview: document as never };
-  const errors = Array.isArray(document.errors) ? (document.errors as Issue[]) : [];
-  if (response.status === 422 || response.status === 404)
+  try {
     return {
-      previewable: false,
-      errors:
-        errors.length > 0
-          ? errors
-          : [{ path: '', code: String(document.code), message: String(document.detail) }],
+      previewable: true,
+      preview: await api.request<PreviewDocument>('POST', '/plans/preview', { body }),
     };
-  throw new UsageError(
-    `POST /plans/preview on ${endpoint} answered ${response.status}: ${String(document.detail)}`,
-  );
+  } catch (error) {
+    // Not previewable (422: shape errors; 404: --destroy of an unknown plan): the validate document.
+    if (error instanceof RemoteProblem && (error.status === 422 || error.status === 404))
+      return {
+        previewable: false,
+        errors:
+          error.issues.length > 0 ? error.issues : [{ path: '', code: error.name, message: error.message }],
+      };
+    throw error;
+  }
 }
 
 export function printResult(io: Output, result: PreviewResult, json: boolean, what: string): void {

@@ -6,6 +6,8 @@
  * stack (`up`, `freeze`, `unfreeze`, `import`) say so.
  */
 import { parseArgs } from 'node:util';
+import { previewExitCode } from '../../plan/preview.ts';
+import { printResult, remotePreview } from '../commands/plan.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output, printJson, UsageError } from '../io.ts';
 import { readPlanFile } from '../plan-file.ts';
 import { describeExecution, table } from '../render.ts';
@@ -41,6 +43,8 @@ function flags(argv: string[]): Flags {
         sigv4: { type: 'boolean' },
         json: { type: 'boolean' },
         'no-wait': { type: 'boolean' },
+        'detailed-exitcode': { type: 'boolean' },
+        preview: { type: 'boolean' },
         ...Object.fromEntries(
           [
             'workflow',
@@ -88,6 +92,10 @@ export async function runRemote(
     case 'validate':
       return validate(api, io, json, requiredArg(positionals, 'PLAN_FILE'));
     case 'provision': {
+      if (values.preview === true)
+        throw new UsageError(
+          'provision --preview is not available with --endpoint yet: run natflow plan --endpoint URL PLAN_FILE, then natflow provision --endpoint URL PLAN_FILE',
+        );
       const plan = readPlanFile(requiredArg(positionals, 'PLAN_FILE'));
       return startAndFollow(api, io, json, 'provision', plan, values['no-wait'] === true);
     }
@@ -137,10 +145,12 @@ export async function runRemote(
     case 'probe':
       return probe(api, io, json, values);
     case 'plan': {
+      // The same documents, rendering and exit codes as a local preview (DESIGN §12).
       const destroy = str(values.destroy);
-      const body = destroy ? { destroy } : { plan: readPlanFile(requiredArg(positionals, 'PLAN_FILE')) };
-      printJson(io, await api.request('POST', '/plans/preview', { body }));
-      return EXIT_OK;
+      const request = destroy ? { destroy } : { file: requiredArg(positionals, 'PLAN_FILE') };
+      const result = await remotePreview(api, request);
+      printResult(io, result, json, destroy ?? (request as { file: string }).file);
+      return previewExitCode(result, values['detailed-exitcode'] === true);
     }
     default:
       throw new UsageError(`natflow ${name} has no HTTP API route to call on ${endpoint}`);
