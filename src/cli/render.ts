@@ -52,14 +52,17 @@ export class ProgressRenderer {
       const ms = started === undefined ? '' : dim(`${time - started} ms`);
       return `${'  '.repeat(this.depth)}${green('✓')} ${name.padEnd(32)} ${ms}`;
     }
-    if (type === 'TaskFailed' || type === 'LambdaFunctionFailed') {
-      const details = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails;
+    if (type === 'LambdaFunctionFailed' || type === 'TaskFailed') {
+      const details = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
       const count = (this.failedTasks.get(this.lastTaskState) ?? 0) + 1;
       this.failedTasks.set(this.lastTaskState, count);
       this.failedNow.add(this.lastTaskState);
       return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(messageOf(details?.cause))}`;
     }
-    if (type === 'TaskScheduled' && this.failedNow.delete(this.lastTaskState)) {
+    if (
+      (type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') &&
+      this.failedNow.delete(this.lastTaskState)
+    ) {
       return `${pad}${yellow('↻')} ${this.lastTaskState.padEnd(32)} ${dim(`retry ${this.failedTasks.get(this.lastTaskState) ?? 1}`)}`;
     }
     if (type === 'ExecutionSucceeded') return `${green('●')} ${bold('SUCCEEDED')}`;

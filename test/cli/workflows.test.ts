@@ -85,7 +85,7 @@ describe('natflow provision, executions, teardown', () => {
     const types = (history.json().events as { type: string }[]).map((e) => e.type);
     expect(types[0]).toBe('ExecutionStarted');
     expect(types.at(-1)).toBe('ExecutionSucceeded');
-    expect(types).toContain('TaskScheduled');
+    expect(types).toContain('LambdaFunctionScheduled');
     expect(natflow('executions', 'show', 'no-such-execution', '--json').code).toBe(2);
   });
 

@@ -46,32 +46,29 @@ class History {
     });
   }
   scheduled(fn: string) {
-    return this.add('TaskScheduled', {
-      taskScheduledEventDetails: {
-        resourceType: 'lambda',
-        resource: 'invoke',
-        parameters: JSON.stringify({
-          FunctionName: `arn:aws:lambda:us-east-1:123456789012:function:${fn}`,
-          Payload: {},
-        }),
+    return this.add('LambdaFunctionScheduled', {
+      lambdaFunctionScheduledEventDetails: {
+        resource: `arn:aws:lambda:us-east-1:123456789012:function:${fn}`,
+        input: '{}',
+        inputDetails: { truncated: false },
       },
-    }).add('TaskStarted', { taskStartedEventDetails: {} });
+    }).add('LambdaFunctionStarted');
   }
   scheduledOnly(fn: string) {
-    return this.add('TaskScheduled', {
-      taskScheduledEventDetails: {
-        parameters: JSON.stringify({ FunctionName: `arn:aws:lambda:r:1:function:${fn}` }),
-      },
+    return this.add('LambdaFunctionScheduled', {
+      lambdaFunctionScheduledEventDetails: { resource: `arn:aws:lambda:r:1:function:${fn}` },
     });
   }
   startedOnly() {
-    return this.add('TaskStarted', { taskStartedEventDetails: {} });
+    return this.add('LambdaFunctionStarted');
   }
   succeeded(output: unknown = {}) {
-    return this.add('TaskSucceeded', { taskSucceededEventDetails: { output: JSON.stringify(output) } });
+    return this.add('LambdaFunctionSucceeded', {
+      lambdaFunctionSucceededEventDetails: { output: JSON.stringify(output) },
+    });
   }
   failed(error: string, cause: string) {
-    return this.add('TaskFailed', { taskFailedEventDetails: { error, cause } });
+    return this.add('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error, cause } });
   }
   task(name: string, fn: string, output: unknown = {}) {
     return this.enter('Task', name).scheduled(fn).succeeded(output).exit('Task', name, output);
@@ -104,7 +101,7 @@ describe('replayHistory', () => {
       input: { plan: { name: 'p' } },
     });
     expect(run.states.get('Rollback')?.status).toBe('not-started');
-    expect(run.stateOfEvent.get(3)).toBe('ValidatePlan'); // TaskScheduled
+    expect(run.stateOfEvent.get(3)).toBe('ValidatePlan'); // LambdaFunctionScheduled
     expect(run.input).toEqual({ name: 'p' });
   });
 
@@ -131,11 +128,11 @@ describe('replayHistory', () => {
     expect(run.states.get('CreateServersAndSecurityGroups')?.status).toBe('succeeded');
     expect(run.states.get('ProvisionInParallel')?.status).toBe('running');
     const scheduled = history.events
-      .filter((e) => e.type === 'TaskScheduled')
+      .filter((e) => e.type === 'LambdaFunctionScheduled')
       .map((e) => run.stateOfEvent.get(e.id));
     expect(scheduled).toEqual(['CreateServersAndSecurityGroups', 'AssignTransitIp']);
     const completions = history.events
-      .filter((e) => e.type === 'TaskSucceeded')
+      .filter((e) => e.type === 'LambdaFunctionSucceeded')
       .map((e) => run.stateOfEvent.get(e.id));
     expect(completions).toEqual(['AssignTransitIp', 'CreateServersAndSecurityGroups']);
   });
@@ -298,9 +295,15 @@ describe('replayHistory', () => {
     expect(run.failedState).toBeUndefined();
   });
 
-  it('follows previousEventId chains when the history has them, as on AWS', () => {
+  it.each([
+    ['a Lambda function ARN Resource (LambdaFunction… events)', 'LambdaFunction', 'lambdaFunction'],
+    ['the lambda:invoke integration (Task… events)', 'Task', 'task'],
+  ])('follows previousEventId chains when the history has them, as on AWS: %s', (_form, type, key) => {
     // AWS-style: each task event points at the one before it for the same state, not at the previous row.
-    const params = (fn: string) => JSON.stringify({ FunctionName: `arn:aws:lambda:r:1:function:${fn}` });
+    const scheduledDetails = (fn: string) =>
+      type === 'Task'
+        ? { parameters: JSON.stringify({ FunctionName: `arn:aws:lambda:r:1:function:${fn}` }) }
+        : { resource: `arn:aws:lambda:r:1:function:${fn}` };
     const at = (id: number) => new Date(1_700_000_000_000 + id);
     const events: HistoryEvent[] = [
       { id: 1, previousEventId: 0, type: 'ExecutionStarted', timestamp: at(1) },
@@ -328,32 +331,32 @@ describe('replayHistory', () => {
       {
         id: 5,
         previousEventId: 3,
-        type: 'TaskScheduled',
+        type: `${type}Scheduled`,
         timestamp: at(5),
-        taskScheduledEventDetails: { parameters: params('addDnatRules') },
+        [`${key}ScheduledEventDetails`]: scheduledDetails('addDnatRules'),
       },
       {
         id: 6,
         previousEventId: 4,
-        type: 'TaskScheduled',
+        type: `${type}Scheduled`,
         timestamp: at(6),
-        taskScheduledEventDetails: { parameters: params('addSnatRules') },
+        [`${key}ScheduledEventDetails`]: scheduledDetails('addSnatRules'),
       },
-      { id: 7, previousEventId: 6, type: 'TaskStarted', timestamp: at(7) },
-      { id: 8, previousEventId: 5, type: 'TaskStarted', timestamp: at(8) },
+      { id: 7, previousEventId: 6, type: `${type}Started`, timestamp: at(7) },
+      { id: 8, previousEventId: 5, type: `${type}Started`, timestamp: at(8) },
       {
         id: 9,
         previousEventId: 8,
-        type: 'TaskFailed',
+        type: `${type}Failed`,
         timestamp: at(9),
-        taskFailedEventDetails: { error: 'QUOTA_EXCEEDED', cause: 'full' },
+        [`${key}FailedEventDetails`]: { error: 'QUOTA_EXCEEDED', cause: 'full' },
       },
       {
         id: 10,
         previousEventId: 7,
-        type: 'TaskSucceeded',
+        type: `${type}Succeeded`,
         timestamp: at(10),
-        taskSucceededEventDetails: { output: '{}' },
+        [`${key}SucceededEventDetails`]: { output: '{}' },
       },
     ];
 

@@ -245,7 +245,7 @@ describe('HistoryRecorder', () => {
       'MapIterationStarted',
       'MapIterationStarted',
       'MapIterationSucceeded',
-      'TaskSucceeded',
+      'LambdaFunctionSucceeded',
       'TaskStateExited',
       'MapIterationSucceeded',
       'MapStateSucceeded',
@@ -253,6 +253,63 @@ describe('HistoryRecorder', () => {
     ]);
     expect(recorded[1]?.mapStateStartedEventDetails).toEqual({ length: 2 });
     expect(recorded.at(-3)?.mapIterationSucceededEventDetails).toEqual({ name: 'CreateServers', index: 1 });
+  });
+
+  it('records a Lambda-ARN Task with a TimeoutSeconds as LambdaFunction… events, a timeout included', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'DoWork',
+      States: {
+        DoWork: {
+          Type: 'Task',
+          Resource: { 'Fn::GetAtt': ['work', 'Arn'] },
+          TimeoutSeconds: 30,
+          End: true,
+        },
+      },
+    };
+    const { states, tasks } = compileDefinition(definition, SCOPE);
+    const recorded: HistoryEventBody[] = [];
+    const recorder = new HistoryRecorder({
+      states,
+      tasks,
+      region: 'us-east-1',
+      record: (event) => recorded.push(event),
+    });
+    const task = { name: 'DoWork', type: 'Task' };
+
+    // Act
+    recorder.task({ phase: 'scheduled', stateName: 'DoWork', input: { a: 1 } });
+    recorder.task({ phase: 'started', stateName: 'DoWork' });
+    recorder.engine({
+      type: 'StateFailed',
+      timestamp: 0,
+      state: task,
+      Error: 'States.Timeout',
+      Cause: 'Task timed out after 30 seconds',
+    });
+    await recorder.idle();
+
+    // Assess
+    expect(recorded).toEqual([
+      {
+        type: 'LambdaFunctionScheduled',
+        lambdaFunctionScheduledEventDetails: {
+          resource: 'arn:aws:lambda:us-east-1:123456789012:function:work',
+          input: '{"a":1}',
+          inputDetails: { truncated: false },
+          timeoutInSeconds: 30,
+        },
+      },
+      { type: 'LambdaFunctionStarted' },
+      {
+        type: 'LambdaFunctionTimedOut',
+        lambdaFunctionTimedOutEventDetails: {
+          error: 'States.Timeout',
+          cause: expect.stringContaining('timed out'),
+        },
+      },
+    ]);
   });
 
   it('records nothing once detached', async () => {
@@ -270,6 +327,6 @@ describe('HistoryRecorder', () => {
     recorder.task({ phase: 'succeeded', stateName: 'DoWork', output: {} });
     await recorder.idle();
 
-    expect(recorded.map((event) => event.type)).toEqual(['TaskStarted']);
+    expect(recorded.map((event) => event.type)).toEqual(['LambdaFunctionStarted']);
   });
 });

@@ -85,7 +85,7 @@ async function historyOf(h: Harness, executionArn: string): Promise<HistoryEvent
 
 const typesOf = (events: HistoryEvent[]) => events.map((event) => event.type);
 const taskEventsOf = (events: HistoryEvent[]) =>
-  typesOf(events).filter((type) => type?.startsWith('Task') && !type.startsWith('TaskState'));
+  typesOf(events).filter((type) => type?.startsWith('LambdaFunction'));
 
 describe('SfnService over the AWS JSON protocol', () => {
   describe('Action: StartExecution → history', () => {
@@ -136,9 +136,9 @@ describe('SfnService over the AWS JSON protocol', () => {
         'PassStateEntered',
         'PassStateExited',
         'TaskStateEntered',
-        'TaskScheduled',
-        'TaskStarted',
-        'TaskSucceeded',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
         'TaskStateExited',
         'ChoiceStateEntered',
         'ChoiceStateExited',
@@ -157,16 +157,12 @@ describe('SfnService over the AWS JSON protocol', () => {
         roleArn: expect.stringMatching(/^arn:aws:iam::123456789012:role\//),
       });
       expect(events[3]?.stateEnteredEventDetails?.name).toBe('CreateThing');
-      expect(events[4]?.taskScheduledEventDetails).toMatchObject({
-        resourceType: 'lambda',
-        resource: 'invoke',
-        region: 'us-east-1',
+      expect(events[4]?.lambdaFunctionScheduledEventDetails).toEqual({
+        resource: functionArn('createThing'),
+        input: '{"plan":"reference"}',
+        inputDetails: { truncated: false },
       });
-      expect(JSON.parse(events[4]?.taskScheduledEventDetails?.parameters ?? '{}')).toEqual({
-        FunctionName: functionArn('createThing'),
-        Payload: { plan: 'reference' },
-      });
-      expect(JSON.parse(events[6]?.taskSucceededEventDetails?.output ?? 'null')).toEqual({
+      expect(JSON.parse(events[6]?.lambdaFunctionSucceededEventDetails?.output ?? 'null')).toEqual({
         id: 'thing-1',
         active: false,
       });
@@ -275,26 +271,100 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(described.status).toBe('SUCCEEDED');
       expect(attempts).toBe(3);
       expect(taskEventsOf(events)).toEqual([
-        'TaskScheduled',
-        'TaskStarted',
-        'TaskFailed',
-        'TaskScheduled',
-        'TaskStarted',
-        'TaskFailed',
-        'TaskScheduled',
-        'TaskStarted',
-        'TaskSucceeded',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionFailed',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionFailed',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
       ]);
-      const failures = events.filter((event) => event.type === 'TaskFailed');
-      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual([
+      const failures = events.filter((event) => event.type === 'LambdaFunctionFailed');
+      expect(failures.map((event) => event.lambdaFunctionFailedEventDetails?.error)).toEqual([
         'Natflow.Transient',
         'Natflow.Transient',
       ]);
-      expect(parseTaskFailureCause(failures[0]?.taskFailedEventDetails?.cause)).toEqual({
+      expect(parseTaskFailureCause(failures[0]?.lambdaFunctionFailedEventDetails?.cause)).toEqual({
         errorType: 'Natflow.Transient',
         errorMessage: 'the gateway is busy',
       });
       expect(typesOf(events).filter((type) => type === 'TaskStateEntered')).toHaveLength(1);
+    });
+
+    it('records a Lambda-ARN Task as AWS does: LambdaFunction… events with their exact details', async () => {
+      // Prepare: the first attempt fails with a retried error, the second succeeds.
+      let attempts = 0;
+      const h = await setUp({
+        handlers: {
+          addDnatRule: async () => {
+            attempts++;
+            if (attempts === 1) throw new TransientError('the gateway is busy');
+            return { ruleId: 'dnat-1' };
+          },
+        },
+      });
+
+      // Act
+      const executionArn = await start(h, 'sfn-retry-catch', { port: 80 });
+      const described = await finish(h, executionArn);
+      const events = await historyOf(h, executionArn);
+
+      // Assess
+      expect(described.status).toBe('SUCCEEDED');
+      const resource = 'arn:aws:lambda:us-east-1:123456789012:function:addDnatRule';
+      const scheduled = {
+        type: 'LambdaFunctionScheduled',
+        lambdaFunctionScheduledEventDetails: {
+          resource,
+          input: '{"port":80}',
+          inputDetails: { truncated: false },
+        },
+      };
+      const bodies = events.map(({ id: _id, previousEventId: _previous, timestamp: _at, ...body }) => body);
+      expect(bodies.slice(1, -1)).toEqual([
+        {
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: {
+            name: 'AddDnatRule',
+            input: '{"port":80}',
+            inputDetails: { truncated: false },
+          },
+        },
+        scheduled,
+        { type: 'LambdaFunctionStarted' },
+        {
+          type: 'LambdaFunctionFailed',
+          lambdaFunctionFailedEventDetails: {
+            error: 'Natflow.Transient',
+            cause: expect.stringContaining('the gateway is busy'),
+          },
+        },
+        scheduled,
+        { type: 'LambdaFunctionStarted' },
+        {
+          type: 'LambdaFunctionSucceeded',
+          lambdaFunctionSucceededEventDetails: {
+            output: '{"ruleId":"dnat-1"}',
+            outputDetails: { truncated: false },
+          },
+        },
+        {
+          type: 'TaskStateExited',
+          stateExitedEventDetails: {
+            name: 'AddDnatRule',
+            output: '{"ruleId":"dnat-1"}',
+            outputDetails: { truncated: false },
+          },
+        },
+      ]);
+      expect(typesOf(events)[0]).toBe('ExecutionStarted');
+      expect(typesOf(events).at(-1)).toBe('ExecutionSucceeded');
+      // No generic Task… event (the lambda:invoke integration's) is recorded for a function ARN.
+      expect(
+        typesOf(events).filter((type) => type?.startsWith('Task') && !type.startsWith('TaskState')),
+      ).toEqual([]);
     });
 
     it.each([
@@ -346,17 +416,17 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(parseTaskFailureCause(described.cause)?.errorMessage).toBe(thrown().message);
       expect(rollbackInputs).toEqual([{ port: 80, error: { Error: code, Cause: described.cause } }]);
       expect(typesOf(events).slice(-9)).toEqual([
-        'TaskFailed',
+        'LambdaFunctionFailed',
         'TaskStateExited',
         'TaskStateEntered',
-        'TaskScheduled',
-        'TaskStarted',
-        'TaskSucceeded',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
         'TaskStateExited',
         'FailStateEntered',
         'ExecutionFailed',
       ]);
-      expect(events.filter((event) => event.type === 'TaskFailed')).toHaveLength(attempts);
+      expect(events.filter((event) => event.type === 'LambdaFunctionFailed')).toHaveLength(attempts);
       expect(events.at(-1)?.executionFailedEventDetails).toEqual({ error: code, cause: described.cause });
     });
 
@@ -377,8 +447,10 @@ describe('SfnService over the AWS JSON protocol', () => {
 
       expect(described.status).toBe('FAILED');
       expect(described.error).toBe('DNAT_PORT_CONFLICT');
-      const failures = (await historyOf(h, executionArn)).filter((event) => event.type === 'TaskFailed');
-      expect(failures.map((event) => event.taskFailedEventDetails?.error)).toEqual([
+      const failures = (await historyOf(h, executionArn)).filter(
+        (event) => event.type === 'LambdaFunctionFailed',
+      );
+      expect(failures.map((event) => event.lambdaFunctionFailedEventDetails?.error)).toEqual([
         'DNAT_PORT_CONFLICT',
         'DEPENDENCY_VIOLATION',
       ]);
@@ -434,9 +506,11 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(types.slice(0, 3)).toEqual(['ExecutionStarted', 'ParallelStateEntered', 'ParallelStateStarted']);
       expect(lastAt('ParallelStateSucceeded')).toBe(at('ParallelStateExited') - 1);
       expect(
-        events.slice(3, at('ParallelStateSucceeded')).every((event) => event.type?.startsWith('Task')),
+        events
+          .slice(3, at('ParallelStateSucceeded'))
+          .every((event) => event.type?.startsWith('TaskState') || event.type?.startsWith('LambdaFunction')),
       ).toBe(true);
-      expect(types.filter((type) => type === 'TaskSucceeded')).toHaveLength(5);
+      expect(types.filter((type) => type === 'LambdaFunctionSucceeded')).toHaveLength(5);
       expect(events[at('MapStateStarted')]?.mapStateStartedEventDetails).toEqual({ length: 3 });
       const iterations = events.filter((event) => event.type === 'MapIterationStarted');
       expect(iterations.map((event) => event.mapIterationStartedEventDetails)).toEqual(
@@ -503,8 +577,8 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(typesOf(events)).toEqual([
         'ExecutionStarted',
         'TaskStateEntered',
-        'TaskScheduled',
-        'TaskStarted',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
         'ExecutionTimedOut',
       ]);
       expect(events.at(-1)?.executionTimedOutEventDetails?.error).toBe('States.Timeout');
@@ -670,8 +744,8 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(typesOf(historyAtStop)).toEqual([
         'ExecutionStarted',
         'TaskStateEntered',
-        'TaskScheduled',
-        'TaskStarted',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
         'ExecutionAborted',
       ]);
       expect(historyAtStop.at(-1)?.executionAbortedEventDetails).toEqual({
@@ -701,7 +775,7 @@ describe('SfnService over the AWS JSON protocol', () => {
         },
       });
       const unsubscribe = h.service.subscribe(({ event }) => {
-        if (event.type === 'TaskFailed') firstFailure.resolve();
+        if (event.type === 'LambdaFunctionFailed') firstFailure.resolve();
       });
       const executionArn = await start(h, 'sfn-retry-catch', {});
       await firstFailure.promise;
@@ -714,7 +788,7 @@ describe('SfnService over the AWS JSON protocol', () => {
       // Assess
       expect(calls).toBe(1);
       const types = typesOf(await historyOf(h, executionArn));
-      expect(types.slice(-2)).toEqual(['TaskFailed', 'ExecutionAborted']);
+      expect(types.slice(-2)).toEqual(['LambdaFunctionFailed', 'ExecutionAborted']);
       expect((await h.client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('ABORTED');
     });
 
@@ -742,7 +816,7 @@ describe('SfnService over the AWS JSON protocol', () => {
       await sleep(20);
 
       expect(typesOf(atStop).at(-1)).toBe('ExecutionAborted');
-      expect(typesOf(atStop).filter((type) => type === 'TaskStarted')).toHaveLength(4);
+      expect(typesOf(atStop).filter((type) => type === 'LambdaFunctionStarted')).toHaveLength(4);
       expect(await historyOf(h, executionArn)).toEqual(atStop);
     });
 
@@ -805,8 +879,8 @@ describe('SfnService over the AWS JSON protocol', () => {
       expect(typesOf(orphanHistory)).toEqual([
         'ExecutionStarted',
         'TaskStateEntered',
-        'TaskScheduled',
-        'TaskStarted',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
         'ExecutionFailed',
       ]);
       expect(orphanHistory.at(-1)?.executionFailedEventDetails).toEqual({

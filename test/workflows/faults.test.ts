@@ -87,9 +87,11 @@ describe('fault injection at every provisioning step', () => {
 
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
-    const failures = run.history.filter((e) => e.type === 'TaskFailed');
+    const failures = run.history.filter((e) => e.type === 'LambdaFunctionFailed');
     expect(failures).toHaveLength(2);
-    expect(failures.every((e) => e.taskFailedEventDetails?.error === 'Natflow.Transient')).toBe(true);
+    expect(failures.every((e) => e.lambdaFunctionFailedEventDetails?.error === 'Natflow.Transient')).toBe(
+      true,
+    );
     expect(statesEntered(run.history)).not.toContain('Rollback');
   });
 
@@ -98,7 +100,7 @@ describe('fault injection at every provisioning step', () => {
     const run = await h.run('provision', REFERENCE);
     expect(run).toMatchObject({ status: 'FAILED', error: 'Natflow.Transient' });
     // MaxAttempts 3: the first attempt and three retries.
-    expect(run.history.filter((e) => e.type === 'TaskFailed')).toHaveLength(4);
+    expect(run.history.filter((e) => e.type === 'LambdaFunctionFailed')).toHaveLength(4);
     expect(await h.resources()).toEqual([]);
   });
 });

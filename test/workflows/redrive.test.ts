@@ -50,7 +50,7 @@ describe('onFailure: keep, then RedriveExecution', () => {
     });
     const events = await history(h, arn);
     expect(statesEntered(events)).not.toContain('Rollback');
-    expect(events.filter((e) => e.type === 'TaskFailed')).toHaveLength(4);
+    expect(events.filter((e) => e.type === 'LambdaFunctionFailed')).toHaveLength(4);
     const kinds = new Set((await h.resources()).map((r) => r.type));
     expect(kinds).toEqual(
       new Set([

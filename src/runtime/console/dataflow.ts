@@ -37,7 +37,7 @@ export interface DataFlowRequest {
   state: Record<string, unknown>;
   /** The state's raw input (its StateEntered input). */
   input: unknown;
-  /** A Task's result as its function returned it (TaskSucceeded output), when it has one. */
+  /** A Task's result as its function returned it (LambdaFunctionSucceeded output), when it has one. */
   result?: unknown;
   /** The context object (`$$`): Execution, StateMachine, State. */
   context?: Record<string, unknown>;

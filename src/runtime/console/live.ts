@@ -25,6 +25,7 @@ const EXECUTION_CHANGES = new Set([
   'ExecutionRedriven',
 ]);
 const TOPOLOGY_CHANGES = new Set([
+  'LambdaFunctionSucceeded',
   'TaskSucceeded',
   'ExecutionSucceeded',
   'ExecutionFailed',

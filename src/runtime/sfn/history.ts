@@ -5,8 +5,8 @@
  * - the engine's event log (`aws-local-stepfunctions` `eventLogs`: StateEntered/Exited/Failed, Map
  *   iterations, …), delivered asynchronously through chains of promises — events from Parallel branches
  *   and Map iterations travel through one more async generator per level of nesting;
- * - the Task handler wrapper (TaskScheduled/Started/Succeeded/Failed), which waits one macrotask before
- *   reporting, so that every engine event dispatched before the handler was called is already queued.
+ * - the Task handler wrapper (LambdaFunctionScheduled/Started/Succeeded/Failed), which waits one macrotask
+ *   before reporting, so that every engine event dispatched before the handler was called is already queued.
  *
  * Because nested events travel further, a Map or Parallel state's closing event (StateExited/StateFailed)
  * can be queued before the last events of its branches. Invariant kept here: a container's closing events
@@ -16,10 +16,14 @@
  *
  * Event mapping (AWS names): `<Type>StateEntered`/`<Type>StateExited` for every state; `MapStateStarted`
  * (`length`) and `ParallelStateStarted` after entering; `MapStateSucceeded`/`ParallelStateSucceeded` or
- * `…Failed` before leaving; `MapIterationStarted/Succeeded/Failed` ({name, index}); TaskScheduled
- * (`resourceType: 'lambda'`, `resource: 'invoke'`, parameters `{FunctionName, Payload}`), TaskStarted,
- * TaskSucceeded, TaskFailed (one per failed attempt: a Retry shows as TaskFailed then a new TaskScheduled),
- * TaskTimedOut. Parallel branches have no events of their own on AWS, so the engine's are dropped.
+ * `…Failed` before leaving; `MapIterationStarted/Succeeded/Failed` ({name, index}). Every Task's Resource
+ * is a Lambda function ARN (not the `arn:aws:states:::lambda:invoke` integration), which AWS records as
+ * LambdaFunctionScheduled (`{resource: <function ARN>, input, inputDetails, timeoutInSeconds?}`),
+ * LambdaFunctionStarted (no details), LambdaFunctionSucceeded (`{output, outputDetails}`),
+ * LambdaFunctionFailed (`{error, cause}`; one per failed attempt: a Retry shows as LambdaFunctionFailed then
+ * a new LambdaFunctionScheduled), LambdaFunctionTimedOut (`{error, cause}`), between the Task's
+ * TaskStateEntered and TaskStateExited. Parallel branches have no events of their own on AWS, so the
+ * engine's are dropped.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { isWithin, mapLengthOf, type StateInfo, type TaskInfo } from './definition.ts';
@@ -54,8 +58,6 @@ export interface RecorderOptions {
   /** Receives each history event, in order. */
   record: (event: HistoryEventBody) => void;
 }
-
-const RESOURCE = { resourceType: 'lambda', resource: 'invoke' } as const;
 
 export class HistoryRecorder {
   private buffer: Item[] = [];
@@ -158,23 +160,27 @@ export class HistoryRecorder {
     switch (report.phase) {
       case 'scheduled': {
         const task = this.options.tasks.get(report.stateName);
-        const parameters = JSON.stringify({ FunctionName: task?.functionArn, Payload: report.input });
+        const timeout = this.options.states.get(report.stateName)?.definition.TimeoutSeconds;
         return [
           {
-            type: 'TaskScheduled',
-            taskScheduledEventDetails: { ...RESOURCE, region: this.options.region, parameters },
+            type: 'LambdaFunctionScheduled',
+            lambdaFunctionScheduledEventDetails: {
+              resource: task?.functionArn,
+              input: JSON.stringify(report.input ?? null),
+              inputDetails: { truncated: false },
+              ...(typeof timeout === 'number' ? { timeoutInSeconds: timeout } : {}),
+            },
           },
         ];
       }
       case 'started':
-        return [{ type: 'TaskStarted', taskStartedEventDetails: { ...RESOURCE } }];
+        return [{ type: 'LambdaFunctionStarted' }];
       case 'succeeded':
         return [
           {
-            type: 'TaskSucceeded',
-            taskSucceededEventDetails: {
-              ...RESOURCE,
-              output: JSON.stringify(report.output),
+            type: 'LambdaFunctionSucceeded',
+            lambdaFunctionSucceededEventDetails: {
+              output: JSON.stringify(report.output ?? null),
               outputDetails: { truncated: false },
             },
           },
@@ -182,8 +188,8 @@ export class HistoryRecorder {
       case 'failed':
         return [
           {
-            type: 'TaskFailed',
-            taskFailedEventDetails: { ...RESOURCE, error: report.error, cause: report.cause },
+            type: 'LambdaFunctionFailed',
+            lambdaFunctionFailedEventDetails: { error: report.error, cause: report.cause },
           },
         ];
     }
@@ -238,9 +244,8 @@ export class HistoryRecorder {
         if (state.type === 'Task' && event.Error === 'States.Timeout') {
           return [
             {
-              type: 'TaskTimedOut',
-              taskTimedOutEventDetails: {
-                ...RESOURCE,
+              type: 'LambdaFunctionTimedOut',
+              lambdaFunctionTimedOutEventDetails: {
                 error: 'States.Timeout',
                 cause: causeText(event.Cause),
               },

@@ -7,8 +7,8 @@
  *   an execution's row changes status exactly once, from RUNNING to its closing status, in the same
  *   transaction as its closing history event.
  * - Each Task state is bound, by state name, to the in-process handler that `resolveTask` returns for its
- *   `Resource`. The handler wrapper records TaskScheduled/Started/Succeeded/Failed and converts a thrown
- *   error to what Lambda reports: its `name` is the errorType that `Retry`/`Catch` `ErrorEquals` match and
+ *   `Resource`. The handler wrapper records LambdaFunctionScheduled/Started/Succeeded/Failed and converts a
+ *   thrown error to what Lambda reports: its `name` is the errorType that `Retry`/`Catch` `ErrorEquals` match and
  *   that the execution's `error` carries; the cause is Lambda's `{"errorType","errorMessage","trace"}` JSON.
  * - Once an execution is closed (stopped, or the service closed) no handler is invoked for it any more and
  *   no event is recorded; handlers already running settle on their own, and `inFlight()` waits for them.

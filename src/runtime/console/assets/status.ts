@@ -13,7 +13,8 @@
  *
  * Task events carry no state name. On AWS their `previousEventId` chain leads back to the state's
  * entered event; that chain is followed when it does. Otherwise (a history that numbers events in
- * sequence) a TaskScheduled goes to the open Task state that calls the function its parameters name,
+ * sequence) a LambdaFunctionScheduled goes to the open Task state that calls the function its `resource`
+ * names (a `lambda:invoke` integration's TaskScheduled: its parameters' FunctionName),
  * and a task's completion goes to the running task whose next sign of life (its exit, its retry, its
  * catch) comes first — what concurrent Parallel branches need.
  *
@@ -222,14 +223,11 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
       if (t.failure && t.caughtBy === undefined) t.caughtBy = t.catchTargets.values().next().value ?? t.name;
       return;
     }
-    if (type === 'TaskScheduled') {
-      const params = parseJson(detail(event, 'taskScheduledEventDetails')?.parameters) as
-        | { FunctionName?: unknown }
-        | undefined;
-      const fn =
-        typeof params?.FunctionName === 'string' ? functionOfResource(params.FunctionName) : undefined;
+    const phase = taskPhaseOf(event);
+    if (phase === 'scheduled') {
+      const fn = scheduledFunctionOf(event);
       const t =
-        chained(event, ['TaskStateEntered', 'TaskFailed', 'TaskTimedOut']) ??
+        chained(event, ['TaskStateEntered', ...FAILED_TYPES]) ??
         pick(
           [...trackers.values()]
             .filter(
@@ -254,8 +252,8 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
       awaitingStart.push(t);
       return;
     }
-    if (type === 'TaskStarted') {
-      const t = chained(event, ['TaskScheduled']) ?? awaitingStart.find((c) => c.scheduled > 0);
+    if (phase === 'started') {
+      const t = chained(event, SCHEDULED_TYPES) ?? awaitingStart.find((c) => c.scheduled > 0);
       if (!t) return;
       awaitingStart.splice(awaitingStart.indexOf(t), 1);
       attribute(event, t);
@@ -263,23 +261,18 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
       t.started += 1;
       return;
     }
-    if (type === 'TaskSucceeded' || type === 'TaskFailed' || type === 'TaskTimedOut') {
-      const failed = type !== 'TaskSucceeded';
+    if (phase === 'succeeded' || phase === 'failed') {
+      const failed = phase === 'failed';
       const candidates = [...trackers.values()].filter((c) => c.started > 0);
       const t =
-        chained(event, ['TaskStarted']) ??
+        chained(event, STARTED_TYPES) ??
         (candidates.length <= 1 ? candidates[0] : byLookahead(sorted, position, candidates, failed));
       if (!t) return;
       attribute(event, t);
       t.started = Math.max(0, t.started - 1);
-      if (!failed) t.result = parseJson(detail(event, 'taskSucceededEventDetails')?.output);
-      if (failed) {
-        const d = detail(
-          event,
-          type === 'TaskFailed' ? 'taskFailedEventDetails' : 'taskTimedOutEventDetails',
-        );
-        fail(t, String(d?.error ?? 'States.TaskFailed'), String(d?.cause ?? ''), event.id);
-      }
+      const d = detail(event, DETAILS_KEY[type] ?? '');
+      if (!failed) t.result = parseJson(d?.output);
+      if (failed) fail(t, String(d?.error ?? 'States.TaskFailed'), String(d?.cause ?? ''), event.id);
       return;
     }
     if (type === 'ParallelStateFailed' || type === 'MapStateFailed') {
@@ -389,7 +382,7 @@ function fail(t: Tracker, error: string, cause: string, eventId: number): void {
 
 /**
  * Which of several running tasks a completion belongs to: the one whose next sign of life comes first —
- * its exit for a success; its retry (TaskScheduled of its function) or its Catch handler's entry for a
+ * its exit for a success; its retry (a LambdaFunctionScheduled of its function) or its Catch handler's entry for a
  * failure, else one that never shows up again.
  */
 function byLookahead(
@@ -403,16 +396,7 @@ function byLookahead(
     const e = events[i]!;
     const entered = e.type.endsWith('StateEntered') ? detail(e, 'stateEnteredEventDetails')?.name : undefined;
     const exited = e.type.endsWith('StateExited') ? detail(e, 'stateExitedEventDetails')?.name : undefined;
-    const fn =
-      e.type === 'TaskScheduled'
-        ? functionOfResource(
-            (
-              parseJson(detail(e, 'taskScheduledEventDetails')?.parameters) as
-                | { FunctionName?: string }
-                | undefined
-            )?.FunctionName,
-          )
-        : undefined;
+    const fn = taskPhaseOf(e) === 'scheduled' ? scheduledFunctionOf(e) : undefined;
     for (const c of candidates) {
       if (first.has(c)) continue;
       if (exited === c.name) first.set(c, { at: i, kind: 'exit' });
@@ -484,6 +468,45 @@ function toRun(t: Tracker): StateRun {
 
 function pick<T>(candidates: T[]): T | undefined {
   return candidates[0];
+}
+
+/**
+ * A Task's history events: AWS records a Task whose Resource is a Lambda function ARN (natflow's) as
+ * LambdaFunction…; a `lambda:invoke` integration as Task…. Both are read.
+ */
+const SCHEDULED_TYPES = ['LambdaFunctionScheduled', 'TaskScheduled'];
+const STARTED_TYPES = ['LambdaFunctionStarted', 'TaskStarted'];
+const FAILED_TYPES = ['LambdaFunctionFailed', 'LambdaFunctionTimedOut', 'TaskFailed', 'TaskTimedOut'];
+const SUCCEEDED_TYPES = ['LambdaFunctionSucceeded', 'TaskSucceeded'];
+const DETAILS_KEY: Readonly<Record<string, string>> = {
+  LambdaFunctionScheduled: 'lambdaFunctionScheduledEventDetails',
+  LambdaFunctionSucceeded: 'lambdaFunctionSucceededEventDetails',
+  LambdaFunctionFailed: 'lambdaFunctionFailedEventDetails',
+  LambdaFunctionTimedOut: 'lambdaFunctionTimedOutEventDetails',
+  TaskScheduled: 'taskScheduledEventDetails',
+  TaskSucceeded: 'taskSucceededEventDetails',
+  TaskFailed: 'taskFailedEventDetails',
+  TaskTimedOut: 'taskTimedOutEventDetails',
+};
+
+function taskPhaseOf(event: HistoryEvent): 'scheduled' | 'started' | 'succeeded' | 'failed' | undefined {
+  if (SCHEDULED_TYPES.includes(event.type)) return 'scheduled';
+  if (STARTED_TYPES.includes(event.type)) return 'started';
+  if (SUCCEEDED_TYPES.includes(event.type)) return 'succeeded';
+  if (FAILED_TYPES.includes(event.type)) return 'failed';
+  return undefined;
+}
+
+/** The function a scheduled event calls: its `resource` (a function ARN), or the integration's FunctionName. */
+function scheduledFunctionOf(event: HistoryEvent): string | undefined {
+  if (event.type === 'LambdaFunctionScheduled') {
+    const resource = detail(event, 'lambdaFunctionScheduledEventDetails')?.resource;
+    return typeof resource === 'string' ? functionOfResource(resource) : undefined;
+  }
+  const params = parseJson(detail(event, 'taskScheduledEventDetails')?.parameters) as
+    | { FunctionName?: unknown }
+    | undefined;
+  return typeof params?.FunctionName === 'string' ? functionOfResource(params.FunctionName) : undefined;
 }
 
 function detail(event: HistoryEvent, key: string): Record<string, unknown> | undefined {

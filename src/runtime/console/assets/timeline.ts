@@ -90,15 +90,22 @@ export function timelineOf(
       const at = timeOf(event.timestamp);
       const type = event.type;
       if (state.type === 'Task') {
-        if (type === 'TaskScheduled') {
+        // A Lambda-ARN Task's events (LambdaFunction…), or a lambda:invoke integration's (Task…).
+        if (type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') {
           close(at, 'cancelled');
           open = { start: at, outcome: 'running' };
           attempts.push(open);
-        } else if (type === 'TaskSucceeded') close(at, 'succeeded');
-        else if (type === 'TaskFailed' || type === 'TaskTimedOut') {
-          const details = (event.taskFailedEventDetails ?? event.taskTimedOutEventDetails) as
-            | { error?: string }
-            | undefined;
+        } else if (type === 'LambdaFunctionSucceeded' || type === 'TaskSucceeded') close(at, 'succeeded');
+        else if (
+          type === 'LambdaFunctionFailed' ||
+          type === 'LambdaFunctionTimedOut' ||
+          type === 'TaskFailed' ||
+          type === 'TaskTimedOut'
+        ) {
+          const details = (event.lambdaFunctionFailedEventDetails ??
+            event.lambdaFunctionTimedOutEventDetails ??
+            event.taskFailedEventDetails ??
+            event.taskTimedOutEventDetails) as { error?: string } | undefined;
           close(at, 'failed', details?.error ?? 'States.TaskFailed');
         }
       } else if (type.endsWith('StateEntered')) {
