@@ -2,7 +2,7 @@
  * The virtual cloud's compute (DESIGN §3.1): security groups and servers (ECS) with one NIC, an address
  * (explicit or the lowest free) and, unless given existing ones, their own security group.
  */
-import { formatCidr, formatIpv4, parseCidr, parseIpv4 } from '../net/ipv4.ts';
+import { formatCidr, parseCidr } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
 import {
   assignAddress,
@@ -11,8 +11,8 @@ import {
   type CreateEnv,
   canonical,
   createResource,
+  explicitAddressOf,
   insertResource,
-  isAuto,
   pathOf,
   requireOf,
 } from './create.ts';
@@ -58,9 +58,7 @@ export async function createServer(
       throw new InvalidPortSpecError(`port ${app.port} is not 1–65535`, at(ctx, `apps[${i}].port`));
     return { protocol: app.protocol, port: app.port };
   });
-  const explicitIp = isAuto(input.ip)
-    ? undefined
-    : formatIpv4(parseIpv4(input.ip as string, pathOf(ctx, 'ip')));
+  const explicitIp = explicitAddressOf(input.ip, ctx, 'ip');
   const ownInbound = input.inbound ? normaliseInbound(input.inbound, ctx) : undefined;
   const expected: Record<string, unknown> = { name: input.name, subnetId: input.subnetId, apps };
   if (explicitIp) expected.ip = explicitIp;

@@ -270,3 +270,12 @@ export function canonical(value: unknown): string {
 export function isAuto(ip: string | undefined): boolean {
   return ip === undefined || ip === 'auto';
 }
+
+/** An entry's explicit address, normalised (INVALID_ADDRESS at `path.field`), or undefined for auto. */
+export function explicitAddressOf(
+  ip: string | undefined,
+  ctx: CreateContext,
+  field: string,
+): string | undefined {
+  return isAuto(ip) ? undefined : formatIpv4(parseIpv4(ip as string, pathOf(ctx, field)));
+}

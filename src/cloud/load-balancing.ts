@@ -2,7 +2,7 @@
  * The virtual cloud's load balancing (DESIGN §3.1): backend server groups, dedicated load balancers
  * (frontend and backend addresses) and their listeners.
  */
-import { formatCidr, formatIpv4, parseCidr, parseIpv4 } from '../net/ipv4.ts';
+import { formatCidr, parseCidr } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
 import {
   assignAddress,
@@ -10,7 +10,7 @@ import {
   baseOf,
   type CreateEnv,
   createResource,
-  isAuto,
+  explicitAddressOf,
   pathOf,
   referrersOf,
   requireOf,
@@ -86,9 +86,7 @@ export async function createLoadBalancer(
   ctx: CreateContext = {},
 ): Promise<LoadBalancer> {
   const backendSubnetId = input.backendSubnetId ?? input.frontendSubnetId;
-  const explicitIp = isAuto(input.ip)
-    ? undefined
-    : formatIpv4(parseIpv4(input.ip as string, pathOf(ctx, 'ip')));
+  const explicitIp = explicitAddressOf(input.ip, ctx, 'ip');
   const azs = [...(input.azs ?? [])];
   const expected: Record<string, unknown> = {
     name: input.name,

@@ -18,7 +18,7 @@ import {
   baseOf,
   type CreateEnv,
   createResource,
-  isAuto,
+  explicitAddressOf,
   pathOf,
   referrersOf,
   requireOf,
@@ -42,9 +42,7 @@ export async function createTransitIp(
   input: TransitIpInput,
   ctx: CreateContext = {},
 ): Promise<TransitIp> {
-  const explicitIp = isAuto(input.ip)
-    ? undefined
-    : formatIpv4(parseIpv4(input.ip as string, pathOf(ctx, 'ip')));
+  const explicitIp = explicitAddressOf(input.ip, ctx, 'ip');
   const expected: Record<string, unknown> = { name: input.name, subnetId: input.subnetId };
   if (explicitIp) expected.ip = explicitIp;
   return createResource(env, {
@@ -72,9 +70,7 @@ export async function createGateway(
   input: GatewayInput,
   ctx: CreateContext = {},
 ): Promise<PrivateNatGateway> {
-  const explicitIp = isAuto(input.downlinkIp)
-    ? undefined
-    : formatIpv4(parseIpv4(input.downlinkIp as string, pathOf(ctx, 'downlinkIp')));
+  const explicitIp = explicitAddressOf(input.downlinkIp, ctx, 'downlinkIp');
   const spec = input.spec ?? 'Small';
   const allowSharedTransitIp = input.allowSharedTransitIp ?? false;
   const expected: Record<string, unknown> = {
