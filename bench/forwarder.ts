@@ -11,7 +11,7 @@
  *   is a new DNAT flow), forwarded minus direct.
  */
 import { Agent, request } from 'node:http';
-import { DataPlane } from '../src/runtime/dataplane/index.ts';
+import { DataPlane } from '../src/local-dataplane/index.ts';
 import { TopologyBuilder } from '../test/probe/builder.ts';
 import type { BenchModule } from './index.ts';
 

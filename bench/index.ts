@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import '../src/runtime/quiet-warnings.ts';
+import '../src/stack/quiet-warnings.ts';
 
 export interface BenchModule {
   /** What `--only` selects. */

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlanText } from '../src/plan/plan.ts';
-import { startStack } from '../src/runtime/stack.ts';
+import { startStack } from '../src/stack/stack.ts';
 import type { BenchModule } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..');

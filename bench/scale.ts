@@ -25,7 +25,7 @@ import { validatePlan } from '../src/plan/validate.ts';
 import { Topology } from '../src/probe/model.ts';
 import { probe } from '../src/probe/probe.ts';
 import { probeScope } from '../src/probe/scope.ts';
-import { startStack } from '../src/runtime/stack.ts';
+import { startStack } from '../src/stack/stack.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { BenchModule } from './index.ts';
 

@@ -8,7 +8,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-await import('../src/runtime/quiet-warnings.ts');
+await import('../src/stack/quiet-warnings.ts');
 // `natflow … | head` closes stdout early: that is the reader's choice, not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {

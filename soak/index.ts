@@ -27,11 +27,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { LocalEventBus } from '../src/local-bus/event-bus.ts';
 import { systemClock } from '../src/net/clock.ts';
-import { LocalEventBus } from '../src/runtime/event-bus.ts';
-import { createHttpServer } from '../src/runtime/http-server.ts';
-import { readServerlessConfig } from '../src/runtime/serverless-config.ts';
-import { startStack } from '../src/runtime/stack.ts';
+import { createHttpServer } from '../src/stack/http-server.ts';
+import { readServerlessConfig } from '../src/stack/serverless-config.ts';
+import { startStack } from '../src/stack/stack.ts';
 import { prepareRace, RACERS, type RaceOutcome, raceRound } from '../test/reliability/cli-race.ts';
 import {
   api,

@@ -9,7 +9,7 @@
  * On Lambda, `handler` runs with `defaultDeps()`: built from the environment once per container, the
  * store opened on first use (`NATFLOW_STORE=dynamodb` with `NATFLOW_TABLE`; SQLite under
  * `NATFLOW_DATA_DIR` otherwise), EventBridge for events, no live network (probes analyse only). The
- * local runtime (src/runtime/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
+ * local runtime (src/stack/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
  * bus and clock, so two stacks in one process never share anything.
  */
 import type { Cloud, CloudName } from '../../src/cloud/cloud.ts';

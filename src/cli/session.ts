@@ -17,7 +17,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
-import type { Stack } from '../runtime/stack.ts';
+import type { Stack } from '../stack/stack.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
 
@@ -53,7 +53,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   // An advertised stack only if it is alive (pid and /health), and again when a call to it is refused.
   const advertised = options.endpoint ? undefined : await liveStack(options.dataDir);
   const embedded = async () => {
-    const { startStack } = await import('../runtime/stack.ts');
+    const { startStack } = await import('../stack/stack.ts');
     // One-shot: never advertised in stack.json, so no other command finds it after it is gone.
     return startStack({
       dataDir: options.dataDir,

@@ -1,7 +1,7 @@
 /**
  * The live network port: what the probe and the verification need from a running data plane — bring it
  * in line with the resources, then send one real request along a path. The core owns this interface;
- * the local runtime's `DataPlane` (src/runtime/dataplane/) implements it, and on AWS there is none (the
+ * the local runtime's `DataPlane` (src/local-dataplane/) implements it, and on AWS there is none (the
  * probe analyses only). Nothing in the core imports the implementation.
  */
 import type { Resource } from '../cloud/resources.ts';

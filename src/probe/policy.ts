@@ -1,6 +1,6 @@
 /**
  * The rules a packet meets on its way, as pure functions over the topology. The path analysis
- * (`analyze.ts`) and the live data plane (`src/runtime/dataplane`) both decide with these, so a
+ * (`analyze.ts`) and the live data plane (`src/stack/dataplane`) both decide with these, so a
  * disagreement between the two modes points at a real difference in behaviour, never at two copies of a
  * rule drifting apart.
  *

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 
 const PLAN = parse(readFileSync(new URL('../../examples/reference.plan.yaml', import.meta.url), 'utf8')) as {
   name: string;

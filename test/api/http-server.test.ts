@@ -14,10 +14,10 @@ import type { ApiDeps } from '../../functions/api/lib/deps.ts';
 import { sfnClientFor, stateMachineArnsFromEnv } from '../../functions/api/lib/step-functions.ts';
 import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
+import { LocalEventBus } from '../../src/local-bus/event-bus.ts';
 import { ManualClock } from '../../src/net/clock.ts';
-import { LocalEventBus } from '../../src/runtime/event-bus.ts';
-import { apiRoutes, createHttpServer } from '../../src/runtime/http-server.ts';
-import { readServerlessConfig } from '../../src/runtime/serverless-config.ts';
+import { apiRoutes, createHttpServer } from '../../src/stack/http-server.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 
 const PLAN = parse(
   readFileSync(new URL('../../examples/reference.plan.yaml', import.meta.url), 'utf8'),

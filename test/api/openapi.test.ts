@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi, OPENAPI_FILE, openApiText } from '../../src/api/openapi.ts';
 import { API_ROUTES } from '../../src/api/routes.ts';
-import { readServerlessConfig } from '../../src/runtime/serverless-config.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 
 const config = readServerlessConfig();
 

@@ -10,7 +10,7 @@ import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { advertisedStack, isRefused, liveStack } from '../../src/cli/live-stack.ts';
 import { openSession } from '../../src/cli/session.ts';
-import { startStack } from '../../src/runtime/stack.ts';
+import { startStack } from '../../src/stack/stack.ts';
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {

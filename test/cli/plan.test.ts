@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack } from '../../src/runtime/stack.ts';
+import { startStack } from '../../src/stack/stack.ts';
 import { addRulePlan } from '../plan/scenarios.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createConsoleHandler } from '../../src/runtime/console/index.ts';
-import { type Stack, type StackOptions, startStack } from '../../src/runtime/stack.ts';
+import { createConsoleHandler } from '../../src/console/index.ts';
+import { type Stack, type StackOptions, startStack } from '../../src/stack/stack.ts';
 
 export const CHROMIUM = process.env.NATFLOW_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/runtime/console/index.ts';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { createConsoleHandler } from '../../src/console/index.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 
 const CHROMIUM = process.env.NATFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');

@@ -8,7 +8,7 @@ import {
   type GraphNode,
   layoutStateMachine,
   statesOf,
-} from '../../src/runtime/console/assets/graph.ts';
+} from '../../src/console/assets/graph.ts';
 
 const machine = (name: string) =>
   JSON.parse(

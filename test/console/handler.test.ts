@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/runtime/console/index.ts';
+import { createConsoleHandler } from '../../src/console/index.ts';
 
 /** The console's handler behind a bare server that answers 404 for everything it declines. */
 let server: Server;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/runtime/console/index.ts';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { createConsoleHandler } from '../../src/console/index.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { addRulePlan } from '../plan/scenarios.ts';
 
 const CHROMIUM = process.env.NATFLOW_CHROMIUM ?? '/usr/bin/chromium';

@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AslMachine } from '../../src/runtime/console/assets/graph.ts';
-import {
-  type HistoryEvent,
-  readCause,
-  replayHistory,
-  timeOf,
-} from '../../src/runtime/console/assets/status.ts';
+import type { AslMachine } from '../../src/console/assets/graph.ts';
+import { type HistoryEvent, readCause, replayHistory, timeOf } from '../../src/console/assets/status.ts';
 
 const provision = JSON.parse(
   readFileSync(new URL('../../statemachines/provision.asl.json', import.meta.url), 'utf8'),

@@ -4,10 +4,10 @@
  * the timeline, the Parallel tree, the status filter; and every data-flow stage computed by the engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AslMachine } from '../../src/runtime/console/assets/graph.ts';
-import { type HistoryEvent, replayHistory } from '../../src/runtime/console/assets/status.ts';
-import { filterRows, timelineOf } from '../../src/runtime/console/assets/timeline.ts';
-import { dataFlowOf } from '../../src/runtime/console/dataflow.ts';
+import type { AslMachine } from '../../src/console/assets/graph.ts';
+import { type HistoryEvent, replayHistory } from '../../src/console/assets/status.ts';
+import { filterRows, timelineOf } from '../../src/console/assets/timeline.ts';
+import { dataFlowOf } from '../../src/console/dataflow.ts';
 import { keepVariantOf } from '../../src/workflow/keep-variant.ts';
 import { type Harness, openHarness, REFERENCE } from '../workflows/harness.ts';
 

@@ -5,7 +5,7 @@ import {
   type ProbeResult,
   type Rect,
   type TopologyResource,
-} from '../../src/runtime/console/assets/topology.ts';
+} from '../../src/console/assets/topology.ts';
 
 /**
  * The reference walkthrough: ECS-A in VPC-A (192.168.0.0/16) reaches ELB01 in VPC-B (10.0.0.0/16) through

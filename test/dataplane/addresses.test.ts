@@ -4,7 +4,7 @@
  * used up, oldest release first.
  */
 import { describe, expect, it } from 'vitest';
-import { LoopbackAllocator } from '../../src/runtime/dataplane/addresses.ts';
+import { LoopbackAllocator } from '../../src/local-dataplane/addresses.ts';
 
 const POOL = 254 * 256;
 
@@ -45,7 +45,7 @@ describe('Module: LoopbackAllocator', () => {
 
 describe('DataPlane: addresses of resources that go', () => {
   it('are given back by the next sync, full or scoped', async () => {
-    const { DataPlane } = await import('../../src/runtime/dataplane/index.ts');
+    const { DataPlane } = await import('../../src/local-dataplane/index.ts');
     const { fixtures } = await import('../store/contract.ts');
     const plane = new DataPlane();
     try {

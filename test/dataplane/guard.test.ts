@@ -2,10 +2,10 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LoopbackAllocator } from '../../src/local-dataplane/addresses.ts';
+import { httpGet, tcpPing, udpPing } from '../../src/local-dataplane/client.ts';
+import { assertLoopback, bindUdp, connectTcp, listenTcp } from '../../src/local-dataplane/guard.ts';
 import { formatIpv4, type Ipv4 } from '../../src/net/ipv4.ts';
-import { LoopbackAllocator } from '../../src/runtime/dataplane/addresses.ts';
-import { httpGet, tcpPing, udpPing } from '../../src/runtime/dataplane/client.ts';
-import { assertLoopback, bindUdp, connectTcp, listenTcp } from '../../src/runtime/dataplane/guard.ts';
 
 const POLICY = { remapPrivileged: true, portBase: 8000 };
 const VIRTUAL = ['10.0.0.7', '172.16.5.4', '192.168.0.144'];

@@ -4,9 +4,9 @@
  * two modes disagree, so each passing case is also an agreement check.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { DataPlane } from '../../src/local-dataplane/index.ts';
 import { Topology } from '../../src/probe/model.ts';
 import { ProbeDisagreementError, probe } from '../../src/probe/probe.ts';
-import { DataPlane } from '../../src/runtime/dataplane/index.ts';
 import { REF, referenceScenario } from '../probe/builder.ts';
 import { scenarios } from '../probe/scenarios.ts';
 

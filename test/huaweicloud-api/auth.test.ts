@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListVpcsRequest, VpcClient } from '@huaweicloud/huaweicloud-sdk-vpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../src/runtime/huaweicloud/index.ts';
-import { startStack } from '../../src/runtime/stack.ts';
+import { signRequest } from '../../src/local-huaweicloud/index.ts';
+import { startStack } from '../../src/stack/stack.ts';
 import {
   AK,
   credentials,

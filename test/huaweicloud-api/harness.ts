@@ -13,8 +13,7 @@ import { Logger4jInstance } from '@huaweicloud/huaweicloud-sdk-core/logger/log4j
 import { EcsClient } from '@huaweicloud/huaweicloud-sdk-ecs';
 import { VpcClient } from '@huaweicloud/huaweicloud-sdk-vpc';
 import type { Store } from '../../src/cloud/store.ts';
-import type { Clock } from '../../src/net/clock.ts';
-import { DataPlane } from '../../src/runtime/dataplane/index.ts';
+import { DataPlane } from '../../src/local-dataplane/index.ts';
 import {
   DEFAULT_AK,
   DEFAULT_PROJECT_ID,
@@ -22,7 +21,8 @@ import {
   type HuaweiCloudServer,
   signRequest,
   startHuaweiCloudServer,
-} from '../../src/runtime/huaweicloud/index.ts';
+} from '../../src/local-huaweicloud/index.ts';
+import type { Clock } from '../../src/net/clock.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 export const AK = DEFAULT_AK;

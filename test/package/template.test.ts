@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/api/routes.ts';
-import { readServerlessConfig } from '../../src/runtime/serverless-config.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 import {
   type CfnResource,
   PACKAGE_TIMEOUT_MS,

@@ -21,7 +21,7 @@ import { RULE_ORDER } from '../../src/cloud/errors.ts';
 import { DNAT_VERDICTS } from '../../src/dnat/gateway.ts';
 import { parsePlanText } from '../../src/plan/plan.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { api, closed, generatedPlan, ROOT, snapshot } from './support.ts';
 
 const SCALE = Math.max(1, Number(process.env.NATFLOW_FUZZ_SCALE ?? 1));

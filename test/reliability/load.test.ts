@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { api, closed, countByType, generatedPlan, mapLimit, provisionAll } from './support.ts';
 
 const COUNT = 50;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../src/runtime/stack.ts';
+import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import {
   api,

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
-import { factoryNameOf, loadHandler } from '../../src/runtime/handlers.ts';
-import type { FunctionSpec } from '../../src/runtime/serverless-config.ts';
+import { factoryNameOf, loadHandler } from '../../src/stack/handlers.ts';
+import type { FunctionSpec } from '../../src/stack/serverless-config.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'natflow-handlers-'));

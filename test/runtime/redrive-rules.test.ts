@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { compileDefinition } from '../../src/runtime/sfn/definition.ts';
+import { compileDefinition } from '../../src/local-sfn/definition.ts';
 import {
   MAX_EXECUTION_TIME_MS,
   REDRIVABLE_PERIOD_MS,
@@ -15,7 +15,7 @@ import {
   redriveRefusal,
   redriveStatusOf,
   restartPointOf,
-} from '../../src/runtime/sfn/redrive.ts';
+} from '../../src/local-sfn/redrive.ts';
 import { keepVariantName, keepVariantOf, reachableStates } from '../../src/workflow/keep-variant.ts';
 import { keptFailureRolledBack, redriveRefusalOf, rollbackRefusalOf } from '../../src/workflow/kept.ts';
 

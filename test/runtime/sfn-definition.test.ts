@@ -12,10 +12,10 @@ import {
   retryIntervalOverridesOf,
   type StateInfo,
   waitTimeOverridesOf,
-} from '../../src/runtime/sfn/definition.ts';
-import { type EngineEvent, type HistoryEventBody, HistoryRecorder } from '../../src/runtime/sfn/history.ts';
-import { invalidNameReason, isStatesArn } from '../../src/runtime/sfn/names.ts';
-import { SfnService } from '../../src/runtime/sfn/service.ts';
+} from '../../src/local-sfn/definition.ts';
+import { type EngineEvent, type HistoryEventBody, HistoryRecorder } from '../../src/local-sfn/history.ts';
+import { invalidNameReason, isStatesArn } from '../../src/local-sfn/names.ts';
+import { SfnService } from '../../src/local-sfn/service.ts';
 import { loadAsl } from './sfn-harness.ts';
 
 const SCOPE = { region: 'us-east-1', accountId: '123456789012' };

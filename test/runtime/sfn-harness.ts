@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { functionNameOf } from '../../src/runtime/sfn/definition.ts';
-import { startSfnServer } from '../../src/runtime/sfn/server.ts';
+import { functionNameOf } from '../../src/local-sfn/definition.ts';
+import { startSfnServer } from '../../src/local-sfn/server.ts';
 import {
   type ExecutionRecord,
   SfnService,
   type SfnServiceOptions,
   type TaskHandler,
-} from '../../src/runtime/sfn/service.ts';
+} from '../../src/local-sfn/service.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

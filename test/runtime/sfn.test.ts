@@ -25,8 +25,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DnatPortConflictError, TransientError } from '../../src/cloud/errors.ts';
+import { parseTaskFailureCause } from '../../src/local-sfn/service.ts';
 import { ManualClock } from '../../src/net/clock.ts';
-import { parseTaskFailureCause } from '../../src/runtime/sfn/service.ts';
 import {
   codedError,
   deferred,

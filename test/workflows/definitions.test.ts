@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { factoryNameOf } from '../../src/runtime/handlers.ts';
-import { functionNameOfResource, readServerlessConfig } from '../../src/runtime/serverless-config.ts';
+import { factoryNameOf } from '../../src/stack/handlers.ts';
+import { functionNameOfResource, readServerlessConfig } from '../../src/stack/serverless-config.ts';
 
 const DIR = join(import.meta.dirname, '../../statemachines');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.asl.json'));

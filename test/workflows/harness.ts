@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Resource } from '../../src/cloud/resources.ts';
 import { parsePlanText } from '../../src/plan/plan.ts';
-import { type Stack, type StackOptions, startStack } from '../../src/runtime/stack.ts';
+import { type Stack, type StackOptions, startStack } from '../../src/stack/stack.ts';
 
 export const REFERENCE = readPlan('examples/reference.plan.yaml') as Record<string, unknown>;
 

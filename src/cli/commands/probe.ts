@@ -114,7 +114,7 @@ async function localProbe(
   const store = openLocalReader(dataDir);
   try {
     if (request.mode === 'analyze') return await probeResources(store, request);
-    const { DataPlane } = await import('../../runtime/dataplane/index.ts');
+    const { DataPlane } = await import('../../local-dataplane/index.ts');
     const live = new DataPlane(timeoutMs === undefined ? {} : { timeoutMs });
     try {
       return await probeResources(store, request, {

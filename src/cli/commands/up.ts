@@ -1,8 +1,8 @@
 import type { CloudName } from '../../cloud/cloud.ts';
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
+import { huaweiCloudConfig } from '../../local-huaweicloud/index.ts';
 import { openCloud } from '../../providers/index.ts';
-import { huaweiCloudConfig } from '../../runtime/huaweicloud/index.ts';
-import { startStack } from '../../runtime/stack.ts';
+import { startStack } from '../../stack/stack.ts';
 import { commandCloud } from '../cloud.ts';
 import {
   type Command,
@@ -193,7 +193,7 @@ function printSummary(
   io: Output,
   resources: Resource[],
   output: ProvisionOutput,
-  map: ReturnType<NonNullable<import('../../runtime/stack.ts').Stack['dataPlane']>['map']> | undefined,
+  map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined,
 ) {
   io.out(`\n${bold('created')}`);
   io.out(
@@ -270,7 +270,7 @@ function printSummary(
 /** The console's request handler, when the console module is present. */
 async function consoleHandler() {
   try {
-    const module = (await import('../../runtime/console/index.ts')) as {
+    const module = (await import('../../console/index.ts')) as {
       createConsoleHandler?: () => (
         req: import('node:http').IncomingMessage,
         res: import('node:http').ServerResponse,

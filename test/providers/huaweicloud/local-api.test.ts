@@ -10,18 +10,18 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../../src/cloud/memory-store.ts';
-import { applyStep } from '../../../src/plan/interpreter.ts';
-import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
-import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
-import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
-import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import {
   DEFAULT_AK,
   DEFAULT_PROJECT_ID,
   DEFAULT_SK,
   type HuaweiCloudServer,
   startHuaweiCloudServer,
-} from '../../../src/runtime/huaweicloud/index.ts';
+} from '../../../src/local-huaweicloud/index.ts';
+import { applyStep } from '../../../src/plan/interpreter.ts';
+import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
+import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
+import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
+import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
 
 const EXECUTION = 'arn:aws:states:local:000000000000:execution:natflow-provision:hwc-1';

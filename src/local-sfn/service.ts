@@ -1,0 +1,503 @@
+/**
+ * A local, Step Functions–compatible service: runs ASL (JSONPath) definitions in-process with
+ * `aws-local-stepfunctions` and keeps AWS's execution model — names, statuses, history — in SQLite.
+ *
+ * Design and invariants:
+ * - The database is the truth for everything a client reads (DescribeExecution, ListExecutions, history);
+ *   an execution's row changes status exactly once, from RUNNING to its closing status, in the same
+ *   transaction as its closing history event.
+ * - Each Task state is bound, by state name, to the in-process handler that `resolveTask` returns for its
+ *   `Resource`. The handler wrapper records LambdaFunctionScheduled/Started/Succeeded/Failed and converts a
+ *   thrown error to what Lambda reports: its `name` is the errorType that `Retry`/`Catch` `ErrorEquals` match and
+ *   that the execution's `error` carries; the cause is Lambda's `{"errorType","errorMessage","trace"}` JSON.
+ * - Once an execution is closed (stopped, or the service closed) no handler is invoked for it any more and
+ *   no event is recorded; handlers already running settle on their own, and `inFlight()` waits for them.
+ * - An execution found RUNNING in the database whose runner is gone (its process died, or its service was
+ *   closed) is closed as FAILED by `recover()`; one owned by another live process sharing the file is left
+ *   alone.
+ *
+ * The file holds the API façade — each action's request checks, paging tokens and output shapes, as
+ * the AWS JSON protocol handler (server.ts) and the stack call them; the execution lifecycle runs in
+ * runner.ts (`ExecutionRunner`).
+ *
+ * Local differences from AWS, by necessity: `$$.Execution.StartTime` is set by the engine when it starts
+ * (within a millisecond of `startDate` under the system clock); Wait states and Retry pauses are scaled by
+ * `waitTimeScale`, and a scaled Retry uses its first interval for every attempt (no backoff, no jitter).
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  DescribeExecutionOutput,
+  DescribeStateMachineOutput,
+  ExecutionListItem,
+  GetExecutionHistoryOutput,
+  HistoryEvent,
+  ListExecutionsOutput,
+  ListStateMachinesOutput,
+  StopExecutionOutput,
+} from '@aws-sdk/client-sfn';
+import type { Clock } from '../net/clock.ts';
+import {
+  ExecutionAlreadyExistsError,
+  InvalidExecutionInputError,
+  InvalidNameError,
+  InvalidTokenError,
+  ValidationError,
+} from './errors.ts';
+import { executionArnOf, invalidNameReason, roleArnOf } from './names.ts';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type StoredExecution,
+} from './persistence.ts';
+import { redrive, redriveStatusOf } from './redrive.ts';
+import { ExecutionRunner } from './runner.ts';
+
+export { parseTaskFailureCause } from './failures.ts';
+export type { ExecutionRecord, ExecutionStatus } from './persistence.ts';
+
+export type TaskHandler = (
+  input: unknown,
+  context: { executionArn: string; executionName: string; stateName: string; functionName: string },
+) => Promise<unknown>;
+
+/** A state machine: its name and its ASL object as in `statemachines/*.asl.json`. */
+export interface StateMachineSpec {
+  name: string;
+  definition: object;
+}
+
+export interface SfnServiceOptions {
+  /** SQLite file for executions and history (`':memory:'` for a throwaway service). */
+  db: string;
+  stateMachines: StateMachineSpec[];
+  /** Maps a Task `Resource` (`{"Fn::GetAtt": ["fn", "Arn"]}` or an ARN string) to its in-process handler. */
+  resolveTask: (resource: unknown, stateName: string) => TaskHandler;
+  region?: string;
+  accountId?: string;
+  /**
+   * Validate each definition with the engine's asl-validator (default true). It costs 70–170 ms a
+   * definition, paid once per definition and database (the digest is remembered); pass false when the
+   * definitions are validated elsewhere (natflow's test suite runs asl-validator on every file).
+   */
+  validate?: boolean;
+  /** Factor applied to Wait states and Retry pauses (0 = no waiting). Default 1. */
+  waitTimeScale?: number;
+  /** Called once per execution closed by this service (not for those `recover()` returns). */
+  onExecutionClosed?: (execution: ExecutionRecord) => Promise<void> | void;
+  clock?: Clock;
+}
+
+export type HistoryListener = (event: { executionArn: string; event: HistoryEvent }) => void;
+
+/** Executions input and output limit, as on AWS (256 KiB). */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+export class SfnService {
+  private readonly runner: ExecutionRunner;
+  /** RedriveExecution client tokens: `arn|token` → the redrive date it produced. */
+  private readonly redriveTokens = new Map<string, Date>();
+
+  constructor(options: SfnServiceOptions) {
+    this.runner = new ExecutionRunner(options);
+  }
+
+  /** StartExecution: AWS's name rules, and the same execution back for the same name and input while RUNNING. */
+  async startExecution(input: {
+    stateMachineArn: string;
+    name?: string;
+    input?: string;
+  }): Promise<{ executionArn: string; startDate: Date }> {
+    this.runner.assertOpen();
+    const machine = this.runner.machineOf(input.stateMachineArn);
+    const name = input.name ?? randomUUID();
+    const nameProblem = invalidNameReason(name);
+    if (nameProblem !== undefined) throw new InvalidNameError(`Invalid Name: '${name}': ${nameProblem}`);
+    const inputText = input.input ?? '{}';
+    const parsedInput = parseInput(inputText);
+
+    const executionArn = executionArnOf(this.runner.scope, machine.name, name);
+    const existing = this.runner.db.getExecution(executionArn);
+    if (existing !== undefined) {
+      if (existing.status === 'RUNNING' && existing.input === inputText) {
+        return { executionArn, startDate: existing.startDate };
+      }
+      throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${executionArn}'`);
+    }
+
+    const startDate = new Date(this.runner.clock.now());
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: machine.arn,
+      name,
+      status: 'RUNNING',
+      input: inputText,
+      startDate,
+    };
+    const started: HistoryEvent = {
+      id: 1,
+      previousEventId: 0,
+      timestamp: startDate,
+      type: 'ExecutionStarted',
+      executionStartedEventDetails: {
+        input: inputText,
+        inputDetails: { truncated: false },
+        roleArn: roleArnOf(this.runner.scope),
+      },
+    };
+    this.runner.start(machine, record, parsedInput, started);
+    return { executionArn, startDate };
+  }
+
+  async describeExecution(executionArn: string): Promise<DescribeExecutionOutput> {
+    this.runner.assertOpen();
+    return this.describeStored(this.runner.executionOf(executionArn));
+  }
+
+  /**
+   * RedriveExecution (AWS's rules, see redrive.ts): a FAILED, ABORTED or TIMED_OUT execution continues
+   * from the state where it stopped, under the same ARN. The same `clientToken` again while that redrive
+   * runs returns the same `redriveDate`.
+   */
+  async redriveExecution(
+    executionArn: string,
+    options: { clientToken?: string } = {},
+  ): Promise<{ redriveDate: Date }> {
+    const runner = this.runner;
+    runner.assertOpen();
+    runner.executionOf(executionArn);
+    // What runs after an execution closes (the runtime's onExecutionClosed) finishes before it runs again.
+    await runner.hooksSettled();
+    runner.assertOpen();
+    const stored = runner.executionOf(executionArn);
+    const token = options.clientToken === undefined ? undefined : `${executionArn}|${options.clientToken}`;
+    const earlier = token === undefined ? undefined : this.redriveTokens.get(token);
+    if (
+      earlier !== undefined &&
+      stored.status === 'RUNNING' &&
+      stored.redriveDate?.getTime() === earlier.getTime()
+    )
+      return { redriveDate: earlier };
+    const machine = runner.machineOf(stored.stateMachineArn);
+    const result = redrive(
+      { ...stored, redriveCount: stored.redriveCount ?? 0 },
+      { states: machine.compiled.states, startAt: String(machine.compiled.engineDefinition.StartAt) },
+      {
+        now: () => runner.clock.now(),
+        history: () => runner.db.history({ executionArn, reverse: false, limit: Number.MAX_SAFE_INTEGER }),
+        reopen: (info, body) => {
+          const id = runner.db.lastEventId(executionArn) + 1;
+          const event: HistoryEvent = { timestamp: info.date, id, previousEventId: id - 1, ...body };
+          if (!runner.db.reopenExecution(executionArn, runner.owner(), info, event))
+            throw new ValidationError(`Execution ${executionArn} was redriven meanwhile`);
+          runner.publish(executionArn, event);
+        },
+        launch: (from, redriveCount) => {
+          const record: ExecutionRecord = {
+            executionArn,
+            stateMachineArn: stored.stateMachineArn,
+            name: stored.name,
+            status: 'RUNNING',
+            input: stored.input,
+            startDate: stored.startDate,
+            redriveCount,
+            redriveDate: new Date(runner.clock.now()),
+          };
+          runner.launch(machine, record, JSON.parse(from.input), from);
+        },
+      },
+    );
+    if (token !== undefined) this.redriveTokens.set(token, result.redriveDate);
+    return result;
+  }
+
+  /** DescribeExecution's answer, with the redrive fields (redriveStatus is computed now). */
+  private describeStored(stored: StoredExecution): DescribeExecutionOutput {
+    const output = describe(stored);
+    output.redriveCount = stored.redriveCount ?? 0;
+    if (stored.redriveDate !== undefined) output.redriveDate = stored.redriveDate;
+    const status = redriveStatusOf(
+      { ...stored, historyEvents: this.runner.db.historyLength(stored.executionArn) },
+      this.runner.clock.now(),
+    );
+    output.redriveStatus = status.redriveStatus;
+    if (status.redriveStatusReason !== undefined) output.redriveStatusReason = status.redriveStatusReason;
+    return output;
+  }
+
+  async getExecutionHistory(
+    executionArn: string,
+    options: {
+      maxResults?: number;
+      nextToken?: string;
+      reverseOrder?: boolean;
+      includeExecutionData?: boolean;
+    } = {},
+  ): Promise<GetExecutionHistoryOutput> {
+    this.runner.assertOpen();
+    this.runner.executionOf(executionArn);
+    const limit = pageSizeOf(options.maxResults);
+    const reverse = options.reverseOrder === true;
+    let afterId: number | undefined;
+    if (options.nextToken !== undefined) {
+      const token = decodeToken(options.nextToken);
+      if (token.k !== 'history' || token.arn !== executionArn || token.reverse !== reverse) {
+        throw new InvalidTokenError('Invalid Token: the token does not belong to this request');
+      }
+      afterId = Number(token.after);
+    }
+    const rows = this.runner.db.history({ executionArn, reverse, afterId, limit: limit + 1 });
+    const events = rows.slice(0, limit);
+    const withData = options.includeExecutionData !== false;
+    const output: GetExecutionHistoryOutput = { events: withData ? events : events.map(withoutData) };
+    if (rows.length > limit) {
+      output.nextToken = encodeToken({
+        k: 'history',
+        arn: executionArn,
+        reverse,
+        after: events.at(-1)?.id ?? 0,
+      });
+    }
+    return output;
+  }
+
+  /** ListExecutions, newest first; without `stateMachineArn`, the executions of every state machine. */
+  async listExecutions(
+    query: { stateMachineArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string } = {},
+  ): Promise<ListExecutionsOutput> {
+    this.runner.assertOpen();
+    if (query.stateMachineArn !== undefined) this.runner.machineOf(query.stateMachineArn);
+    const status = query.statusFilter;
+    if (status !== undefined && !(STATUS_FILTERS as readonly string[]).includes(status)) {
+      throw new ValidationError(
+        `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: ` +
+          `Member must satisfy enum value set: [${STATUS_FILTERS.join(', ')}]`,
+      );
+    }
+    const limit = pageSizeOf(query.maxResults);
+    // A local redrive runs at once: no execution ever waits in PENDING_REDRIVE here.
+    if (status === 'PENDING_REDRIVE') return { executions: [] };
+    let beforeSeq: number | undefined;
+    if (query.nextToken !== undefined) {
+      const token = decodeToken(query.nextToken);
+      if (
+        token.k !== 'executions' ||
+        token.machine !== (query.stateMachineArn ?? '') ||
+        token.status !== (status ?? '')
+      ) {
+        throw new InvalidTokenError('Invalid Token: the token does not belong to this request');
+      }
+      beforeSeq = Number(token.before);
+    }
+    const rows = this.runner.db.listExecutions({
+      stateMachineArn: query.stateMachineArn,
+      status: status as ExecutionStatus | undefined,
+      beforeSeq,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const output: ListExecutionsOutput = { executions: page.map(listItem) };
+    if (rows.length > limit) {
+      output.nextToken = encodeToken({
+        k: 'executions',
+        machine: query.stateMachineArn ?? '',
+        status: status ?? '',
+        before: page.at(-1)?.seq ?? 0,
+      });
+    }
+    return output;
+  }
+
+  async describeStateMachine(stateMachineArn: string): Promise<DescribeStateMachineOutput> {
+    this.runner.assertOpen();
+    const machine = this.runner.machineOf(stateMachineArn);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      status: 'ACTIVE',
+      definition: JSON.stringify(machine.compiled.engineDefinition),
+      roleArn: roleArnOf(this.runner.scope),
+      type: 'STANDARD',
+      creationDate: machine.creationDate,
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  /** ListStateMachines in the order they were created, `maxResults` (1–1000, default 100) a page. */
+  async listStateMachines(
+    query: { maxResults?: number | undefined; nextToken?: string | undefined } = {},
+  ): Promise<ListStateMachinesOutput> {
+    this.runner.assertOpen();
+    const limit = pageSizeOf(query.maxResults);
+    let from = 0;
+    if (query.nextToken !== undefined) {
+      const token = decodeToken(query.nextToken);
+      if (token.k !== 'machines' || !Number.isInteger(token.from)) {
+        throw new InvalidTokenError('Invalid Token: the token does not belong to this request');
+      }
+      from = Number(token.from);
+    }
+    const machines = [...this.runner.machines.values()];
+    const page = machines.slice(from, from + limit);
+    const output: ListStateMachinesOutput = {
+      stateMachines: page.map((machine) => ({
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        type: 'STANDARD',
+        creationDate: machine.creationDate,
+      })),
+    };
+    if (machines.length > from + limit) output.nextToken = encodeToken({ k: 'machines', from: from + limit });
+    return output;
+  }
+
+  /**
+   * StopExecution: a RUNNING execution becomes ABORTED with an ExecutionAborted event; its engine is aborted
+   * and records nothing after. Stopping a closed execution changes nothing and returns its stop date.
+   */
+  async stopExecution(
+    executionArn: string,
+    options: { error?: string | undefined; cause?: string | undefined } = {},
+  ): Promise<StopExecutionOutput> {
+    // StopExecution's limits: error 0–256 characters, cause 0–32,768.
+    for (const [field, max] of [
+      ['error', 256],
+      ['cause', 32_768],
+    ] as const) {
+      const value = options[field];
+      if (value !== undefined && value.length > max) {
+        throw new ValidationError(
+          `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+        );
+      }
+    }
+    return this.runner.stop(executionArn, options);
+  }
+
+  /**
+   * Resolves with the execution's description once it is closed and `onExecutionClosed` has settled.
+   * Throws ExecutionWaitTimeout after `timeoutMs`. An execution another process runs is polled.
+   */
+  async waitForExecution(executionArn: string, timeoutMs?: number): Promise<DescribeExecutionOutput> {
+    const closed = await this.runner.waitForExecution(executionArn, timeoutMs);
+    return this.describeStored(this.runner.executionOf(closed.executionArn));
+  }
+
+  /** Live history events of every execution, in order per execution. Returns the unsubscribe function. */
+  subscribe(listener: HistoryListener): () => void {
+    return this.runner.subscribe(listener);
+  }
+
+  /** Resolves when every Task handler invoked for that execution has settled. */
+  inFlight(executionArn: string): Promise<void> {
+    return this.runner.inFlight(executionArn);
+  }
+
+  /**
+   * Closes as FAILED (`States.Runtime`) every execution found RUNNING whose runner is gone — the process
+   * died or its service was closed — and returns them, so that the runtime can roll back what they created.
+   */
+  recover(): Promise<ExecutionRecord[]> {
+    return this.runner.recover();
+  }
+
+  /**
+   * Stops serving. Running executions are left RUNNING in the database, as if the process had died (the next
+   * service's `recover()` closes them); their engines are aborted and their in-flight handlers awaited.
+   */
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+}
+
+function describe(stored: ExecutionRecord): DescribeExecutionOutput {
+  const output: DescribeExecutionOutput = {
+    executionArn: stored.executionArn,
+    stateMachineArn: stored.stateMachineArn,
+    name: stored.name,
+    status: stored.status,
+    startDate: stored.startDate,
+    input: stored.input,
+    inputDetails: { included: true },
+  };
+  if (stored.stopDate !== undefined) output.stopDate = stored.stopDate;
+  if (stored.output !== undefined) {
+    output.output = stored.output;
+    output.outputDetails = { included: true };
+  }
+  if (stored.error !== undefined) output.error = stored.error;
+  if (stored.cause !== undefined) output.cause = stored.cause;
+  return output;
+}
+
+function listItem(stored: ExecutionRecord): ExecutionListItem {
+  const item: ExecutionListItem = {
+    executionArn: stored.executionArn,
+    stateMachineArn: stored.stateMachineArn,
+    name: stored.name,
+    status: stored.status,
+    startDate: stored.startDate,
+    redriveCount: stored.redriveCount ?? 0,
+  };
+  if (stored.stopDate !== undefined) item.stopDate = stored.stopDate;
+  if (stored.redriveDate !== undefined) item.redriveDate = stored.redriveDate;
+  return item;
+}
+
+function parseInput(text: string): unknown {
+  if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES) {
+    throw new InvalidExecutionInputError(
+      `Invalid Execution Input: the input exceeds ${MAX_PAYLOAD_BYTES} bytes`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidExecutionInputError(
+      `Invalid Execution Input: ${error instanceof Error ? error.message : 'not JSON'}`,
+    );
+  }
+}
+
+/** ListExecutions' statusFilter values: the statuses, and PENDING_REDRIVE (a redrive not yet running). */
+const STATUS_FILTERS = [...EXECUTION_STATUSES, 'PENDING_REDRIVE'] as const;
+
+function pageSizeOf(maxResults: number | undefined): number {
+  if (maxResults === undefined || maxResults === 0) return DEFAULT_PAGE;
+  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > MAX_PAGE) {
+    throw new ValidationError(
+      `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: ` +
+        `Member must have value between 0 and ${MAX_PAGE}`,
+    );
+  }
+  return maxResults;
+}
+
+function encodeToken(token: Record<string, string | number | boolean>): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeToken(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new InvalidTokenError(`Invalid Token: '${text}'`);
+}
+
+function withoutData(event: HistoryEvent): HistoryEvent {
+  const copy: Record<string, unknown> = { ...event };
+  for (const [key, value] of Object.entries(copy)) {
+    if (key.endsWith('EventDetails') && typeof value === 'object' && value !== null) {
+      const { input: _input, output: _output, ...rest } = value as Record<string, unknown>;
+      copy[key] = rest;
+    }
+  }
+  return copy as unknown as HistoryEvent;
+}
