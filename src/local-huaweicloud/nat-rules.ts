@@ -1,5 +1,11 @@
 /** NAT v3 DNAT and SNAT rules of private gateways (see nat.ts). */
-import type { DnatRule, SnatRule, TransitIp } from '../cloud/resources.ts';
+import {
+  type DnatRule,
+  type PrivateNatGateway,
+  type SnatRule,
+  SPEC_LIMITS,
+  type TransitIp,
+} from '../cloud/resources.ts';
 import { type ApiRequest, type HuaweiContext, huaweiIdOf } from './context.ts';
 import { portIdOf } from './ecs.ts';
 import { vipPortIdOf } from './elb-common.ts';
@@ -56,7 +62,7 @@ export async function dnatView(ctx: HuaweiContext, rule: DnatRule): Promise<Reco
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
     created_at: ctx.stamp(rule.createdAt),
     updated_at: ctx.stamp(rule.createdAt),
-    status: natStatus(rule),
+    status: natStatus(ctx, rule),
   };
 }
 
@@ -115,6 +121,8 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuid, 'transit-ip', SERVICE, 'transit IP');
+  ctx.requireReady(SERVICE, gateway, 'dnat_rule.gateway_id: gateway');
+  ctx.requireReady(SERVICE, tip, 'dnat_rule.transit_ip_id: transit IP');
   const target = portId
     ? await targetOfPort(ctx, portId)
     : await targetOfAddress(ctx, privateIp as string, gateway.vpcId);
@@ -133,6 +141,7 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
       const code = (error as Error).name;
       // The all-ports side (NAT.1410) and the specific side (NAT.1309) of PORT_TYPE_CONFLICT.
       if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any') throw withCode(error as Error, 'NAT.1410');
+      if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }
   });
@@ -143,6 +152,17 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
 
 export function withCode(error: Error, code: string): HuaweiApiError {
   return new HuaweiApiError(400, code, `${error.message} (natflow: ${error.name})`, error.name);
+}
+
+/** QUOTA_EXCEEDED in the NAT Error Codes page's words for NAT.1207 ("…over rule max %d."). */
+export function overRuleMax(error: Error, gateway: PrivateNatGateway): HuaweiApiError {
+  const max = SPEC_LIMITS[gateway.spec].rules;
+  return new HuaweiApiError(
+    400,
+    'NAT.1207',
+    `Add this gateway rule over rule max ${max}: ${error.message} (natflow: QUOTA_EXCEEDED)`,
+    'QUOTA_EXCEEDED',
+  );
 }
 
 export async function showDnat(ctx: HuaweiContext, req: ApiRequest) {
@@ -200,8 +220,11 @@ export async function deleteRule(
   what: string,
 ) {
   const rule = await ctx.requireByUuid(req.params[param] as string, type, SERVICE, what);
-  await ctx.call(SERVICE, () => ctx.cloud.delete(rule.id));
-  ctx.state.attrs.delete(rule.id);
+  // Listed with its last status until NATFLOW_HWC_SETTLE_MS's `dnat_rule` / `snat_rule` time has passed.
+  await ctx.removeResource(SERVICE, rule, async () => {
+    await ctx.call(SERVICE, () => ctx.cloud.delete(rule.id));
+    ctx.state.attrs.delete(rule.id);
+  });
   return { status: 204 };
 }
 
@@ -223,7 +246,7 @@ export async function snatView(ctx: HuaweiContext, rule: SnatRule): Promise<Reco
     created_at: ctx.stamp(rule.createdAt),
     updated_at: ctx.stamp(rule.createdAt),
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
-    status: natStatus(rule),
+    status: natStatus(ctx, rule),
   };
 }
 
@@ -246,6 +269,8 @@ export async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuids[0] as string, 'transit-ip', SERVICE, 'transit IP');
+  ctx.requireReady(SERVICE, gateway, 'snat_rule.gateway_id: gateway');
+  ctx.requireReady(SERVICE, tip, 'snat_rule.transit_ip_ids[0]: transit IP');
   const subnet = subnetUuid ? await ctx.findSubnet(subnetUuid) : undefined;
   if (subnetUuid && !subnet)
     throw notFound(SERVICE, `snat_rule.virsubnet_id ${subnetUuid}: subnet could not be found`);
@@ -260,6 +285,7 @@ export async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
       const code = (error as Error).name;
       if (code === 'TRANSIT_IP_SHARED') throw withCode(error as Error, 'NAT.1308');
       if (code === 'SNAT_SOURCE_CONFLICT' && !subnet) throw withCode(error as Error, 'NAT.1505');
+      if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }
   });

@@ -250,8 +250,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
   });
 
   // A request must arrive whole in bounded time: a stalled client cannot hold a connection for minutes.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Idle keep-alive connections stay open 65 s (DESIGN §13: at least 60 s, so an SDK client reusing one
+  // never meets a socket closed under it); Node wants headersTimeout above keepAliveTimeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 66_000;
 
   // Bind loopback whatever the caller passes: the stack is unauthenticated by default.
   const listen = server.listen.bind(server) as (...args: unknown[]) => Server;

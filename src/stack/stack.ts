@@ -45,6 +45,7 @@ import { withKeepVariant } from '../workflow/keep-variant.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { createHttpServer } from './http-server.ts';
+import { memberHealthOf } from './member-health.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { machineArnsByLogicalId, resolveMachineRefs, statusChangeEntry } from './status-change.ts';
 import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
@@ -245,7 +246,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const consoleHandler = options.console;
   let huaweiCloud: HuaweiCloudApi | undefined;
   if (options.port !== undefined) {
-    huaweiCloud = createHuaweiCloudApi({ store, dataPlane, clock });
+    huaweiCloud = createHuaweiCloudApi({
+      store,
+      dataPlane,
+      clock,
+      ...(dataPlane ? { memberHealth: memberHealthOf(dataPlane) } : {}),
+      refuseDefaultKeys: Boolean(options.token),
+    });
     server = createHttpServer({
       huaweiCloud: huaweiCloud.handle,
       config,
