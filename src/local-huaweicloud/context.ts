@@ -329,11 +329,11 @@ export class HuaweiContext {
    */
   requireReady(service: HuaweiService, parent: Resource, label: string): void {
     const kind = SETTLE_KIND_OF[parent.type];
+    // A kind with no in-between state is created once settled (waitCreate): only its deletion counts.
+    const settling = kind ? SETTLING_STATUS[kind] : undefined;
     const deleting = this.deletions.has(parent.id);
-    if (!deleting && (!kind || this.settled(kind, parent.createdAt))) return;
-    const state = deleting
-      ? 'being deleted'
-      : `not active yet (${(kind && SETTLING_STATUS[kind]) ?? 'settling'})`;
+    if (!deleting && (!kind || !settling || this.settled(kind, parent.createdAt))) return;
+    const state = deleting ? 'being deleted' : `not active yet (${settling})`;
     const what = `${label} ${huaweiIdOf(parent)} is ${state}`;
     if (parent.type === 'private-nat-gateway') {
       throw new HuaweiApiError(

@@ -8,6 +8,8 @@
  * - ONLINE / OFFLINE: the last health check passed / failed — from the live data plane when the stack
  *   runs one (`MemberHealthSource`), else from the model: the probe's own rule (src/probe/policy.ts), an
  *   application on the checked port and a security group admitting the load balancer's backend address.
+ *   The checked port is the monitor's `monitor_port`, or the member's own port when it has none (as on
+ *   Huawei); natflow's group checks one port, so a member on another port is judged by the model.
  */
 import type { BackendGroup, BackendMember, LoadBalancer } from '../cloud/resources.ts';
 import { Topology } from '../probe/model.ts';
@@ -43,12 +45,18 @@ export async function operatingStatusOf(
   for (const record of await listenerRecords(ctx))
     if (record.defaultPoolId === group.id) lbIds.add(record.loadBalancerId);
   if (lbIds.size === 0) return 'UNKNOWN';
-  const live = ctx.memberHealth?.memberHealth(group.id, member.serverId, member.port);
-  if (live === true) return 'ONLINE';
-  if (live === false) return 'OFFLINE';
-  if (live === null) return 'INITIAL';
+  // Huawei checks `monitor_port`, or each member's own port when it is null; natflow's group has one
+  // check port (the first member's by default): the data plane's verdict holds for members on that port.
+  const checkPort = typeof monitor.monitor_port === 'number' ? monitor.monitor_port : member.port;
+  if (checkPort === group.healthCheck.port) {
+    const live = ctx.memberHealth?.memberHealth(group.id, member.serverId, member.port);
+    if (live === true) return 'ONLINE';
+    if (live === false) return 'OFFLINE';
+    if (live === null) return 'INITIAL';
+  }
   const model = await topology();
-  const current = model.find('backend-group', group.id) ?? group;
+  const found = model.find('backend-group', group.id) ?? group;
+  const current = { ...found, healthCheck: { ...found.healthCheck, port: checkPort } };
   for (const id of lbIds) {
     const lb = model.find('load-balancer', id) as LoadBalancer | undefined;
     if (lb) return memberHealth(model, lb, current, member).healthy ? 'ONLINE' : 'OFFLINE';

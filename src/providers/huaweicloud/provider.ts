@@ -356,7 +356,7 @@ export class HuaweiCloud implements Cloud {
     return this.realize(record, async () => {
       const hw = await this.api.nat.createDnatRule({
         gateway_id: await this.ready(record.gatewayId),
-        transit_ip_id: await this.hwId(record.transitIpId),
+        transit_ip_id: await this.ready(record.transitIpId),
         ...(await targetOf(this, record)),
         protocol: record.protocol,
         internal_service_port: wirePort(record.internalPort),
@@ -373,7 +373,7 @@ export class HuaweiCloud implements Cloud {
       const hw = await this.api.nat.createSnatRule({
         gateway_id: await this.ready(record.gatewayId),
         ...(record.subnetId ? { virsubnet_id: await this.hwId(record.subnetId) } : { cidr: record.cidr }),
-        transit_ip_ids: [await this.hwId(record.transitIpId)],
+        transit_ip_ids: [await this.ready(record.transitIpId)],
         description: describe(tokenOf(record), record.plan),
       });
       return { externalId: hw.id, status: hw.status };
