@@ -322,6 +322,16 @@ export class HuaweiContext {
     );
   }
 
+  /** A resource a create names (a member's server, a DNAT rule's target) must not be being deleted. */
+  requireNotDeleting(service: HuaweiService, resource: Resource, label: string): void {
+    if (!this.deletions.has(resource.id)) return;
+    throw new HuaweiApiError(
+      400,
+      NOT_READY_CODES[service],
+      `${label} ${huaweiIdOf(resource)} is being deleted, please try later`,
+    );
+  }
+
   /**
    * A parent a create hangs off must have settled and not be being deleted (a subnet in a `CREATING`
    * VPC, a rule on an `INACTIVE` gateway, a listener on a `PENDING_DELETE` load balancer): else the

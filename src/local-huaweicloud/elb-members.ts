@@ -77,6 +77,7 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
     );
   }
   const server = candidates[0] as Server;
+  ctx.requireNotDeleting(SERVICE, server, 'member.address: server');
   // The pool serves its load balancers' VPC: a member elsewhere would break its listeners.
   const lbIds = new Set(
     (await listenerRecords(ctx)).filter((r) => r.defaultPoolId === group.id).map((r) => r.loadBalancerId),

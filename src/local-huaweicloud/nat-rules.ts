@@ -127,6 +127,10 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
     ? await targetOfPort(ctx, portId)
     : await targetOfAddress(ctx, privateIp as string, gateway.vpcId);
   if (!target) throw notFound(SERVICE, `dnat_rule.network_interface_id ${portId}: port could not be found`);
+  const targetId =
+    'serverId' in target ? target.serverId : 'loadBalancerId' in target ? target.loadBalancerId : undefined;
+  const targeted = targetId ? await ctx.store.get(targetId) : undefined;
+  if (targeted) ctx.requireNotDeleting(SERVICE, targeted, 'dnat_rule target');
   const rule = await ctx.call(SERVICE, async () => {
     try {
       return await ctx.cloud.createDnatRule({
