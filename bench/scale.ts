@@ -27,6 +27,7 @@ import { probe } from '../src/probe/probe.ts';
 import { probeScope } from '../src/probe/scope.ts';
 import { startStack } from '../src/stack/stack.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { steps } from '../src/workflow/steps/index.ts';
 import type { BenchModule } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -216,7 +217,7 @@ const bench: BenchModule = {
       const analyze: number[] = [];
       for (let i = 0; i < 5; i++) {
         const t = performance.now();
-        const validation = await validatePlan(store, planNamed(`new-${i}`));
+        const validation = await validatePlan(store, planNamed(`new-${i}`), { steps });
         validate.push(performance.now() - t);
         if (!validation.valid)
           throw new Error(`the new plan is invalid: ${JSON.stringify(validation.errors)}`);

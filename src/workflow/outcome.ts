@@ -5,8 +5,8 @@
  */
 
 import type { Store } from '../cloud/store.ts';
-import { planResources } from '../plan/interpreter.ts';
 import { PlanSchema } from '../plan/plan.ts';
+import { planResources } from './plan-resources.ts';
 
 export interface ProvisioningOutput {
   plan: string;

@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLocalStore } from '../../src/cli/local-store.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { EXAMPLES, referencePlan } from '../cloud/plans.ts';
 
 const run = promisify(execFile);

@@ -9,8 +9,8 @@
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Store } from '../../src/cloud/store.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { referencePlan } from '../cloud/plans.ts';
 
 /** Provisions a plan document into the store and records it, as a SUCCEEDED provision execution does. */

@@ -22,6 +22,7 @@ import { DNAT_VERDICTS } from '../../src/dnat/gateway.ts';
 import { parsePlanText } from '../../src/plan/plan.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { api, closed, generatedPlan, ROOT, snapshot } from './support.ts';
 
 const SCALE = Math.max(1, Number(process.env.NATFLOW_FUZZ_SCALE ?? 1));
@@ -178,7 +179,7 @@ const arbitraryPlanArb = fc.oneof(
 
 async function checkRejection(input: unknown): Promise<void> {
   const before = await snapshot(stack.store);
-  const result = await validatePlan(stack.store, input);
+  const result = await validatePlan(stack.store, input, { steps });
   expect(await snapshot(stack.store)).toBe(before);
   if (result.valid) {
     expect(result.errors).toEqual([]);

@@ -174,7 +174,7 @@ describe('concurrent plans that take automatic addresses in one existing subnet'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  // Pinned automatic addresses are preferences (src/plan/pin.ts): five plans started together see
+  // Pinned automatic addresses are preferences (src/workflow/pin.ts): five plans started together see
   // the same snapshot and pin the same lowest free address, yet each ends with an address of its own.
   it('all succeed, each with its own address (no IP_IN_USE for an address nobody asked for)', async () => {
     // Prepare

@@ -4,6 +4,7 @@ import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
 import type { PreviewDocument } from '../../plan/preview-common.ts';
 import { openCloud } from '../../providers/index.ts';
+import { steps } from '../../workflow/steps/index.ts';
 import { commandCloud } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
@@ -66,7 +67,8 @@ export async function localPreview(
     // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
     const env = selection.env ?? {};
     const cloud = commandCloud({ cloud: selection.flag }, env, document);
-    return await previewPlan(cloud === 'virtual' ? store : await openCloud(cloud, { store, env }), document);
+    const source = cloud === 'virtual' ? store : await openCloud(cloud, { store, env });
+    return await previewPlan(source, document, { steps });
   } finally {
     await store.close();
   }

@@ -4,6 +4,7 @@ import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
 import { openCloud } from '../../providers/index.ts';
+import { steps } from '../../workflow/steps/index.ts';
 import { commandCloud } from '../cloud.ts';
 import {
   type Command,
@@ -81,10 +82,8 @@ async function validateFile(
   // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
   const store = cloud === 'virtual' ? openLocalReader(dataDir) : openLocalStore(dataDir);
   try {
-    const result = await validatePlan(
-      cloud === 'virtual' ? store : await openCloud(cloud, { store, env }),
-      input,
-    );
+    const source = cloud === 'virtual' ? store : await openCloud(cloud, { store, env });
+    const result = await validatePlan(source, input, { steps });
     return {
       valid: result.valid,
       errors: result.errors,

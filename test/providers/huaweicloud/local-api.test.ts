@@ -17,12 +17,12 @@ import {
   type HuaweiCloudServer,
   startHuaweiCloudServer,
 } from '../../../src/local-huaweicloud/index.ts';
-import { applyStep } from '../../../src/plan/interpreter.ts';
 import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
 import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
+import { applyStep } from '../../../src/workflow/steps/index.ts';
 
 const EXECUTION = 'arn:aws:states:local:000000000000:execution:natflow-provision:hwc-1';
 const STEPS = [

@@ -1,6 +1,6 @@
 /**
  * The huaweicloud provider's own guarantees, against an in-memory account (fake-huawei.ts): the reference
- * plan's steps through the plan interpreter, exactly one Huawei resource per entry whatever is retried,
+ * plan's steps (src/workflow/steps/), exactly one Huawei resource per entry whatever is retried,
  * adoption after a dropped response, §3.2 rules refused before any call, deletion confirmed by reading,
  * and import. Addresses are the walkthrough's: VPC-A 192.168.0.0/16, VPC-B 10.0.0.0/16, transit IP
  * 192.168.0.144.
@@ -8,13 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../src/cloud/memory-store.ts';
-import { applyStep } from '../../../src/plan/interpreter.ts';
 import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
 import { tokenDigest } from '../../../src/providers/huaweicloud/mapping.ts';
 import { HuaweiCloud, isRealized } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
+import { applyStep } from '../../../src/workflow/steps/index.ts';
 import { FakeHuawei } from './fake-huawei.ts';
 
 const EXECUTION = 'arn:aws:states:local:000000000000:execution:natflow-provision:run-1';
