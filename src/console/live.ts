@@ -14,7 +14,7 @@
  * header on it like on every other call (the HTTP server checks it before this handler runs).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HistoryListener } from '../local-sfn/service.ts';
+import type { HistoryListener } from '../local-sfn/index.ts';
 
 const EXECUTION_CHANGES = new Set([
   'ExecutionStarted',
