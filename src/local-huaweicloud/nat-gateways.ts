@@ -1,6 +1,7 @@
 /** NAT v3 private gateways and transit IPs, and what the NAT routes share (see nat.ts). */
 import type { DnatRule, PrivateNatGateway, Resource, SnatRule, TransitIp } from '../cloud/resources.ts';
 import { GATEWAY_SPECS, SPEC_LIMITS } from '../cloud/resources.ts';
+import { huaweiAnswerOf } from '../codes/huawei.ts';
 import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf, paginate } from './context.ts';
 import { badRequest, DEPENDENCY_CODES, HuaweiApiError, notFound } from './errors.ts';
 import { Fields } from './fields.ts';
@@ -180,9 +181,10 @@ export async function updateGateway(ctx: HuaweiContext, req: ApiRequest) {
       );
       const max = SPEC_LIMITS[spec].rules;
       if (rules.length > max) {
+        const quota = huaweiAnswerOf('QUOTA_EXCEEDED', SERVICE);
         throw new HuaweiApiError(
-          400,
-          'NAT.1207',
+          quota.status,
+          quota.code,
           `Gateway ${huaweiIdOf(fresh)} already has ${rules.length} rules, the maximum number of rule for spec ${spec} is ${max}. Downgrade is forbidden. (natflow: QUOTA_EXCEEDED)`,
           'QUOTA_EXCEEDED',
         );

@@ -14,7 +14,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
-import { type Issue, MalformedPlanError } from '../cloud/errors.ts';
+import { type ErrorCode, type Issue, MalformedPlanError } from '../cloud/errors.ts';
 import { codeOfIssue, formatPath } from '../cloud/issues.ts';
 import {
   APP_PROTOCOLS,
@@ -27,7 +27,10 @@ import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
-type ShapeCode = 'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED';
+type ShapeCode = Extract<
+  ErrorCode,
+  'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED'
+>;
 
 function issueCode(code: ShapeCode) {
   return { params: { code } };
