@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/console/index.ts';
+import { createConsole } from '../../src/console/index.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
+import { withKeepVariant } from '../../src/workflow/keep-variant.ts';
+
+/** The state machines the local stack hands its console: serverless.yml's, and the kept variant. */
+const stateMachines = () => withKeepVariant(readServerlessConfig().stateMachines.values());
 
 /** The console's handler behind a bare server that answers 404 for everything it declines. */
 let server: Server;
@@ -16,7 +21,7 @@ beforeAll(async () => {
   writeFileSync(join(examplesDir, 'tiny.plan.yaml'), 'name: tiny\nvpcs: []\n');
   writeFileSync(join(examplesDir, 'broken.plan.yaml'), 'name: [unclosed\n');
   writeFileSync(join(examplesDir, 'notes.txt'), 'not a plan');
-  const handle = createConsoleHandler({ examplesDir });
+  const { handle } = createConsole({ examplesDir, stateMachines });
   server = createServer((req, res) => {
     if (!handle(req, res)) res.writeHead(404, { 'X-Declined': 'yes' }).end();
   });
@@ -28,7 +33,7 @@ afterAll(async () => {
   await new Promise((done) => server.close(done));
 });
 
-describe('createConsoleHandler', () => {
+describe('createConsole', () => {
   it('redirects /console to /console/ and serves the page with a same-origin-only policy', async () => {
     // Act
     const redirect = await fetch(`${base}/console`, { redirect: 'manual' });
@@ -124,7 +129,7 @@ describe('createConsoleHandler', () => {
   });
 
   it('offers the project examples by default', async () => {
-    const handle = createConsoleHandler();
+    const { handle } = createConsole({ stateMachines });
     const other = createServer((req, res) => void handle(req, res));
     await new Promise<void>((done) => other.listen(0, '127.0.0.1', done));
     try {
