@@ -1,10 +1,9 @@
 /**
  * The live local data plane, a component of the local stack: the virtual cloud realised as real sockets
  * on loopback addresses (`data-plane.ts` explains how). Its surface: the `DataPlane` (the core's
- * `LiveNetwork` port), the sync of an execution's scope after it closes (`store-sync.ts`), and the
- * loopback guard. Nothing outside this folder reaches further in (tests may).
+ * `LiveNetwork` port) with its options and map, and the sync of an execution's scope after it closes
+ * (`store-sync.ts`). Nothing outside this folder reaches further in (tests may).
  */
-export type { LiveProbe, LiveResult } from '../probe/live.ts';
 export {
   DataPlane,
   type DataPlaneAddress,
@@ -12,5 +11,4 @@ export {
   type DataPlaneMap,
   type DataPlaneOptions,
 } from './data-plane.ts';
-export { assertLoopback, ForbiddenAddressError } from './guard.ts';
 export { syncDataPlane } from './store-sync.ts';

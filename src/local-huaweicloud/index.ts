@@ -28,8 +28,8 @@ import { natRoutes } from './nat.ts';
 import type { Route } from './routes.ts';
 import { vpcRoutes } from './vpc.ts';
 
-export { formatSdkDate, signRequest, verifySignature } from './auth.ts';
-export { HUAWEI_CODES } from './errors.ts';
+/** Signs a request as Huawei's SDKs do (the tests' own clients use it). */
+export { signRequest } from './auth.ts';
 
 export const DEFAULT_AK = 'NATFLOWLOCALAK000000';
 export const DEFAULT_SK = 'natflowlocalsecretkey000000000000000000';
@@ -141,7 +141,7 @@ ROUTES.sort(
 );
 
 /** Is this path one of Huawei's (`/v1/…`, `/v1.1/…`, `/v3/…`)? */
-export function isHuaweiPath(path: string): boolean {
+function isHuaweiPath(path: string): boolean {
   return /^\/(v1|v1\.1|v3)\//.test(path);
 }
 
