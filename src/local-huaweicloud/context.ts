@@ -138,6 +138,7 @@ export interface ContextOptions {
   settleMs: number;
   projectId: string;
   region: string;
+  /** What a write sets off once committed (the composer's `onWrite`). */
   sync: () => Promise<void>;
 }
 
@@ -149,7 +150,7 @@ export class HuaweiContext {
   readonly settleMs: number;
   readonly projectId: string;
   readonly region: string;
-  private readonly syncDataPlane: () => Promise<void>;
+  private readonly onWrite: () => Promise<void>;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: ContextOptions) {
@@ -158,7 +159,7 @@ export class HuaweiContext {
     this.settleMs = options.settleMs;
     this.projectId = options.projectId;
     this.region = options.region;
-    this.syncDataPlane = options.sync;
+    this.onWrite = options.sync;
     const clock = options.clock;
     this.cloud = new ControlPlane({
       store: options.store,
@@ -259,8 +260,9 @@ export class HuaweiContext {
     }
   }
 
+  /** Tells the composer a write committed (the local stack syncs its data plane then). */
   async sync(): Promise<void> {
-    await this.syncDataPlane();
+    await this.onWrite();
   }
 
   /** Resolves when the serialised work in flight (pool rebuilds, rule changes) is done. */

@@ -6,17 +6,18 @@
  * Entry points (stable; the `huaweicloud` provider's tests use them):
  * - `startStack({ dataDir, port: 0 })` serves it beside natflow's API (`stack.url`), with the keys of
  *   `huaweiCloudConfig(process.env)`;
- * - `startHuaweiCloudServer({ store, dataPlane?, port?, ...config })` serves it alone on 127.0.0.1;
- * - `createHuaweiCloudApi(options).handle(req, res)` is the request hook (`true` when it answered).
+ * - `startHuaweiCloudServer({ store, onWrite?, port?, ...config })` serves it alone on 127.0.0.1;
+ * - `createHuaweiCloudApi(options).handle(req, res)` is the request hook (`true` when it answered), for
+ *   the requests `isHuaweiRequest` tells apart.
  *
  * Every request: route (404 `APIGW.0101` for an unknown path) → signature, date and project id (401
- * `APIGW.0301`, nothing changed) → the route → data-plane sync after a write.
+ * `APIGW.0301`, nothing changed) → the route → `onWrite` after a write (the stack syncs its data plane).
+ * This component knows no other: whoever composes it says what a write sets off.
  * Errors are 4xx in the service's shape; an unexpected failure is a 500 in that shape, never a stack.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../cloud/store.ts';
-import type { DataPlane } from '../local-dataplane/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { verifySignature } from './auth.ts';
 import { type ApiRequest, HuaweiContext } from './context.ts';
@@ -27,8 +28,8 @@ import { natRoutes } from './nat.ts';
 import type { Route } from './routes.ts';
 import { vpcRoutes } from './vpc.ts';
 
-export { formatSdkDate, signRequest, verifySignature } from './auth.ts';
-export { HUAWEI_CODES } from './errors.ts';
+/** Signs a request as Huawei's SDKs do (the tests' own clients use it). */
+export { signRequest } from './auth.ts';
 
 export const DEFAULT_AK = 'NATFLOWLOCALAK000000';
 export const DEFAULT_SK = 'natflowlocalsecretkey000000000000000000';
@@ -58,7 +59,11 @@ export function huaweiCloudConfig(env: NodeJS.ProcessEnv = process.env): HuaweiC
 
 export interface HuaweiCloudApiOptions extends Partial<HuaweiCloudConfig> {
   store: Store;
-  dataPlane?: DataPlane | undefined;
+  /**
+   * Called after every write has committed, before it is answered: what the change sets off where this
+   * API is composed (the local stack syncs its data plane, so the answer's resources have their sockets).
+   */
+  onWrite?: (() => Promise<void>) | undefined;
   clock?: Clock;
   /** TEST ONLY: responses to drop after their write committed (see `TestFaults`). */
   faults?: TestFaults;
@@ -136,8 +141,22 @@ ROUTES.sort(
 );
 
 /** Is this path one of Huawei's (`/v1/…`, `/v1.1/…`, `/v3/…`)? */
-export function isHuaweiPath(path: string): boolean {
+function isHuaweiPath(path: string): boolean {
   return /^\/(v1|v1\.1|v3)\//.test(path);
+}
+
+/** Is this request one for the Huawei API (by its path), rather than for whatever serves beside it? */
+export function isHuaweiRequest(req: IncomingMessage): boolean {
+  return isHuaweiPath(requestTarget(req).path);
+}
+
+/** The raw path and query of a request, and the path decoded as the routes match it. */
+function requestTarget(req: IncomingMessage): { rawPath: string; rawQuery: string; path: string } {
+  const target = req.url ?? '/';
+  const queryAt = target.indexOf('?');
+  const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
+  const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
+  return { rawPath, rawQuery, path: safeDecodePath(rawPath) };
 }
 
 function serviceOfPath(path: string): HuaweiService {
@@ -158,7 +177,6 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
     region: options.region ?? env.region,
   };
   const clock = options.clock ?? systemClock;
-  const dataPlane = options.dataPlane;
   const faults = options.faults ?? new TestFaults(process.env.NATFLOW_HWC_TEST_DROP_RESPONSE);
   const context = new HuaweiContext({
     store: options.store,
@@ -167,16 +185,12 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
     projectId: config.projectId,
     region: config.region,
     sync: async () => {
-      if (dataPlane) await dataPlane.sync(await options.store.list());
+      await options.onWrite?.();
     },
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const target = req.url ?? '/';
-    const queryAt = target.indexOf('?');
-    const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
-    const path = safeDecodePath(rawPath);
+    const { rawPath, rawQuery, path } = requestTarget(req);
     if (!isHuaweiPath(path)) return false;
     const service = serviceOfPath(path);
     const requestId = context.requestId();

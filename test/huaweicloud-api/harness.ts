@@ -59,7 +59,8 @@ export async function startLocal(
         });
   const server = await startHuaweiCloudServer({
     store,
-    dataPlane,
+    // As the local stack composes it: every write syncs the data plane before it is answered.
+    ...(dataPlane ? { onWrite: async () => dataPlane.sync(await store.list()) } : {}),
     settleMs: options.settleMs ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });

@@ -2,7 +2,7 @@ import type { CloudName } from '../../cloud/cloud.ts';
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
 import { huaweiCloudConfig } from '../../local-huaweicloud/index.ts';
 import { openCloud } from '../../providers/index.ts';
-import { startStack } from '../../stack/stack.ts';
+import { type StackOptions, startStack } from '../../stack/stack.ts';
 import { commandCloud } from '../cloud.ts';
 import {
   type Command,
@@ -51,7 +51,7 @@ const command: Command = {
       port,
       schedule: values.schedule,
       token: env.NATFLOW_TOKEN,
-      console: await consoleHandler(),
+      console: await consoleFactory(),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
@@ -267,16 +267,10 @@ function printSummary(
   }
 }
 
-/** The console's request handler, when the console module is present. */
-async function consoleHandler() {
+/** The console's factory (`createConsole`), when the console module is present. */
+async function consoleFactory(): Promise<StackOptions['console']> {
   try {
-    const module = (await import('../../console/index.ts')) as {
-      createConsoleHandler?: () => (
-        req: import('node:http').IncomingMessage,
-        res: import('node:http').ServerResponse,
-      ) => boolean;
-    };
-    return module.createConsoleHandler?.();
+    return (await import('../../console/index.ts')).createConsole;
   } catch {
     return undefined;
   }
