@@ -26,7 +26,6 @@ import { resolve } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
 import { sfnClientFor } from '../../functions/api/lib/step-functions.ts';
-import { controlPlaneOver } from '../../functions/lib/deps.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localStateMachineArn } from '../aws/local.ts';
 import type { Store } from '../cloud/store.ts';
 import { createLiveFeed } from '../console/live.ts';
@@ -37,7 +36,7 @@ import { createHuaweiCloudApi, type HuaweiCloudApi } from '../local-huaweicloud/
 import { createSfnHandler } from '../local-sfn/server.ts';
 import { type ExecutionRecord, SfnService } from '../local-sfn/service.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
-import { recordedCloud } from '../providers/select.ts';
+import { can, DEFAULT_CLOUD, recordedCloud } from '../providers/registry.ts';
 import { dataFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { rollbackInProcess } from '../workflow/deletion-rounds.ts';
@@ -134,8 +133,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
-  // The runtime's own rollbacks (a stopped or recovered provisioning) delete without any provisioning delay.
-  const cloud = controlPlaneOver(store, clock, {});
   const workflowOfArn = new Map<string, string>();
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
@@ -161,9 +158,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   /** Rolls an execution's ledger back on the cloud holding it (a real one deletes asynchronously). */
   async function rollbackLedger(executionArn: string): Promise<void> {
-    const holder = await recordedCloud(store, { execution: executionArn }, 'virtual');
-    if (holder === 'virtual') await rollbackProvisioning(cloud, store, executionArn);
-    else await rollbackInProcess(await deps.cloud(holder), store, executionArn);
+    const holder = await recordedCloud(store, { execution: executionArn }, DEFAULT_CLOUD);
+    const cloud = await deps.cloud(holder);
+    if (can(holder, 'realCloud')) await rollbackInProcess(cloud, store, executionArn);
+    else await rollbackProvisioning(cloud, store, executionArn);
   }
 
   async function afterClose(execution: ExecutionRecord): Promise<void> {
