@@ -58,7 +58,11 @@ export interface ProviderEntry {
   readonly load: () => Promise<ProviderModule>;
 }
 
-/** The providers. Adding one: its folder, and one entry here (docs/architecture.md). */
+/**
+ * The providers. Adding one: its folder, and one entry here (docs/architecture.md). Note for the Lambda
+ * bundles: esbuild inlines a dynamic import, so a bundle that imports this module (the plan schema does)
+ * carries every provider's code — evaluated only when its entry is loaded.
+ */
 const ENTRIES = [
   {
     name: 'virtual',
@@ -70,9 +74,9 @@ const ENTRIES = [
   {
     name: 'huaweicloud',
     description:
-      "a Huawei Cloud project through its public APIs (HUAWEICLOUD_*), or another natflow's local Huawei API",
+      "a Huawei Cloud project through its APIs (HUAWEICLOUD_*), or another natflow's local Huawei API",
     settings:
-      'HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID (on AWS: HUAWEICLOUD_SECRET_ARN), HUAWEICLOUD_REGION or HUAWEICLOUD_ENDPOINT',
+      'HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (on AWS: HUAWEICLOUD_SECRET_ARN), HUAWEICLOUD_REGION or _ENDPOINT',
     capabilities: { realCloud: true, importAccount: true, liveProbe: false, freeze: false },
     load: () => import('./huaweicloud/index.ts'),
   },

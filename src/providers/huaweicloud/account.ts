@@ -6,7 +6,8 @@
  * (`deletion.ts`), what hangs off a resource (`children.ts`), import (`discovery.ts`) — receive it, so
  * no class hands `this` around and the modules import each other in one direction only:
  *
- *     provider.ts → children.ts, deletion.ts, model-refresh.ts → lifecycle.ts → ops.ts → account.ts
+ *     provider.ts ─→ children.ts, deletion.ts ─→ lifecycle.ts ─→ ops.ts ─→ account.ts
+ *                 ─→ model-refresh.ts ─→ discovery.ts ─────────────────→ account.ts
  *
  * Here too: what a record looks like once Huawei has it (`isRealized`), and how it is rewritten then
  * (`recordRealized`).
