@@ -11,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { CloudNameSchema } from '../cloud/resources.ts';
+import { CLOUD_NAMES } from '../providers/registry.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.ts';
 import { API_ROUTES, type ApiRouteSpec } from './routes.ts';
 
@@ -39,7 +41,16 @@ export function buildOpenApi(): Json {
 
   /** A schema as JSON Schema, its named parts hoisted into `components.schemas`. */
   const convert = (schema: z.ZodType, io: 'input' | 'output'): Json => {
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+    const json = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io,
+      unrepresentable: 'any',
+      // `Resource.cloud` is a plain string in the core (it cannot see the registry): the document
+      // lists the registry's names, as the plan's `cloud:` does.
+      override: ({ zodSchema, jsonSchema }) => {
+        if (zodSchema === CloudNameSchema) jsonSchema.enum = [...CLOUD_NAMES];
+      },
+    }) as Json;
     const defs = (json.$defs ?? {}) as Record<string, Json>;
     delete json.$defs;
     delete json.$schema;

@@ -30,7 +30,7 @@ export const COMMON_OPTIONS = {
   endpoint: { type: 'string' },
   sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
-  /** virtual | huaweicloud (DESIGN §10): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
+  /** A provider of src/providers/registry.ts (DESIGN §10): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
   cloud: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

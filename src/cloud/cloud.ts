@@ -1,8 +1,9 @@
 /**
  * The cloud port (DESIGN §10): the one interface natflow's provisioning, rollback, teardown and a plan's
- * dry run call to create, read and delete the §3 resources. Two providers implement it: `virtual`
- * (`ControlPlane`, natflow's own cloud in its store) and `huaweicloud` (`src/providers/huaweicloud/`).
- * Nothing outside `src/cloud/` and `src/providers/` may assume which one it talks to.
+ * dry run call to create, read and delete the §3 resources. The providers of `src/providers/registry.ts`
+ * implement it (the virtual one is `ControlPlane`, natflow's own cloud in its store). The core never
+ * sees the registry: to it a provider is a `Cloud` with a `name`. Nothing outside `src/cloud/` and
+ * `src/providers/` may assume which one it talks to; what a provider can do is asked of the registry.
  *
  * The contract every provider keeps:
  * - **natflow's resources.** Every answer is a `Resource` as natflow names it (§3.1 fields, camelCase, natflow's
@@ -59,9 +60,6 @@ import type {
 } from './resources.ts';
 import type { ResourceQuery } from './store.ts';
 
-/** The providers of DESIGN §10 (`Resource.cloud`; absent on a resource means `virtual`). */
-export type CloudName = 'virtual' | 'huaweicloud';
-
 /** What `destroy` answers: the resource as last known, and whether the cloud has finished deleting it. */
 export interface Deletion {
   /** The resource being deleted (its last known state; `status` as the cloud reports it). */
@@ -97,8 +95,11 @@ export interface DryRun {
  * `CreateContext` (plan, execution, client token, the entry's path for error paths, addresses to avoid).
  */
 export interface Cloud {
-  /** Which provider this is: recorded on every resource it creates (`Resource.cloud`). */
-  readonly name: CloudName;
+  /**
+   * Which provider this is, as the registry names it (src/providers/registry.ts): recorded on every
+   * resource it creates (`Resource.cloud`).
+   */
+  readonly name: string;
 
   // ------------------------------------------------------------------ creates (idempotent under a token)
 

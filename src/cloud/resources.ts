@@ -65,6 +65,13 @@ export const SG_PROTOCOLS = ['tcp', 'udp', 'any'] as const;
 export const DNAT_PROTOCOLS = ['tcp', 'udp', 'any'] as const;
 export type DnatProtocol = (typeof DNAT_PROTOCOLS)[number];
 
+/**
+ * A provider's name (`Resource.cloud`). The core cannot see the provider registry
+ * (src/providers/registry.ts), so here it is any string; the registry's `CloudName` is the typed one,
+ * and the OpenAPI document lists the registry's names (src/api/openapi.ts).
+ */
+export const CloudNameSchema = z.string();
+
 const base = {
   id: z.string(),
   name: z.string(),
@@ -82,8 +89,8 @@ const base = {
    * (§11) answers with it. Optional: stores written before it existed have none.
    */
   externalId: z.string().optional(),
-  /** The cloud holding the resource (`virtual` when absent). */
-  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
+  /** The cloud holding the resource (`virtual` when absent): written by its provider only. */
+  cloud: CloudNameSchema.optional(),
   /** Read from a real cloud by `natflow import`: read-only, never deleted by natflow. */
   imported: z.boolean().optional(),
 };

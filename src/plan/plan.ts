@@ -25,6 +25,7 @@ import {
 } from '../cloud/resources.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
+import { CLOUD_NAMES } from '../providers/registry.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
 type ShapeCode = Extract<
@@ -368,8 +369,11 @@ export const VerifyEntrySchema = z
 export const PlanSchema = z.strictObject({
   name: PlanNameSchema,
   description: z.string().optional(),
-  /** The cloud to provision into (DESIGN §10): `--cloud` wins over it, it wins over NATFLOW_CLOUD. */
-  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
+  /**
+   * The cloud to provision into (DESIGN §10), one of the registry's providers: `--cloud` wins over it,
+   * it wins over NATFLOW_CLOUD.
+   */
+  cloud: z.enum(CLOUD_NAMES).optional(),
   /** What a failed provisioning does with what it created (DESIGN §7): roll it back, or keep it for a redrive. */
   onFailure: z.enum(['rollback', 'keep']).optional(),
   vpcs: z.array(VpcEntrySchema).optional(),

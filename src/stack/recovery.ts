@@ -4,16 +4,14 @@
  * rolled back here, on the cloud that holds it, so nothing is orphaned. The virtual cloud rolls back at
  * once (without any provisioning delay); a real one deletes asynchronously, in rounds.
  */
-import { controlPlaneOver, type Deps } from '../../functions/lib/deps.ts';
+import type { Deps } from '../../functions/lib/deps.ts';
 import type { Store } from '../cloud/store.ts';
-import type { Clock } from '../net/clock.ts';
-import { recordedCloud } from '../providers/select.ts';
+import { can, DEFAULT_CLOUD, recordedCloud } from '../providers/registry.ts';
 import { rollbackInProcess } from '../workflow/deletion-rounds.ts';
 import { rollbackProvisioning } from '../workflow/rollback.ts';
 
 export interface RecoveryOptions {
   store: Store;
-  clock: Clock;
   /** The stack's handler deps: the cloud a real provider's ledger is rolled back on. */
   deps: Pick<Deps, 'cloud'>;
   /** The workflow key (`provision`) of a state machine ARN of this stack. */
@@ -28,9 +26,9 @@ export async function rollBackRecovered(
   const { store } = options;
   for (const execution of recovered) {
     if (options.workflowOf(execution.stateMachineArn) !== 'provision') continue;
-    const holder = await recordedCloud(store, { execution: execution.executionArn }, 'virtual');
-    if (holder === 'virtual')
-      await rollbackProvisioning(controlPlaneOver(store, options.clock, {}), store, execution.executionArn);
-    else await rollbackInProcess(await options.deps.cloud(holder), store, execution.executionArn);
+    const holder = await recordedCloud(store, { execution: execution.executionArn }, DEFAULT_CLOUD);
+    const cloud = await options.deps.cloud(holder);
+    if (can(holder, 'realCloud')) await rollbackInProcess(cloud, store, execution.executionArn);
+    else await rollbackProvisioning(cloud, store, execution.executionArn);
   }
 }

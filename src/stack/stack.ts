@@ -167,7 +167,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     onExecutionClosed: (execution) => track(onClose(execution)),
   });
   const recovered = await sfn.recover();
-  await rollBackRecovered(recovered, { store, clock, deps, workflowOf });
+  await rollBackRecovered(recovered, { store, deps, workflowOf });
   if (dataPlane) await dataPlane.sync(await store.list());
 
   // What starts workflows besides callers: the bus rules and schedules of serverless.yml.

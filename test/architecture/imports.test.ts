@@ -41,6 +41,7 @@ describe('the import graph', () => {
     expect(edges.length).toBeGreaterThan(500);
     const has = (from: string, to: string) => edges.some((e) => e.from === from && e.to === to);
     expect(has('src/stack/stack.ts', 'functions/api/lib/deps.ts')).toBe(true);
+    expect(has('src/stack/tasks.ts', 'functions/lib/deps.ts')).toBe(true);
     expect(has('src/probe/probe.ts', 'src/probe/live.ts')).toBe(true);
     // A dynamic import counts too.
     expect(has('functions/lib/deps.ts', 'src/store/index.ts')).toBe(true);
