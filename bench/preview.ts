@@ -1,5 +1,5 @@
 /**
- * Preview speed (DESIGN §9 `preview`, §12): milliseconds for `previewPlan` of the reference plan, warm,
+ * Preview speed (docs/benchmarks.md `preview`, docs/preview.md): milliseconds for `previewPlan` of the reference plan, warm,
  * against the CLI's own store (SQLite in a data directory), the median of 50 runs after 50 warm-up runs.
  *
  * - `reference_ms`: the store holds nothing else (the first `natflow plan` of a checkout). Goal < 50 ms.

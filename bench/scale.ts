@@ -1,5 +1,5 @@
 /**
- * Scale (DESIGN §9 `scale`, issue 15): what one provisioning costs as the store grows.
+ * Scale (docs/benchmarks.md `scale`): what one provisioning costs as the store grows.
  *
  * - 1,000 renamed copies of `examples/reference.plan.yaml` through the HTTP API of one in-process stack
  *   (data plane on, as `natflow up` runs it): `SERIAL` one after another (`serial_per_s`, and the median

@@ -1,5 +1,5 @@
 /**
- * POST /plans/preview `{plan}` or `{destroy: NAME}` (DESIGN §12) — what provisioning the plan (or tearing
+ * POST /plans/preview `{plan}` or `{destroy: NAME}` (docs/preview.md) — what provisioning the plan (or tearing
  * it down) would do, read only: 200 with the preview (conflicts included: they are its content), 422
  * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
  * `topology: true` adds the resources the paths go through (the console draws the paths on them).

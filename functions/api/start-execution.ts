@@ -6,7 +6,7 @@
  * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
  * that execution runs returns it again (201); a name already used otherwise is 409
  * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time. A plan with
- * `onFailure: keep` runs on `provision-keep` (the definition without Catch, DESIGN §7).
+ * `onFailure: keep` runs on `provision-keep` (the definition without Catch, docs/workflows.md).
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';

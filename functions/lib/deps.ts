@@ -27,7 +27,7 @@ export interface Deps {
   store(): Promise<Store>;
   /**
    * The cloud over that store, as each invocation sees it: the registry's provider a plan or its ledger
-   * names (DESIGN §10), the default one otherwise, opened through src/providers/registry.ts (a real
+   * names (docs/clouds.md), the default one otherwise, opened through src/providers/registry.ts (a real
    * cloud's reads its settings from the environment and, on AWS, its secret).
    */
   cloud(name?: CloudName): Promise<Provider>;

@@ -29,7 +29,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: 'Missing or wrong bearer token (local stacks with NATFLOW_TOKEN)',
   404: 'Not found (NOT_FOUND)',
   405: 'Method not allowed on this path (METHOD_NOT_ALLOWED)',
-  409: 'Conflict: EXECUTION_ALREADY_EXISTS or a control-plane rule (DESIGN §3.2)',
+  409: 'Conflict: EXECUTION_ALREADY_EXISTS or a control-plane rule (docs/error-codes.md#rules-the-control-plane-enforces)',
   413: 'Body over 256 KB (PAYLOAD_TOO_LARGE)',
   415: 'Body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   422: 'Invalid plan or body: every problem listed by path',

@@ -1,5 +1,5 @@
 /**
- * RFC 9457 problem details, the body of every error the HTTP API returns (DESIGN §8.2):
+ * RFC 9457 problem details, the body of every error the HTTP API returns (docs/http-api.md):
  * `{type, title, status, detail, code, errors:[{path, code, message}]}` with
  * `Content-Type: application/problem+json`. `code` is the first error's code, the same stable code the
  * CLI prints and the state machines' `Catch` clauses match.
@@ -26,7 +26,9 @@ export const IssueSchema = z
     path: z
       .string()
       .meta({ description: 'where in the input, e.g. privateNatGateways[0].dnatRules[1].transitPort' }),
-    code: z.string().meta({ description: 'the stable error code (DESIGN §3.2)' }),
+    code: z
+      .string()
+      .meta({ description: 'the stable error code (docs/error-codes.md#rules-the-control-plane-enforces)' }),
     message: z.string(),
   })
   .meta({ id: 'Issue' });

@@ -1,5 +1,5 @@
 /**
- * The CLI's side of DESIGN §10's cloud selection: every command takes `--cloud NAME`, one of the
+ * The CLI's side of the docs/clouds.md cloud selection: every command takes `--cloud NAME`, one of the
  * registry's providers (flag > plan `cloud:` > `NATFLOW_CLOUD` > the default); what a provider cannot do
  * (its registry entry says so: freeze, a live probe, import) exits 2, saying why.
  */

@@ -1,5 +1,5 @@
 /**
- * The control plane's errors, one class per rule of DESIGN §3.2. Each class's `name` is the stable code
+ * The control plane's errors, one class per rule of docs/error-codes.md#rules-the-control-plane-enforces. Each class's `name` is the stable code
  * (see `NatflowError`), so ASL `Catch` clauses, problem documents and CLI output all carry it unchanged.
  * The codes, their HTTP statuses and their Huawei equivalents are declared once, in `src/codes/codes.ts`.
  *
@@ -9,7 +9,7 @@
 import { type ErrorCode, RULE_ORDER, type RuleCode, type Signal } from '../codes/codes.ts';
 import { InvalidAddressError, InvalidCidrError, InvalidPortSpecError, NatflowError } from '../net/errors.ts';
 
-/** The codes of §3.2 in the table's order (the order rules are checked for one create). */
+/** The codes of the rules table in the table's order (the order rules are checked for one create). */
 export {
   type ErrorCode,
   InvalidAddressError,
@@ -120,13 +120,13 @@ export class InvalidInputError extends NatflowError {
   }
 }
 
-// ------------------------------------------------------------- a real cloud's own refusals (DESIGN §10)
+// ------------------------------------------------------------- a real cloud's own refusals (docs/clouds.md)
 
 /** The cloud refused natflow's credentials (HTTP 401/403): the AK/SK, the token or the project id. */
 export class CloudAuthFailedError extends NatflowError {
   override name: ErrorCode = 'CLOUD_AUTH_FAILED';
 }
-/** The cloud refused a request for a reason with no §3.2 equivalent; its own code is in `details`. */
+/** The cloud refused a request for a reason with no rule equivalent; its own code is in `details`. */
 export class CloudRejectedError extends NatflowError {
   override name: ErrorCode = 'CLOUD_REJECTED';
 }

@@ -2,17 +2,17 @@
  * natflow's error codes, each declared once: the one table (`CODES`) that the control plane, the HTTP
  * API, the CLI, the `huaweicloud` provider and the local Huawei Cloud API read. An error's `name` is its
  * code (`DNAT_PORT_CONFLICT`): Lambda reports it as the errorType that ASL `Catch` matches, the API puts
- * it in the problem document, the CLI prints it (DESIGN §7).
+ * it in the problem document, the CLI prints it (docs/workflows.md).
  *
  * A row says:
- * - `status`: what natflow's HTTP API answers for it (DESIGN §8.2: 404 `NOT_FOUND`, 409 a conflict with
+ * - `status`: what natflow's HTTP API answers for it (docs/http-api.md: 404 `NOT_FOUND`, 409 a conflict with
  *   existing state, 422 anything wrong with the input itself, 413/415/400 the transport's own, 502 a
  *   cloud that refused natflow's credentials, …). A code the table does not know is answered 422;
  * - `title`: one line for people (documentation, not the problem document's `title`, which stays the
  *   HTTP reason phrase);
- * - `rule`: a row of DESIGN §3.2's table. Those rows come first, in that table's order, which is the
+ * - `rule`: a row of the rules table of docs/error-codes.md. Those rows come first, in that table's order, which is the
  *   order the rules are checked for one create (the first broken is reported): `RULE_ORDER`;
- * - `huawei`: the code in Huawei Cloud's words, both ways (DESIGN §11): what the local Huawei API
+ * - `huawei`: the code in Huawei Cloud's words, both ways (docs/huaweicloud-api.md): what the local Huawei API
  *   answers for it, per service, and which Huawei codes (or HTTP statuses) the `huaweicloud` provider
  *   maps back to it. `./huawei.ts` reads this column;
  * - `cli`: only the CLI raises it (the API never answers it); `retryAfter`: answered with `Retry-After`.
@@ -42,7 +42,7 @@ export interface HuaweiAnswer {
   readonly cases?: Readonly<Record<string, string>>;
 }
 
-/** A code in Huawei Cloud's words, both ways (DESIGN §11: "Both sides use this one table"). */
+/** A code in Huawei Cloud's words, both ways (docs/huaweicloud-api.md: "Both sides use this one table"). */
 export interface HuaweiRow {
   /** What the local Huawei API answers, per service; a service not listed answers its fallback code. */
   readonly answer?: Readonly<Partial<Record<HuaweiService, HuaweiAnswer>>>;
@@ -70,7 +70,7 @@ export interface CodeRow {
 const nat = (code: string) => ({ answer: { nat: { code } }, accept: [code] }) as const;
 
 export const CODES = {
-  // ---------------------------------------------- DESIGN §3.2, in its table's order (`rule: true`)
+  // ---------------------------------------------- docs/error-codes.md#rules-the-control-plane-enforces, in its table's order (`rule: true`)
   INVALID_CIDR: { status: 422, rule: true, title: 'not a CIDR block a.b.c.d/n, or host bits set' },
   CIDR_OUT_OF_RANGE: {
     status: 422,
@@ -104,7 +104,7 @@ export const CODES = {
     title: "a DNAT target outside the gateway's VPC",
     huawei: nat('NAT.1304'),
   },
-  // No documented Huawei code: the fallback NAT.1000, natflow's code in error_msg (DESIGN §11).
+  // No documented Huawei code: the fallback NAT.1000, natflow's code in error_msg (docs/huaweicloud-api.md).
   LB_ALREADY_MAPPED: { status: 409, rule: true, title: 'a second DNAT rule for one load balancer' },
   DNAT_PORT_CONFLICT: {
     status: 409,
@@ -204,17 +204,17 @@ export const CODES = {
   AMBIGUOUS_NAME: { status: 422, title: 'a name matches several resources; the details list their ids' },
   DRIFT_REQUIRES_REPLACE: {
     status: 409,
-    title: 'the cloud drifted in a way only replacing a resource would repair (DESIGN §13)',
+    title: 'the cloud drifted in a way only replacing a resource would repair (docs/real-cloud.md)',
   },
 
-  // -------------------------------------------------- a real cloud's own refusals (DESIGN §10, §13)
+  // -------------------------------------------------- a real cloud's own refusals (docs/clouds.md, docs/real-cloud.md)
   CLOUD_AUTH_FAILED: {
     status: 502,
     title: "the cloud refused natflow's credentials",
     // The local Huawei API refuses a request's signature, date or project with 401 APIGW.0301.
     huawei: { answer: { apigw: { code: 'APIGW.0301', status: 401 } }, acceptStatus: [401, 403] },
   },
-  CLOUD_REJECTED: { status: 422, title: 'the cloud refused a request for a reason with no §3.2 code' },
+  CLOUD_REJECTED: { status: 422, title: 'the cloud refused a request for a reason with no rule code' },
   CLOUD_RESOURCE_FAILED: {
     status: 422,
     title: 'an asynchronous resource ended in failure (an ECS job FAIL, a load balancer ERROR)',
@@ -263,7 +263,7 @@ export const CODES = {
 /** Every error code natflow raises; a misspelt one is a type error. */
 export type ErrorCode = keyof typeof CODES;
 
-/** The codes of DESIGN §3.2's table. */
+/** The codes of the rules table of docs/error-codes.md. */
 export type RuleCode = {
   [C in ErrorCode]: (typeof CODES)[C] extends { readonly rule: true } ? C : never;
 }[ErrorCode];
@@ -271,7 +271,7 @@ export type RuleCode = {
 /** Every code, in the table's order. */
 export const ERROR_CODES = Object.keys(CODES) as readonly ErrorCode[];
 
-/** The codes of §3.2 in the table's order (the order rules are checked for one create). */
+/** The codes of the rules table in the table's order (the order rules are checked for one create). */
 export const RULE_ORDER = ERROR_CODES.filter((code) => rowOf(code).rule === true) as readonly RuleCode[];
 
 export function isErrorCode(name: unknown): name is ErrorCode {

@@ -1,5 +1,5 @@
 /**
- * The `huawei` column of the code table (`./codes.ts`, DESIGN §11), read both ways:
+ * The `huawei` column of the code table (`./codes.ts`, docs/huaweicloud-api.md), read both ways:
  * - natflow → Huawei, for the local Huawei Cloud API: `huaweiAnswerOf(code, service, case?)` is the code
  *   and HTTP status a service answers for a natflow code; a code without a documented Huawei code gets
  *   the service's fallback (`NAT.1000`), and the local API writes natflow's code in `error_msg`;
@@ -23,7 +23,7 @@ import {
   type Signal,
 } from './codes.ts';
 
-/** What a service answers for a natflow code it has no code of its own for (DESIGN §11's fallback). */
+/** What a service answers for a natflow code it has no code of its own for (the docs/huaweicloud-api.md fallback). */
 export const HUAWEI_FALLBACK: Readonly<Record<HuaweiService, string>> = {
   vpc: 'VPC.1000',
   ecs: 'Ecs.1000',

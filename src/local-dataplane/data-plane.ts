@@ -1,5 +1,5 @@
 /**
- * The live local data plane (DESIGN §6): the virtual cloud realised as real sockets on loopback
+ * The live local data plane (docs/probe.md#the-live-local-data-plane): the virtual cloud realised as real sockets on loopback
  * addresses, so that a probe — or a person with `curl` — sends real packets along the path the analysis
  * walks.
  *

@@ -1,5 +1,5 @@
 /**
- * Errors of the local Huawei Cloud API (DESIGN §11), in each service's documented shape:
+ * Errors of the local Huawei Cloud API (docs/huaweicloud-api.md), in each service's documented shape:
  *
  * - NAT v3 and ELB v3: `{"error_code": "NAT.1303", "error_msg": "…", "request_id": "…"}`;
  * - VPC v1 (VPCs, subnets, security groups): `{"code": "VPC.0003", "message": "…"}` as documented, with
@@ -8,7 +8,7 @@
  * - API Gateway (authentication, before any service): `{"error_code": "APIGW.0301", "error_msg", "request_id"}`.
  *
  * natflow's codes become Huawei's through the code table's `huawei` column (`src/codes/codes.ts`, DESIGN
- * §11's table, which the `huaweicloud` provider reads backwards). A natflow code with no documented Huawei
+ * the code table of docs/huaweicloud-api.md, which the `huaweicloud` provider reads backwards). A natflow code with no documented Huawei
  * code gets the service's fallback (`NAT.1000`, `ELB.1000`, `VPC.1000`, `Ecs.1000`); natflow's own code is
  * always in the message (`… (natflow: LB_ALREADY_MAPPED)`) so nothing is lost in translation.
  */
@@ -22,7 +22,7 @@ export class HuaweiApiError extends Error {
   override name = 'HuaweiApiError';
   readonly status: number;
   readonly code: string;
-  /** natflow's §3.2 code behind it, when there is one. */
+  /** natflow's rule code behind it, when there is one. */
   readonly natflowCode: string | undefined;
 
   constructor(status: number, code: string, message: string, natflowCode?: string) {
@@ -34,7 +34,7 @@ export class HuaweiApiError extends Error {
 }
 
 /**
- * natflow → Huawei, per service: each code's answer where the code table has one (DESIGN §11's table;
+ * natflow → Huawei, per service: each code's answer where the code table has one (the code table of docs/huaweicloud-api.md;
  * `docs/huaweicloud-api.md` records the page of each). Read `huaweiAnswerOf` for the status and cases.
  */
 export const HUAWEI_CODES: Readonly<Record<string, Readonly<Partial<Record<HuaweiService, string>>>>> =

@@ -1,5 +1,5 @@
 /**
- * natflow as a local Huawei Cloud (DESIGN §11): the REST API of VPC v1, ECS, ELB v3 and private NAT v3,
+ * natflow as a local Huawei Cloud (docs/huaweicloud-api.md): the REST API of VPC v1, ECS, ELB v3 and private NAT v3,
  * served over the virtual cloud on `natflow up`'s port, signed with `SDK-HMAC-SHA256` and verified over
  * the raw bytes received.
  *
@@ -45,7 +45,7 @@ export interface HuaweiCloudConfig {
   region: string;
 }
 
-/** The configuration from the environment (DESIGN §11 names and defaults). */
+/** The configuration from the environment (docs/huaweicloud-api.md names and defaults). */
 export function huaweiCloudConfig(env: NodeJS.ProcessEnv = process.env): HuaweiCloudConfig {
   const settle = Number(env.NATFLOW_HWC_SETTLE_MS ?? 0);
   return {

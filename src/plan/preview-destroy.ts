@@ -1,5 +1,5 @@
 /**
- * The preview of `natflow teardown NAME` (DESIGN §12, `natflow plan --destroy`): read from the store
+ * The preview of `natflow teardown NAME` (docs/preview.md, `natflow plan --destroy`): read from the store
  * only — teardown deletes exactly what the plan created, or, while another plan depends on some of it,
  * refuses before deleting anything, so the state after is the state before without those resources.
  */

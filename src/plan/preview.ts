@@ -1,5 +1,5 @@
 /**
- * Preview (DESIGN §12): what a plan would create, replay, contradict or conflict with, and which paths
+ * Preview (docs/preview.md): what a plan would create, replay, contradict or conflict with, and which paths
  * its DNAT rules open or close — computed without writing anything or starting an execution.
  *
  * How:
@@ -13,7 +13,7 @@
  *   the create answered. An entry whose resource the cloud held before (`DryRun.before`) is `unchanged` (its client
  *   token replayed: exactly what a re-run would accept, `ip: auto` matching the address it got), one
  *   created in the sandbox is `create`; an entry with a problem is `differs` (PLAN_CHANGED) or `conflict`
- *   (any other code of §3.2), an `existing:` reference is `existing`. A server's own security group and
+ *   (any other code of the rules table), an `existing:` reference is `existing`. A server's own security group and
  *   a load balancer's listeners appear under their entries (the security group with its server's path).
  * - **Reachability** is the probe's analysis (`analyze`) on both states: see `preview-paths.ts`.
  *

@@ -11,7 +11,7 @@
  * ```
  *
  * Beside it, what both sides read the same way: the kind (plan section) each resource type is reported
- * under, and the client token of a plan entry (DESIGN §3.2: every create is idempotent under it).
+ * under, and the client token of a plan entry (docs/error-codes.md#rules-the-control-plane-enforces: every create is idempotent under it).
  */
 import type { Cloud } from '../cloud/cloud.ts';
 import type { Issue } from '../cloud/errors.ts';

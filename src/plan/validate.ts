@@ -1,5 +1,5 @@
 /**
- * Plan validation (DESIGN §8.1, §8.3 `natflow validate`): every problem at once, each with its path and
+ * Plan validation (docs/plan-format.md, docs/cli.md `natflow validate`): every problem at once, each with its path and
  * the most specific code, and nothing written to the real store.
  *
  * Three passes:
@@ -9,7 +9,7 @@
  * 3. **Semantics** — a dry run of the whole plan in the cloud's sandbox (`Cloud.dryRun`: for the virtual
  *    cloud an in-memory copy of the current store), through the same cloud and provisioning steps
  *    (`options.steps`, the workflows' step table) that provisioning runs: one source of truth
- *    for the rules of §3.2. Each failing entry is reported and skipped; entries depending on it are
+ *    for the rules of the rules table. Each failing entry is reported and skipped; entries depending on it are
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
  *    changed one reports PLAN_CHANGED.
  */

@@ -29,7 +29,7 @@ export interface ImportOptions {
   vpcs?: readonly string[];
 }
 
-/** What `natflow import` read into natflow's model (DESIGN §10). */
+/** What `natflow import` read into natflow's model (docs/clouds.md). */
 export interface ImportReport {
   /** Resources read, by type. */
   imported: Partial<Record<ResourceType, number>>;

@@ -1,5 +1,5 @@
 /**
- * The provider registry (DESIGN §10, §14): every cloud natflow can drive, one entry each — its name, a
+ * The provider registry (docs/clouds.md, docs/architecture.md): every cloud natflow can drive, one entry each — its name, a
  * line saying what it is, what it can do, and how to open it. A provider is a folder under
  * `src/providers/` (its `index.ts` exports `open(options)`, see `./provider.ts`) plus its entry here;
  * every list of cloud names (`CLOUD_NAMES`: the plan's `cloud:`, the CLI's `--cloud`, `NATFLOW_CLOUD`)
@@ -11,7 +11,7 @@
  *   its own code — the virtual cloud never loads the Huawei SDK (test/providers/registry.test.ts).
  * - **Capabilities are static.** What a provider can do is readable without loading it; an opened
  *   provider has a capability's method exactly when its entry says so.
- * - **The first entry is the default** (`DEFAULT_CLOUD`, `virtual`), as DESIGN §10's selection says.
+ * - **The first entry is the default** (`DEFAULT_CLOUD`, `virtual`), as the docs/clouds.md selection says.
  *
  * Selection: the CLI's `--cloud` flag wins over the plan's `cloud:` field, which wins over
  * `NATFLOW_CLOUD`; the default is `DEFAULT_CLOUD`. Once a plan is provisioned its cloud is recorded with

@@ -1,5 +1,5 @@
 /**
- * Verification on a real cloud (DESIGN §10): natflow sends no packet into a real VPC, so a plan's
+ * Verification on a real cloud (docs/clouds.md): natflow sends no packet into a real VPC, so a plan's
  * `verify` entries are checked by analysis of natflow's model, freshly read from the cloud first — every
  * resource the plan created refreshed through the API (a rule someone froze, a server gone), and the
  * plan's VPCs re-imported where the provider can import (what others changed around it). Each result

@@ -1,7 +1,7 @@
 /**
  * The end of a successful provisioning: the plan document is recorded (verify and teardown take only its
  * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
- * (DESIGN §7).
+ * (docs/workflows.md).
  */
 
 import type { Store } from '../cloud/store.ts';

@@ -1,5 +1,5 @@
 /**
- * natflow's three workflows and the state machines that run them (DESIGN §7, §8): the one list every
+ * natflow's three workflows and the state machines that run them (docs/workflows.md, docs/README.md#contracts): the one list every
  * layer uses, and the one lookup of the machine an execution starts on — the API's `POST /executions`
  * and the CLI's workflow commands both ask `machineFor`.
  *
@@ -15,7 +15,7 @@ export type Machine = (typeof MACHINES)[number];
 
 /**
  * The machine a workflow's input runs on: a plan with `onFailure: keep` runs on `provision-keep`, the
- * provision definition without its Catch edges (DESIGN §7).
+ * provision definition without its Catch edges (docs/workflows.md).
  *
  * @example machineFor('provision', { name: 'p', onFailure: 'keep' }) // 'provision-keep'
  */

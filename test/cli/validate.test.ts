@@ -1,6 +1,6 @@
 /**
  * `natflow validate` (and `resources`, `freeze`) as a user runs them: the real bin in a child process,
- * exit codes 0/2 and the JSON documents of DESIGN §8.3, each run in its own data directory.
+ * exit codes 0/2 and the JSON documents of docs/cli.md, each run in its own data directory.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

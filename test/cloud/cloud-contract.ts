@@ -1,5 +1,5 @@
 /**
- * The cloud port's contract (DESIGN §10, `src/cloud/cloud.ts`) as a suite every provider runs:
+ * The cloud port's contract (docs/clouds.md, `src/cloud/cloud.ts`) as a suite every provider runs:
  * `describeCloudContract('huaweicloud', makeWorld)` with a factory answering a fresh, empty cloud (and a
  * way to let time pass, for asynchronous readiness). `cloud-port.test.ts` runs it for every provider of
  * the registry, each through its fixtures there.
@@ -88,7 +88,7 @@ export function describeCloudContract(provider: string, newWorld: () => Promise<
       expect(await codeOf(cloud.createVpc({ name: 'VPC-A', cidr: '10.0.0.0/16' }, ctx))).toBe('PLAN_CHANGED');
     });
 
-    it('refuses a create that breaks a §3.2 rule with its code, creating nothing', async () => {
+    it('refuses a create that breaks a control-plane rule with its code, creating nothing', async () => {
       const { cloud } = await makeWorld();
       expect(await codeOf(cloud.createVpc({ name: 'public', cidr: '8.8.0.0/16' }))).toBe('CIDR_OUT_OF_RANGE');
       expect(await codeOf(cloud.createVpc({ name: 'bad', cidr: '10.0.0.0/33' }))).toBe('INVALID_CIDR');

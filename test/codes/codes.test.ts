@@ -1,10 +1,10 @@
 /**
- * The code table (`src/codes/codes.ts`): every code has its status and title; the §3.2 rows are the
+ * The code table (`src/codes/codes.ts`): every code has its status and title; the rules-table rows are the
  * table's first rows, in order; every code natflow raises anywhere in `src/` or `functions/` is a row
  * (read from the source, as test/architecture reads imports); each `HttpProblemError` answers its code's
- * status; and the `huawei` column is DESIGN §11's table, both ways.
+ * status; and the `huawei` column is the code table of docs/huaweicloud-api.md, both ways.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HttpProblemError } from '../../src/api/problem.ts';
@@ -54,7 +54,7 @@ describe('Type: ErrorCode', () => {
 
 // --------------------------------------------------------------------------------- the rows
 
-/** DESIGN §3.2's code column, row by row (test/cloud/dnat-checks.test.ts ties it to DESIGN.md). */
+/** the rules table's code column (docs/error-codes.md), row by row (test/cloud/dnat-checks.test.ts ties it to that page). */
 const SECTION_3_2 = [
   'INVALID_CIDR',
   'CIDR_OUT_OF_RANGE',
@@ -98,7 +98,7 @@ describe('Table: CODES', () => {
     for (const name of Object.keys(SIGNALS)) expect(name).toMatch(/^Natflow\.[A-Z][A-Za-z]+$/);
   });
 
-  it('opens with the §3.2 rows, in their order: RULE_ORDER', () => {
+  it('opens with the rules-table rows, in their order: RULE_ORDER', () => {
     expect([...RULE_ORDER]).toEqual(SECTION_3_2);
     expect(ERROR_CODES.slice(0, RULE_ORDER.length)).toEqual(SECTION_3_2);
   });
@@ -122,9 +122,12 @@ describe('Table: CODES', () => {
     { code: 'CLOUD_AUTH_FAILED', status: 502 },
     { code: 'OVERLOADED', status: 503 },
     { code: 'INTERNAL_ERROR', status: 500 },
-  ])('answers $code with $status (DESIGN §8.2, §10, §13)', ({ code, status }) => {
-    expect(isErrorCode(code) && CODES[code].status).toBe(status);
-  });
+  ])(
+    'answers $code with $status (docs/http-api.md, docs/clouds.md, docs/real-cloud.md)',
+    ({ code, status }) => {
+      expect(isErrorCode(code) && CODES[code].status).toBe(status);
+    },
+  );
 
   it('answers OVERLOADED with Retry-After; FILE_NOT_FOUND and USAGE are the CLI’s own', () => {
     expect(CODES.OVERLOADED.retryAfter).toBe(true);
@@ -202,8 +205,8 @@ describe('the source', () => {
 
 // ------------------------------------------------------------------ the huawei column, both ways
 
-/** DESIGN §11's table: natflow's code and its Huawei codes (none: the fallback NAT.1000). */
-const SECTION_11: readonly [ErrorCode, readonly string[]][] = [
+/** the code table of docs/huaweicloud-api.md: natflow's code and its Huawei codes (none: the fallback NAT.1000). */
+const HUAWEI_TABLE: readonly [ErrorCode, readonly string[]][] = [
   ['TRANSIT_IP_IN_TARGET_VPC', ['NAT.1303']],
   ['TARGET_NOT_IN_GATEWAY_VPC', ['NAT.1304']],
   ['DNAT_PORT_CONFLICT', ['NAT.1310']],
@@ -227,20 +230,15 @@ function natAnswers(code: ErrorCode): string[] {
   return codes.length > 0 ? codes.sort() : [HUAWEI_FALLBACK.nat];
 }
 
-/** DESIGN.md beside the repository, as test/cloud/dnat-checks.test.ts finds it. */
-function designDocument(): string | undefined {
-  const candidates = [
-    process.env.NATFLOW_DESIGN,
-    join(ROOT, '../shared/DESIGN.md'),
-    join(ROOT, '../../shared/DESIGN.md'),
-  ];
-  const found = candidates.find((path): path is string => path !== undefined && existsSync(path));
-  return found === undefined ? undefined : readFileSync(found, 'utf8');
+/** docs/huaweicloud-api.md, whose "Error codes" table users read. */
+function huaweiDocument(): string {
+  return readFileSync(join(ROOT, 'docs/huaweicloud-api.md'), 'utf8');
 }
 
-/** §11's rows in DESIGN.md: the codes of the first column, paired with the NAT codes of the second. */
-function designRows(design: string): [string, string[]][] {
-  const section = design.slice(design.indexOf("natflow's codes in Huawei's words"), design.indexOf('## 12.'));
+/** The "Error codes" rows of docs/huaweicloud-api.md: the codes of the first column, paired with the NAT codes of the second. */
+function documentRows(document: string): [string, string[]][] {
+  const start = document.indexOf('## Error codes');
+  const section = document.slice(start, document.indexOf('\n## ', start + 1));
   const rows: [string, string[]][] = [];
   for (const line of section.split('\n')) {
     const [, first, second] = line.split('|');
@@ -257,7 +255,7 @@ function designRows(design: string): [string, string[]][] {
 }
 
 describe('Column: huawei', () => {
-  it.each(SECTION_11.map(([code, huawei]) => ({ code, huawei })))(
+  it.each(HUAWEI_TABLE.map(([code, huawei]) => ({ code, huawei })))(
     '$code: the local API answers $huawei and the provider maps them back',
     ({ code, huawei }) => {
       expect(natAnswers(code)).toEqual(huawei.length > 0 ? [...huawei].sort() : ['NAT.1000']);
@@ -266,8 +264,8 @@ describe('Column: huawei', () => {
     },
   );
 
-  it('accepts no Huawei code that §11 does not list (but the throttling codes, which retry)', () => {
-    const listed = new Set(SECTION_11.flatMap(([, huawei]) => huawei));
+  it('accepts no Huawei code that the code table does not list (but the throttling codes, which retry)', () => {
+    const listed = new Set(HUAWEI_TABLE.flatMap(([, huawei]) => huawei));
     for (const [huaweiCode, code] of huaweiCodesAccepted()) {
       if (code === 'Natflow.Transient') continue;
       expect(listed.has(huaweiCode), huaweiCode).toBe(true);
@@ -296,7 +294,7 @@ describe('Column: huawei', () => {
     expect(huaweiAnswerOf(code, service)).toEqual(answer);
   });
 
-  it('answers the named cases of §11’s pairs', () => {
+  it("answers the named cases of the code table's pairs", () => {
     expect(huaweiAnswerOf('PORT_TYPE_CONFLICT', 'nat', 'allPorts')).toEqual({
       code: 'NAT.1410',
       status: 400,
@@ -310,11 +308,13 @@ describe('Column: huawei', () => {
     expect(huaweiAnswerOf('DEPENDENCY_VIOLATION', 'nat', 'transitIp').code).toBe('NAT.1409');
   });
 
-  const design = designDocument();
-  it.runIf(design !== undefined)("matches DESIGN.md's §11 table, row by row", () => {
-    const rows = designRows(design as string);
-    expect(rows.map(([code, huawei]) => [code, [...huawei].sort()])).toEqual(
-      SECTION_11.map(([code, huawei]) => [code, [...huawei].sort()]),
-    );
+  it("matches docs/huaweicloud-api.md's code table, row by row (and its NOT_FOUND row)", () => {
+    const sorted = (rows: readonly (readonly [string, readonly string[]])[]) =>
+      rows
+        .map(([code, huawei]) => [code, [...huawei].sort()])
+        .sort(([a], [b]) => String(a).localeCompare(String(b)));
+    const documented = documentRows(huaweiDocument());
+    expect(sorted(documented)).toEqual(sorted([...HUAWEI_TABLE, ['NOT_FOUND', ['NAT.1002']]]));
+    expect(huaweiAnswerOf('NOT_FOUND', 'nat').code).toBe('NAT.1002');
   });
 });

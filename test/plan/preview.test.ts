@@ -1,5 +1,5 @@
 /**
- * `previewPlan` / `previewDestroy` (DESIGN §12) against scenario stores: each action, each reachability
+ * `previewPlan` / `previewDestroy` (docs/preview.md) against scenario stores: each action, each reachability
  * class, the exit codes, and the store left exactly as it was.
  */
 import { describe, expect, it } from 'vitest';

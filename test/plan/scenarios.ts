@@ -2,7 +2,7 @@
  * Scenario stores for the preview's tests: plans provisioned step by step through the control plane
  * (as the workflow does, with the plan record its last step writes), and the plans that then add to them.
  *
- * The base is the reference (DESIGN §8.1): VPC-A 192.168.0.0/16 with ECS-A and transit IP
+ * The base is the reference (docs/plan-format.md): VPC-A 192.168.0.0/16 with ECS-A and transit IP
  * 192.168.0.144; VPC-B 10.0.0.0/16 with ECS-B (HTTP 80, inbound tcp 80 from 10.0.0.0/16), ELB01 and the
  * private NAT gateway; one rule tcp 80 → ELB01:80.
  */

@@ -1,8 +1,8 @@
 /**
- * Fuzzing with fast-check (issue 9 §3) against one stack that has the reference plan provisioned:
+ * Fuzzing with fast-check against one stack that has the reference plan provisioned:
  * - plans (arbitrary JSON, plan-shaped objects, and valid plans with 1–4 random mutations) through
  *   validatePlan: it never throws; a rejection is `{valid:false, errors:[{path, code, message}]}` with
- *   codes of DESIGN §3.2 and a path wherever the document is an object; the store is unchanged;
+ *   codes of docs/error-codes.md#rules-the-control-plane-enforces and a path wherever the document is an object; the store is unchanged;
  * - packets through POST /dnat/evaluate: never a 5xx; a well-formed packet is evaluated, a malformed one
  *   is INVALID_PACKET in its place; a malformed envelope is a 4xx problem;
  * - requests of every kind (routes, methods, content types, JSON and not, oversized) against the HTTP

@@ -1,5 +1,5 @@
 /**
- * Security (issue 9 §6) of the stack as `natflow up` runs it: loopback only; NATFLOW_TOKEN guards every
+ * Security of the stack as `natflow up` runs it: loopback only; NATFLOW_TOKEN guards every
  * route but /health (a 401 problem without it or with a wrong one, never echoing either); API Gateway
  * routes are AWS_IAM; error bodies carry no secret, stack or internal path; the 256 KB limit holds for
  * declared, chunked and endless bodies; a stalled body neither blocks other clients nor waits forever.

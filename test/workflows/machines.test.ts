@@ -1,7 +1,7 @@
 /**
  * The one lookup of the state machine an execution starts on (`machineFor`), which the API's
  * `POST /executions` and the CLI's workflow commands share: `onFailure: keep` runs a provisioning on
- * `provision-keep` (DESIGN §7); every other input runs on its workflow's own machine.
+ * `provision-keep` (docs/workflows.md); every other input runs on its workflow's own machine.
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,5 +1,5 @@
 /**
- * The seam between the API and the rollback of a kept failure (`onFailure: keep`, DESIGN §7).
+ * The seam between the API and the rollback of a kept failure (`onFailure: keep`, docs/workflows.md).
  *
  * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the deps'
  * `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS):

@@ -39,7 +39,7 @@ const command: Command = {
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${usage}`);
     const request = parseRequest(values);
-    // On a real cloud natflow sends no packet into a VPC (DESIGN §10): analysis of its model only.
+    // On a real cloud natflow sends no packet into a VPC (docs/clouds.md): analysis of its model only.
     const cloud = commandCloud(values, env);
     if (!can(cloud, 'liveProbe')) {
       if (request.mode === 'live' || request.mode === 'both') {

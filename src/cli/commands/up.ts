@@ -86,7 +86,7 @@ const command: Command = {
       }
       let exitCode = EXIT_OK;
       if (file) {
-        // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (DESIGN §10); its dry run reads that cloud.
+        // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (docs/clouds.md); its dry run reads that cloud.
         let cloud: CloudName = DEFAULT_CLOUD;
         const validation = await validatePlanFile(async (document) => {
           cloud = commandCloud(values, env, document);

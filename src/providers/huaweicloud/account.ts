@@ -31,7 +31,7 @@ export const JOB_PREFIX = 'job:';
 export interface Account {
   /** natflow's store: the ledger of what natflow created here, and what it imported. */
   readonly store: Store;
-  /** The virtual control plane over that store: §3.2's rules, checked before any call. */
+  /** The virtual control plane over that store: the control-plane rules, checked before any call. */
   readonly model: ControlPlane;
   readonly api: HuaweiApis;
   readonly settings: HuaweiSettings;

@@ -1,5 +1,5 @@
 /**
- * `natflow import --cloud huaweicloud [--vpc ID…]` (DESIGN §10), the provider's `importAccount`: reads
+ * `natflow import --cloud huaweicloud [--vpc ID…]` (docs/clouds.md), the provider's `importAccount`: reads
  * what an account has — VPCs, subnets, security groups, servers, load balancers with their listeners,
  * pools and members, transit IPs, private NAT gateways and their DNAT and SNAT rules — into natflow's
  * model, read-only.

@@ -1,13 +1,13 @@
 /**
- * Huawei Cloud's refusals in natflow's words (DESIGN §10–11). The code table's `huawei` column
+ * Huawei Cloud's refusals in natflow's words (docs/clouds.md, docs/huaweicloud-api.md). The code table's `huawei` column
  * (`src/codes/codes.ts`, the one the local Huawei API answers with) is read backwards: a service code
- * (`NAT.1310`) becomes the §3.2 code (`DNAT_PORT_CONFLICT`); where the local API answers a rule with no
+ * (`NAT.1310`) becomes the rule code (`DNAT_PORT_CONFLICT`); where the local API answers a rule with no
  * documented code it writes natflow's code in `error_msg`, which is honoured too. The service's own
  * code, message, HTTP status and request id always stay in `details` (and the SDK's exception in
  * `cause`), so nothing Huawei said is lost.
  *
  * Precedence: 401/403 → CLOUD_AUTH_FAILED; 429, 5xx, throttling codes and transport failures →
- * `Natflow.Transient` (the workflow's Retry); a code of the table; a §3.2 code named in the message;
+ * `Natflow.Transient` (the workflow's Retry); a code of the table; a rule code named in the message;
  * 404 → NOT_FOUND; anything else → CLOUD_REJECTED.
  */
 
@@ -40,7 +40,7 @@ const CLASS_OF_CODE: ReadonlyMap<ErrorCode, ErrorClass> = (() => {
   return out;
 })();
 
-/** DESIGN §11's table, from Huawei's code to natflow's error class (the code table's `accept` lists). */
+/** the code table of docs/huaweicloud-api.md, from Huawei's code to natflow's error class (the code table's `accept` lists). */
 export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = Object.fromEntries(
   [...huaweiCodesAccepted()].flatMap(([huaweiCode, code]) => {
     const cls = isErrorCode(code) ? CLASS_OF_CODE.get(code) : undefined;

@@ -1,5 +1,5 @@
 /**
- * The `huaweicloud` provider (DESIGN §10), as the registry opens it: settings from the environment
+ * The `huaweicloud` provider (docs/clouds.md), as the registry opens it: settings from the environment
  * (`config.ts`, the official SDKs' names) and credentials from it or, on AWS, from the secret it names
  * (`credentials.ts`). Loading this module loads the Huawei SDK; the registry loads it only when a
  * command or a step drives this cloud.

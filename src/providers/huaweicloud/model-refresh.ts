@@ -1,5 +1,5 @@
 /**
- * The refresh of natflow's model of the account before a dry run (DESIGN §10, "dry runs read the
+ * The refresh of natflow's model of the account before a dry run (docs/clouds.md, "dry runs read the
  * cloud"): the part of the account a plan references, re-imported through the API.
  */
 import { RESOURCE_TYPES, type Resource } from '../../cloud/resources.ts';

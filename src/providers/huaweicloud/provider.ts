@@ -1,10 +1,10 @@
 /**
- * The `huaweicloud` provider of the cloud port (DESIGN §10): natflow's resources, created in a Huawei
+ * The `huaweicloud` provider of the cloud port (docs/clouds.md): natflow's resources, created in a Huawei
  * Cloud account through its public APIs (VPC v1, ECS, ELB v3, NAT v3 private).
  *
  * Design — the ledger is a model, the cloud is the truth:
  * - **Rules first, intent before the call.** Every create runs first through the virtual control plane
- *   over natflow's own store (`model`): it checks every §3.2 rule against what natflow knows of the account
+ *   over natflow's own store (`model`): it checks every control-plane rule against what natflow knows of the account
  *   (what it created, and what `natflow import` read), assigns addresses deterministically, and inserts
  *   the resource — the *intent*, whose `externalId` is still the one derived from its natflow id. Only then
  *   is the API called, with the explicit addresses the model chose and the client token's marker in the
@@ -431,7 +431,7 @@ export class HuaweiCloud implements Provider {
       get(target, prop, receiver) {
         if (prop === 'name') return PROVIDER_NAME;
         if (prop === 'resolve') {
-          // `existing:` takes the Huawei id too (DESIGN §10), in the sandbox as in the provider.
+          // `existing:` takes the Huawei id too (docs/clouds.md), in the sandbox as in the provider.
           return async (type: ResourceType | readonly ResourceType[], ref: string, plan?: string) => {
             const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
             const sandbox = (target as Partial<ControlPlane>).store;

@@ -1,5 +1,5 @@
 /**
- * The `virtual` provider: natflow's own virtual cloud (DESIGN §3), the control plane of `src/cloud/`
+ * The `virtual` provider: natflow's own virtual cloud (docs/plan-format.md#resources), the control plane of `src/cloud/`
  * over natflow's store — a thin adapter, since the core already implements the cloud port there.
  * `NATFLOW_PROVISIONING_DELAY_MS` (gateways and rules stay PENDING this long) is read at each open, as
  * each invocation opens its own.

@@ -1,5 +1,5 @@
 /**
- * The local Huawei Cloud API on the stack's port (`/v1/…`, `/v1.1/…`, `/v3/…`, DESIGN §11). It
+ * The local Huawei Cloud API on the stack's port (`/v1/…`, `/v1.1/…`, `/v3/…`, docs/huaweicloud-api.md). It
  * authenticates its callers itself (AK/SK signatures, as the product does), so it is open to requests
  * without the stack's token.
  */

@@ -1,5 +1,5 @@
 /**
- * The local stack's HTTP server (DESIGN §8.2): every protocol the stack speaks, on one port of 127.0.0.1,
+ * The local stack's HTTP server (docs/http-api.md): every protocol the stack speaks, on one port of 127.0.0.1,
  * through one router (`router.ts`). In the order they claim a request:
  *
  *     huaweicloud.ts  /v1/…, /v1.1/…, /v3/…          the local Huawei Cloud API (its own AK/SK)
@@ -40,7 +40,7 @@ export interface HttpServerOptions {
   dataPlaneMap?: (() => unknown) | undefined;
   /** The console's request handler: true when it answered. */
   console?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
-  /** The local Huawei Cloud API (DESIGN §11): AK/SK, not the token. */
+  /** The local Huawei Cloud API (docs/huaweicloud-api.md): AK/SK, not the token. */
   huaweiCloud?: Pick<HuaweiCloudApi, 'handle'> | undefined;
   /** NATFLOW_TOKEN: when set, every route but /health (and the console's page) needs it. */
   token?: string | undefined;

@@ -1,5 +1,5 @@
 /**
- * The local stack's one HTTP server (DESIGN §8.2): several protocols on one port, each in a file of its
+ * The local stack's one HTTP server (docs/http-api.md): several protocols on one port, each in a file of its
  * own beside this one (`index.ts` lists them in order). The router only dispatches: it parses a request
  * once, hands it to the first protocol that claims it, and keeps the invariants every protocol shares.
  *

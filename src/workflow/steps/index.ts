@@ -1,5 +1,5 @@
 /**
- * The provisioning steps (DESIGN §7): each turns its part of a plan into calls of the cloud port
+ * The provisioning steps (docs/workflows.md): each turns its part of a plan into calls of the cloud port
  * (`Cloud`); undoing them is the rollback's and the teardown's (`../rollback.ts`, `../teardown.ts`).
  *
  * `applyStep` creates a step's entries in plan order under client tokens (`plan:type:name`, or a DNAT

@@ -1,5 +1,5 @@
 /**
- * The huaweicloud provider through signed HTTP against natflow's own local Huawei Cloud API (DESIGN §11):
+ * The huaweicloud provider through signed HTTP against natflow's own local Huawei Cloud API (docs/huaweicloud-api.md):
  * the real SDK clients and HcClient, SDK-HMAC-SHA256, Huawei's paths and bodies. Two natflows: the
  * "cloud" (a store behind `startHuaweiCloudServer`) and the client whose provider drives it (its own
  * store, the ledger). Everything is read back through the API, never from the cloud's store directly,

@@ -1,7 +1,7 @@
 /**
  * The huaweicloud provider's own guarantees, against an in-memory account (fake-huawei.ts): the reference
  * plan's steps (src/workflow/steps/), exactly one Huawei resource per entry whatever is retried,
- * adoption after a dropped response, §3.2 rules refused before any call, deletion confirmed by reading,
+ * adoption after a dropped response, control-plane rule refused before any call, deletion confirmed by reading,
  * and import. Addresses are the walkthrough's: VPC-A 192.168.0.0/16, VPC-B 10.0.0.0/16, transit IP
  * 192.168.0.144.
  */
