@@ -7,9 +7,9 @@
  * - ECS: `{"error": {"code": "Ecs.0005", "message": "…"}}`;
  * - API Gateway (authentication, before any service): `{"error_code": "APIGW.0301", "error_msg", "request_id"}`.
  *
- * natflow's codes become Huawei's through the code table's `huawei` column (`src/codes/codes.ts`, DESIGN
- * the code table of docs/huaweicloud-api.md, which the `huaweicloud` provider reads backwards). A natflow code with no documented Huawei
- * code gets the service's fallback (`NAT.1000`, `ELB.1000`, `VPC.1000`, `Ecs.1000`); natflow's own code is
+ * natflow's codes become Huawei's through the code table's `huawei` column (`src/codes/codes.ts`; the
+ * table of docs/huaweicloud-api.md, which the `huaweicloud` provider reads backwards). A natflow code with
+ * no documented Huawei code gets the service's fallback (`NAT.1000`, `ELB.1000`, `VPC.1000`, `Ecs.1000`); natflow's own code is
  * always in the message (`… (natflow: LB_ALREADY_MAPPED)`) so nothing is lost in translation.
  */
 import { ERROR_CODES, type HuaweiService, rowOf } from '../codes/codes.ts';
