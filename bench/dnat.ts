@@ -1,5 +1,5 @@
 /**
- * The DNAT engine's benchmark (DESIGN §9, issue 3), every figure from this one run:
+ * The DNAT engine's benchmark (docs/benchmarks.md), every figure from this one run:
  *
  * - `dnat`: for 1, 10³, 10⁵ and 10⁶ rules, packets/s of established flows (32 768 flows to random
  *   rules, cycled; the public `DnatGateway.process` with its result objects; the rule counts measured

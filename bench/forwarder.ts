@@ -1,6 +1,6 @@
 /**
  * The live data plane's transit-IP forwarder against a direct loopback connection, in the same run
- * (DESIGN §9 `forwarder`, issue 5). One topology: ECS-A in VPC-A; ECS-B (HTTP 80) in VPC-B, reached
+ * (docs/benchmarks.md `forwarder`). One topology: ECS-A in VPC-A; ECS-B (HTTP 80) in VPC-B, reached
  * through transit IP 192.168.0.144 and a TCP 80 rule that targets ECS-B itself (no load balancer, so
  * the difference is the forwarder alone: a DNAT lookup per new flow and a second TCP hop).
  *

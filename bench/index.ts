@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark module of this directory and prints their results as tables;
- * `npm run bench -- --json` prints one JSON document (DESIGN §9) whose keys are the union of the
+ * `npm run bench -- --json` prints one JSON document (docs/benchmarks.md) whose keys are the union of the
  * modules' results; `--only NAME` (repeatable, or comma-separated) runs just those modules.
  *
  * A module is a file `bench/<name>.ts` that default-exports a `BenchModule` named `<name>` (`--only`

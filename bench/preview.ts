@@ -1,5 +1,5 @@
 /**
- * Preview speed (DESIGN §9 `preview`, §12): milliseconds for `previewPlan` of the reference plan, warm,
+ * Preview speed (docs/benchmarks.md `preview`, docs/preview.md): milliseconds for `previewPlan` of the reference plan, warm,
  * against the CLI's own store (SQLite in a data directory), the median of 50 runs after 50 warm-up runs.
  *
  * - `reference_ms`: the store holds nothing else (the first `natflow plan` of a checkout). Goal < 50 ms.
@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../src/cloud/control-plane.ts';
 import type { Store } from '../src/cloud/store.ts';
-import { applyStep, PROVISION_STEPS } from '../src/plan/interpreter.ts';
 import { PlanSchema, parsePlanText } from '../src/plan/plan.ts';
 import { previewPlan } from '../src/plan/preview.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { applyStep, PROVISION_STEPS, steps } from '../src/workflow/steps/index.ts';
 import type { BenchModule } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -34,7 +34,7 @@ async function timePreview(store: Store, document: unknown): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const started = performance.now();
-    const result = await previewPlan(store, document);
+    const result = await previewPlan(store, document, { steps });
     const elapsed = performance.now() - started;
     if (
       !result.previewable ||

@@ -1,5 +1,5 @@
 /**
- * The probe's path analysis (DESIGN §9 `probe`, issue 5): milliseconds per analysed path
+ * The probe's path analysis (docs/benchmarks.md `probe`): milliseconds per analysed path
  *
  * - `reference_ms`: the reference scenario's path (ECS-A → transit IP → DNAT → ELB01 → ECS-B), warm,
  *   averaged over 20 000 analyses;

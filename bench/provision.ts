@@ -1,5 +1,5 @@
 /**
- * Provisioning speed (DESIGN §9 `provision`):
+ * Provisioning speed (docs/benchmarks.md `provision`):
  * - `execution_ms`: the reference scenario's provision execution, from StartExecution to SUCCEEDED, in a
  *   warm in-process stack (the median of several runs, each on a fresh data directory so every run
  *   creates all 14 resources; the live data plane on, as `npm start` runs it);

@@ -1,5 +1,5 @@
 /**
- * Scale (DESIGN §9 `scale`, issue 15): what one provisioning costs as the store grows.
+ * Scale (docs/benchmarks.md `scale`): what one provisioning costs as the store grows.
  *
  * - 1,000 renamed copies of `examples/reference.plan.yaml` through the HTTP API of one in-process stack
  *   (data plane on, as `natflow up` runs it): `SERIAL` one after another (`serial_per_s`, and the median
@@ -27,6 +27,7 @@ import { probe } from '../src/probe/probe.ts';
 import { probeScope } from '../src/probe/scope.ts';
 import { startStack } from '../src/stack/stack.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { steps } from '../src/workflow/steps/index.ts';
 import type { BenchModule } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -216,7 +217,7 @@ const bench: BenchModule = {
       const analyze: number[] = [];
       for (let i = 0; i < 5; i++) {
         const t = performance.now();
-        const validation = await validatePlan(store, planNamed(`new-${i}`));
+        const validation = await validatePlan(store, planNamed(`new-${i}`), { steps });
         validate.push(performance.now() - t);
         if (!validation.valid)
           throw new Error(`the new plan is invalid: ${JSON.stringify(validation.errors)}`);

@@ -3,7 +3,7 @@
  * deleting the plan's resources of its kinds in reverse dependency order.
  */
 import { z } from 'zod';
-import { recordedCloud, selectCloud } from '../src/providers/select.ts';
+import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
 import { deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
 import { TEARDOWN_PHASES } from '../src/workflow/teardown.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';

@@ -1,6 +1,6 @@
 /**
  * DnatEvaluate: evaluates a batch of packets against a private NAT gateway's DNAT rules, statelessly
- * (DESIGN §4): each batch runs in order against a fresh session table, so it may hold a flow and its
+ * (docs/dnat-engine.md): each batch runs in order against a fresh session table, so it may hold a flow and its
  * replies. The gateway and its rules are read from the store.
  *
  * Input `{gateway: name-or-id, plan?, packets: [{protocol, src: 'ip:port', dst: 'ip:port', direction?,

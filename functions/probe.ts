@@ -1,5 +1,5 @@
 /**
- * Probe: `{from, to, protocol, port, mode?, plan?}` → the probe report (DESIGN §5). With the local
+ * Probe: `{from, to, protocol, port, mode?, plan?}` → the probe report (docs/probe.md). With the local
  * runtime's data plane it reconciles the sockets with the store first (so the model and the sockets
  * agree on what exists) and runs both modes; on AWS there is none, and the probe analyses. The request
  * is the API's `ProbeRequest`; the work is the shared use-case `probeResources`.

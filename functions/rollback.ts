@@ -6,7 +6,7 @@
  * repeat it after a Wait) and, given the original error, its code and a readable cause for the Fail state.
  */
 import { z } from 'zod';
-import { recordedCloud, selectCloud } from '../src/providers/select.ts';
+import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
 import { normalizeFailure } from '../src/workflow/failure.ts';
 import { rollbackTurn } from '../src/workflow/rollback-step.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';

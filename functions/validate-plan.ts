@@ -7,8 +7,9 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../src/cloud/errors.ts';
-import { pinAddresses } from '../src/plan/pin.ts';
 import { validatePlan } from '../src/plan/validate.ts';
+import { pinAddresses } from '../src/workflow/pin.ts';
+import { steps } from '../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
 import { dryRunSource, ExecutionSchema } from './lib/steps.ts';
@@ -18,7 +19,7 @@ const InputSchema = z.object({ plan: z.unknown(), execution: ExecutionSchema });
 export const createHandler = (deps: Deps = defaultDeps()) =>
   lambdaHandler(InputSchema, async ({ plan, execution }) => {
     // The dry run reads the plan's cloud (a real one: natflow's model of it, refreshed first).
-    const result = await validatePlan(await dryRunSource(deps, plan), plan);
+    const result = await validatePlan(await dryRunSource(deps, plan), plan, { steps });
     if (!result.valid || !result.plan) {
       throw new InvalidInputError(
         result.errors,

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { PlanSchema } from '../src/plan/plan.ts';
-import { recordedCloud, selectCloud } from '../src/providers/select.ts';
+import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
 import { verifyOnCloud } from '../src/workflow/cloud-verification.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';

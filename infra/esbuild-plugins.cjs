@@ -1,6 +1,6 @@
 /**
  * esbuild plugins of the Lambda bundles (serverless.yml `custom.esbuild.plugins`). Neither changes
- * what a handler does; each drops code no handler runs (measured: see the report of issue 6).
+ * what a handler does; each drops code no handler runs.
  *
  * zodEnglishOnly: zod 4's `z.locales` re-exports the error messages of ~48 languages (about 250 KB
  * minified), which tree shaking cannot drop because `z` is a namespace object. natflow's messages are

@@ -1,5 +1,5 @@
 /**
- * The load run of issue 15, as a user would make it: one `natflow up` (a child process, data plane on),
+ * The load run, as a user would make it: one `natflow up` (a child process, data plane on),
  * then N renamed copies of `examples/reference.plan.yaml` provisioned one after another through
  * `POST /executions`, each waited for until it closes. Prints the throughput, the median of the first
  * and the last tenth (client side: POST sent → closed seen, and server side: startDate → stopDate), their

@@ -1,5 +1,5 @@
 /**
- * `npm run soak` — the long reliability runs of issue 9, bounded in count and time, loopback only. Prints
+ * `npm run soak` — the long reliability runs, bounded in count and time, loopback only. Prints
  * one table per run and, with `--json`, one JSON document of every figure (docs/reliability.md lists them
  * with this command).
  *
@@ -10,7 +10,7 @@
  *
  * - faults: test/workflows/faults.test.ts (fault injection at every provisioning step), counted by kind.
  * - races:  5 rounds of 20 concurrent provisionings through the API for one transit IP and port.
- * - cli-race: 10 rounds of 20 `natflow provision` processes at once on one data directory (issue 15 §4).
+ * - cli-race: 10 rounds of 20 `natflow provision` processes at once on one data directory.
  * - fuzz:   test/reliability/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (over 10,000 cases).
  * - hwc:    test/huaweicloud-api/fuzz.test.ts with NATFLOW_FUZZ_SCALE=16 (19,200 malformed Huawei API bodies).
  * - crash:  test/reliability/crash.test.ts 3 times (SIGKILL of `natflow up` mid-provisioning, restart).
@@ -27,9 +27,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LocalEventBus } from '../src/local-bus/event-bus.ts';
+import { LocalEventBus } from '../src/local-bus/index.ts';
 import { systemClock } from '../src/net/clock.ts';
-import { createHttpServer } from '../src/stack/http-server.ts';
+import { createHttpServer } from '../src/stack/http/index.ts';
 import { readServerlessConfig } from '../src/stack/serverless-config.ts';
 import { startStack } from '../src/stack/stack.ts';
 import { prepareRace, RACERS, type RaceOutcome, raceRound } from '../test/reliability/cli-race.ts';

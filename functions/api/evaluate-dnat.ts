@@ -1,6 +1,6 @@
 /**
  * POST /dnat/evaluate `{gateway, plan?, packets}` — the packets, in order, through the gateway's DNAT
- * rules against a fresh session table (DESIGN §4): `{gateway, gatewayName, results}`. A malformed packet
+ * rules against a fresh session table (docs/dnat-engine.md): `{gateway, gatewayName, results}`. A malformed packet
  * is answered INVALID_PACKET in its place; an unknown gateway is 404.
  */
 import { EvaluateRequestSchema } from '../../src/api/schemas.ts';

@@ -1,5 +1,5 @@
 /**
- * POST /plans/preview `{plan}` or `{destroy: NAME}` (DESIGN §12) — what provisioning the plan (or tearing
+ * POST /plans/preview `{plan}` or `{destroy: NAME}` (docs/preview.md) — what provisioning the plan (or tearing
  * it down) would do, read only: 200 with the preview (conflicts included: they are its content), 422
  * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
  * `topology: true` adds the resources the paths go through (the console draws the paths on them).
@@ -7,6 +7,7 @@
 import { PreviewRequestSchema } from '../../src/api/schemas.ts';
 import { InvalidInputError, NotFoundError } from '../../src/cloud/errors.ts';
 import { previewDestroy, previewPlan } from '../../src/plan/preview.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 
@@ -17,7 +18,7 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
     const result =
       'destroy' in body
         ? await previewDestroy(store, body.destroy, options)
-        : await previewPlan(store, body.plan, options);
+        : await previewPlan(store, body.plan, { ...options, steps });
     if (result.previewable) return { status: 200, body: result.preview };
     const first = result.errors[0];
     if ('destroy' in body && first?.code === 'NOT_FOUND')

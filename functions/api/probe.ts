@@ -1,5 +1,5 @@
 /**
- * POST /probes `{from, to, protocol, port, mode?, plan?}` — the probe report (DESIGN §5): verdict, the
+ * POST /probes `{from, to, protocol, port, mode?, plan?}` — the probe report (docs/probe.md): verdict, the
  * explanation code, the hops, and the live result when the local data plane runs (on AWS: analysis).
  * The body is checked against the API's contract (the one `ProbeRequest` schema the probe Lambda also
  * takes), then handed to the probe use-case, so the API, the Lambda and the CLI share one implementation.

@@ -6,7 +6,7 @@
  * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
  * that execution runs returns it again (201); a name already used otherwise is 409
  * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time. A plan with
- * `onFailure: keep` runs on `provision-keep` (the definition without Catch, DESIGN §7).
+ * `onFailure: keep` runs on `provision-keep` (the definition without Catch, docs/workflows.md).
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -17,6 +17,7 @@ import {
 } from '../../src/api/schemas.ts';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
 import { dryRunSource } from '../lib/steps.ts';
@@ -50,7 +51,7 @@ export const handler = createHandler();
 /** The input as the workflow takes it; problems are reported with paths under `input`. */
 async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): Promise<unknown> {
   if (workflow === 'provision') {
-    const result = await validatePlan(await dryRunSource(deps, input), input);
+    const result = await validatePlan(await dryRunSource(deps, input), input, { steps });
     if (!result.valid) {
       throw new InvalidInputError(
         result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),

@@ -5,13 +5,14 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 import { dryRunSource } from '../lib/steps.ts';
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   httpHandler({ body: z.unknown() }, async ({ body }) => {
-    const result = await validatePlan(await dryRunSource(deps, body), body);
+    const result = await validatePlan(await dryRunSource(deps, body), body, { steps });
     if (!result.valid)
       throw new InvalidInputError(result.errors, `the plan is invalid (${result.errors.length} problems)`);
     return { status: 200, body: { valid: true, errors: [], summary: result.summary } };

@@ -12,24 +12,25 @@
  * local runtime (src/stack/stack.ts) calls `createHandler(deps)` with its own store, cloud, data plane,
  * bus and clock, so two stacks in one process never share anything.
  */
-import type { Cloud, CloudName } from '../../src/cloud/cloud.ts';
-import { ControlPlane } from '../../src/cloud/control-plane.ts';
+import type { Cloud } from '../../src/cloud/cloud.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { type Clock, systemClock } from '../../src/net/clock.ts';
 import type { LiveNetwork } from '../../src/probe/live.ts';
+import { type CloudName, DEFAULT_CLOUD, openCloud, type Provider } from '../../src/providers/registry.ts';
 import type { EventPublisher } from '../../src/workflow/events.ts';
 
 /** The cloud port the provisioning, rollback and teardown steps call (src/cloud/cloud.ts). */
-export type { Cloud };
+export type { Cloud, Provider };
 
 export interface Deps {
   /** The resource store (opened on first use on Lambda). */
   store(): Promise<Store>;
   /**
-   * The cloud over that store, as each invocation sees it: `virtual` by default, or the provider a plan
-   * or its ledger names (DESIGN §10; `huaweicloud` reads HUAWEICLOUD_* and, on AWS, its secret).
+   * The cloud over that store, as each invocation sees it: the registry's provider a plan or its ledger
+   * names (docs/clouds.md), the default one otherwise, opened through src/providers/registry.ts (a real
+   * cloud's reads its settings from the environment and, on AWS, its secret).
    */
-  cloud(name?: CloudName): Promise<Cloud>;
+  cloud(name?: CloudName): Promise<Provider>;
   clock: Clock;
   /** The live data plane the probe sends real requests through; none on AWS. */
   live: LiveNetwork | undefined;
@@ -37,29 +38,6 @@ export interface Deps {
   publish: EventPublisher;
   /** Resolves when every other in-flight handler of the execution has settled (rollback waits on it). */
   settle(executionArn: string): Promise<void>;
-}
-
-/**
- * The virtual cloud over a store. `NATFLOW_PROVISIONING_DELAY_MS` (gateways and rules stay PENDING this
- * long) is read at each call, as each invocation builds its own.
- */
-export function controlPlaneOver(store: Store, clock: Clock, env: NodeJS.ProcessEnv = process.env): Cloud {
-  return new ControlPlane({
-    store,
-    clock,
-    provisioningDelayMs: Number(env.NATFLOW_PROVISIONING_DELAY_MS ?? 0),
-  });
-}
-
-/** A real cloud's provider over the store (src/providers/), loaded only when a plan names one. */
-async function providerCloud(
-  name: CloudName,
-  store: Store,
-  clock: Clock,
-  env: NodeJS.ProcessEnv,
-): Promise<Cloud> {
-  const { openCloud } = await import('../../src/providers/index.ts');
-  return openCloud(name, { store, clock, env });
 }
 
 /** Deps from the environment (a Lambda container's); nothing is opened before it is used. */
@@ -72,10 +50,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): Deps {
   };
   return {
     store: openedStore,
-    cloud: async (name = 'virtual') =>
-      name === 'virtual'
-        ? controlPlaneOver(await openedStore(), systemClock, env)
-        : providerCloud(name, await openedStore(), systemClock, env),
+    cloud: async (name = DEFAULT_CLOUD) =>
+      openCloud(name, { store: await openedStore(), clock: systemClock, env }),
     clock: systemClock,
     live: undefined,
     publish: async (detailType, detail) => {
@@ -109,8 +85,7 @@ export function depsOf(parts: DepsParts): Deps {
   const store = parts.store;
   return {
     store: async () => store,
-    cloud: async (name = 'virtual') =>
-      name === 'virtual' ? controlPlaneOver(store, clock) : providerCloud(name, store, clock, process.env),
+    cloud: async (name = DEFAULT_CLOUD) => openCloud(name, { store, clock, env: process.env }),
     clock,
     live: parts.live,
     publish: parts.publish ?? (async () => undefined),

@@ -1,5 +1,5 @@
 /**
- * The EventBridge publisher of natflow's out events (DESIGN §8.4): source `natflow` on the bus named by
+ * The EventBridge publisher of natflow's out events (docs/events.md): source `natflow` on the bus named by
  * `NATFLOW_EVENT_BUS` (default `natflow`). Locally the runtime injects its in-process bus instead.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';

@@ -1,5 +1,5 @@
 /**
- * The middy stack every HTTP API handler shares (DESIGN §8.2), the same behind API Gateway and behind the
+ * The middy stack every HTTP API handler shares (docs/http-api.md), the same behind API Gateway and behind the
  * local server, which builds real API Gateway proxy events:
  *
  * 1. `problemResponses` (first, so its `onError` runs last): anything thrown becomes an RFC 9457 problem

@@ -1,6 +1,6 @@
 /**
  * The middy stack every natflow Lambda shares: Powertools Logger with the Lambda context, the Powertools
- * parser (zod) on the event, and `codedErrors`, which turns a parse failure into the §3.2 code
+ * parser (zod) on the event, and `codedErrors`, which turns a parse failure into the rule code
  * (`VALIDATION_FAILED`, or the most specific one) so Step Functions `Catch`, the API and the CLI see a
  * stable error name instead of `ParseError`.
  */
@@ -22,7 +22,7 @@ const logLevel: LogLevel = (LOG_LEVELS as readonly string[]).includes(requested)
 
 export const logger = new Logger({ serviceName: 'natflow', logLevel });
 
-/** zod issues as natflow's (`src/cloud/issues.ts`: paths `a.b[0].c`, a §3.2 code in `params.code` kept). */
+/** zod issues as natflow's (`src/cloud/issues.ts`: paths `a.b[0].c`, a rule code in `params.code` kept). */
 export { formatPath, issuesFromZod };
 
 /**

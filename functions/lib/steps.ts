@@ -1,16 +1,15 @@
 /**
  * The shapes the provision, verify and teardown state machines pass to their Task states, and the
  * factory behind the one-line provisioning step handlers. A step's input is `{plan, execution, pinned}`
- * (the plan document with its automatic addresses pinned, see src/plan/pin.ts): every step re-reads
+ * (the plan document with its automatic addresses pinned, see src/workflow/pin.ts): every step re-reads
  * what earlier steps created by client token, so no ids travel through the state.
  */
 import { z } from 'zod';
-import type { CloudName } from '../../src/cloud/cloud.ts';
 import type { DryRunSource } from '../../src/cloud/dry-run.ts';
-import type { ProvisionStep } from '../../src/plan/interpreter.ts';
-import { applyPinnedStep } from '../../src/plan/pin.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
-import { selectCloud } from '../../src/providers/select.ts';
+import { type CloudName, can, selectCloud } from '../../src/providers/registry.ts';
+import { applyPinnedStep } from '../../src/workflow/pin.ts';
+import type { ProvisionStep } from '../../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from './deps.ts';
 import { lambdaHandler } from './middleware.ts';
 
@@ -40,12 +39,13 @@ export function planCloud(plan: unknown): CloudName {
 }
 
 /**
- * What a plan's dry run reads: the store (the virtual cloud's ledger), or the provider of the real cloud
- * the plan names (natflow's model of that account, refreshed first).
+ * What a plan's dry run reads: the store (when the cloud is natflow's store: the virtual cloud's
+ * ledger), or the provider of the real cloud the plan names (natflow's model of that account, refreshed
+ * first).
  */
 export async function dryRunSource(deps: Deps, plan: unknown): Promise<DryRunSource> {
   const cloud = planCloud(plan);
-  return cloud === 'virtual' ? deps.store() : deps.cloud(cloud);
+  return can(cloud, 'realCloud') ? deps.cloud(cloud) : deps.store();
 }
 
 /**

@@ -11,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { CloudNameSchema } from '../cloud/resources.ts';
+import { CLOUD_NAMES } from '../providers/registry.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.ts';
 import { API_ROUTES, type ApiRouteSpec } from './routes.ts';
 
@@ -27,7 +29,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: 'Missing or wrong bearer token (local stacks with NATFLOW_TOKEN)',
   404: 'Not found (NOT_FOUND)',
   405: 'Method not allowed on this path (METHOD_NOT_ALLOWED)',
-  409: 'Conflict: EXECUTION_ALREADY_EXISTS or a control-plane rule (DESIGN §3.2)',
+  409: 'Conflict: EXECUTION_ALREADY_EXISTS or a control-plane rule (docs/error-codes.md#rules-the-control-plane-enforces)',
   413: 'Body over 256 KB (PAYLOAD_TOO_LARGE)',
   415: 'Body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   422: 'Invalid plan or body: every problem listed by path',
@@ -39,7 +41,16 @@ export function buildOpenApi(): Json {
 
   /** A schema as JSON Schema, its named parts hoisted into `components.schemas`. */
   const convert = (schema: z.ZodType, io: 'input' | 'output'): Json => {
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+    const json = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io,
+      unrepresentable: 'any',
+      // `Resource.cloud` is a plain string in the core (it cannot see the registry): the document
+      // lists the registry's names, as the plan's `cloud:` does.
+      override: ({ zodSchema, jsonSchema }) => {
+        if (zodSchema === CloudNameSchema) jsonSchema.enum = [...CLOUD_NAMES];
+      },
+    }) as Json;
     const defs = (json.$defs ?? {}) as Record<string, Json>;
     delete json.$defs;
     delete json.$schema;

@@ -1,5 +1,5 @@
 /**
- * RFC 9457 problem details, the body of every error the HTTP API returns (DESIGN §8.2):
+ * RFC 9457 problem details, the body of every error the HTTP API returns (docs/http-api.md):
  * `{type, title, status, detail, code, errors:[{path, code, message}]}` with
  * `Content-Type: application/problem+json`. `code` is the first error's code, the same stable code the
  * CLI prints and the state machines' `Catch` clauses match.
@@ -13,6 +13,7 @@ import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import type { Issue } from '../cloud/errors.ts';
 import { issuesFromZod } from '../cloud/issues.ts';
+import type { ErrorCode } from '../codes/codes.ts';
 import { httpStatusOf } from './http-status.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -25,7 +26,9 @@ export const IssueSchema = z
     path: z
       .string()
       .meta({ description: 'where in the input, e.g. privateNatGateways[0].dnatRules[1].transitPort' }),
-    code: z.string().meta({ description: 'the stable error code (DESIGN §3.2)' }),
+    code: z
+      .string()
+      .meta({ description: 'the stable error code (docs/error-codes.md#rules-the-control-plane-enforces)' }),
     message: z.string(),
   })
   .meta({ id: 'Issue' });
@@ -49,13 +52,13 @@ export type Problem = z.infer<typeof ProblemSchema>;
  */
 export class HttpProblemError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly issues: readonly Issue[];
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { issues?: readonly Issue[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
@@ -68,22 +71,22 @@ export class HttpProblemError extends Error {
   }
 }
 
-/** Step Functions service errors (by `name`) and the natflow code and status each becomes. */
-const SFN_ERRORS: Readonly<Record<string, { code: string; status: number }>> = {
-  ExecutionAlreadyExists: { code: 'EXECUTION_ALREADY_EXISTS', status: 409 },
-  ExecutionDoesNotExist: { code: 'NOT_FOUND', status: 404 },
-  StateMachineDoesNotExist: { code: 'NOT_FOUND', status: 404 },
-  ResourceNotFound: { code: 'NOT_FOUND', status: 404 },
-  InvalidArn: { code: 'VALIDATION_FAILED', status: 422 },
-  InvalidName: { code: 'VALIDATION_FAILED', status: 422 },
-  InvalidExecutionInput: { code: 'VALIDATION_FAILED', status: 422 },
-  InvalidToken: { code: 'VALIDATION_FAILED', status: 422 },
-  ValidationException: { code: 'VALIDATION_FAILED', status: 422 },
-  MissingRequiredParameter: { code: 'VALIDATION_FAILED', status: 422 },
-  ExecutionLimitExceeded: { code: 'EXECUTION_LIMIT_EXCEEDED', status: 429 },
-  ExecutionNotRedrivable: { code: 'EXECUTION_NOT_REDRIVABLE', status: 409 },
-  ThrottlingException: { code: 'THROTTLED', status: 429 },
-  TooManyRequestsException: { code: 'THROTTLED', status: 429 },
+/** Step Functions service errors (by `name`) and the natflow code each becomes (its status the table's). */
+const SFN_ERRORS: Readonly<Record<string, ErrorCode>> = {
+  ExecutionAlreadyExists: 'EXECUTION_ALREADY_EXISTS',
+  ExecutionDoesNotExist: 'NOT_FOUND',
+  StateMachineDoesNotExist: 'NOT_FOUND',
+  ResourceNotFound: 'NOT_FOUND',
+  InvalidArn: 'VALIDATION_FAILED',
+  InvalidName: 'VALIDATION_FAILED',
+  InvalidExecutionInput: 'VALIDATION_FAILED',
+  InvalidToken: 'VALIDATION_FAILED',
+  ValidationException: 'VALIDATION_FAILED',
+  MissingRequiredParameter: 'VALIDATION_FAILED',
+  ExecutionLimitExceeded: 'EXECUTION_LIMIT_EXCEEDED',
+  ExecutionNotRedrivable: 'EXECUTION_NOT_REDRIVABLE',
+  ThrottlingException: 'THROTTLED',
+  TooManyRequestsException: 'THROTTLED',
 };
 
 /** A problem document for a status and its issues; `code` is the first issue's code. */
@@ -124,7 +127,7 @@ export function problemOf(error: unknown): {
   const sfn = SFN_ERRORS[error.name];
   if (sfn) {
     return {
-      problem: problem(sfn.status, [{ path: '', code: sfn.code, message: error.message || error.name }]),
+      problem: problem(httpStatusOf(sfn), [{ path: '', code: sfn, message: error.message || error.name }]),
       internal: false,
       headers: {},
     };

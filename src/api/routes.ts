@@ -1,5 +1,5 @@
 /**
- * The HTTP API's routes (DESIGN §8.2) with the schemas of what each takes and returns: the table the
+ * The HTTP API's routes (docs/http-api.md) with the schemas of what each takes and returns: the table the
  * OpenAPI document is generated from. serverless.yml's `http` events declare the same routes for API
  * Gateway and the local server (a test keeps the two equal).
  */

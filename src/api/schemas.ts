@@ -1,5 +1,5 @@
 /**
- * The HTTP API's request and response bodies (DESIGN §8.2) as zod schemas: the handlers validate with
+ * The HTTP API's request and response bodies (docs/http-api.md) as zod schemas: the handlers validate with
  * them and `openapi.ts` generates the OpenAPI document from them, so the two cannot drift.
  *
  * Query strings arrive as text: numeric parameters are coerced. Bodies are strict objects where natflow
@@ -33,10 +33,9 @@ export const ExecutionNameSchema = z
 export const StartExecutionRequestSchema = z
   .strictObject({
     workflow: WorkflowSchema,
-    input: z
-      .unknown()
-      .optional()
-      .meta({ description: 'provision: the plan (§8.1); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+    input: z.unknown().optional().meta({
+      description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+    }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -80,10 +79,9 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
-    onFailure: z
-      .enum(['rollback', 'keep'])
-      .optional()
-      .meta({ description: "a provisioning's onFailure (§8.1): keep runs the variant without Catch" }),
+    onFailure: z.enum(['rollback', 'keep']).optional().meta({
+      description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+    }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
   })
@@ -96,7 +94,10 @@ export const ExecutionListSchema = z
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
-  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (§3.2)' }),
+  error: z
+    .string()
+    .optional()
+    .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
   cause: z.string().optional(),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
@@ -232,11 +233,11 @@ const TopologyFlag = z
   .optional()
   .meta({ description: 'also answer `topology`: the resources the paths go through (for a picture)' });
 
-/** POST /plans/preview (DESIGN §12): a plan to preview, or the name of a plan whose teardown to preview. */
+/** POST /plans/preview (docs/preview.md): a plan to preview, or the name of a plan whose teardown to preview. */
 export const PreviewRequestSchema = z
   .union([
     z.strictObject({
-      plan: z.unknown().meta({ description: 'the plan document (§8.1)' }),
+      plan: z.unknown().meta({ description: 'the plan document (docs/plan-format.md)' }),
       topology: TopologyFlag,
     }),
     z.strictObject({
@@ -250,7 +251,7 @@ const PreviewIssueSchema = z.object({ path: z.string(), code: z.string(), messag
 
 const PathStateSchema = z.object({
   verdict: z.enum(['REACHABLE', 'UNREACHABLE']),
-  code: z.string().optional().meta({ description: "the probe's explanation code (DESIGN §5)" }),
+  code: z.string().optional().meta({ description: "the probe's explanation code (docs/probe.md)" }),
 });
 
 export const PreviewPathSchema = z

@@ -1,12 +1,28 @@
 /**
- * The CLI's side of DESIGN §10's cloud selection: every command takes `--cloud virtual|huaweicloud`
- * (flag > plan `cloud:` > `NATFLOW_CLOUD` > virtual); what only the virtual cloud can do exits 2 on a
- * real one, saying why.
+ * The CLI's side of the docs/clouds.md cloud selection: every command takes `--cloud NAME`, one of the
+ * registry's providers (flag > plan `cloud:` > `NATFLOW_CLOUD` > the default); what a provider cannot do
+ * (its registry entry says so: freeze, a live probe, import) exits 2, saying why.
  */
-import type { CloudName } from '../cloud/cloud.ts';
+import type { DryRunSource } from '../cloud/dry-run.ts';
 import type { Resource } from '../cloud/resources.ts';
-import { selectCloud } from '../providers/index.ts';
+import type { Store } from '../cloud/store.ts';
+import {
+  type Capability,
+  CLOUD_CHOICES,
+  type CloudName,
+  can,
+  cloudOfResource,
+  openCloud,
+  PROVIDERS,
+  selectCloud,
+} from '../providers/registry.ts';
 import { UsageError } from './io.ts';
+
+/** The `--cloud` flag as usage strings show it: `[--cloud virtual|huaweicloud]`. */
+export const CLOUD_FLAG = `[--cloud ${CLOUD_CHOICES}]`;
+
+/** The providers, one a line with what each is, for usage texts. */
+export const CLOUD_LIST = PROVIDERS.map((p) => `  ${p.name.padEnd(12)} ${p.description}`).join('\n');
 
 /** The cloud a command drives; a bad `--cloud`/`NATFLOW_CLOUD` value is a usage error (exit 2). */
 export function commandCloud(
@@ -21,13 +37,30 @@ export function commandCloud(
   }
 }
 
-/** Refuses (exit 2) what natflow cannot do on a real cloud. */
-export function refuseOnRealCloud(cloud: CloudName, what: string, why: string): void {
-  if (cloud === 'virtual') return;
+/** Refuses (exit 2) what `cloud` cannot do, as its registry entry says. */
+export function refuseWithout(cloud: CloudName, capability: Capability, what: string, why: string): void {
+  if (can(cloud, capability)) return;
   throw new UsageError(`${what} is not available on ${cloud}: ${why}`);
 }
 
 /** The cloud a resource is in, for commands that act on one. */
 export function cloudOf(resource: Pick<Resource, 'cloud'>): CloudName {
-  return resource.cloud ?? 'virtual';
+  try {
+    return cloudOfResource(resource);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * What a plan's dry run reads on `cloud`: natflow's store itself when the cloud is that store, else the
+ * provider opened over it (a real cloud's dry run refreshes natflow's model through its API first, so
+ * `store` must then be writable).
+ */
+export async function dryRunSourceOf(
+  cloud: CloudName,
+  store: Store,
+  env: NodeJS.ProcessEnv,
+): Promise<DryRunSource> {
+  return can(cloud, 'realCloud') ? openCloud(cloud, { store, env }) : store;
 }

@@ -1,9 +1,10 @@
 /**
- * `natflow freeze` and `natflow unfreeze`: one command shape, two lifecycle actions of the control plane.
+ * `natflow freeze` and `natflow unfreeze`: one command shape, two lifecycle actions of the providers that
+ * can freeze (the registry's `freeze` capability: the virtual cloud's control plane).
  */
-import { ControlPlane } from '../cloud/control-plane.ts';
 import { resolveResource } from '../cloud/resolve.ts';
-import { cloudOf, commandCloud, refuseOnRealCloud } from './cloud.ts';
+import { openCloud } from '../providers/registry.ts';
+import { cloudOf, commandCloud, refuseWithout } from './cloud.ts';
 import { type Command, dataDirOf, EXIT_OK, parseFlags, printJson, UsageError } from './io.ts';
 import { openLocalStore } from './local-store.ts';
 
@@ -22,8 +23,9 @@ ID is an id or a name (resolved within --plan when given). Prints the resource.`
       const { values, positionals } = parseFlags(argv, {});
       const [ref, ...extra] = positionals;
       if (!ref || extra.length > 0) throw new UsageError(`expected one ID\n${usage}`);
-      refuseOnRealCloud(
+      refuseWithout(
         commandCloud(values, env),
+        'freeze',
         `natflow ${action}`,
         "the frozen state is the virtual cloud's model of the product's; natflow does not freeze real gateways",
       );
@@ -35,14 +37,17 @@ ID is an id or a name (resolved within --plan when given). Prints the resource.`
           ref,
           values.plan,
         );
-        refuseOnRealCloud(
-          cloudOf(target),
+        const holder = cloudOf(target);
+        refuseWithout(
+          holder,
+          'freeze',
           `natflow ${action} ${target.id}`,
-          `it is a resource of ${cloudOf(target)}, where freezing is the provider's own billing state`,
+          `it is a resource of ${holder}, where freezing is the provider's own billing state`,
         );
-        const cloud = new ControlPlane({ store });
-        const resource =
-          action === 'freeze' ? await cloud.freeze(target.id) : await cloud.unfreeze(target.id);
+        const cloud = await openCloud(holder, { store, env });
+        const change = action === 'freeze' ? cloud.freeze : cloud.unfreeze;
+        if (!change) throw new Error(`the ${holder} provider has no ${action}`);
+        const resource = await change.call(cloud, target.id);
         if (values.json) printJson(io, resource);
         else
           io.out(

@@ -1,5 +1,5 @@
 /**
- * What every CLI command shares: parsed flags, the output sink and the exit codes of DESIGN §8.3.
+ * What every CLI command shares: parsed flags, the output sink and the exit codes of docs/cli.md.
  *
  * Exit codes: 0 success; 1 the workflow or the verification failed (or a probe's verdict is not the one
  * expected); 2 bad input or usage. `--json` prints exactly one JSON document on stdout (`watch` and `up`
@@ -30,7 +30,7 @@ export const COMMON_OPTIONS = {
   endpoint: { type: 'string' },
   sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
-  /** virtual | huaweicloud (DESIGN §10): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
+  /** A provider of src/providers/registry.ts (docs/clouds.md): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
   cloud: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Whether the stack a data directory advertises (`DATA_DIR/stack.json`, written by `natflow up`) is alive,
- * and a Step Functions client that falls back to an embedded stack when it is not (issue 15 §4).
+ * and a Step Functions client that falls back to an embedded stack when it is not.
  *
  * A CLI uses an advertised stack only if it is alive: its process exists (`kill(pid, 0)`) and its
  * `/health` answers 200 — checked before use and again when a call is refused (the stack stopped between

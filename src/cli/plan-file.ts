@@ -8,6 +8,7 @@ import type { Issue } from '../cloud/errors.ts';
 import { MalformedPlanError } from '../cloud/errors.ts';
 import { parsePlanText } from '../plan/plan.ts';
 import { validatePlan } from '../plan/validate.ts';
+import { steps } from '../workflow/steps/index.ts';
 import { type Output, UsageError } from './io.ts';
 import { red } from './render.ts';
 
@@ -48,7 +49,7 @@ export async function validatePlanFile(
     throw error;
   }
   const against = typeof source === 'function' ? await source(document) : source;
-  return { ...(await validatePlan(against, document)), document };
+  return { ...(await validatePlan(against, document, { steps })), document };
 }
 
 /** Tells a person that a plan is invalid and nothing was started, one problem a line. */

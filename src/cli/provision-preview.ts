@@ -1,5 +1,5 @@
 /**
- * `natflow provision --preview PLAN_FILE` (DESIGN §12): the preview first, then — once a person has
+ * `natflow provision --preview PLAN_FILE` (docs/preview.md): the preview first, then — once a person has
  * said `yes` on a terminal, or `--yes` was given — the provision workflow, as `terraform apply` does.
  *
  * - not previewable: the validate document, exit 2, nothing started;

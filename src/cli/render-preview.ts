@@ -1,5 +1,5 @@
 /**
- * A preview in the Terraform habit (DESIGN §12): one line per resource with its action's symbol, the
+ * A preview in the Terraform habit (docs/preview.md): one line per resource with its action's symbol, the
  * problems under the entry they belong to, the paths that change, and the summary line last.
  *
  *     + vpc              VPC-A                 vpcs[0]

@@ -3,6 +3,7 @@
  * document (JSON) or the progress lines and a summary (human). Shared by provision, teardown and up.
  */
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer } from './render.ts';
 import {
@@ -14,7 +15,7 @@ import {
 } from './session.ts';
 
 export interface RunOptions {
-  workflow: 'provision' | 'verify' | 'teardown';
+  workflow: Workflow;
   input: unknown;
   name: string;
   json: boolean;
@@ -36,7 +37,7 @@ export async function runWorkflow(
   const { io } = options;
   const started = await session.sfn.send(
     new StartExecutionCommand({
-      stateMachineArn: await session.stateMachineArn(machineOf(options.workflow, options.input)),
+      stateMachineArn: await session.stateMachineArn(machineFor(options.workflow, options.input)),
       name: options.name,
       input: JSON.stringify(options.input),
     }),
@@ -60,16 +61,6 @@ export async function runWorkflow(
   else if (options.json) printJson(io, doc);
   else io.out(describeExecution(doc));
   return { doc, exitCode: doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED };
-}
-
-/** A plan with `onFailure: keep` runs on provision-keep, the definition without Catch (DESIGN §7). */
-function machineOf(workflow: RunOptions['workflow'], input: unknown): string {
-  const keep =
-    workflow === 'provision' &&
-    typeof input === 'object' &&
-    input !== null &&
-    (input as { onFailure?: unknown }).onFailure === 'keep';
-  return keep ? 'provision-keep' : workflow;
 }
 
 /** The flags every workflow command shares. */

@@ -107,7 +107,7 @@ export function workflowOfName(name: string): string {
   return name.replace(/^natflow-/, '').replace(/-[a-z0-9]+$/, '');
 }
 
-/** The execution document of DESIGN §8.3: `{executionArn, name, status, error?, cause?, output?}`. */
+/** The execution document of docs/cli.md: `{executionArn, name, status, error?, cause?, output?}`. */
 export interface ExecutionDocument {
   executionArn: string;
   name: string;

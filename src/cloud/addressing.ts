@@ -1,5 +1,5 @@
 /**
- * Address management inside a subnet (DESIGN §3.1), pure arithmetic on `src/net` blocks.
+ * Address management inside a subnet (docs/plan-format.md#resources), pure arithmetic on `src/net` blocks.
  *
  * Reserved in every subnet, as the product does: the network address, the gateway (first host), the
  * last two hosts (DHCP and DNS) and the broadcast address. In 10.0.0.0/24: .0, .1, .253, .254, .255.
@@ -43,7 +43,7 @@ export function assignableCount(subnet: Cidr): number {
 
 /**
  * Checks an explicitly requested address: inside the subnet (IP_NOT_IN_SUBNET), not reserved
- * (IP_RESERVED), not in use (IP_IN_USE) — in that order, as §3.2 lists them.
+ * (IP_RESERVED), not in use (IP_IN_USE) — in that order, as the rules table lists them.
  */
 export function checkExplicitAddress(
   subnet: Cidr,

@@ -1,19 +1,20 @@
 /**
- * The cloud port (DESIGN §10): the one interface natflow's provisioning, rollback, teardown and a plan's
- * dry run call to create, read and delete the §3 resources. Two providers implement it: `virtual`
- * (`ControlPlane`, natflow's own cloud in its store) and `huaweicloud` (`src/providers/huaweicloud/`).
- * Nothing outside `src/cloud/` and `src/providers/` may assume which one it talks to.
+ * The cloud port (docs/clouds.md): the one interface natflow's provisioning, rollback, teardown and a plan's
+ * dry run call to create, read and delete the resources of docs/plan-format.md. The providers of `src/providers/registry.ts`
+ * implement it (the virtual one is `ControlPlane`, natflow's own cloud in its store). The core never
+ * sees the registry: to it a provider is a `Cloud` with a `name`. Nothing outside `src/cloud/` and
+ * `src/providers/` may assume which one it talks to; what a provider can do is asked of the registry.
  *
  * The contract every provider keeps:
- * - **natflow's resources.** Every answer is a `Resource` as natflow names it (§3.1 fields, camelCase, natflow's
+ * - **natflow's resources.** Every answer is a `Resource` as natflow names it (docs/plan-format.md fields, camelCase, natflow's
  *   own `id`), recorded in natflow's ledger (the store: plan, execution, client token) and carrying
  *   `externalId` (its id in the cloud holding it) and `cloud`.
  * - **Idempotent creates.** A create under `ctx.clientToken` answers the resource already created under that
  *   token — found in the ledger, or, after a crash between the cloud call and the ledger write, in the cloud
  *   itself (by the token it tagged the resource with) and then recorded — never a second one. A token whose
  *   resource was created from other fields is PLAN_CHANGED (no update in place).
- * - **Rules first.** A create breaking a §3.2 rule throws that rule's `NatflowError` (the first broken in the
- *   table's order) and creates nothing; what the cloud itself refuses maps to the §3.2 code where one fits,
+ * - **Rules first.** A create breaking a control-plane rule throws that rule's `NatflowError` (the first broken in the
+ *   table's order) and creates nothing; what the cloud itself refuses maps to the rule code where one fits,
  *   else CLOUD_REJECTED / CLOUD_AUTH_FAILED; throttling and 5xx are transient (retried).
  * - **Asynchronous readiness.** A create may answer a resource still `PENDING` (a gateway or rule on the
  *   virtual cloud with a provisioning delay; an ECS job, an ELB `PENDING_CREATE`, a VPC `CREATING` on Huawei).
@@ -25,7 +26,7 @@
  *   deletion is done, so a repeat finds it.
  * - **The rules' dry run.** `dryRun` answers a sandbox `Cloud` over a model of what the cloud already has
  *   (the virtual cloud: a copy of its store; Huawei: a model refreshed from the API for the part of the
- *   account the plan names). Creates in the sandbox check every §3.2 rule and change nothing real.
+ *   account the plan names). Creates in the sandbox check every control-plane rule and change nothing real.
  */
 import type {
   BackendGroupInput,
@@ -59,9 +60,6 @@ import type {
 } from './resources.ts';
 import type { ResourceQuery } from './store.ts';
 
-/** The providers of DESIGN §10 (`Resource.cloud`; absent on a resource means `virtual`). */
-export type CloudName = 'virtual' | 'huaweicloud';
-
 /** What `destroy` answers: the resource as last known, and whether the cloud has finished deleting it. */
 export interface Deletion {
   /** The resource being deleted (its last known state; `status` as the cloud reports it). */
@@ -81,7 +79,7 @@ export interface DryRunScope {
   references?: readonly string[];
 }
 
-/** A sandbox for one dry run: a `Cloud` whose creates check the §3.2 rules against a model, and what it held. */
+/** A sandbox for one dry run: a `Cloud` whose creates check the control-plane rule against a model, and what it held. */
 export interface DryRun {
   /** Creates here check every rule and answer resources with made-up ids; nothing real is created. */
   readonly cloud: Cloud;
@@ -93,16 +91,19 @@ export interface DryRun {
 }
 
 /**
- * One cloud natflow provisions into (DESIGN §10). Creates take natflow's inputs (`./inputs.ts`) and a
+ * One cloud natflow provisions into (docs/clouds.md). Creates take natflow's inputs (`./inputs.ts`) and a
  * `CreateContext` (plan, execution, client token, the entry's path for error paths, addresses to avoid).
  */
 export interface Cloud {
-  /** Which provider this is: recorded on every resource it creates (`Resource.cloud`). */
-  readonly name: CloudName;
+  /**
+   * Which provider this is, as the registry names it (src/providers/registry.ts): recorded on every
+   * resource it creates (`Resource.cloud`).
+   */
+  readonly name: string;
 
   // ------------------------------------------------------------------ creates (idempotent under a token)
 
-  /** A VPC (§3.1): CIDR inside a private range, prefix /8 to /28. */
+  /** A VPC (docs/plan-format.md): CIDR inside a private range, prefix /8 to /28. */
   createVpc(input: VpcInput, ctx?: CreateContext): Promise<Vpc>;
   /** A subnet inside its VPC, /16 to /29, overlapping none of the VPC's other subnets. */
   createSubnet(input: SubnetInput, ctx?: CreateContext): Promise<Subnet>;
@@ -120,7 +121,7 @@ export interface Cloud {
   createTransitIp(input: TransitIpInput, ctx?: CreateContext): Promise<TransitIp>;
   /** A private NAT gateway with its downlink address; may answer PENDING (see `refresh`). */
   createGateway(input: GatewayInput, ctx?: CreateContext): Promise<PrivateNatGateway>;
-  /** A DNAT rule, checked against every §3.2 rule in the table's order; may answer PENDING. */
+  /** A DNAT rule, checked against every control-plane rule in the table's order; may answer PENDING. */
   createDnatRule(input: DnatRuleInput, ctx?: CreateContext): Promise<DnatRule>;
   /** An SNAT rule (a subnet or a CIDR, one transit IP); may answer PENDING. */
   createSnatRule(input: SnatRuleInput, ctx?: CreateContext): Promise<SnatRule>;
@@ -168,7 +169,7 @@ export interface Cloud {
 
   /**
    * A sandbox over a model of what this cloud already has, for a plan's dry run (`natflow validate`, the
-   * workflow's ValidatePlan): its creates check §3.2 against the model and never reach the cloud.
+   * workflow's ValidatePlan): its creates check the rules against the model and never reach the cloud.
    */
   dryRun(scope: DryRunScope): Promise<DryRun>;
 }

@@ -1,5 +1,5 @@
 /**
- * The virtual cloud's compute (DESIGN §3.1): security groups and servers (ECS) with one NIC, an address
+ * The virtual cloud's compute (docs/plan-format.md#resources): security groups and servers (ECS) with one NIC, an address
  * (explicit or the lowest free) and, unless given existing ones, their own security group.
  */
 import { formatCidr, parseCidr } from '../net/ipv4.ts';

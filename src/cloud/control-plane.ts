@@ -1,12 +1,12 @@
 /**
- * The virtual cloud's control plane: create / get / list / delete for every resource of DESIGN §3.1,
- * lifecycle changes, and every rule of §3.2 with its stable error code — the `virtual` provider of the
+ * The virtual cloud's control plane: create / get / list / delete for every resource of docs/plan-format.md#resources,
+ * lifecycle changes, and every control-plane rule with its stable error code — the `virtual` provider of the
  * cloud port (`Cloud`, `./cloud.ts`).
  *
  * Where things are: this class (reads, lifecycle, deletes, the port's members); the create machinery
  * (`./create.ts`: one options object per create, the transaction, replay under a token, key violations,
  * address assignment); the creates by concern (`./network.ts`, `./compute.ts`, `./load-balancing.ts`,
- * `./nat.ts`); a DNAT rule's checks in §3.2's order (`./dnat-checks.ts`).
+ * `./nat.ts`); a DNAT rule's checks in the rules table order (`./dnat-checks.ts`).
  *
  * Design and invariants:
  * - **One transaction per call.** Each create reads what its rules need and inserts the resource inside
@@ -14,7 +14,7 @@
  *   broken by a concurrent create. Rules that are keys (a DNAT port, one rule per load balancer, an
  *   address in use, a client token) are also unique keys of the store: the safety net if an adapter's
  *   serialisation is weaker than it claims. A `UniqueKeyViolation` is mapped back to the rule's code.
- * - **Rule order.** For one create the rules are checked in the order of the §3.2 table (`RULE_ORDER`),
+ * - **Rule order.** For one create the rules are checked in the order of the rules table (`RULE_ORDER`),
  *   so an entry that breaks several reports the same first code every time.
  * - **Idempotency.** A create with a client token returns the resource already created under that token
  *   when its fields are the same, and throws PLAN_CHANGED when they differ (no update in place).
@@ -99,7 +99,7 @@ export interface ControlPlaneOptions {
 
 const FREEZABLE: ReadonlySet<ResourceType> = new Set(['private-nat-gateway', 'dnat-rule', 'snat-rule']);
 
-/** The virtual cloud (DESIGN §3): the `virtual` provider of the cloud port, in natflow's own store. */
+/** The virtual cloud (docs/plan-format.md#resources): the `virtual` provider of the cloud port, in natflow's own store. */
 export class ControlPlane implements Cloud {
   readonly name = 'virtual' as const;
   readonly store: Store;

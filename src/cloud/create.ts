@@ -1,8 +1,8 @@
 /**
  * The create machinery every virtual-cloud create shares: one transaction per create, replay under a
  * client token (the same token answers the same resource; other fields are PLAN_CHANGED), the insert
- * with the resource's constraint keys (a `UniqueKeyViolation` mapped back to its §3.2 code), a token race
- * between processes re-read, and the address assignment of §3.1. The creates themselves live by concern:
+ * with the resource's constraint keys (a `UniqueKeyViolation` mapped back to its rule code), a token race
+ * between processes re-read, and the address assignment of docs/plan-format.md. The creates themselves live by concern:
  * `network.ts`, `compute.ts`, `load-balancing.ts`, `nat.ts`.
  */
 import { createHash } from 'node:crypto';
@@ -232,7 +232,7 @@ export function stripTargetIp(target: unknown): unknown {
 }
 
 /**
- * The UUID a virtual-cloud resource answers to in the local Huawei API (DESIGN §11): derived from its
+ * The UUID a virtual-cloud resource answers to in the local Huawei API (docs/huaweicloud-api.md): derived from its
  * natflow id (SHA-256, formatted as an RFC 4122 version-4-shaped UUID), so it is stable and unique with it.
  */
 export function externalIdOf(id: string): string {

@@ -1,6 +1,6 @@
 /**
- * A DNAT rule's §3.2 checks as one ordered list, `DNAT_CHECKS`: for one create they run in the order of
- * DESIGN §3.2's table (a test ties the two), and the first one broken is the error reported, so a rule
+ * A DNAT rule's rule checks as one ordered list, `DNAT_CHECKS`: for one create they run in the order of
+ * the rules table of docs/error-codes.md (a test ties the two), and the first one broken is the error reported, so a rule
  * that breaks several reports the same code every time. Each check reads what it needs inside the
  * create's transaction; the keys among them (a DNAT port, one rule per load balancer) are also unique
  * keys of the store, the safety net under concurrency.
@@ -67,7 +67,7 @@ function sharingOf(subject: DnatCheckSubject): Promise<Resource[]> {
   return sharing;
 }
 
-/** The checks of one DNAT rule, in the order of DESIGN §3.2's table. */
+/** The checks of one DNAT rule, in the order of the rules table of docs/error-codes.md. */
 export const DNAT_CHECKS: readonly DnatCheck[] = [
   {
     code: 'TRANSIT_IP_IN_TARGET_VPC',
@@ -183,7 +183,7 @@ export function checkGatewayActive(gateway: PrivateNatGateway, ctx: CreateContex
   }
 }
 
-/** QUOTA_EXCEEDED: SNAT and DNAT rules per gateway spec (§3.1's table). */
+/** QUOTA_EXCEEDED: SNAT and DNAT rules per gateway spec (the spec table of docs/plan-format.md). */
 export async function checkRuleQuota(
   tx: StoreTx,
   gateway: PrivateNatGateway,

@@ -1,5 +1,5 @@
 /**
- * Where a plan's dry run runs (DESIGN §10, "the rules before the call"): a `Cloud` answers its own
+ * Where a plan's dry run runs (docs/clouds.md, "the rules before the call"): a `Cloud` answers its own
  * sandbox (`Cloud.dryRun`); a bare store — the callers that predate the cloud port — is the ledger of the
  * virtual cloud, whose dry run is a copy-on-write overlay of it (`OverlayStore`).
  */

@@ -1,83 +1,94 @@
 /**
- * The control plane's errors, one class per rule of DESIGN §3.2. Each class's `name` is the stable code
+ * The control plane's errors, one class per rule of docs/error-codes.md#rules-the-control-plane-enforces. Each class's `name` is the stable code
  * (see `NatflowError`), so ASL `Catch` clauses, problem documents and CLI output all carry it unchanged.
+ * The codes, their HTTP statuses and their Huawei equivalents are declared once, in `src/codes/codes.ts`.
  *
  * `RULE_ORDER` is the table's order: for one create, rules are checked in this order and the first one
  * broken is reported, which makes the reported code deterministic when an entry breaks several rules.
  */
+import { type ErrorCode, RULE_ORDER, type RuleCode, type Signal } from '../codes/codes.ts';
 import { InvalidAddressError, InvalidCidrError, InvalidPortSpecError, NatflowError } from '../net/errors.ts';
 
-export { InvalidAddressError, InvalidCidrError, InvalidPortSpecError, NatflowError };
+/** The codes of the rules table in the table's order (the order rules are checked for one create). */
+export {
+  type ErrorCode,
+  InvalidAddressError,
+  InvalidCidrError,
+  InvalidPortSpecError,
+  NatflowError,
+  RULE_ORDER,
+  type RuleCode,
+};
 
 export class CidrOutOfRangeError extends NatflowError {
-  override name = 'CIDR_OUT_OF_RANGE';
+  override name: ErrorCode = 'CIDR_OUT_OF_RANGE';
 }
 export class SubnetOverlapError extends NatflowError {
-  override name = 'SUBNET_OVERLAP';
+  override name: ErrorCode = 'SUBNET_OVERLAP';
 }
 export class IpNotInSubnetError extends NatflowError {
-  override name = 'IP_NOT_IN_SUBNET';
+  override name: ErrorCode = 'IP_NOT_IN_SUBNET';
 }
 export class IpReservedError extends NatflowError {
-  override name = 'IP_RESERVED';
+  override name: ErrorCode = 'IP_RESERVED';
 }
 export class IpInUseError extends NatflowError {
-  override name = 'IP_IN_USE';
+  override name: ErrorCode = 'IP_IN_USE';
 }
 export class SubnetExhaustedError extends NatflowError {
-  override name = 'SUBNET_EXHAUSTED';
+  override name: ErrorCode = 'SUBNET_EXHAUSTED';
 }
 export class TransitIpInTargetVpcError extends NatflowError {
-  override name = 'TRANSIT_IP_IN_TARGET_VPC';
+  override name: ErrorCode = 'TRANSIT_IP_IN_TARGET_VPC';
 }
 export class TargetNotInGatewayVpcError extends NatflowError {
-  override name = 'TARGET_NOT_IN_GATEWAY_VPC';
+  override name: ErrorCode = 'TARGET_NOT_IN_GATEWAY_VPC';
 }
 export class LbAlreadyMappedError extends NatflowError {
-  override name = 'LB_ALREADY_MAPPED';
+  override name: ErrorCode = 'LB_ALREADY_MAPPED';
 }
 export class DnatPortConflictError extends NatflowError {
-  override name = 'DNAT_PORT_CONFLICT';
+  override name: ErrorCode = 'DNAT_PORT_CONFLICT';
 }
 export class PortTypeConflictError extends NatflowError {
-  override name = 'PORT_TYPE_CONFLICT';
+  override name: ErrorCode = 'PORT_TYPE_CONFLICT';
 }
 export class TransitIpSharedError extends NatflowError {
-  override name = 'TRANSIT_IP_SHARED';
+  override name: ErrorCode = 'TRANSIT_IP_SHARED';
 }
 export class SnatSourceConflictError extends NatflowError {
-  override name = 'SNAT_SOURCE_CONFLICT';
+  override name: ErrorCode = 'SNAT_SOURCE_CONFLICT';
 }
 export class GatewayNotActiveError extends NatflowError {
-  override name = 'GATEWAY_NOT_ACTIVE';
+  override name: ErrorCode = 'GATEWAY_NOT_ACTIVE';
 }
 export class QuotaExceededError extends NatflowError {
-  override name = 'QUOTA_EXCEEDED';
+  override name: ErrorCode = 'QUOTA_EXCEEDED';
 }
 export class DependencyViolationError extends NatflowError {
-  override name = 'DEPENDENCY_VIOLATION';
+  override name: ErrorCode = 'DEPENDENCY_VIOLATION';
 }
 export class DuplicateNameError extends NatflowError {
-  override name = 'DUPLICATE_NAME';
+  override name: ErrorCode = 'DUPLICATE_NAME';
 }
 export class MalformedPlanError extends NatflowError {
-  override name = 'MALFORMED_PLAN';
+  override name: ErrorCode = 'MALFORMED_PLAN';
 }
 export class PlanChangedError extends NatflowError {
-  override name = 'PLAN_CHANGED';
+  override name: ErrorCode = 'PLAN_CHANGED';
 }
 export class VerificationFailedError extends NatflowError {
-  override name = 'VERIFICATION_FAILED';
+  override name: ErrorCode = 'VERIFICATION_FAILED';
 }
 export class NotFoundError extends NatflowError {
-  override name = 'NOT_FOUND';
+  override name: ErrorCode = 'NOT_FOUND';
 }
 export class ValidationFailedError extends NatflowError {
-  override name = 'VALIDATION_FAILED';
+  override name: ErrorCode = 'VALIDATION_FAILED';
 }
 /** A name matches several resources; `details.ids` lists them. */
 export class AmbiguousNameError extends NatflowError {
-  override name = 'AMBIGUOUS_NAME';
+  override name: ErrorCode = 'AMBIGUOUS_NAME';
 }
 
 /**
@@ -85,7 +96,7 @@ export class AmbiguousNameError extends NatflowError {
  * with backoff and jitter; anything else is permanent and goes to `Catch` → Rollback.
  */
 export class TransientError extends NatflowError {
-  override name = 'Natflow.Transient';
+  override name: Signal = 'Natflow.Transient';
 }
 
 /** One problem of an input, as validate documents and problem details list them. */
@@ -109,54 +120,23 @@ export class InvalidInputError extends NatflowError {
   }
 }
 
-/** The codes of §3.2 in the table's order (the order rules are checked for one create). */
-export const RULE_ORDER = [
-  'INVALID_CIDR',
-  'CIDR_OUT_OF_RANGE',
-  'SUBNET_OVERLAP',
-  'IP_NOT_IN_SUBNET',
-  'IP_RESERVED',
-  'IP_IN_USE',
-  'SUBNET_EXHAUSTED',
-  'TRANSIT_IP_IN_TARGET_VPC',
-  'TARGET_NOT_IN_GATEWAY_VPC',
-  'LB_ALREADY_MAPPED',
-  'DNAT_PORT_CONFLICT',
-  'PORT_TYPE_CONFLICT',
-  'INVALID_PORT_SPEC',
-  'TRANSIT_IP_SHARED',
-  'SNAT_SOURCE_CONFLICT',
-  'GATEWAY_NOT_ACTIVE',
-  'QUOTA_EXCEEDED',
-  'DEPENDENCY_VIOLATION',
-  'INVALID_ADDRESS',
-  'DUPLICATE_NAME',
-  'MALFORMED_PLAN',
-  'PLAN_CHANGED',
-  'VERIFICATION_FAILED',
-  'NOT_FOUND',
-  'VALIDATION_FAILED',
-] as const;
-
-export type ErrorCode = (typeof RULE_ORDER)[number];
-
-// ------------------------------------------------------------- a real cloud's own refusals (DESIGN §10)
+// ------------------------------------------------------------- a real cloud's own refusals (docs/clouds.md)
 
 /** The cloud refused natflow's credentials (HTTP 401/403): the AK/SK, the token or the project id. */
 export class CloudAuthFailedError extends NatflowError {
-  override name = 'CLOUD_AUTH_FAILED';
+  override name: ErrorCode = 'CLOUD_AUTH_FAILED';
 }
-/** The cloud refused a request for a reason with no §3.2 equivalent; its own code is in `details`. */
+/** The cloud refused a request for a reason with no rule equivalent; its own code is in `details`. */
 export class CloudRejectedError extends NatflowError {
-  override name = 'CLOUD_REJECTED';
+  override name: ErrorCode = 'CLOUD_REJECTED';
 }
 /** An asynchronous resource ended in failure (an ECS job `FAIL`, a load balancer `ERROR`). */
 export class CloudResourceFailedError extends NatflowError {
-  override name = 'CLOUD_RESOURCE_FAILED';
+  override name: ErrorCode = 'CLOUD_RESOURCE_FAILED';
 }
 /** A resource did not become ready (or go away) within the polling bound. */
 export class CloudTimeoutError extends NatflowError {
-  override name = 'CLOUD_TIMEOUT';
+  override name: ErrorCode = 'CLOUD_TIMEOUT';
 }
 /**
  * A resource a create depends on is still being provisioned (a VPC `CREATING`, a load balancer
@@ -165,5 +145,5 @@ export class CloudTimeoutError extends NatflowError {
  * CLOUD_TIMEOUT (`normalizeFailure`).
  */
 export class NotReadyError extends NatflowError {
-  override name = 'Natflow.NotReady';
+  override name: Signal = 'Natflow.NotReady';
 }

@@ -1,6 +1,6 @@
 /**
- * The inputs of the cloud port's creates (`Cloud`, DESIGN §10): what natflow asks a cloud for, in natflow's
- * own names (§3.1, camelCase). Every provider takes the same inputs; `ControlPlane` (the virtual cloud)
+ * The inputs of the cloud port's creates (`Cloud`, docs/clouds.md): what natflow asks a cloud for, in natflow's
+ * own names (docs/plan-format.md, camelCase). Every provider takes the same inputs; `ControlPlane` (the virtual cloud)
  * re-exports them under their historical home `./control-plane.ts`.
  */
 import type {
@@ -60,7 +60,7 @@ export interface ServerInput {
   inbound?: readonly SecurityGroupRuleInput[];
   /** Existing security groups instead of its own. */
   securityGroupIds?: readonly string[];
-  /** The image and flavor a real cloud boots it from (DESIGN §8.1); the virtual cloud ignores them. */
+  /** The image and flavor a real cloud boots it from (docs/plan-format.md); the virtual cloud ignores them. */
   image?: string;
   flavor?: string;
 }

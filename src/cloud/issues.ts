@@ -1,7 +1,7 @@
 /**
  * The one mapping from zod's issues to natflow's `{path, code, message}` (`Issue`): every place that turns a
  * schema failure into natflow's error shape — the plan parser, the Lambdas' event parser, the API's problem
- * documents, the local HTTP server's own routes — writes paths the same way, `a.b[0].c`, and keeps a §3.2
+ * documents, the local HTTP server's own routes — writes paths the same way, `a.b[0].c`, and keeps a rule
  * code an issue carries in `params.code` (the plan schema's CIDR, address and port checks), else
  * VALIDATION_FAILED.
  *
@@ -41,7 +41,7 @@ export function pathSegments(path: readonly unknown[] | undefined): PropertyKey[
   );
 }
 
-/** The §3.2 code an issue carries (`params.code`), else VALIDATION_FAILED. */
+/** The rule code an issue carries (`params.code`), else VALIDATION_FAILED. */
 export function codeOfIssue(issue: unknown): string {
   const code = (issue as LooseIssue).params?.code;
   return typeof code === 'string' ? code : 'VALIDATION_FAILED';

@@ -1,5 +1,5 @@
 /**
- * The virtual cloud's load balancing (DESIGN §3.1): backend server groups, dedicated load balancers
+ * The virtual cloud's load balancing (docs/plan-format.md#resources): backend server groups, dedicated load balancers
  * (frontend and backend addresses) and their listeners.
  */
 import { formatCidr, parseCidr } from '../net/ipv4.ts';

@@ -1,6 +1,6 @@
 /**
- * The virtual cloud's NAT (DESIGN §3.1): transit IPs, private NAT gateways (created PENDING) and their
- * DNAT and SNAT rules. A DNAT rule's §3.2 checks run in the table's order: `DNAT_CHECKS` (`./dnat-checks.ts`).
+ * The virtual cloud's NAT (docs/plan-format.md#resources): transit IPs, private NAT gateways (created PENDING) and their
+ * DNAT and SNAT rules. A DNAT rule's rule checks run in the table's order: `DNAT_CHECKS` (`./dnat-checks.ts`).
  */
 import {
   type Cidr,
@@ -113,7 +113,7 @@ export async function createGateway(
 }
 
 /**
- * A DNAT rule, created PENDING. Rules checked in §3.2 order: TRANSIT_IP_IN_TARGET_VPC,
+ * A DNAT rule, created PENDING. Rules checked in the rules table order: TRANSIT_IP_IN_TARGET_VPC,
  * TARGET_NOT_IN_GATEWAY_VPC, LB_ALREADY_MAPPED, DNAT_PORT_CONFLICT, PORT_TYPE_CONFLICT,
  * INVALID_PORT_SPEC, TRANSIT_IP_SHARED, GATEWAY_NOT_ACTIVE, QUOTA_EXCEEDED.
  * The record copies the transit IP's and the target's addresses so the DNAT engine needs no joins.

@@ -1,5 +1,5 @@
 /**
- * The virtual cloud's networks (DESIGN §3.1): VPCs and subnets, with their address-plan rules
+ * The virtual cloud's networks (docs/plan-format.md#resources): VPCs and subnets, with their address-plan rules
  * (CIDR_OUT_OF_RANGE, SUBNET_OVERLAP; a bad CIDR is INVALID_CIDR).
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Resolves what a user typed (an id or a name) to one resource, as the CLI's `--plan` and the API's
- * `plan` field scope it (DESIGN §8.3): an id wins; otherwise the name must match exactly one resource
+ * `plan` field scope it (docs/cli.md): an id wins; otherwise the name must match exactly one resource
  * of the wanted types (within the plan when one is given). Several matches are AMBIGUOUS_NAME with their
  * ids in `details.ids`, so the user can pick one.
  */

@@ -1,5 +1,5 @@
 /**
- * The virtual cloud's resources (DESIGN §3.1), as zod schemas — the one source of truth for their shape,
+ * The virtual cloud's resources (docs/plan-format.md#resources), as zod schemas — the one source of truth for their shape,
  * their TypeScript types (`z.infer`) and the OpenAPI document.
  *
  * Resources are stored and returned as JSON: addresses and blocks are dotted strings (`10.0.0.5`,
@@ -65,6 +65,13 @@ export const SG_PROTOCOLS = ['tcp', 'udp', 'any'] as const;
 export const DNAT_PROTOCOLS = ['tcp', 'udp', 'any'] as const;
 export type DnatProtocol = (typeof DNAT_PROTOCOLS)[number];
 
+/**
+ * A provider's name (`Resource.cloud`). The core cannot see the provider registry
+ * (src/providers/registry.ts), so here it is any string; the registry's `CloudName` is the typed one,
+ * and the OpenAPI document lists the registry's names (src/api/openapi.ts).
+ */
+export const CloudNameSchema = z.string();
+
 const base = {
   id: z.string(),
   name: z.string(),
@@ -77,13 +84,13 @@ const base = {
   /** The idempotency token its create ran under. */
   clientToken: z.string().nullable(),
   /**
-   * The resource's id in the cloud that holds it (DESIGN §10): a UUID, as Huawei Cloud's APIs name
+   * The resource's id in the cloud that holds it (docs/clouds.md): a UUID, as Huawei Cloud's APIs name
    * resources. On the virtual cloud it is derived from `id` (`externalIdOf`), and the local Huawei API
-   * (§11) answers with it. Optional: stores written before it existed have none.
+   * (docs/huaweicloud-api.md) answers with it. Optional: stores written before it existed have none.
    */
   externalId: z.string().optional(),
-  /** The cloud holding the resource (`virtual` when absent). */
-  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
+  /** The cloud holding the resource (`virtual` when absent): written by its provider only. */
+  cloud: CloudNameSchema.optional(),
   /** Read from a real cloud by `natflow import`: read-only, never deleted by natflow. */
   imported: z.boolean().optional(),
 };

@@ -12,9 +12,23 @@
  * A comment line every 20 s keeps proxies and the browser from closing an idle stream. The stream works
  * with `fetch` as well as `EventSource`, so a token-protected stack's page sends its `x-natflow-token`
  * header on it like on every other call (the HTTP server checks it before this handler runs).
+ *
+ * The feed's source is the port below, `HistorySource`: whoever serves the console (the local stack)
+ * hands in its Step Functions service's `subscribe`, so the console knows no engine.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HistoryListener } from '../local-sfn/service.ts';
+
+/** One history event of one execution, as a Step Functions service records it (the fields read here). */
+export interface HistoryChange {
+  executionArn: string;
+  event: { id?: number | undefined; type?: string | undefined };
+}
+
+/** What the live feed relays: every history event of every execution, in order per execution. */
+export interface HistorySource {
+  /** Calls `listener` with each new history event; returns the unsubscribe function. */
+  subscribe(listener: (change: HistoryChange) => void): () => void;
+}
 
 const EXECUTION_CHANGES = new Set([
   'ExecutionStarted',
@@ -34,8 +48,7 @@ const TOPOLOGY_CHANGES = new Set([
 ]);
 
 export interface LiveFeedOptions {
-  /** The Step Functions service's `subscribe`. */
-  subscribe: (listener: HistoryListener) => () => void;
+  history: HistorySource;
   heartbeatMs?: number;
   topologyDebounceMs?: number;
 }
@@ -72,7 +85,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     topologyTimer.unref();
   };
 
-  const unsubscribe = options.subscribe(({ executionArn, event }) => {
+  const unsubscribe = options.history.subscribe(({ executionArn, event }) => {
     if (streams.size === 0) return;
     const type = event.type ?? '';
     send('history', { executionArn, id: event.id, type });

@@ -1,6 +1,6 @@
 /**
  * The evaluate contract shared by the `dnat-evaluate` Lambda, `POST /dnat/evaluate` and
- * `natflow evaluate` (DESIGN §8.2, §8.3): the request schema, the JSON shape of a result (addresses as
+ * `natflow evaluate` (docs/http-api.md, docs/cli.md): the request schema, the JSON shape of a result (addresses as
  * `ip:port`), and `evaluateRequest`, which reads the gateway and its DNAT rules through the store port.
  *
  * The envelope is strict (an unknown field or a missing gateway is a 4xx), while each packet is

@@ -1,5 +1,5 @@
 /**
- * The stateless evaluation function (DESIGN §4 "State"): a batch of untrusted packets evaluated in
+ * The stateless evaluation function (docs/dnat-engine.md "State"): a batch of untrusted packets evaluated in
  * order against a fresh session table, so a batch can hold a flow and its replies. What the
  * `dnat-evaluate` Lambda, `POST /dnat/evaluate` and `natflow evaluate` answer.
  *

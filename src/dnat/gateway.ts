@@ -1,5 +1,5 @@
 /**
- * One private NAT gateway's live data plane: its compiled rules and its session table (DESIGN §4).
+ * One private NAT gateway's live data plane: its compiled rules and its session table (docs/dnat-engine.md).
  *
  * Full NAT. A packet from a client to a transit IP is translated on both ends:
  *

@@ -1,5 +1,5 @@
 /**
- * The DNAT engine: the private NAT gateway's data plane (DESIGN §4). Pure, no I/O beyond the store
+ * The DNAT engine: the private NAT gateway's data plane (docs/dnat-engine.md). Pure, no I/O beyond the store
  * port that `evaluateRequest` reads through.
  */
 export {

@@ -1,5 +1,5 @@
 /**
- * A gateway's DNAT rules compiled into a constant-time index (DESIGN §4).
+ * A gateway's DNAT rules compiled into a constant-time index (docs/dnat-engine.md).
  *
  * Lookup order, each step one probe of an open-addressing hash table keyed by integers:
  *

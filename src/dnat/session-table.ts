@@ -25,7 +25,7 @@
  *   - reply:    (protocol, target ip, gateway port)           — packets the target sends back
  * The reply key leaves out the target's port on purpose: it makes the reply index also the port
  * allocator's "in use" set, so a gateway port is never given to two live flows towards the same target
- * address and protocol, whatever their ports (the invariant DESIGN §4 asks for). A reply must still
+ * address and protocol, whatever their ports (the invariant docs/dnat-engine.md asks for). A reply must still
  * come from the session's target port to match.
  *
  * Port allocation is next-fit per (target address, protocol): a cursor walks the gateway's port range

@@ -1,5 +1,5 @@
 /**
- * The local EventBridge bus (DESIGN §8.4). `putEvents` takes PutEvents entries, matches them against
+ * The local EventBridge bus (docs/events.md). `putEvents` takes PutEvents entries, matches them against
  * the rules read from serverless.yml and starts the target workflow with the rule's input path
  * (`$.detail`); natflow's own out events (source `natflow`) are published here too. Every event is kept
  * (newest first for `GET /events`), bounded so a long-running stack does not grow without limit.

@@ -1,5 +1,5 @@
 /**
- * What the data plane's syncs compare and keep (issue 15): creation order, the addresses a topology holds,
+ * What the data plane's syncs compare and keep: creation order, the addresses a topology holds,
  * whether a scoped sync changes anything, and a health checker's inputs — memoised by resource identity,
  * so a sync does not re-serialise what it already saw.
  */

@@ -7,7 +7,7 @@
  */
 import type { Store } from '../cloud/store.ts';
 import { inScopeOf, planScope } from '../probe/scope.ts';
-import type { DataPlane } from './index.ts';
+import type { DataPlane } from './data-plane.ts';
 
 export const FULL_SYNC_EVERY_MS = 10_000;
 

@@ -17,6 +17,7 @@ import { ControlPlane, externalIdOf } from '../cloud/control-plane.ts';
 import { DependencyViolationError } from '../cloud/errors.ts';
 import { ID_PREFIX, type Resource, type ResourceOf, type ResourceType } from '../cloud/resources.ts';
 import { keys, type Store } from '../cloud/store.ts';
+import { huaweiAnswerOf } from '../codes/huawei.ts';
 import type { Clock } from '../net/clock.ts';
 import { NatflowError } from '../net/errors.ts';
 import { fromNatflow, HuaweiApiError, type HuaweiService, notFound } from './errors.ts';
@@ -164,18 +165,17 @@ const SETTLING_STATUS: Readonly<Partial<Record<SettleKind, string>>> = {
 
 /**
  * The refusal of a create under a parent that has not settled (or is being deleted), per answering
- * service: VPC.0004 "VPC is not active, please try later." is the VPC API's documented code (Error Codes
- * page, vpc_api_0003); NAT.1208 is DESIGN §11's GATEWAY_NOT_ACTIVE; ECS, ELB and NAT have no documented
- * code for a subnet, load balancer, pool or transit IP that is not ready, so the closest one answers
- * (Ecs.0005 "Invalid parameters", ELB.1000, NAT.1000: docs/huaweicloud-api.md).
+ * service: the code table's `Natflow.NotReady` row (`src/codes/codes.ts`): VPC.0004 "VPC is not active,
+ * please try later." is the VPC API's documented code; ECS, ELB and NAT document none for a subnet, load
+ * balancer, pool or transit IP not ready, so the closest one answers (Ecs.0005 "Invalid parameters",
+ * ELB.1000, NAT.1000: docs/huaweicloud-api.md#asynchrony). A gateway is
+ * NAT.1208, GATEWAY_NOT_ACTIVE's code. A parent not ready *yet* names the signal in `error_msg`
+ * (`natflow: Natflow.NotReady`), so the `huaweicloud` provider waits for it; one being deleted does not.
  */
-const NOT_READY_CODES: Readonly<Record<HuaweiService, string>> = {
-  vpc: 'VPC.0004',
-  ecs: 'Ecs.0005',
-  elb: 'ELB.1000',
-  nat: 'NAT.1000',
-  apigw: 'APIGW.0301',
-};
+function notReady(service: HuaweiService, message: string, settling: boolean): HuaweiApiError {
+  const answer = huaweiAnswerOf('Natflow.NotReady', service);
+  return new HuaweiApiError(answer.status, answer.code, message, settling ? 'Natflow.NotReady' : undefined);
+}
 
 export interface ContextOptions {
   store: Store;
@@ -183,6 +183,7 @@ export interface ContextOptions {
   settle: SettleTimes;
   projectId: string;
   region: string;
+  /** What a write sets off once committed (the composer's `onWrite`). */
   sync: () => Promise<void>;
   /** What the live data plane knows of members' health (the stack provides it); else the model decides. */
   memberHealth?: MemberHealthSource | undefined;
@@ -200,7 +201,7 @@ export class HuaweiContext {
   readonly memberHealth: MemberHealthSource | undefined;
   readonly projectId: string;
   readonly region: string;
-  private readonly syncDataPlane: () => Promise<void>;
+  private readonly onWrite: () => Promise<void>;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: ContextOptions) {
@@ -214,7 +215,7 @@ export class HuaweiContext {
     );
     this.projectId = options.projectId;
     this.region = options.region;
-    this.syncDataPlane = options.sync;
+    this.onWrite = options.sync;
     const clock = options.clock;
     this.cloud = new ControlPlane({
       store: options.store,
@@ -325,17 +326,13 @@ export class HuaweiContext {
   /** A resource a create names (a member's server, a DNAT rule's target) must not be being deleted. */
   requireNotDeleting(service: HuaweiService, resource: Resource, label: string): void {
     if (!this.deletions.has(resource.id)) return;
-    throw new HuaweiApiError(
-      400,
-      NOT_READY_CODES[service],
-      `${label} ${huaweiIdOf(resource)} is being deleted, please try later`,
-    );
+    throw notReady(service, `${label} ${huaweiIdOf(resource)} is being deleted, please try later`, false);
   }
 
   /**
    * A parent a create hangs off must have settled and not be being deleted (a subnet in a `CREATING`
    * VPC, a rule on an `INACTIVE` gateway, a listener on a `PENDING_DELETE` load balancer): else the
-   * answering service's refusal (NOT_READY_CODES; NAT.1208 for a gateway).
+   * answering service's refusal (`notReady`; NAT.1208 for a gateway).
    */
   requireReady(service: HuaweiService, parent: Resource, label: string): void {
     const kind = SETTLE_KIND_OF[parent.type];
@@ -354,9 +351,9 @@ export class HuaweiContext {
       );
     }
     if (service === 'vpc' && parent.type === 'vpc') {
-      throw new HuaweiApiError(400, 'VPC.0004', `VPC is not active, please try later. (${what})`);
+      throw notReady(service, `VPC is not active, please try later. (${what})`, !deleting);
     }
-    throw new HuaweiApiError(400, NOT_READY_CODES[service], `${what}, please try later`);
+    throw notReady(service, `${what}, please try later`, !deleting);
   }
 
   /** Serialises work on one key (one pool, one security group) within this process. */
@@ -420,8 +417,9 @@ export class HuaweiContext {
     }
   }
 
+  /** Tells the composer a write committed (the local stack syncs its data plane then). */
   async sync(): Promise<void> {
-    await this.syncDataPlane();
+    await this.onWrite();
   }
 
   /** Resolves when the serialised work in flight (pool rebuilds, rule changes) is done. */

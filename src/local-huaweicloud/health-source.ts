@@ -1,5 +1,5 @@
 /**
- * What the local Huawei API asks of the live data plane about an ELB member (DESIGN §13): the API
+ * What the local Huawei API asks of the live data plane about an ELB member (docs/huaweicloud-api.md): the API
  * declares it, the stack (the composition root) provides it from its data plane, so this stand-in never
  * imports another. Without one, a member's health is the model's (`memberHealth` of src/probe/policy.ts:
  * an app on the checked port, a security group that admits the load balancer's backend address).

@@ -1,22 +1,23 @@
 /**
- * natflow as a local Huawei Cloud (DESIGN §11): the REST API of VPC v1, ECS, ELB v3 and private NAT v3,
+ * natflow as a local Huawei Cloud (docs/huaweicloud-api.md): the REST API of VPC v1, ECS, ELB v3 and private NAT v3,
  * served over the virtual cloud on `natflow up`'s port, signed with `SDK-HMAC-SHA256` and verified over
  * the raw bytes received.
  *
  * Entry points (stable; the `huaweicloud` provider's tests use them):
  * - `startStack({ dataDir, port: 0 })` serves it beside natflow's API (`stack.url`), with the keys of
  *   `huaweiCloudConfig(process.env)`;
- * - `startHuaweiCloudServer({ store, dataPlane?, port?, ...config })` serves it alone on 127.0.0.1;
- * - `createHuaweiCloudApi(options).handle(req, res)` is the request hook (`true` when it answered).
+ * - `startHuaweiCloudServer({ store, onWrite?, port?, ...config })` serves it alone on 127.0.0.1;
+ * - `createHuaweiCloudApi(options).handle(req, res)` is the request hook (`true` when it answered), for
+ *   the requests `isHuaweiRequest` tells apart.
  *
  * Every request: route (404 `APIGW.0101` for an unknown path) → signature, date and project id (401
- * `APIGW.0301`, nothing changed) → the route → data-plane sync after a write.
+ * `APIGW.0301`, nothing changed) → the route → `onWrite` after a write (the stack syncs its data plane).
+ * This component knows no other: whoever composes it says what a write sets off.
  * Errors are 4xx in the service's shape; an unexpected failure is a 500 in that shape, never a stack.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../cloud/store.ts';
-import type { DataPlane } from '../local-dataplane/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { verifySignature } from './auth.ts';
 import { type ApiRequest, HuaweiContext } from './context.ts';
@@ -29,9 +30,11 @@ import type { Route } from './routes.ts';
 import { ClientGoneError, parseSettleEnv, type SettleSpec, type SettleTimes, settleTimes } from './settle.ts';
 import { vpcRoutes } from './vpc.ts';
 
-export { formatSdkDate, signRequest, verifySignature } from './auth.ts';
-export { HUAWEI_CODES } from './errors.ts';
+/** Signs a request as Huawei's SDKs do (the tests' own clients use it). */
+export { signRequest } from './auth.ts';
+/** What the live data plane knows of a member's health: the composer provides it (`memberHealth`). */
 export type { MemberHealthSource } from './health-source.ts';
+/** NATFLOW_HWC_SETTLE_MS, per kind (docs/huaweicloud-api.md). */
 export {
   parseSettleEnv,
   SETTLE_KINDS,
@@ -55,7 +58,7 @@ export interface HuaweiCloudConfig {
 }
 
 /**
- * The configuration from the environment (DESIGN §11 names and defaults, §13's settle times). A
+ * The configuration from the environment (docs/huaweicloud-api.md names, defaults and settle times). A
  * malformed NATFLOW_HWC_SETTLE_MS throws, naming the variable: a stack refuses to start on it.
  */
 export function huaweiCloudConfig(env: NodeJS.ProcessEnv = process.env): HuaweiCloudConfig {
@@ -75,7 +78,11 @@ export function usesDefaultKeys(config: Pick<HuaweiCloudConfig, 'ak' | 'sk'>): b
 
 export interface HuaweiCloudApiOptions extends Partial<Omit<HuaweiCloudConfig, 'settle'>> {
   store: Store;
-  dataPlane?: DataPlane | undefined;
+  /**
+   * Called after every write has committed, before it is answered: what the change sets off where this
+   * API is composed (the local stack syncs its data plane, so the answer's resources have their sockets).
+   */
+  onWrite?: (() => Promise<void>) | undefined;
   clock?: Clock;
   /** Settle times: one number for every kind, or some kinds (default: NATFLOW_HWC_SETTLE_MS). */
   settle?: SettleSpec;
@@ -84,8 +91,8 @@ export interface HuaweiCloudApiOptions extends Partial<Omit<HuaweiCloudConfig, '
   /** Members' health from the live data plane (the stack provides it); without it the model decides. */
   memberHealth?: MemberHealthSource | undefined;
   /**
-   * DESIGN §13: a stack started with NATFLOW_TOKEN refuses the published default AK/SK (401, nothing
-   * changed) unless its own NATFLOW_HWC_AK/_SK are set.
+   * A stack started with NATFLOW_TOKEN refuses the published default AK/SK (401, nothing changed) unless
+   * its own NATFLOW_HWC_AK/_SK are set (docs/huaweicloud-api.md#authentication).
    */
   refuseDefaultKeys?: boolean;
   /** TEST ONLY: responses to drop after their write committed (see `TestFaults`). */
@@ -166,8 +173,22 @@ ROUTES.sort(
 );
 
 /** Is this path one of Huawei's (`/v1/…`, `/v1.1/…`, `/v3/…`)? */
-export function isHuaweiPath(path: string): boolean {
+function isHuaweiPath(path: string): boolean {
   return /^\/(v1|v1\.1|v3)\//.test(path);
+}
+
+/** Is this request one for the Huawei API (by its path), rather than for whatever serves beside it? */
+export function isHuaweiRequest(req: IncomingMessage): boolean {
+  return isHuaweiPath(requestTarget(req).path);
+}
+
+/** The raw path and query of a request, and the path decoded as the routes match it. */
+function requestTarget(req: IncomingMessage): { rawPath: string; rawQuery: string; path: string } {
+  const target = req.url ?? '/';
+  const queryAt = target.indexOf('?');
+  const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
+  const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
+  return { rawPath, rawQuery, path: safeDecodePath(rawPath) };
 }
 
 function serviceOfPath(path: string): HuaweiService {
@@ -194,7 +215,6 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
   };
   const refusesDefaultKeys = options.refuseDefaultKeys === true && usesDefaultKeys(config);
   const clock = options.clock ?? systemClock;
-  const dataPlane = options.dataPlane;
   const faults = options.faults ?? new TestFaults(process.env.NATFLOW_HWC_TEST_DROP_RESPONSE);
   const context = new HuaweiContext({
     store: options.store,
@@ -204,16 +224,12 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
     region: config.region,
     memberHealth: options.memberHealth,
     sync: async () => {
-      if (dataPlane) await dataPlane.sync(await options.store.list());
+      await options.onWrite?.();
     },
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const target = req.url ?? '/';
-    const queryAt = target.indexOf('?');
-    const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
-    const path = safeDecodePath(rawPath);
+    const { rawPath, rawQuery, path } = requestTarget(req);
     if (!isHuaweiPath(path)) return false;
     const service = serviceOfPath(path);
     const requestId = context.requestId();
@@ -403,9 +419,11 @@ export async function startHuaweiCloudServer(
       }
     });
   });
-  // Idle keep-alive connections live at least 60 s (an SDK reusing one must not meet a closed socket).
+  // As the stack's server: idle keep-alive connections live 65 s (an SDK reusing one must not meet a
+  // closed socket); a request being received is bounded (Node applies these to it, not to idle time).
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, '127.0.0.1', () => done());

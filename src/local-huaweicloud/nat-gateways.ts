@@ -1,6 +1,7 @@
 /** NAT v3 private gateways and transit IPs, and what the NAT routes share (see nat.ts). */
 import type { DnatRule, PrivateNatGateway, Resource, SnatRule, TransitIp } from '../cloud/resources.ts';
 import { GATEWAY_SPECS, SPEC_LIMITS } from '../cloud/resources.ts';
+import { huaweiAnswerOf } from '../codes/huawei.ts';
 import {
   type ApiRequest,
   derivedId,
@@ -82,7 +83,8 @@ export async function gatewayView(
     ],
     tags: (attrs.tags as unknown[] | undefined) ?? [],
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
-    // Rules (SNAT + DNAT) the spec allows (DESIGN §3.1): Small 20, Medium 50, Large 200, Extra-large 500.
+    // Rules (SNAT + DNAT) the spec allows (docs/plan-format.md#private-nat-gateways): Small 20,
+    // Medium 50, Large 200, Extra-large 500.
     rule_max: SPEC_LIMITS[gateway.spec].rules,
     transit_ip_pool_size_max: 1,
   };
@@ -197,9 +199,10 @@ export async function updateGateway(ctx: HuaweiContext, req: ApiRequest) {
       );
       const max = SPEC_LIMITS[spec].rules;
       if (rules.length > max) {
+        const quota = huaweiAnswerOf('QUOTA_EXCEEDED', SERVICE);
         throw new HuaweiApiError(
-          400,
-          'NAT.1207',
+          quota.status,
+          quota.code,
           `Gateway ${huaweiIdOf(fresh)} already has ${rules.length} rules, the maximum number of rule for spec ${spec} is ${max}. Downgrade is forbidden. (natflow: QUOTA_EXCEEDED)`,
           'QUOTA_EXCEEDED',
         );

@@ -6,6 +6,8 @@ import {
   SPEC_LIMITS,
   type TransitIp,
 } from '../cloud/resources.ts';
+import type { ErrorCode } from '../codes/codes.ts';
+import { type HuaweiCase, huaweiAnswerOf } from '../codes/huawei.ts';
 import { type ApiRequest, type HuaweiContext, huaweiIdOf } from './context.ts';
 import { portIdOf } from './ecs.ts';
 import { vipPortIdOf } from './elb-common.ts';
@@ -144,7 +146,8 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
     } catch (error) {
       const code = (error as Error).name;
       // The all-ports side (NAT.1410) and the specific side (NAT.1309) of PORT_TYPE_CONFLICT.
-      if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any') throw withCode(error as Error, 'NAT.1410');
+      if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any')
+        throw withCase(error as Error, 'PORT_TYPE_CONFLICT', 'allPorts');
       if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }
@@ -154,16 +157,31 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
   return { status: 201, body: { dnat_rule: await dnatView(ctx, active), request_id: req.requestId } };
 }
 
-export function withCode(error: Error, code: string): HuaweiApiError {
-  return new HuaweiApiError(400, code, `${error.message} (natflow: ${error.name})`, error.name);
+/** natflow's error answered with a named case of its code (the code table's `cases`: `allPorts` → NAT.1410). */
+export function withCase<C extends ErrorCode>(
+  error: Error,
+  code: C,
+  huaweiCase: HuaweiCase<C, 'nat'>,
+): HuaweiApiError {
+  const answer = huaweiAnswerOf(code, SERVICE, huaweiCase);
+  return new HuaweiApiError(
+    answer.status,
+    answer.code,
+    `${error.message} (natflow: ${error.name})`,
+    error.name,
+  );
 }
 
-/** QUOTA_EXCEEDED in the NAT Error Codes page's words for NAT.1207 ("…over rule max %d."). */
+/**
+ * QUOTA_EXCEEDED (the code table's NAT.1207) in the NAT Error Codes page's words for it ("…over rule
+ * max %d.", docs/huaweicloud-api.md#error-codes).
+ */
 export function overRuleMax(error: Error, gateway: PrivateNatGateway): HuaweiApiError {
   const max = SPEC_LIMITS[gateway.spec].rules;
+  const answer = huaweiAnswerOf('QUOTA_EXCEEDED', SERVICE);
   return new HuaweiApiError(
-    400,
-    'NAT.1207',
+    answer.status,
+    answer.code,
     `Add this gateway rule over rule max ${max}: ${error.message} (natflow: QUOTA_EXCEEDED)`,
     'QUOTA_EXCEEDED',
   );
@@ -287,8 +305,9 @@ export async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
       });
     } catch (error) {
       const code = (error as Error).name;
-      if (code === 'TRANSIT_IP_SHARED') throw withCode(error as Error, 'NAT.1308');
-      if (code === 'SNAT_SOURCE_CONFLICT' && !subnet) throw withCode(error as Error, 'NAT.1505');
+      if (code === 'TRANSIT_IP_SHARED') throw withCase(error as Error, 'TRANSIT_IP_SHARED', 'snat');
+      if (code === 'SNAT_SOURCE_CONFLICT' && !subnet)
+        throw withCase(error as Error, 'SNAT_SOURCE_CONFLICT', 'cidr');
       if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }

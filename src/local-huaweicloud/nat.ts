@@ -3,7 +3,7 @@
  * NAT Gateways", "Transit IP Addresses", "DNAT Rules", "SNAT Rules" (v3); SDK models
  * `CreatePrivateNatOption`/`PrivateNat`, `CreateTransitIpOption`/`TransitIp`,
  * `CreatePrivateDnatOption`/`PrivateDnat`, `CreatePrivateSnatOption`/`PrivateSnat`, `PageInfo`.
- * Errors: `{"error_code": "NAT.xxxx", "error_msg": "…", "request_id": "…"}` with DESIGN §11's codes.
+ * Errors: `{"error_code": "NAT.xxxx", "error_msg": "…", "request_id": "…"}` with the docs/huaweicloud-api.md codes.
  *
  * `internal_service_port` and `transit_service_port` are strings (the SDK models' type); a DNAT rule
  * targets a server's NIC or a load balancer by `network_interface_id` (`OS-EXT-IPS:port_id`,

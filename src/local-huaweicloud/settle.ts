@@ -1,5 +1,5 @@
 /**
- * How long the local Huawei Cloud takes, per kind of resource (`NATFLOW_HWC_SETTLE_MS`, DESIGN §13): a
+ * How long the local Huawei Cloud takes, per kind of resource (`NATFLOW_HWC_SETTLE_MS`, docs/huaweicloud-api.md): a
  * number (every kind takes that long) or a JSON object of milliseconds per kind (missing kinds take 0),
  * for creation and deletion alike.
  *

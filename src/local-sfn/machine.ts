@@ -8,8 +8,8 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { Clock } from '../net/clock.ts';
 import { type CompiledDefinition, compileDefinition } from './definition.ts';
 import { type ArnScope, stateMachineArnOf } from './names.ts';
+import type { SfnServiceOptions, StateMachineSpec, TaskHandler } from './options.ts';
 import type { ExecutionDatabase } from './persistence.ts';
-import type { SfnServiceOptions, StateMachineSpec, TaskHandler } from './service.ts';
 
 /** Digests of definitions this process has validated (see `compileMachine`). */
 const validatedDefinitions = new Set<string>();

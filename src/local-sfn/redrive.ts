@@ -17,7 +17,7 @@
  * once more. With no open top-level state (an execution stopped between states), it starts again at
  * `StartAt` with the execution's input.
  *
- * The service calls `redrive` with a few hooks (its database, its runner), so this module holds the rules
+ * The runner calls `redrive` with a few hooks (its database, its engine), so this module holds the rules
  * and the restart point only, and stays the same whichever way the service is split.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
@@ -107,7 +107,7 @@ export function restartPointOf(
   return open ?? { stateName: startAt, input: executionInput };
 }
 
-/** What `redrive` needs from the service. */
+/** What `redrive` needs from the runner. */
 export interface RedriveHooks {
   now(): number;
   /** The execution's whole history, oldest first. */

@@ -1,14 +1,15 @@
 /**
- * The runner behind the local Step Functions service (service.ts is its API façade): it holds the
- * compiled state machines (machine.ts), runs executions with `aws-local-stepfunctions`, calls the Task handlers,
+ * The runner behind the local Step Functions service (service.ts is its API façade): it runs executions
+ * of compiled state machines (machine.ts) with `aws-local-stepfunctions`, calls the Task handlers,
  * records and publishes history events, and closes executions — exactly once, RUNNING to a closing
  * status, in the same transaction as the closing event (see service.ts for the invariants).
  *
- * What lives here: the execution lifecycle (start, stop, close, recover, wait), Task invocation and
- * in-flight tracking, history recording and listeners, the `onExecutionClosed` hooks. What does not:
- * request validation, paging tokens and the API's output shapes (service.ts).
+ * What lives here: the execution lifecycle (start, redrive, stop, close, recover, wait), Task invocation
+ * and in-flight tracking, history recording and listeners, the `onExecutionClosed` hooks. What does not:
+ * the state machines, request validation, paging tokens and the API's output shapes (service.ts). The
+ * service hands the runner what it needs — the executions' database, as `ExecutionLog`, and its
+ * settings (`RunnerOptions`) — and the runner never reaches back into the service.
  */
-import { randomUUID } from 'node:crypto';
 import type { HistoryEvent, StopExecutionOutput } from '@aws-sdk/client-sfn';
 import {
   ExecutionAbortedError,
@@ -17,26 +18,46 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { type Clock, systemClock } from '../net/clock.ts';
+import type { Clock } from '../net/clock.ts';
 import { retryIntervalOverridesOf, waitTimeOverridesOf } from './definition.ts';
 import {
   ExecutionDoesNotExistError,
   ExecutionWaitTimeoutError,
-  InvalidArnError,
   ServiceClosedError,
-  StateMachineDoesNotExistError,
+  ValidationError,
 } from './errors.ts';
 import { ExecutionClosedSignal, failureOf, taskFailureOf } from './failures.ts';
 import { type HistoryEventBody, HistoryRecorder, nextMacrotask } from './history.ts';
-import { compileMachine, type Machine } from './machine.ts';
-import { type ArnScope, isStatesArn, LOCAL_ACCOUNT_ID, LOCAL_REGION, roleArnOf } from './names.ts';
-import { ExecutionDatabase, type ExecutionRecord, type StoredExecution } from './persistence.ts';
-import type { RestartPoint } from './redrive.ts';
-import type { HistoryListener, SfnServiceOptions } from './service.ts';
+import type { Machine } from './machine.ts';
+import { type ArnScope, roleArnOf } from './names.ts';
+import type { HistoryListener, SfnServiceOptions } from './options.ts';
+import { claimOwnerMark, type OwnerMark, ownerIsAlive } from './owners.ts';
+import type { ExecutionDatabase, ExecutionRecord, StoredExecution } from './persistence.ts';
+import { type RestartPoint, redrive } from './redrive.ts';
 
 const RESTART_CAUSE = 'natflow runtime restarted while the execution was running';
-/** Services alive in this process, to tell an orphaned RUNNING row from one a sibling service runs. */
-const liveServices = new Set<string>();
+
+/** What the runner reads and writes of the executions' database (the service opens and closes it). */
+export type ExecutionLog = Pick<
+  ExecutionDatabase,
+  | 'getExecution'
+  | 'runningExecutions'
+  | 'history'
+  | 'lastEventId'
+  | 'insertExecution'
+  | 'appendEvent'
+  | 'closeExecution'
+  | 'reopenExecution'
+>;
+
+export interface RunnerOptions {
+  db: ExecutionLog;
+  scope: ArnScope;
+  clock: Clock;
+  /** Factor applied to Wait states and Retry pauses, ≥ 0 (the service checks it). */
+  waitTimeScale: number;
+  onExecutionClosed?: SfnServiceOptions['onExecutionClosed'];
+}
 
 interface ActiveRun {
   record: ExecutionRecord;
@@ -52,62 +73,78 @@ interface ActiveRun {
 }
 
 export class ExecutionRunner {
-  readonly db: ExecutionDatabase;
-  readonly scope: ArnScope;
-  readonly clock: Clock;
+  private readonly db: ExecutionLog;
+  private readonly scope: ArnScope;
+  private readonly clock: Clock;
   private readonly waitTimeScale: number;
   private readonly onExecutionClosed: SfnServiceOptions['onExecutionClosed'];
-  readonly machines = new Map<string, Machine>();
   private readonly active = new Map<string, ActiveRun>();
   private readonly inflight = new Map<string, Set<Promise<unknown>>>();
   private readonly hooks = new Set<Promise<void>>();
   private readonly listeners = new Set<HistoryListener>();
-  private readonly instanceId = randomUUID();
+  /** This runner's mark on the executions it runs. */
+  private readonly owner: OwnerMark = claimOwnerMark();
   private closed = false;
 
-  constructor(options: SfnServiceOptions) {
-    this.scope = { region: options.region ?? LOCAL_REGION, accountId: options.accountId ?? LOCAL_ACCOUNT_ID };
-    this.clock = options.clock ?? systemClock;
-    this.waitTimeScale = options.waitTimeScale ?? 1;
-    if (!(this.waitTimeScale >= 0))
-      throw new RangeError(`waitTimeScale must be ≥ 0 (got ${this.waitTimeScale})`);
+  constructor(options: RunnerOptions) {
+    this.db = options.db;
+    this.scope = options.scope;
+    this.clock = options.clock;
+    this.waitTimeScale = options.waitTimeScale;
     this.onExecutionClosed = options.onExecutionClosed;
-    this.db = new ExecutionDatabase(options.db);
-    try {
-      const creationDate = new Date(this.clock.now());
-      for (const spec of options.stateMachines) {
-        const machine = compileMachine(spec, options.resolveTask, {
-          scope: this.scope,
-          db: this.db,
-          clock: this.clock,
-          creationDate,
-          validate: options.validate ?? true,
-        });
-        if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
-        this.machines.set(machine.arn, machine);
-      }
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
-    liveServices.add(this.instanceId);
   }
 
   /** Records a new execution (its ExecutionStarted event) and starts running it. */
   start(machine: Machine, record: ExecutionRecord, input: unknown, started: HistoryEvent): void {
     this.assertOpen();
-    this.db.insertExecution(record, this.owner(), started);
+    this.db.insertExecution(record, this.owner.mark, started);
     this.publish(record.executionArn, started);
     this.launch(machine, record, input);
+  }
+
+  /**
+   * Redrives a closed execution (redrive.ts holds AWS's rules and where it continues): reopens it as
+   * RUNNING with its ExecutionRedriven event and runs `machine` from the restart point.
+   */
+  redrive(stored: StoredExecution, machine: Machine): { redriveDate: Date } {
+    const { executionArn } = stored;
+    return redrive(
+      { ...stored, redriveCount: stored.redriveCount ?? 0 },
+      { states: machine.compiled.states, startAt: String(machine.compiled.engineDefinition.StartAt) },
+      {
+        now: () => this.clock.now(),
+        history: () => this.db.history({ executionArn, reverse: false, limit: Number.MAX_SAFE_INTEGER }),
+        reopen: (info, body) => {
+          const id = this.db.lastEventId(executionArn) + 1;
+          const event: HistoryEvent = { timestamp: info.date, id, previousEventId: id - 1, ...body };
+          if (!this.db.reopenExecution(executionArn, this.owner.mark, info, event))
+            throw new ValidationError(`Execution ${executionArn} was redriven meanwhile`);
+          this.publish(executionArn, event);
+        },
+        launch: (from, redriveCount) => {
+          const record: ExecutionRecord = {
+            executionArn,
+            stateMachineArn: stored.stateMachineArn,
+            name: stored.name,
+            status: 'RUNNING',
+            input: stored.input,
+            startDate: stored.startDate,
+            redriveCount,
+            redriveDate: new Date(this.clock.now()),
+          };
+          this.launch(machine, record, JSON.parse(from.input), from);
+        },
+      },
+    );
   }
 
   /**
    * Stops a RUNNING execution: it becomes ABORTED with an ExecutionAborted event; its engine is aborted
    * and records nothing after. A closed execution is left as it is. Returns the stop date.
    */
-  stop(executionArn: string, options: { error?: string; cause?: string } = {}): StopExecutionOutput {
+  stop(stored: StoredExecution, options: { error?: string; cause?: string } = {}): StopExecutionOutput {
     this.assertOpen();
-    const stored = this.executionOf(executionArn);
+    const { executionArn } = stored;
     if (stored.status !== 'RUNNING') return { stopDate: stored.stopDate ?? stored.startDate };
     const details = { error: options.error, cause: options.cause };
     const run = this.active.get(executionArn);
@@ -135,7 +172,7 @@ export class ExecutionRunner {
    * Resolves with the execution's description once it is closed and `onExecutionClosed` has settled.
    * Throws ExecutionWaitTimeout after `timeoutMs`. An execution another process runs is polled.
    */
-  async waitForExecution(executionArn: string, timeoutMs?: number): Promise<ExecutionRecord> {
+  async waitForExecution(executionArn: string, timeoutMs?: number): Promise<StoredExecution> {
     this.assertOpen();
     this.executionOf(executionArn);
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
@@ -216,17 +253,21 @@ export class ExecutionRunner {
     await Promise.allSettled([...this.inflight.values()].flatMap((pending) => [...pending]));
     await this.hooksSettled();
     this.listeners.clear();
-    this.db.close();
-    liveServices.delete(this.instanceId);
+    this.owner.release();
   }
 
-  /** This runner's mark on the executions it runs (`<pid>:<instance>`). */
-  owner(): string {
-    return `${process.pid}:${this.instanceId}`;
+  /** Resolves when every `onExecutionClosed` hook started so far has settled. */
+  async hooksSettled(): Promise<void> {
+    while (this.hooks.size > 0) await Promise.allSettled([...this.hooks]);
+  }
+
+  /** Throws ServiceClosed once the runner is closed. */
+  assertOpen(): void {
+    if (this.closed) throw new ServiceClosedError('the Step Functions service is closed');
   }
 
   /** Runs the engine for a new execution, or from `from` for a redriven one (redrive.ts). */
-  launch(machine: Machine, record: ExecutionRecord, input: unknown, from?: RestartPoint): void {
+  private launch(machine: Machine, record: ExecutionRecord, input: unknown, from?: RestartPoint): void {
     let markDone = () => {};
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
@@ -396,7 +437,7 @@ export class ExecutionRunner {
    * Closes an active execution: status, closing event (ExecutionFailed when `last` is undefined), row update,
    * then `onExecutionClosed`. Nothing of the run is recorded after.
    */
-  closeRun(
+  private closeRun(
     run: ActiveRun,
     outcome: Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>,
     last: HistoryEventBody | undefined,
@@ -419,7 +460,7 @@ export class ExecutionRunner {
     return record;
   }
 
-  closeStored(
+  private closeStored(
     stored: StoredExecution,
     outcome: Pick<ExecutionRecord, 'status' | 'output' | 'error' | 'cause'>,
     last: HistoryEventBody,
@@ -447,7 +488,7 @@ export class ExecutionRunner {
     return record;
   }
 
-  runHook(record: ExecutionRecord): Promise<void> {
+  private runHook(record: ExecutionRecord): Promise<void> {
     const hook = this.onExecutionClosed;
     if (hook === undefined) return Promise.resolve();
     const pending = (async () => {
@@ -465,11 +506,7 @@ export class ExecutionRunner {
     return pending;
   }
 
-  async hooksSettled(): Promise<void> {
-    while (this.hooks.size > 0) await Promise.allSettled([...this.hooks]);
-  }
-
-  publish(executionArn: string, event: HistoryEvent): void {
+  private publish(executionArn: string, event: HistoryEvent): void {
     for (const listener of this.listeners) {
       try {
         listener({ executionArn, event });
@@ -484,44 +521,15 @@ export class ExecutionRunner {
     }
   }
 
-  machineOf(stateMachineArn: unknown): Machine {
-    if (!isStatesArn(stateMachineArn, 'stateMachine')) {
-      throw new InvalidArnError(`Invalid Arn: '${String(stateMachineArn)}'`);
-    }
-    const machine = this.machines.get(stateMachineArn);
-    if (machine === undefined)
-      throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${stateMachineArn}'`);
-    return machine;
-  }
-
-  executionOf(executionArn: unknown): StoredExecution {
-    if (!isStatesArn(executionArn, 'execution'))
-      throw new InvalidArnError(`Invalid Arn: '${String(executionArn)}'`);
+  /** The execution's row (its ARN checked by the service). */
+  private executionOf(executionArn: string): StoredExecution {
     const stored = this.db.getExecution(executionArn);
     if (stored === undefined)
       throw new ExecutionDoesNotExistError(`Execution Does Not Exist: '${executionArn}'`);
     return stored;
   }
-
-  assertOpen(): void {
-    if (this.closed) throw new ServiceClosedError('the Step Functions service is closed');
-  }
 }
 
 function jsonClone(value: unknown): unknown {
   return value === undefined ? null : JSON.parse(JSON.stringify(value));
-}
-
-function ownerIsAlive(owner: string | undefined): boolean {
-  if (owner === undefined) return false;
-  const [pidText, instance] = owner.split(':');
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return instance !== undefined && liveServices.has(instance);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -16,9 +16,10 @@
  *   closed) is closed as FAILED by `recover()`; one owned by another live process sharing the file is left
  *   alone.
  *
- * The file holds the API façade — each action's request checks, paging tokens and output shapes, as
- * the AWS JSON protocol handler (server.ts) and the stack call them; the execution lifecycle runs in
- * runner.ts (`ExecutionRunner`).
+ * The file holds the API façade — the state machines, each action's request checks, paging tokens and
+ * output shapes, as the AWS JSON protocol handler (server.ts) and the stack call them — and owns the
+ * executions' database; the execution lifecycle runs in runner.ts (`ExecutionRunner`), which gets the
+ * database and its settings from here and knows nothing of this façade.
  *
  * Local differences from AWS, by necessity: `$$.Execution.StartTime` is set by the engine when it starts
  * (within a millisecond of `startDate` under the system clock); Wait states and Retry pauses are scaled by
@@ -35,60 +36,37 @@ import type {
   ListStateMachinesOutput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import type { Clock } from '../net/clock.ts';
+import { type Clock, systemClock } from '../net/clock.ts';
 import {
   ExecutionAlreadyExistsError,
+  ExecutionDoesNotExistError,
+  InvalidArnError,
   InvalidExecutionInputError,
   InvalidNameError,
   InvalidTokenError,
+  StateMachineDoesNotExistError,
   ValidationError,
 } from './errors.ts';
-import { executionArnOf, invalidNameReason, roleArnOf } from './names.ts';
+import { compileMachine, type Machine } from './machine.ts';
+import {
+  type ArnScope,
+  executionArnOf,
+  invalidNameReason,
+  isStatesArn,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  roleArnOf,
+} from './names.ts';
+import type { HistoryListener, SfnServiceOptions } from './options.ts';
 import {
   EXECUTION_STATUSES,
+  ExecutionDatabase,
   type ExecutionRecord,
   type ExecutionStatus,
   type StoredExecution,
 } from './persistence.ts';
-import { redrive, redriveStatusOf } from './redrive.ts';
+import { redriveStatusOf } from './redrive.ts';
 import { ExecutionRunner } from './runner.ts';
-
-export { parseTaskFailureCause } from './failures.ts';
-export type { ExecutionRecord, ExecutionStatus } from './persistence.ts';
-
-export type TaskHandler = (
-  input: unknown,
-  context: { executionArn: string; executionName: string; stateName: string; functionName: string },
-) => Promise<unknown>;
-
-/** A state machine: its name and its ASL object as in `statemachines/*.asl.json`. */
-export interface StateMachineSpec {
-  name: string;
-  definition: object;
-}
-
-export interface SfnServiceOptions {
-  /** SQLite file for executions and history (`':memory:'` for a throwaway service). */
-  db: string;
-  stateMachines: StateMachineSpec[];
-  /** Maps a Task `Resource` (`{"Fn::GetAtt": ["fn", "Arn"]}` or an ARN string) to its in-process handler. */
-  resolveTask: (resource: unknown, stateName: string) => TaskHandler;
-  region?: string;
-  accountId?: string;
-  /**
-   * Validate each definition with the engine's asl-validator (default true). It costs 70–170 ms a
-   * definition, paid once per definition and database (the digest is remembered); pass false when the
-   * definitions are validated elsewhere (natflow's test suite runs asl-validator on every file).
-   */
-  validate?: boolean;
-  /** Factor applied to Wait states and Retry pauses (0 = no waiting). Default 1. */
-  waitTimeScale?: number;
-  /** Called once per execution closed by this service (not for those `recover()` returns). */
-  onExecutionClosed?: (execution: ExecutionRecord) => Promise<void> | void;
-  clock?: Clock;
-}
-
-export type HistoryListener = (event: { executionArn: string; event: HistoryEvent }) => void;
 
 /** Executions input and output limit, as on AWS (256 KiB). */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -96,12 +74,45 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 export class SfnService {
+  private readonly db: ExecutionDatabase;
+  private readonly scope: ArnScope;
+  private readonly clock: Clock;
+  private readonly machines = new Map<string, Machine>();
   private readonly runner: ExecutionRunner;
   /** RedriveExecution client tokens: `arn|token` → the redrive date it produced. */
   private readonly redriveTokens = new Map<string, Date>();
+  private closed = false;
 
   constructor(options: SfnServiceOptions) {
-    this.runner = new ExecutionRunner(options);
+    this.scope = { region: options.region ?? LOCAL_REGION, accountId: options.accountId ?? LOCAL_ACCOUNT_ID };
+    this.clock = options.clock ?? systemClock;
+    const waitTimeScale = options.waitTimeScale ?? 1;
+    if (!(waitTimeScale >= 0)) throw new RangeError(`waitTimeScale must be ≥ 0 (got ${waitTimeScale})`);
+    this.db = new ExecutionDatabase(options.db);
+    try {
+      const creationDate = new Date(this.clock.now());
+      for (const spec of options.stateMachines) {
+        const machine = compileMachine(spec, options.resolveTask, {
+          scope: this.scope,
+          db: this.db,
+          clock: this.clock,
+          creationDate,
+          validate: options.validate ?? true,
+        });
+        if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
+        this.machines.set(machine.arn, machine);
+      }
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.runner = new ExecutionRunner({
+      db: this.db,
+      scope: this.scope,
+      clock: this.clock,
+      waitTimeScale,
+      onExecutionClosed: options.onExecutionClosed,
+    });
   }
 
   /** StartExecution: AWS's name rules, and the same execution back for the same name and input while RUNNING. */
@@ -111,15 +122,15 @@ export class SfnService {
     input?: string;
   }): Promise<{ executionArn: string; startDate: Date }> {
     this.runner.assertOpen();
-    const machine = this.runner.machineOf(input.stateMachineArn);
+    const machine = this.machineOf(input.stateMachineArn);
     const name = input.name ?? randomUUID();
     const nameProblem = invalidNameReason(name);
     if (nameProblem !== undefined) throw new InvalidNameError(`Invalid Name: '${name}': ${nameProblem}`);
     const inputText = input.input ?? '{}';
     const parsedInput = parseInput(inputText);
 
-    const executionArn = executionArnOf(this.runner.scope, machine.name, name);
-    const existing = this.runner.db.getExecution(executionArn);
+    const executionArn = executionArnOf(this.scope, machine.name, name);
+    const existing = this.db.getExecution(executionArn);
     if (existing !== undefined) {
       if (existing.status === 'RUNNING' && existing.input === inputText) {
         return { executionArn, startDate: existing.startDate };
@@ -127,7 +138,7 @@ export class SfnService {
       throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${executionArn}'`);
     }
 
-    const startDate = new Date(this.runner.clock.now());
+    const startDate = new Date(this.clock.now());
     const record: ExecutionRecord = {
       executionArn,
       stateMachineArn: machine.arn,
@@ -144,7 +155,7 @@ export class SfnService {
       executionStartedEventDetails: {
         input: inputText,
         inputDetails: { truncated: false },
-        roleArn: roleArnOf(this.runner.scope),
+        roleArn: roleArnOf(this.scope),
       },
     };
     this.runner.start(machine, record, parsedInput, started);
@@ -153,7 +164,7 @@ export class SfnService {
 
   async describeExecution(executionArn: string): Promise<DescribeExecutionOutput> {
     this.runner.assertOpen();
-    return this.describeStored(this.runner.executionOf(executionArn));
+    return this.describeStored(this.executionOf(executionArn));
   }
 
   /**
@@ -167,11 +178,11 @@ export class SfnService {
   ): Promise<{ redriveDate: Date }> {
     const runner = this.runner;
     runner.assertOpen();
-    runner.executionOf(executionArn);
+    this.executionOf(executionArn);
     // What runs after an execution closes (the runtime's onExecutionClosed) finishes before it runs again.
     await runner.hooksSettled();
     runner.assertOpen();
-    const stored = runner.executionOf(executionArn);
+    const stored = this.executionOf(executionArn);
     const token = options.clientToken === undefined ? undefined : `${executionArn}|${options.clientToken}`;
     const earlier = token === undefined ? undefined : this.redriveTokens.get(token);
     if (
@@ -180,35 +191,7 @@ export class SfnService {
       stored.redriveDate?.getTime() === earlier.getTime()
     )
       return { redriveDate: earlier };
-    const machine = runner.machineOf(stored.stateMachineArn);
-    const result = redrive(
-      { ...stored, redriveCount: stored.redriveCount ?? 0 },
-      { states: machine.compiled.states, startAt: String(machine.compiled.engineDefinition.StartAt) },
-      {
-        now: () => runner.clock.now(),
-        history: () => runner.db.history({ executionArn, reverse: false, limit: Number.MAX_SAFE_INTEGER }),
-        reopen: (info, body) => {
-          const id = runner.db.lastEventId(executionArn) + 1;
-          const event: HistoryEvent = { timestamp: info.date, id, previousEventId: id - 1, ...body };
-          if (!runner.db.reopenExecution(executionArn, runner.owner(), info, event))
-            throw new ValidationError(`Execution ${executionArn} was redriven meanwhile`);
-          runner.publish(executionArn, event);
-        },
-        launch: (from, redriveCount) => {
-          const record: ExecutionRecord = {
-            executionArn,
-            stateMachineArn: stored.stateMachineArn,
-            name: stored.name,
-            status: 'RUNNING',
-            input: stored.input,
-            startDate: stored.startDate,
-            redriveCount,
-            redriveDate: new Date(runner.clock.now()),
-          };
-          runner.launch(machine, record, JSON.parse(from.input), from);
-        },
-      },
-    );
+    const result = runner.redrive(stored, this.machineOf(stored.stateMachineArn));
     if (token !== undefined) this.redriveTokens.set(token, result.redriveDate);
     return result;
   }
@@ -219,8 +202,8 @@ export class SfnService {
     output.redriveCount = stored.redriveCount ?? 0;
     if (stored.redriveDate !== undefined) output.redriveDate = stored.redriveDate;
     const status = redriveStatusOf(
-      { ...stored, historyEvents: this.runner.db.historyLength(stored.executionArn) },
-      this.runner.clock.now(),
+      { ...stored, historyEvents: this.db.historyLength(stored.executionArn) },
+      this.clock.now(),
     );
     output.redriveStatus = status.redriveStatus;
     if (status.redriveStatusReason !== undefined) output.redriveStatusReason = status.redriveStatusReason;
@@ -237,7 +220,7 @@ export class SfnService {
     } = {},
   ): Promise<GetExecutionHistoryOutput> {
     this.runner.assertOpen();
-    this.runner.executionOf(executionArn);
+    this.executionOf(executionArn);
     const limit = pageSizeOf(options.maxResults);
     const reverse = options.reverseOrder === true;
     let afterId: number | undefined;
@@ -248,7 +231,7 @@ export class SfnService {
       }
       afterId = Number(token.after);
     }
-    const rows = this.runner.db.history({ executionArn, reverse, afterId, limit: limit + 1 });
+    const rows = this.db.history({ executionArn, reverse, afterId, limit: limit + 1 });
     const events = rows.slice(0, limit);
     const withData = options.includeExecutionData !== false;
     const output: GetExecutionHistoryOutput = { events: withData ? events : events.map(withoutData) };
@@ -268,7 +251,7 @@ export class SfnService {
     query: { stateMachineArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string } = {},
   ): Promise<ListExecutionsOutput> {
     this.runner.assertOpen();
-    if (query.stateMachineArn !== undefined) this.runner.machineOf(query.stateMachineArn);
+    if (query.stateMachineArn !== undefined) this.machineOf(query.stateMachineArn);
     const status = query.statusFilter;
     if (status !== undefined && !(STATUS_FILTERS as readonly string[]).includes(status)) {
       throw new ValidationError(
@@ -291,7 +274,7 @@ export class SfnService {
       }
       beforeSeq = Number(token.before);
     }
-    const rows = this.runner.db.listExecutions({
+    const rows = this.db.listExecutions({
       stateMachineArn: query.stateMachineArn,
       status: status as ExecutionStatus | undefined,
       beforeSeq,
@@ -312,13 +295,13 @@ export class SfnService {
 
   async describeStateMachine(stateMachineArn: string): Promise<DescribeStateMachineOutput> {
     this.runner.assertOpen();
-    const machine = this.runner.machineOf(stateMachineArn);
+    const machine = this.machineOf(stateMachineArn);
     return {
       stateMachineArn: machine.arn,
       name: machine.name,
       status: 'ACTIVE',
       definition: JSON.stringify(machine.compiled.engineDefinition),
-      roleArn: roleArnOf(this.runner.scope),
+      roleArn: roleArnOf(this.scope),
       type: 'STANDARD',
       creationDate: machine.creationDate,
       loggingConfiguration: { level: 'OFF', includeExecutionData: false },
@@ -340,7 +323,7 @@ export class SfnService {
       }
       from = Number(token.from);
     }
-    const machines = [...this.runner.machines.values()];
+    const machines = [...this.machines.values()];
     const page = machines.slice(from, from + limit);
     const output: ListStateMachinesOutput = {
       stateMachines: page.map((machine) => ({
@@ -374,7 +357,8 @@ export class SfnService {
         );
       }
     }
-    return this.runner.stop(executionArn, options);
+    this.runner.assertOpen();
+    return this.runner.stop(this.executionOf(executionArn), options);
   }
 
   /**
@@ -382,8 +366,10 @@ export class SfnService {
    * Throws ExecutionWaitTimeout after `timeoutMs`. An execution another process runs is polled.
    */
   async waitForExecution(executionArn: string, timeoutMs?: number): Promise<DescribeExecutionOutput> {
+    this.runner.assertOpen();
+    this.executionOf(executionArn);
     const closed = await this.runner.waitForExecution(executionArn, timeoutMs);
-    return this.describeStored(this.runner.executionOf(closed.executionArn));
+    return this.describeStored(this.executionOf(closed.executionArn));
   }
 
   /** Live history events of every execution, in order per execution. Returns the unsubscribe function. */
@@ -408,8 +394,30 @@ export class SfnService {
    * Stops serving. Running executions are left RUNNING in the database, as if the process had died (the next
    * service's `recover()` closes them); their engines are aborted and their in-flight handlers awaited.
    */
-  close(): Promise<void> {
-    return this.runner.close();
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.runner.close();
+    this.db.close();
+  }
+
+  private machineOf(stateMachineArn: unknown): Machine {
+    if (!isStatesArn(stateMachineArn, 'stateMachine')) {
+      throw new InvalidArnError(`Invalid Arn: '${String(stateMachineArn)}'`);
+    }
+    const machine = this.machines.get(stateMachineArn);
+    if (machine === undefined)
+      throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${stateMachineArn}'`);
+    return machine;
+  }
+
+  private executionOf(executionArn: unknown): StoredExecution {
+    if (!isStatesArn(executionArn, 'execution'))
+      throw new InvalidArnError(`Invalid Arn: '${String(executionArn)}'`);
+    const stored = this.db.getExecution(executionArn);
+    if (stored === undefined)
+      throw new ExecutionDoesNotExistError(`Execution Does Not Exist: '${executionArn}'`);
+    return stored;
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * The part of the cloud a preview's paths can touch, read through the store's indexes (`get`,
  * `referrers`) instead of listing the whole store — so a preview costs what the plan's rules reach, not
- * the number of plans stored (DESIGN §12: with 1,000 plans stored, under twice the cost of one).
+ * the number of plans stored (docs/preview.md: with 1,000 plans stored, under twice the cost of one).
  *
- * What the path analysis (`analyze`, DESIGN §5) looks up from a server of a transit IP's VPC to that
+ * What the path analysis (`analyze`, docs/probe.md) looks up from a server of a transit IP's VPC to that
  * transit IP, and therefore what is loaded:
  * - the transit VPC whole (its subnets and everything holding an address in them: the sources, and
  *   whatever an address resolves to), each server's security groups;

@@ -1,5 +1,5 @@
 /**
- * The plan document (DESIGN §8.1): what a user writes to ask for cross-VPC access, as a zod schema.
+ * The plan document (docs/plan-format.md): what a user writes to ask for cross-VPC access, as a zod schema.
  *
  * Every object is `.strict()`: an unknown field is an error, since a misspelt `transitport` silently
  * ignored would provision something other than what was asked. Every section is optional (a plan may
@@ -7,14 +7,14 @@
  * transit IPs and gateways are either created (`{name, cidr, …}`) or reference what exists
  * (`{name, existing: ID}`); an existing VPC may still list new subnets and an existing gateway new rules.
  *
- * Shape errors carry the most specific code of §3.2: a value that is no CIDR is `INVALID_CIDR`, no
+ * Shape errors carry the most specific code of the rules table: a value that is no CIDR is `INVALID_CIDR`, no
  * address `INVALID_ADDRESS`, a bad port `INVALID_PORT_SPEC`, anything else `VALIDATION_FAILED`
  * (`planIssuesFromZod`). Cross-entry rules (names, references, addresses, DNAT constraints) are not
  * shape: `validate.ts` checks them with a dry run of the control plane.
  */
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
-import { type Issue, MalformedPlanError } from '../cloud/errors.ts';
+import { type ErrorCode, type Issue, MalformedPlanError } from '../cloud/errors.ts';
 import { codeOfIssue, formatPath } from '../cloud/issues.ts';
 import {
   APP_PROTOCOLS,
@@ -25,9 +25,13 @@ import {
 } from '../cloud/resources.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
+import { CLOUD_NAMES } from '../providers/registry.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
-type ShapeCode = 'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED';
+type ShapeCode = Extract<
+  ErrorCode,
+  'INVALID_CIDR' | 'INVALID_ADDRESS' | 'INVALID_PORT_SPEC' | 'VALIDATION_FAILED'
+>;
 
 function issueCode(code: ShapeCode) {
   return { params: { code } };
@@ -172,7 +176,7 @@ const ServerCreateSchema = z.strictObject({
   apps: z.array(AppEntrySchema).optional(),
   /** Replaces the default security group rules (each app's port from its own VPC's CIDR). */
   inbound: z.array(InboundRuleEntrySchema).optional(),
-  /** A real cloud's image and flavor ids (DESIGN §10); ignored by the virtual cloud. */
+  /** A real cloud's image and flavor ids (docs/clouds.md); ignored by the virtual cloud. */
   image: z.string().min(1).optional(),
   flavor: z.string().min(1).optional(),
 });
@@ -365,9 +369,12 @@ export const VerifyEntrySchema = z
 export const PlanSchema = z.strictObject({
   name: PlanNameSchema,
   description: z.string().optional(),
-  /** The cloud to provision into (DESIGN §10): `--cloud` wins over it, it wins over NATFLOW_CLOUD. */
-  cloud: z.enum(['virtual', 'huaweicloud']).optional(),
-  /** What a failed provisioning does with what it created (DESIGN §7): roll it back, or keep it for a redrive. */
+  /**
+   * The cloud to provision into (docs/clouds.md), one of the registry's providers: `--cloud` wins over it,
+   * it wins over NATFLOW_CLOUD.
+   */
+  cloud: z.enum(CLOUD_NAMES).optional(),
+  /** What a failed provisioning does with what it created (docs/workflows.md): roll it back, or keep it for a redrive. */
   onFailure: z.enum(['rollback', 'keep']).optional(),
   vpcs: z.array(VpcEntrySchema).optional(),
   servers: z.array(ServerEntrySchema).optional(),
@@ -432,7 +439,7 @@ export { formatPath };
 type ZodIssue = ZodError['issues'][number];
 
 /**
- * Maps zod's issues to natflow's `{path, code, message}`, most specific code first (DESIGN §3.2).
+ * Maps zod's issues to natflow's `{path, code, message}`, most specific code first (docs/error-codes.md#rules-the-control-plane-enforces).
  * A union that matched no branch reports the branch the entry meant: the one that does not complain
  * about `existing` (present where it is not allowed, or missing where it is required), else the one
  * with the fewest issues — so `{name, cidr: 'x'}` reports INVALID_CIDR, not "existing is required".

@@ -21,7 +21,7 @@ export interface ActionRow {
   kind: ResourceType;
   name: string;
   action: PreviewAction;
-  /** The first problem's code (conflict: §3.2; differs: PLAN_CHANGED). */
+  /** The first problem's code (conflict: a rule code; differs: PLAN_CHANGED). */
   code?: string;
   errors?: Issue[];
   /** The resource it is (unchanged, existing, destroy) or would be (create: the dry run's id). */
@@ -74,7 +74,7 @@ export function previewChanges(preview: PreviewDocument): boolean {
 }
 
 /**
- * The exit code of `natflow plan` (DESIGN §12): 0 clean, 1 it would fail, 2 not previewable;
+ * The exit code of `natflow plan` (docs/preview.md): 0 clean, 1 it would fail, 2 not previewable;
  * `detailed`: a clean plan is 0 when it changes nothing and 3 when it changes something.
  */
 export function previewExitCode(result: PreviewResult, detailed: boolean): number {

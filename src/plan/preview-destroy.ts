@@ -1,14 +1,14 @@
 /**
- * The preview of `natflow teardown NAME` (DESIGN §12, `natflow plan --destroy`): read from the store
+ * The preview of `natflow teardown NAME` (docs/preview.md, `natflow plan --destroy`): read from the store
  * only — teardown deletes exactly what the plan created, or, while another plan depends on some of it,
  * refuses before deleting anything, so the state after is the state before without those resources.
  */
+import { deletionOrder } from '../cloud/deletion-order.ts';
 import { NotFoundError } from '../cloud/errors.ts';
 import { resolveResource } from '../cloud/resolve.ts';
 import type { Resource } from '../cloud/resources.ts';
 import type { StoreReader } from '../cloud/store.ts';
 import { Topology } from '../probe/model.ts';
-import { deletionOrder } from '../workflow/rollback.ts';
 import { type Plan, PlanSchema } from './plan.ts';
 import {
   type ActionRow,

@@ -1,6 +1,6 @@
 /**
- * Differential reachability (DESIGN §12): every path a plan's DNAT rules touch, analysed by the probe
- * (`analyze`, DESIGN §5) on the state before and on the state after, and sorted into what changes.
+ * Differential reachability (docs/preview.md): every path a plan's DNAT rules touch, analysed by the probe
+ * (`analyze`, docs/probe.md) on the state before and on the state after, and sorted into what changes.
  *
  * The paths of one rule: each server in its transit IP's VPC (before or after) × the rule's transport
  * and transit port. A rule of protocol `any` covers tcp and udp; an all-ports rule (transit port 0)

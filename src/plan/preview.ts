@@ -1,18 +1,19 @@
 /**
- * Preview (DESIGN §12): what a plan would create, replay, contradict or conflict with, and which paths
+ * Preview (docs/preview.md): what a plan would create, replay, contradict or conflict with, and which paths
  * its DNAT rules open or close — computed without writing anything or starting an execution.
  *
  * How:
  * - **Before** is the cloud as it is. **After** is the cloud's own dry run (`Cloud.dryRun`, through
  *   `dryRunOf`: for the virtual cloud a sandbox over its store) after the plan's steps have run on it
- *   (`applyStep` with `onIssue`, the code provisioning runs): nothing real is written.
+ *   (`options.steps` with `onIssue`: the workflows' steps, the code provisioning runs): nothing real is
+ *   written.
  *   Both are read only around the plan's paths (`neighbourhood.ts`).
- * - **Actions** come from that one dry run. Every create the step interpreter makes carries its entry's
+ * - **Actions** come from that one dry run. Every create a provisioning step makes carries its entry's
  *   plan path (`ctx.path`); a recording wrapper around the dry run's cloud keeps, per path, the resource
  *   the create answered. An entry whose resource the cloud held before (`DryRun.before`) is `unchanged` (its client
  *   token replayed: exactly what a re-run would accept, `ip: auto` matching the address it got), one
  *   created in the sandbox is `create`; an entry with a problem is `differs` (PLAN_CHANGED) or `conflict`
- *   (any other code of §3.2), an `existing:` reference is `existing`. A server's own security group and
+ *   (any other code of the rules table), an `existing:` reference is `existing`. A server's own security group and
  *   a load balancer's listeners appear under their entries (the security group with its server's path).
  * - **Reachability** is the probe's analysis (`analyze`) on both states: see `preview-paths.ts`.
  *
@@ -26,7 +27,6 @@ import { type DryRunSource, dryRunOf } from '../cloud/dry-run.ts';
 import type { Issue } from '../cloud/errors.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
 import type { Topology } from '../probe/model.ts';
-import { applyStep, entryToken, PROVISION_STEPS } from './interpreter.ts';
 import { type DnatRuleEntry, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
 import {
   type ActionRow,
@@ -42,6 +42,7 @@ import {
   union,
 } from './preview-common.ts';
 import { type PlanRule, reachabilityOf } from './preview-paths.ts';
+import { entryToken, type ProvisioningSteps } from './provisioning.ts';
 import { checkNames } from './validate.ts';
 
 export {
@@ -84,18 +85,24 @@ function recordingCloud(cloud: Cloud, created: Map<string, Resource>): Cloud {
   });
 }
 
+export interface PreviewPlanOptions extends PreviewOptions {
+  /** The provisioning steps the dry run runs: the workflows' (`steps` of src/workflow/steps/index.ts). */
+  steps: ProvisioningSteps;
+}
+
 /**
  * Previews a plan document (already parsed from YAML or JSON) against the current store.
  *
  * @example
- * const result = await previewPlan(store, parsePlanText(text));
+ * const result = await previewPlan(store, parsePlanText(text), { steps });
  * if (result.previewable) console.log(result.preview.summary); // { create: 14, unchanged: 0, … }
  */
 export async function previewPlan(
   source: DryRunSource,
   document: unknown,
-  options: PreviewOptions = {},
+  options: PreviewPlanOptions,
 ): Promise<PreviewResult> {
+  const { steps } = options;
   const parsed = PlanSchema.safeParse(document);
   if (!parsed.success) return { previewable: false, errors: planIssuesFromZod(parsed.error) };
   const plan = parsed.data;
@@ -110,8 +117,8 @@ export async function previewPlan(
   const created = new Map<string, Resource>();
   const cloud = recordingCloud(sandbox, created);
   const issues: Issue[] = [];
-  for (const step of PROVISION_STEPS) {
-    await applyStep(cloud, plan, step, { execution: 'preview', onIssue: (issue) => issues.push(issue) });
+  for (const step of steps.order) {
+    await steps.apply(cloud, plan, step, { execution: 'preview', onIssue: (issue) => issues.push(issue) });
   }
 
   const entries = entriesOf(plan);
@@ -247,7 +254,7 @@ const TOKENED: ReadonlySet<ResourceType> = new Set([
   'private-nat-gateway',
 ]);
 
-/** A DNAT rule entry's client token, as the step interpreter gives it (its name, or its identity). */
+/** A DNAT rule entry's client token, as the `dnatRules` step gives it (its name, or its identity). */
 function dnatToken(
   plan: string,
   rule: DnatRuleEntry | undefined,

@@ -1,5 +1,5 @@
 /**
- * Plan validation (DESIGN §8.1, §8.3 `natflow validate`): every problem at once, each with its path and
+ * Plan validation (docs/plan-format.md, docs/cli.md `natflow validate`): every problem at once, each with its path and
  * the most specific code, and nothing written to the real store.
  *
  * Three passes:
@@ -7,9 +7,9 @@
  * 2. **Names** — DUPLICATE_NAME within a kind (subnets across the whole plan), unknown references
  *    (NOT_FOUND at the referencing field), verify entries' `from` and `to`.
  * 3. **Semantics** — a dry run of the whole plan in the cloud's sandbox (`Cloud.dryRun`: for the virtual
- *    cloud an in-memory copy of the current store), through the same cloud and `applyStep` code that
- *    provisioning runs: one source of truth
- *    for the rules of §3.2. Each failing entry is reported and skipped; entries depending on it are
+ *    cloud an in-memory copy of the current store), through the same cloud and provisioning steps
+ *    (`options.steps`, the workflows' step table) that provisioning runs: one source of truth
+ *    for the rules of the rules table. Each failing entry is reported and skipped; entries depending on it are
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
  *    changed one reports PLAN_CHANGED.
  */
@@ -17,8 +17,13 @@
 import { type DryRunSource, dryRunOf } from '../cloud/dry-run.ts';
 import { DuplicateNameError, type Issue, NotFoundError } from '../cloud/errors.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
-import { applyStep, KIND_OF, PROVISION_STEPS } from './interpreter.ts';
 import { dedupeIssues, isExisting, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
+import { KIND_OF, type ProvisioningSteps } from './provisioning.ts';
+
+export interface ValidateOptions {
+  /** The provisioning steps the dry run runs: the workflows' (`steps` of src/workflow/steps/index.ts). */
+  steps: ProvisioningSteps;
+}
 
 export interface ValidationSummary {
   plan: string;
@@ -46,9 +51,13 @@ export interface ValidationResult {
  * Validates a plan document (already parsed from YAML or JSON) against what a cloud already has: its dry
  * run (`Cloud.dryRun`), or — given a store — the virtual cloud's ledger.
  *
- * @example const { valid, errors } = await validatePlan(store, parsePlanText(text))
+ * @example const { valid, errors } = await validatePlan(store, parsePlanText(text), { steps })
  */
-export async function validatePlan(source: DryRunSource, input: unknown): Promise<ValidationResult> {
+export async function validatePlan(
+  source: DryRunSource,
+  input: unknown,
+  { steps }: ValidateOptions,
+): Promise<ValidationResult> {
   const parsed = PlanSchema.safeParse(input);
   if (!parsed.success) return { valid: false, errors: planIssuesFromZod(parsed.error) };
   const plan = parsed.data;
@@ -63,8 +72,8 @@ export async function validatePlan(source: DryRunSource, input: unknown): Promis
 
   const { cloud, before } = await dryRunOf(source, { plan: plan.name, references: referencesOf(plan) });
   const dryRunIssues: Issue[] = [];
-  for (const step of PROVISION_STEPS) {
-    await applyStep(cloud, plan, step, {
+  for (const step of steps.order) {
+    await steps.apply(cloud, plan, step, {
       execution: 'validate',
       onIssue: (issue) => {
         if (!underDuplicate(issue.path)) dryRunIssues.push(issue);

@@ -1,5 +1,5 @@
 /**
- * Path analysis (DESIGN §5): walks the virtual cloud hop by hop from a server to a destination and says
+ * Path analysis (docs/probe.md): walks the virtual cloud hop by hop from a server to a destination and says
  * where and why a path stops, as a reachability analyzer does — without sending anything.
  *
  *     server ─ security group (egress: all) ─ route in the source VPC ─┬─ transit IP ─ DNAT ─┬─ load balancer ─ listener ─ backend group ─ member ─ its security group ─ application
@@ -14,7 +14,7 @@
  *   access control and a server target's security group are checked against it; a member behind a load
  *   balancer sees the load balancer's backend address. Each hop records the source it saw.
  * - Ports in `seenSource` are nominal: the client's first ephemeral port (40000), the gateway's first
- *   allocation (1024, DESIGN §4) and the load balancer's first ephemeral port (32768); live flows get
+ *   allocation (1024, docs/dnat-engine.md) and the load balancer's first ephemeral port (32768); live flows get
  *   their own.
  * - Every step is a map lookup in the `Topology` (and an O(1) DNAT rule lookup), so a path costs the
  *   same on ten resources as on ten thousand.
@@ -49,7 +49,7 @@ export const EXPLANATION_CODES = [
   'NO_HEALTHY_MEMBER',
   'SECURITY_GROUP_DENIED',
   'PORT_NOT_LISTENING',
-  /** An imported server (a real cloud reports no applications) not known to serve the port (DESIGN §10). */
+  /** An imported server (a real cloud reports no applications) not known to serve the port (docs/clouds.md). */
   'APP_UNKNOWN',
 ] as const;
 export type ExplanationCode = (typeof EXPLANATION_CODES)[number];

@@ -1,5 +1,5 @@
 /**
- * The probe (DESIGN §5): path analysis, a live request through the local data plane, or both — in which
+ * The probe (docs/probe.md): path analysis, a live request through the local data plane, or both — in which
  * case the two must agree on reachability. A disagreement means the model and the sockets behave
  * differently: it is natflow's own bug, thrown as PROBE_DISAGREEMENT with both answers attached, never
  * reported as a verdict.

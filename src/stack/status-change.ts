@@ -7,8 +7,8 @@
  * Local rules read from serverless.yml may name a state machine by CloudFormation reference
  * (`stateMachineArn: [!Ref ProvisionStateMachine]`); `resolveMachineRefs` turns those into the local ARNs.
  */
-import type { PutEventsEntry } from '../local-bus/event-bus.ts';
-import type { ExecutionRecord } from '../local-sfn/persistence.ts';
+import type { PutEventsEntry } from '../local-bus/index.ts';
+import type { ExecutionRecord } from '../local-sfn/index.ts';
 import type { ServerlessConfig } from './serverless-config.ts';
 
 export const STATUS_CHANGE_SOURCE = 'aws.states';

@@ -7,8 +7,8 @@
  */
 import type { Cloud } from '../cloud/cloud.ts';
 import { GatewayNotActiveError } from '../cloud/errors.ts';
-import { applyStep } from '../plan/interpreter.ts';
 import type { Plan } from '../plan/plan.ts';
+import { applyStep } from './steps/index.ts';
 
 export async function checkActivation(
   cloud: Cloud,

@@ -1,28 +1,28 @@
 /**
- * Verification on a real cloud (DESIGN §10): natflow sends no packet into a real VPC, so a plan's
+ * Verification on a real cloud (docs/clouds.md): natflow sends no packet into a real VPC, so a plan's
  * `verify` entries are checked by analysis of natflow's model, freshly read from the cloud first — every
  * resource the plan created refreshed through the API (a rule someone froze, a server gone), and the
- * plan's VPCs re-imported (what others changed around it). Each result says so (`mode: 'analyze'`,
- * `note`), instead of pretending a live probe ran.
+ * plan's VPCs re-imported where the provider can import (what others changed around it). Each result
+ * says so (`mode: 'analyze'`, `note`), instead of pretending a live probe ran.
+ *
+ * The provider arrives from the caller (its deps); what it can do is asked of the registry.
  */
-import type { Cloud } from '../cloud/cloud.ts';
 import { NatflowError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
 import type { Plan } from '../plan/plan.ts';
-import { importAccount } from '../providers/huaweicloud/discovery.ts';
-import { HuaweiCloud } from '../providers/huaweicloud/provider.ts';
+import { can, type Provider } from '../providers/registry.ts';
 import { type PlanVerification, verifyPlan } from './verification.ts';
 
 export const REAL_CLOUD_NOTE =
   'verified by analysis of the model freshly read from the cloud (natflow sends no packet into a real VPC)';
 
 export async function verifyOnCloud(
-  cloud: Cloud,
+  cloud: Provider,
   store: Store,
   planOrName: Plan | string,
   options: Parameters<typeof verifyPlan>[2],
 ): Promise<PlanVerification & { mode?: 'analyze'; note?: string }> {
-  if (cloud.name === 'virtual') return verifyPlan(store, planOrName, options);
+  if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, options);
   const name = typeof planOrName === 'string' ? planOrName : planOrName.name;
   const own = await store.list({ plan: name });
   for (const resource of own) {
@@ -34,7 +34,7 @@ export async function verifyOnCloud(
     }
   }
   const vpcs = own.filter((r) => r.type === 'vpc').map((r) => r.externalId as string);
-  if (cloud instanceof HuaweiCloud && vpcs.length > 0) await importAccount(cloud, { vpcs });
+  if (cloud.importAccount && vpcs.length > 0) await cloud.importAccount({ vpcs });
   const result = await verifyPlan(store, planOrName, { ...options, dataPlane: undefined });
   return {
     ...result,

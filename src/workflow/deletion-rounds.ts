@@ -1,5 +1,5 @@
 /**
- * Rollback and teardown as rounds of the workflow's Wait/Choice loop (DESIGN §7, §10): a real cloud
+ * Rollback and teardown as rounds of the workflow's Wait/Choice loop (docs/workflows.md, docs/clouds.md): a real cloud
  * deletes asynchronously (`Cloud.destroy` answers `done: false` while it still deletes), so each round
  * deletes what it can in reverse dependency order and reports how many resources are still pending; the
  * state machine waits and runs the round again until none is. The virtual cloud deletes at once: one

@@ -1,5 +1,5 @@
 /**
- * `onFailure: keep` (DESIGN §7): the provision definition without its Catch edges, generated from the
+ * `onFailure: keep` (docs/workflows.md): the provision definition without its Catch edges, generated from the
  * same ASL file when the runtime loads it, so that the two can never drift apart.
  *
  * Without a Catch the error of a failing Task propagates to the execution (through its Parallel, if it

@@ -1,12 +1,12 @@
 /**
  * The end of a successful provisioning: the plan document is recorded (verify and teardown take only its
  * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
- * (DESIGN §7).
+ * (docs/workflows.md).
  */
 
 import type { Store } from '../cloud/store.ts';
-import { planResources } from '../plan/interpreter.ts';
 import { PlanSchema } from '../plan/plan.ts';
+import { planResources } from './plan-resources.ts';
 
 export interface ProvisioningOutput {
   plan: string;

@@ -1,5 +1,5 @@
 /**
- * One turn of the rollback loop (DESIGN §7 "Rollback waits in the workflow"): deletes what it can of an
+ * One turn of the rollback loop (docs/workflows.md "Rollback waits in the workflow"): deletes what it can of an
  * execution's ledger and reports what is left. A resource another plan still references cannot go yet
  * (DEPENDENCY_VIOLATION); the workflow waits and runs the step again, at most `MAX_ROLLBACK_ATTEMPTS`
  * times, after which `pending` is false and `remaining` lists what was left.

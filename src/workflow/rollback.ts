@@ -10,18 +10,9 @@
  * empty) continues it. The virtual cloud deletes at once.
  */
 import type { Cloud } from '../cloud/cloud.ts';
+import { deletionOrder } from '../cloud/deletion-order.ts';
 import { DependencyViolationError, type NatflowError, NotFoundError } from '../cloud/errors.ts';
-import { DEPENDENCY_ORDER, type Resource } from '../cloud/resources.ts';
 import type { Store } from '../cloud/store.ts';
-
-/** Resources in the order they must be deleted: reverse dependency order, newest first within a type. */
-export function deletionOrder(resources: readonly Resource[]): Resource[] {
-  const rank = (r: Resource) => DEPENDENCY_ORDER.indexOf(r.type);
-  return resources
-    .map((resource, position) => ({ resource, position }))
-    .sort((a, b) => rank(b.resource) - rank(a.resource) || b.position - a.position)
-    .map(({ resource }) => resource);
-}
 
 /**
  * Deletes what one execution created, in reverse dependency order (the workflow's Rollback).

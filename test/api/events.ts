@@ -1,6 +1,6 @@
 /** API Gateway proxy events and Lambda contexts for calling the API handlers directly. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { callerIdentity } from '../../src/stack/http-server.ts';
+import { callerIdentity } from '../../src/stack/http/api-gateway.ts';
 
 export interface EventOptions {
   method?: string;

@@ -14,9 +14,9 @@ import type { ApiDeps } from '../../functions/api/lib/deps.ts';
 import { sfnClientFor, stateMachineArnsFromEnv } from '../../functions/api/lib/step-functions.ts';
 import { depsOf } from '../../functions/lib/deps.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { LocalEventBus } from '../../src/local-bus/event-bus.ts';
+import { LocalEventBus } from '../../src/local-bus/index.ts';
 import { ManualClock } from '../../src/net/clock.ts';
-import { apiRoutes, createHttpServer } from '../../src/stack/http-server.ts';
+import { apiRoutes, createHttpServer } from '../../src/stack/http/index.ts';
 import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 
 const PLAN = parse(

@@ -1,4 +1,4 @@
-/** The API's mapping of natflow's codes to HTTP statuses (DESIGN §8.2). */
+/** The API's mapping of natflow's codes to HTTP statuses (docs/http-api.md). */
 import { describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../src/api/http-status.ts';
 import { RULE_ORDER } from '../../src/cloud/errors.ts';
@@ -19,7 +19,7 @@ describe('Function: httpStatusOf', () => {
     expect(httpStatusOf('UNSUPPORTED_MEDIA_TYPE')).toBe(415);
   });
 
-  it('maps every §3.2 code to 404, 409 or 422', () => {
+  it('maps every rule code to 404, 409 or 422', () => {
     for (const code of RULE_ORDER) expect([404, 409, 422]).toContain(httpStatusOf(code));
   });
 });

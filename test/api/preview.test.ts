@@ -1,5 +1,5 @@
 /**
- * POST /plans/preview (DESIGN §8.2, §12) through its handler, with API Gateway proxy events: 200 with
+ * POST /plans/preview (docs/http-api.md, docs/preview.md) through its handler, with API Gateway proxy events: 200 with
  * the preview (conflicts are its content), 422 for what cannot be previewed, 404 for a teardown of a plan
  * that does not exist, and the store left as it was.
  */

@@ -144,6 +144,14 @@ export const RULES: readonly Rule[] = [
       componentOf(e.from) !== componentOf(e.to),
   },
   {
+    name: 'a component (a local stand-in, the console) is reached from outside only through its index.ts',
+    forbids: (e) =>
+      inAny(e.to, [...STAND_INS, 'src/console']) &&
+      (isSource(e.from) || e.from.startsWith('bench/') || e.from.startsWith('soak/')) &&
+      componentOf(e.from) !== componentOf(e.to) &&
+      e.to !== `${componentOf(e.to)}/index.ts`,
+  },
+  {
     name: 'src/stack/ is imported by src/cli/ only',
     forbids: (e) =>
       under(e.to, 'src/stack') &&

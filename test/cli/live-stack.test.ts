@@ -1,5 +1,5 @@
 /**
- * A CLI uses an advertised stack only while it is alive (issue 15 §4): pid and /health before use, and
+ * A CLI uses an advertised stack only while it is alive: pid and /health before use, and
  * again on a refused call, falling back to an embedded stack; one-shot stacks never advertise themselves.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

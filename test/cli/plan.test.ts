@@ -1,5 +1,5 @@
 /**
- * `natflow plan` and `natflow provision --preview` as a user runs them (DESIGN §12): separate processes
+ * `natflow plan` and `natflow provision --preview` as a user runs them (docs/preview.md): separate processes
  * on one data directory, the exit codes 0/1/2/3, the JSON document, human output without colour when
  * stdout is no terminal, and the store and the execution list exactly as they were after every preview.
  */
@@ -170,7 +170,7 @@ describe('natflow provision --preview, then natflow plan on what it provisioned'
     expect(state()).toEqual(before);
   });
 
-  it('previews leave the resources and the executions as they were, with the exit codes of §12', () => {
+  it('previews leave the resources and the executions as they were, with the exit codes of docs/preview.md', () => {
     const before = state();
     // A re-run changes nothing: 0, and 0 with --detailed-exitcode.
     const again = natflow('plan', REFERENCE, '--json', '--detailed-exitcode');

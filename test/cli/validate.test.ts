@@ -1,6 +1,6 @@
 /**
  * `natflow validate` (and `resources`, `freeze`) as a user runs them: the real bin in a child process,
- * exit codes 0/2 and the JSON documents of DESIGN §8.3, each run in its own data directory.
+ * exit codes 0/2 and the JSON documents of docs/cli.md, each run in its own data directory.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLocalStore } from '../../src/cli/local-store.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { EXAMPLES, referencePlan } from '../cloud/plans.ts';
 
 const run = promisify(execFile);

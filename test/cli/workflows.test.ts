@@ -1,6 +1,6 @@
 /**
  * The CLI end to end, as a user runs it: separate `natflow` processes on one data directory, each
- * starting an embedded stack (no `natflow up` running), exactly as DESIGN §8.3 specifies the commands,
+ * starting an embedded stack (no `natflow up` running), exactly as docs/cli.md specifies the commands,
  * their JSON documents and their exit codes.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,9 +1,10 @@
 /**
- * The cloud port's contract (DESIGN §10, `src/cloud/cloud.ts`) as a suite any provider runs:
- * `describeCloudContract('huaweicloud', makeCloud)` with a factory answering a fresh, empty cloud (and a
- * way to let time pass, for asynchronous readiness). The virtual cloud runs it in `cloud-port.test.ts`.
+ * The cloud port's contract (docs/clouds.md, `src/cloud/cloud.ts`) as a suite every provider runs:
+ * `describeCloudContract('huaweicloud', makeWorld)` with a factory answering a fresh, empty cloud (and a
+ * way to let time pass, for asynchronous readiness). `cloud-port.test.ts` runs it for every provider of
+ * the registry, each through its fixtures there.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Cloud } from '../../src/cloud/cloud.ts';
 import { isReady } from '../../src/cloud/cloud.ts';
 
@@ -11,6 +12,8 @@ export interface ContractWorld {
   cloud: Cloud;
   /** Lets the cloud's provisioning time pass (a manual clock, or polling a real one). */
   settle: () => Promise<void>;
+  /** Releases what the world holds (a server standing in for the cloud), after each case. */
+  close?: () => Promise<void>;
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -32,8 +35,36 @@ async function until<T>(step: () => Promise<T>, done: (value: T) => boolean, set
   throw new Error('not done after 20 attempts');
 }
 
-export function describeCloudContract(provider: string, makeWorld: () => Promise<ContractWorld>): void {
+/**
+ * A create as the workflow's Retry runs it: on a real cloud a child whose parent is still settling (a
+ * subnet of a VPC still `CREATING`) is refused with the transient `Natflow.NotReady`, and the Retry calls
+ * it again later under the same client token (which the workflow always gives), until the parent is
+ * ready. A provider whose parents are ready at once (the virtual cloud) answers on the first call.
+ */
+async function retried<T>(create: () => Promise<T>, settle: () => Promise<void>): Promise<T> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      return await create();
+    } catch (error) {
+      if ((error as Error).name !== 'Natflow.NotReady') throw error;
+      await settle();
+    }
+  }
+  throw new Error('still not ready after 20 attempts');
+}
+
+export function describeCloudContract(provider: string, newWorld: () => Promise<ContractWorld>): void {
   describe(`Cloud port contract: ${provider}`, () => {
+    const open: ContractWorld[] = [];
+    const makeWorld = async () => {
+      const world = await newWorld();
+      open.push(world);
+      return world;
+    };
+    afterEach(async () => {
+      for (const world of open.splice(0)) await world.close?.();
+    });
+
     it('creates resources as natflow names them, with the ledger fields and an externalId', async () => {
       const { cloud } = await makeWorld();
       const ctx = { plan: 'p', execution: 'exec-1', clientToken: 'p:vpc:VPC-A' };
@@ -57,7 +88,7 @@ export function describeCloudContract(provider: string, makeWorld: () => Promise
       expect(await codeOf(cloud.createVpc({ name: 'VPC-A', cidr: '10.0.0.0/16' }, ctx))).toBe('PLAN_CHANGED');
     });
 
-    it('refuses a create that breaks a §3.2 rule with its code, creating nothing', async () => {
+    it('refuses a create that breaks a control-plane rule with its code, creating nothing', async () => {
       const { cloud } = await makeWorld();
       expect(await codeOf(cloud.createVpc({ name: 'public', cidr: '8.8.0.0/16' }))).toBe('CIDR_OUT_OF_RANGE');
       expect(await codeOf(cloud.createVpc({ name: 'bad', cidr: '10.0.0.0/33' }))).toBe('INVALID_CIDR');
@@ -76,8 +107,19 @@ export function describeCloudContract(provider: string, makeWorld: () => Promise
     it('makes a gateway ready through refresh, repeated as the Wait/Choice loop does', async () => {
       const { cloud, settle } = await makeWorld();
       const vpc = await cloud.createVpc({ name: 'VPC-B', cidr: '10.0.0.0/16' });
-      const subnet = await cloud.createSubnet({ name: 'subnet-B01', vpcId: vpc.id, cidr: '10.0.0.0/24' });
-      const gateway = await cloud.createGateway({ name: 'gw', vpcId: vpc.id, subnetId: subnet.id });
+      const subnet = await retried(
+        () =>
+          cloud.createSubnet(
+            { name: 'subnet-B01', vpcId: vpc.id, cidr: '10.0.0.0/24' },
+            { clientToken: 't:subnet-B01' },
+          ),
+        settle,
+      );
+      const gateway = await retried(
+        () =>
+          cloud.createGateway({ name: 'gw', vpcId: vpc.id, subnetId: subnet.id }, { clientToken: 't:gw' }),
+        settle,
+      );
       const ready = await until(() => cloud.refresh(gateway.id), isReady, settle);
       expect(ready).toMatchObject({ id: gateway.id, status: 'ACTIVE' });
       expect(await cloud.referrers(subnet.id)).toEqual(
@@ -88,7 +130,14 @@ export function describeCloudContract(provider: string, makeWorld: () => Promise
     it('deletes in dependency order: DEPENDENCY_VIOLATION while referenced, then done, then NOT_FOUND', async () => {
       const { cloud, settle } = await makeWorld();
       const vpc = await cloud.createVpc({ name: 'VPC-B', cidr: '10.0.0.0/16' });
-      const subnet = await cloud.createSubnet({ name: 'subnet-B01', vpcId: vpc.id, cidr: '10.0.0.0/24' });
+      const subnet = await retried(
+        () =>
+          cloud.createSubnet(
+            { name: 'subnet-B01', vpcId: vpc.id, cidr: '10.0.0.0/24' },
+            { clientToken: 't:subnet-B01' },
+          ),
+        settle,
+      );
       expect(await codeOf(cloud.destroy(vpc.id))).toBe('DEPENDENCY_VIOLATION');
       await until(
         () => cloud.destroy(subnet.id),
@@ -106,9 +155,16 @@ export function describeCloudContract(provider: string, makeWorld: () => Promise
     });
 
     it('dry-runs in a sandbox: the rules hold there, nothing reaches the cloud', async () => {
-      const { cloud } = await makeWorld();
+      const { cloud, settle } = await makeWorld();
       const vpc = await cloud.createVpc({ name: 'VPC-A', cidr: '192.168.0.0/16' });
-      await cloud.createSubnet({ name: 'subnet-A01', vpcId: vpc.id, cidr: '192.168.0.0/24' });
+      await retried(
+        () =>
+          cloud.createSubnet(
+            { name: 'subnet-A01', vpcId: vpc.id, cidr: '192.168.0.0/24' },
+            { clientToken: 't:subnet-A01' },
+          ),
+        settle,
+      );
       const dry = await cloud.dryRun({ plan: 'p', references: [vpc.id] });
       expect(dry.before.has(vpc.id)).toBe(true);
       const sandboxed = await dry.cloud.createSubnet(

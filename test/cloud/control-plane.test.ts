@@ -1,5 +1,5 @@
 /**
- * The control plane's rules (DESIGN §3.2), each triggered and asserted by its code, on the reference
+ * The control plane's rules (docs/error-codes.md#rules-the-control-plane-enforces), each triggered and asserted by its code, on the reference
  * topology of `world.ts`: VPC-A 192.168.0.0/16 with the transit IP 192.168.0.144, VPC-B 10.0.0.0/16 with
  * ECS-B, ELB01 and the ACTIVE private NAT gateway.
  */

@@ -1,9 +1,9 @@
 /**
- * A DNAT rule's checks run in the order of DESIGN §3.2's table: `DNAT_CHECKS` is ordered as the table,
- * the table is the one DESIGN.md has (when the design document is at hand), each check throws the code it
+ * A DNAT rule's checks run in the order of the rules table of docs/error-codes.md: `DNAT_CHECKS` is
+ * ordered as the table, the table is the one the documentation shows, each check throws the code it
  * is listed under, and a rule that breaks every check at once reports the table's first.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import { RULE_ORDER } from '../../src/cloud/errors.ts';
 import type { DnatRule, PrivateNatGateway, Resource, TransitIp } from '../../src/cloud/resources.ts';
 import type { StoreTx } from '../../src/cloud/store.ts';
 
-/** The code column of DESIGN §3.2's table, row by row (a row with several codes lists them in order). */
-const DESIGN_TABLE = [
+/** The code column of the rules table of docs/error-codes.md, row by row (a row with several codes lists them in order). */
+const RULES_TABLE = [
   'INVALID_CIDR',
   'CIDR_OUT_OF_RANGE',
   'SUBNET_OVERLAP',
@@ -41,21 +41,16 @@ const DESIGN_TABLE = [
   'VALIDATION_FAILED',
 ];
 
-/** DESIGN.md beside the repository (`../shared/` of the main checkout, `../../shared/` of a worktree). */
-function designDocument(): string | undefined {
+/** The rules table of docs/error-codes.md, the contract users read. */
+function rulesDocument(): string {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  const candidates = [
-    process.env.NATFLOW_DESIGN,
-    join(root, '../shared/DESIGN.md'),
-    join(root, '../../shared/DESIGN.md'),
-  ];
-  const found = candidates.find((path): path is string => path !== undefined && existsSync(path));
-  return found === undefined ? undefined : readFileSync(found, 'utf8');
+  return readFileSync(join(root, 'docs/error-codes.md'), 'utf8');
 }
 
-/** The codes of §3.2's table in DESIGN.md, in row order. */
-function tableCodes(design: string): string[] {
-  const section = design.slice(design.indexOf('### 3.2'), design.indexOf('Shape errors get'));
+/** The codes of the rules table in docs/error-codes.md, in row order. */
+function tableCodes(document: string): string[] {
+  const start = document.indexOf('## Rules the control plane enforces');
+  const section = document.slice(start, document.indexOf('\n## ', start + 1));
   const codes: string[] = [];
   for (const line of section.split('\n')) {
     const cell = /^\| ([^|]+) \|/.exec(line)?.[1];
@@ -120,8 +115,8 @@ async function codeOf(run: () => void | Promise<void>): Promise<string | undefin
 }
 
 describe('Module: dnat-checks', () => {
-  it("lists the checks in the order of §3.2's table", () => {
-    const positions = DNAT_CHECKS.map(({ code }) => DESIGN_TABLE.indexOf(code));
+  it('lists the checks in the order of the rules table', () => {
+    const positions = DNAT_CHECKS.map(({ code }) => RULES_TABLE.indexOf(code));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(new Set(positions).size).toBe(positions.length);
@@ -139,12 +134,11 @@ describe('Module: dnat-checks', () => {
   });
 
   it('takes its table from the code: RULE_ORDER is the same table', () => {
-    expect([...RULE_ORDER]).toEqual(DESIGN_TABLE);
+    expect([...RULE_ORDER]).toEqual(RULES_TABLE);
   });
 
-  const design = designDocument();
-  it.runIf(design !== undefined)("matches DESIGN.md's §3.2 table, row by row", () => {
-    expect(tableCodes(design as string)).toEqual(DESIGN_TABLE);
+  it("matches docs/error-codes.md's rules table, row by row", () => {
+    expect(tableCodes(rulesDocument())).toEqual(RULES_TABLE);
   });
 
   it('throws, for each check, the code it is listed under', async () => {

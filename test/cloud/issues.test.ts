@@ -1,4 +1,4 @@
-/** The one zod-issue → natflow-issue mapper: paths `a.b[0].c`, a §3.2 code in `params.code` kept. */
+/** The one zod-issue → natflow-issue mapper: paths `a.b[0].c`, a rule code in `params.code` kept. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { formatPath, issuesFromZod, pathSegments } from '../../src/cloud/issues.ts';

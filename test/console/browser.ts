@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createConsoleHandler } from '../../src/console/index.ts';
+import { createConsole } from '../../src/console/index.ts';
 import { type Stack, type StackOptions, startStack } from '../../src/stack/stack.ts';
 
 export const CHROMIUM = process.env.NATFLOW_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,7 +32,7 @@ export async function openBrowser(options: Partial<StackOptions> = {}): Promise<
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'natflow-console-'));
-  const stack = await startStack({ dataDir, port: 0, console: createConsoleHandler(), ...options });
+  const stack = await startStack({ dataDir, port: 0, console: createConsole, ...options });
   const profile = mkdtempSync(join(tmpdir(), 'natflow-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

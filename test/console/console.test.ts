@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/console/index.ts';
+import { createConsole } from '../../src/console/index.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
 
 const CHROMIUM = process.env.NATFLOW_CHROMIUM ?? '/usr/bin/chromium';
@@ -49,7 +49,7 @@ beforeAll(async () => {
   stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'natflow-console-')),
     port: 0,
-    console: createConsoleHandler(),
+    console: createConsole,
   });
   profile = mkdtempSync(join(tmpdir(), 'natflow-chromium-'));
   context = await chromium.launchPersistentContext(profile, {

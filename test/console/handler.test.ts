@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/console/index.ts';
+import { createConsole, type HistoryChange, type HistorySource } from '../../src/console/index.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
+import { withKeepVariant } from '../../src/workflow/keep-variant.ts';
+
+/** The state machines the local stack hands its console: serverless.yml's, and the kept variant. */
+const stateMachines = () => withKeepVariant(readServerlessConfig().stateMachines.values());
 
 /** The console's handler behind a bare server that answers 404 for everything it declines. */
 let server: Server;
@@ -16,7 +21,7 @@ beforeAll(async () => {
   writeFileSync(join(examplesDir, 'tiny.plan.yaml'), 'name: tiny\nvpcs: []\n');
   writeFileSync(join(examplesDir, 'broken.plan.yaml'), 'name: [unclosed\n');
   writeFileSync(join(examplesDir, 'notes.txt'), 'not a plan');
-  const handle = createConsoleHandler({ examplesDir });
+  const { handle } = createConsole({ examplesDir, stateMachines });
   server = createServer((req, res) => {
     if (!handle(req, res)) res.writeHead(404, { 'X-Declined': 'yes' }).end();
   });
@@ -28,7 +33,7 @@ afterAll(async () => {
   await new Promise((done) => server.close(done));
 });
 
-describe('createConsoleHandler', () => {
+describe('createConsole', () => {
   it('redirects /console to /console/ and serves the page with a same-origin-only policy', async () => {
     // Act
     const redirect = await fetch(`${base}/console`, { redirect: 'manual' });
@@ -124,7 +129,7 @@ describe('createConsoleHandler', () => {
   });
 
   it('offers the project examples by default', async () => {
-    const handle = createConsoleHandler();
+    const { handle } = createConsole({ stateMachines });
     const other = createServer((req, res) => void handle(req, res));
     await new Promise<void>((done) => other.listen(0, '127.0.0.1', done));
     try {
@@ -179,5 +184,52 @@ describe('createConsoleHandler', () => {
     const response = await fetch(`${base}${path}`, { method });
     expect(response.status).toBe(status);
     expect(response.headers.get('allow')).toBe(allow);
+  });
+});
+
+describe('createConsole with a history source', () => {
+  it('relays the history it is given as server-sent events on /console/api/live, and stops on close', async () => {
+    // Prepare: a history source the test drives, as the stack hands in its engine's subscribe.
+    const listeners = new Set<(change: HistoryChange) => void>();
+    const history: HistorySource = {
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const consoleApp = createConsole({ stateMachines, history });
+    const live = createServer((req, res) => {
+      if (!consoleApp.handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => live.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(live.address() as AddressInfo).port}/console/api/live`;
+    try {
+      const response = await fetch(url);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = decoder.decode((await reader.read()).value);
+
+      // Act
+      for (const listener of listeners)
+        listener({ executionArn: 'arn:x', event: { id: 1, type: 'ExecutionStarted' } });
+      while (!text.includes('event: executions')) text += decoder.decode((await reader.read()).value);
+      consoleApp.close();
+
+      // Assess
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(text).toContain(
+        'event: history\ndata: {"executionArn":"arn:x","id":1,"type":"ExecutionStarted"}',
+      );
+      expect(text).toContain('event: executions\ndata: {"executionArn":"arn:x","type":"ExecutionStarted"}');
+      expect(listeners.size).toBe(0);
+      await reader.cancel();
+    } finally {
+      live.closeAllConnections();
+      await new Promise((done) => live.close(done));
+    }
+  });
+
+  it('serves no live feed without one', async () => {
+    expect((await fetch(`${base}/console/api/live`)).status).toBe(404);
   });
 });

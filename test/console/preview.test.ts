@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler } from '../../src/console/index.ts';
+import { createConsole } from '../../src/console/index.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { addRulePlan } from '../plan/scenarios.ts';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     );
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'natflow-console-preview-'));
-  stack = await startStack({ dataDir, port: 0, console: createConsoleHandler() });
+  stack = await startStack({ dataDir, port: 0, console: createConsole });
   profile = mkdtempSync(join(tmpdir(), 'natflow-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

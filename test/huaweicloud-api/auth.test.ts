@@ -164,7 +164,7 @@ describe('SDK-HMAC-SHA256 verification', () => {
 describe('on a stack: Huawei paths by AK/SK, natflow routes by token', () => {
   it('serves the Huawei API on the stack port and keeps NATFLOW_TOKEN for natflow’s own routes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-stack-'));
-    // A stack with a token takes only its own keys on the Huawei paths (DESIGN §13; security.test.ts).
+    // A stack with a token takes only its own keys on the Huawei paths (docs/huaweicloud-api.md#authentication; security.test.ts).
     const keys = { ak: 'STACKOWNAK0000000001', sk: 'stack-own-secret-key-0000000000000000001' };
     process.env.NATFLOW_HWC_AK = keys.ak;
     process.env.NATFLOW_HWC_SK = keys.sk;

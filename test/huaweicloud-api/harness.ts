@@ -61,8 +61,11 @@ export async function startLocal(
         });
   const server = await startHuaweiCloudServer({
     store,
-    dataPlane,
-    ...(dataPlane ? { memberHealth: memberHealthOf(dataPlane) } : {}),
+    // As the local stack composes it: every write syncs the data plane before it is answered, and the
+    // members' health comes from the data plane's checks.
+    ...(dataPlane
+      ? { onWrite: async () => dataPlane.sync(await store.list()), memberHealth: memberHealthOf(dataPlane) }
+      : {}),
     settleMs: options.settleMs ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });

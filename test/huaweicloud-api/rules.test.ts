@@ -1,5 +1,5 @@
 /**
- * Every §3.2 rule through the local Huawei Cloud API, refused with DESIGN §11's Huawei code (in the
+ * Every control-plane rule through the local Huawei Cloud API, refused with the docs/huaweicloud-api.md Huawei code (in the
  * service's error shape), and nothing changed by a refusal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The local Huawei API on a stack (DESIGN §13): a stack started with NATFLOW_TOKEN refuses the published
+ * The local Huawei API on a stack (docs/huaweicloud-api.md): a stack started with NATFLOW_TOKEN refuses the published
  * default AK/SK (401 in API Gateway's shape, nothing changed) unless it has its own keys, and says so
  * when `natflow up` starts; idle keep-alive connections stay open long enough for an SDK to reuse them.
  */
@@ -9,7 +9,11 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalEventBus } from '../../src/local-bus/index.ts';
 import { DEFAULT_AK, DEFAULT_SK, signRequest } from '../../src/local-huaweicloud/index.ts';
+import { systemClock } from '../../src/net/clock.ts';
+import { createHttpServer } from '../../src/stack/http/index.ts';
+import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { raw, V1 } from './harness.ts';
 
@@ -88,7 +92,7 @@ describe('the published default keys under NATFLOW_TOKEN', () => {
     });
   });
 
-  it('without a token the default keys work, as DESIGN §11 has it', async () => {
+  it('without a token the default keys work, as docs/huaweicloud-api.md has it', async () => {
     await withStack({}, {}, async (stack) => {
       expect((await raw(stack.url as string, 'POST', `${V1}/vpcs`, VPC)).status).toBe(200);
     });
@@ -126,6 +130,16 @@ describe('the published default keys under NATFLOW_TOKEN', () => {
 });
 
 describe('keep-alive on the stack’s port', () => {
+  it('keeps idle connections 65 s and still bounds a request being received (10 s headers, 30 s whole)', async () => {
+    const server = createHttpServer({
+      config: readServerlessConfig(),
+      bus: new LocalEventBus({ clock: systemClock }),
+    });
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.headersTimeout).toBe(10_000);
+    expect(server.requestTimeout).toBe(30_000);
+  });
+
   it('an idle connection is reused after 6 s (Node’s 5 s default would have closed it)', async () => {
     await withStack({}, {}, async (stack) => {
       const url = new URL(stack.url as string);

@@ -1,5 +1,5 @@
 /**
- * NATFLOW_HWC_SETTLE_MS (DESIGN §13): a local account as slow as a real one, per kind, for creation and
+ * NATFLOW_HWC_SETTLE_MS (docs/huaweicloud-api.md): a local account as slow as a real one, per kind, for creation and
  * deletion, in real time with small latencies. Every status is read through signed requests; the tests
  * assert states before and after a resource settles (polling until it has), never durations.
  */
@@ -134,9 +134,12 @@ describe('NATFLOW_HWC_SETTLE_MS: creation', () => {
       server: { name: 'web', imageRef: 'i', flavorRef: 'f', vpcid: vpc.id, nics: [{ subnet_id: subnet.id }] },
     };
     const unsettled = await snapshot(l.store);
+    // A parent not ready yet names the wait, which the huaweicloud provider reads as Natflow.NotReady.
+    const notReady = { errorMsg: expect.stringContaining('(natflow: Natflow.NotReady)') };
     expect(await failure(call(l.hc, 'POST', `${V1}/cloudservers`, serverBody))).toMatchObject({
       status: 400,
       code: 'Ecs.0005',
+      body: notReady,
     });
     expect(
       await failure(
@@ -144,7 +147,7 @@ describe('NATFLOW_HWC_SETTLE_MS: creation', () => {
           gateway: { name: 'gw', spec: 'Small', downlink_vpcs: [{ virsubnet_id: subnet.id }] },
         }),
       ),
-    ).toMatchObject({ status: 400, code: 'NAT.1000' });
+    ).toMatchObject({ status: 400, code: 'NAT.1000', body: notReady });
     expect(
       await failure(
         call(l.hc, 'POST', `${V3}/elb/loadbalancers`, {
@@ -429,7 +432,12 @@ describe('NATFLOW_HWC_SETTLE_MS: deletion', () => {
           listener: { protocol: 'TCP', protocol_port: 80, loadbalancer_id: lb.id },
         }),
       ),
-    ).toMatchObject({ status: 400, code: 'ELB.1000' });
+    ).toMatchObject({
+      status: 400,
+      code: 'ELB.1000',
+      // Being deleted is no wait: the message says so and names no Natflow.NotReady.
+      body: { errorMsg: expect.not.stringContaining('Natflow.NotReady') },
+    });
     await until(() => gone(l, `${V3}/elb/loadbalancers/${lb.id}`), 'the load balancer going');
 
     // The ECS: its delete job RUNNING, the server listed (task_state deleting) until the job succeeds.

@@ -1,5 +1,5 @@
 /**
- * `previewPlan` / `previewDestroy` (DESIGN §12) against scenario stores: each action, each reachability
+ * `previewPlan` / `previewDestroy` (docs/preview.md) against scenario stores: each action, each reachability
  * class, the exit codes, and the store left exactly as it was.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   previewPlan,
 } from '../../src/plan/preview.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { examplePlan, referencePlan } from '../cloud/plans.ts';
 import { addRulePlan, allPortsPlan, provision, referenceStore, snapshot } from './scenarios.ts';
 
@@ -34,7 +35,7 @@ describe('previewPlan: actions', () => {
     // Prepare
     const store = new MemoryStore();
     // Act
-    const preview = ok(await previewPlan(store, referencePlan()));
+    const preview = ok(await previewPlan(store, referencePlan(), { steps }));
     // Assess
     expect(preview.actions.map((a) => `${a.action} ${a.entry} ${a.kind} ${a.name}`)).toEqual([
       'create vpcs[0] vpc VPC-A',
@@ -70,7 +71,7 @@ describe('previewPlan: actions', () => {
   it('= unchanged: a re-run of a provisioned plan replays every entry, auto addresses included', async () => {
     const { store } = await referenceStore();
     const ids = new Map((await store.list()).map((r) => [r.name, r.id]));
-    const preview = ok(await previewPlan(store, referencePlan()));
+    const preview = ok(await previewPlan(store, referencePlan(), { steps }));
     expect(preview.actions.every((a) => a.action === 'unchanged')).toBe(true);
     expect(preview.summary.unchanged).toBe(14);
     expect(row(preview, 'servers[0]', 'server').id).toBe(ids.get('ECS-A'));
@@ -104,7 +105,7 @@ describe('previewPlan: actions', () => {
     const { store } = await referenceStore();
     const plan = referencePlan();
     mutate(plan);
-    const result = await previewPlan(store, plan);
+    const result = await previewPlan(store, plan, { steps });
     const preview = ok(result);
     expect(row(preview, entry)).toMatchObject({ action: 'differs', code: 'PLAN_CHANGED' });
     expect(row(preview, entry).errors?.[0]).toMatchObject({ code: 'PLAN_CHANGED', path: entry });
@@ -116,7 +117,7 @@ describe('previewPlan: actions', () => {
 
   it('· existing and ! conflict: a rule on a port another plan already forwards is DNAT_PORT_CONFLICT', async () => {
     const { store } = await referenceStore();
-    const result = await previewPlan(store, addRulePlan({ transitPort: 80 }));
+    const result = await previewPlan(store, addRulePlan({ transitPort: 80 }), { steps });
     const preview = ok(result);
     expect(preview.actions.map((a) => `${a.action} ${a.entry}`)).toEqual([
       'existing vpcs[0]',
@@ -148,7 +149,7 @@ describe('previewPlan: actions', () => {
     const { store } = await referenceStore();
     const plan = addRulePlan(rule);
     if (code === 'NOT_FOUND') plan.servers.push({ name: 'ECS-A', existing: 'ecs-does-not-exist' });
-    const preview = ok(await previewPlan(store, plan));
+    const preview = ok(await previewPlan(store, plan, { steps }));
     const conflict = preview.actions.find((a) => a.action === 'conflict');
     expect(conflict?.code).toBe(code);
   });
@@ -157,7 +158,7 @@ describe('previewPlan: actions', () => {
     const { store, cloud } = await referenceStore();
     const gateway = (await store.list({ type: 'private-nat-gateway' }))[0];
     await cloud.freeze(gateway?.id as string);
-    const preview = ok(await previewPlan(store, addRulePlan({})));
+    const preview = ok(await previewPlan(store, addRulePlan({}), { steps }));
     expect(row(preview, 'privateNatGateways[0].dnatRules[0]')).toMatchObject({
       action: 'conflict',
       code: 'GATEWAY_NOT_ACTIVE',
@@ -177,7 +178,7 @@ describe('previewPlan: actions', () => {
     plan.transitIps = [{ name: 'tip-2', subnet: 'subnet-A01', ip: '192.168.0.144' }];
     plan.privateNatGateways = [];
     plan.verify = [];
-    const preview = ok(await previewPlan(store, plan));
+    const preview = ok(await previewPlan(store, plan, { steps }));
     expect(row(preview, 'transitIps[0]')).toMatchObject({ action: 'conflict', code: 'IP_IN_USE' });
     expect(row(preview, 'servers[0]', 'server')).toMatchObject({ action: 'create', address: '192.168.0.3' });
   });
@@ -189,7 +190,7 @@ describe('previewPlan: actions', () => {
       vpcs: [{ name: 'VPC-A', existing: 'VPC-A', subnets: [{ name: 'subnet-A01', existing: 'subnet-A01' }] }],
       servers: [{ name: 'on-the-transit-ip', subnet: 'subnet-A01', ip: '192.168.0.144' }],
     };
-    const result = await previewPlan(store, plan);
+    const result = await previewPlan(store, plan, { steps });
     const preview = ok(result);
     expect(row(preview, 'servers[0]', 'server')).toMatchObject({ action: 'conflict', code: 'IP_IN_USE' });
     expect(row(preview, 'servers[0]', 'security-group')).toMatchObject({ action: 'create' });
@@ -210,7 +211,7 @@ describe('previewPlan: reachability', () => {
       servers: [{ name: 'ECS-A2', subnet: 'subnet-A01' }],
     });
     expect(plan.name).toBe('app-a-to-elb01');
-    const preview = ok(await previewPlan(store, addRulePlan({})));
+    const preview = ok(await previewPlan(store, addRulePlan({}), { steps }));
     expect(brief(preview.reachability.opened)).toEqual([
       'ECS-A 192.168.0.144:8080 tcp NO_MATCHING_RULE→R',
       'ECS-A2 192.168.0.144:8080 tcp NO_MATCHING_RULE→R',
@@ -237,7 +238,7 @@ describe('previewPlan: reachability', () => {
       ],
       [{ protocol: 'any', ports: '1-65535', source: '10.9.0.0/16' }],
     );
-    const preview = ok(await previewPlan(new MemoryStore(), plan));
+    const preview = ok(await previewPlan(new MemoryStore(), plan, { steps }));
     expect(brief(preview.reachability.opened)).toEqual([
       'client-1 192.168.20.100:22 tcp NOT_A_TRANSIT_IP→R',
       'client-2 192.168.20.100:22 tcp NOT_A_TRANSIT_IP→R',
@@ -250,7 +251,7 @@ describe('previewPlan: reachability', () => {
 
   it("stillClosed: a path the target's security group denies, with SECURITY_GROUP_DENIED", async () => {
     const preview = ok(
-      await previewPlan(new MemoryStore(), examplePlan('examples/all-ports-server.plan.yaml')),
+      await previewPlan(new MemoryStore(), examplePlan('examples/all-ports-server.plan.yaml'), { steps }),
     );
     expect(brief(preview.reachability.opened)).toEqual(['client 192.168.10.100:8080 tcp NOT_A_TRANSIT_IP→R']);
     expect(preview.reachability.stillClosed).toEqual([
@@ -266,7 +267,7 @@ describe('previewPlan: reachability', () => {
 
   it('stillClosed: a rule to a port the target group does not open (SECURITY_GROUP_DENIED)', async () => {
     const { store } = await referenceStore();
-    const preview = ok(await previewPlan(store, addRulePlan({ internalPort: 8081 })));
+    const preview = ok(await previewPlan(store, addRulePlan({ internalPort: 8081 }), { steps }));
     expect(preview.reachability.opened).toEqual([]);
     expect(brief(preview.reachability.stillClosed)).toEqual([
       'ECS-A 192.168.0.144:8080 tcp NO_MATCHING_RULE→SECURITY_GROUP_DENIED',
@@ -275,7 +276,7 @@ describe('previewPlan: reachability', () => {
 
   it('unchanged: paths the plan touches whose verdict and code stay, counted', async () => {
     const { store } = await referenceStore();
-    const preview = ok(await previewPlan(store, referencePlan()));
+    const preview = ok(await previewPlan(store, referencePlan(), { steps }));
     expect(preview.reachability.unchanged).toBe(1);
     expect(preview.reachability.opened).toEqual([]);
   });
@@ -350,17 +351,17 @@ describe('previewPlan: not previewable, exit codes, the store', () => {
       code: 'DUPLICATE_NAME',
     },
   ])('$name is the validate document, exit 2', async ({ document, code }) => {
-    const result = await previewPlan(new MemoryStore(), document);
+    const result = await previewPlan(new MemoryStore(), document, { steps });
     expect(result.previewable).toBe(false);
     if (!result.previewable) expect(result.errors.map((e) => e.code)).toContain(code);
     expect(previewExitCode(result, false)).toBe(2);
   });
 
   it('exit 0 for a clean plan; 3 with --detailed-exitcode when it creates, 0 when it changes nothing', async () => {
-    const fresh = await previewPlan(new MemoryStore(), referencePlan());
+    const fresh = await previewPlan(new MemoryStore(), referencePlan(), { steps });
     expect([previewExitCode(fresh, false), previewExitCode(fresh, true)]).toEqual([0, 3]);
     const { store } = await referenceStore();
-    const again = await previewPlan(store, referencePlan());
+    const again = await previewPlan(store, referencePlan(), { steps });
     expect([previewExitCode(again, false), previewExitCode(again, true)]).toEqual([0, 0]);
   });
 
@@ -368,9 +369,9 @@ describe('previewPlan: not previewable, exit codes, the store', () => {
     const { store } = await referenceStore();
     await provision(store, addRulePlan({}));
     const before = await snapshot(store);
-    await previewPlan(store, referencePlan());
-    await previewPlan(store, addRulePlan({ transitPort: 80 }));
-    await previewPlan(store, allPortsPlan([{ protocol: 'tcp', port: 22 }], []));
+    await previewPlan(store, referencePlan(), { steps });
+    await previewPlan(store, addRulePlan({ transitPort: 80 }), { steps });
+    await previewPlan(store, allPortsPlan([{ protocol: 'tcp', port: 22 }], []), { steps });
     await previewDestroy(store, 'add-rule');
     await previewDestroy(store, 'app-a-to-elb01');
     expect(await snapshot(store)).toEqual(before);
@@ -397,8 +398,8 @@ describe('previewPlan and validatePlan agree', () => {
     { name: 'an all-ports plan of its own', plan: () => allPortsPlan([{ protocol: 'tcp', port: 22 }], []) },
   ])('$name: the preview fails exactly when validation does, with the same codes', async ({ plan }) => {
     const { store } = await referenceStore();
-    const validation = await validatePlan(store, plan());
-    const preview = ok(await previewPlan(store, plan()));
+    const validation = await validatePlan(store, plan(), { steps });
+    const preview = ok(await previewPlan(store, plan(), { steps }));
     expect(previewExitCode({ previewable: true, preview }, false) === 1).toBe(!validation.valid);
     const codes = preview.actions.flatMap((a) => (a.errors ?? []).map((e) => `${e.path} ${e.code}`)).sort();
     expect(codes).toEqual(validation.errors.map((e) => `${e.path} ${e.code}`).sort());

@@ -2,15 +2,15 @@
  * Scenario stores for the preview's tests: plans provisioned step by step through the control plane
  * (as the workflow does, with the plan record its last step writes), and the plans that then add to them.
  *
- * The base is the reference (DESIGN §8.1): VPC-A 192.168.0.0/16 with ECS-A and transit IP
+ * The base is the reference (docs/plan-format.md): VPC-A 192.168.0.0/16 with ECS-A and transit IP
  * 192.168.0.144; VPC-B 10.0.0.0/16 with ECS-B (HTTP 80, inbound tcp 80 from 10.0.0.0/16), ELB01 and the
  * private NAT gateway; one rule tcp 80 → ELB01:80.
  */
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Store } from '../../src/cloud/store.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { referencePlan } from '../cloud/plans.ts';
 
 /** Provisions a plan document into the store and records it, as a SUCCEEDED provision execution does. */

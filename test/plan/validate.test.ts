@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Store } from '../../src/cloud/store.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
+import { applyStep, PROVISION_STEPS, steps } from '../../src/workflow/steps/index.ts';
 import { EXAMPLES, examplePlan, referencePlan } from '../cloud/plans.ts';
 import { newCloud } from '../cloud/world.ts';
 
@@ -332,13 +332,13 @@ const INVALID: Array<{ name: string; mutate: (plan: Doc) => unknown; path: strin
 
 describe('Function: validatePlan', () => {
   it.each(EXAMPLES)('accepts %s', async (file) => {
-    const result = await validatePlan(new MemoryStore(), examplePlan(file));
+    const result = await validatePlan(new MemoryStore(), examplePlan(file), { steps });
     expect(result.errors).toEqual([]);
     expect(result.valid).toBe(true);
   });
 
   it('summarises the reference plan with the addresses it would get', async () => {
-    const result = await validatePlan(new MemoryStore(), referencePlan());
+    const result = await validatePlan(new MemoryStore(), referencePlan(), { steps });
     expect(result.summary).toMatchObject({
       plan: 'app-a-to-elb01',
       toCreate: 14,
@@ -368,7 +368,7 @@ describe('Function: validatePlan', () => {
       const plan = referencePlan();
       mutate(plan);
       // Act
-      const result = await validatePlan(store, plan);
+      const result = await validatePlan(store, plan, { steps });
       // Assess
       expect(result.valid).toBe(false);
       expect(result.errors).toContainEqual(expect.objectContaining({ path, code }));
@@ -382,7 +382,7 @@ describe('Function: validatePlan', () => {
       plan.servers[0].ip = 'nope';
       plan.privateNatGateways[0].dnatRules[0].transitPort = 0;
       plan.extra = true;
-      const result = await validatePlan(new MemoryStore(), plan);
+      const result = await validatePlan(new MemoryStore(), plan, { steps });
       expect(result.errors.map((e) => [e.path, e.code])).toEqual(
         expect.arrayContaining([
           ['vpcs[0].cidr', 'INVALID_CIDR'],
@@ -397,7 +397,7 @@ describe('Function: validatePlan', () => {
       const plan = referencePlan();
       plan.vpcs[0].subnets[0].cidr = '10.0.0.0/24'; // outside VPC-A: everything in subnet-A01 is skipped
       plan.servers[1].ip = '10.0.0.1';
-      const result = await validatePlan(new MemoryStore(), plan);
+      const result = await validatePlan(new MemoryStore(), plan, { steps });
       expect(result.errors).toEqual([
         expect.objectContaining({ path: 'vpcs[0].subnets[0].cidr', code: 'CIDR_OUT_OF_RANGE' }),
         expect.objectContaining({ path: 'servers[1].ip', code: 'IP_RESERVED' }),
@@ -405,7 +405,7 @@ describe('Function: validatePlan', () => {
     });
 
     it('rejects a document that is not an object', async () => {
-      expect((await validatePlan(new MemoryStore(), ['a'])).errors).toEqual([
+      expect((await validatePlan(new MemoryStore(), ['a'], { steps })).errors).toEqual([
         expect.objectContaining({ path: '', code: 'VALIDATION_FAILED' }),
       ]);
     });
@@ -415,7 +415,7 @@ describe('Function: validatePlan', () => {
     it('accepts a plan that is already provisioned (its tokens replay)', async () => {
       const store = new MemoryStore();
       await provision(store, referencePlan());
-      const result = await validatePlan(store, referencePlan());
+      const result = await validatePlan(store, referencePlan(), { steps });
       expect(result.errors).toEqual([]);
       expect(result.summary).toMatchObject({ toCreate: 0, alreadyProvisioned: 14 });
     });
@@ -426,7 +426,7 @@ describe('Function: validatePlan', () => {
       const plan = referencePlan();
       plan.privateNatGateways[0].dnatRules[0].internalPort = 8080;
       plan.vpcs[1].subnets[0].cidr = '10.0.1.0/24';
-      const result = await validatePlan(store, plan);
+      const result = await validatePlan(store, plan, { steps });
       expect(result.errors).toContainEqual(
         expect.objectContaining({ path: 'vpcs[1].subnets[0]', code: 'PLAN_CHANGED' }),
       );
@@ -437,7 +437,7 @@ describe('Function: validatePlan', () => {
       await provision(store, referencePlan());
       const other = referencePlan();
       other.name = 'copy';
-      const result = await validatePlan(store, other);
+      const result = await validatePlan(store, other, { steps });
       expect(result.valid).toBe(true); // new VPCs are new address spaces: nothing collides
       const sharing = {
         name: 'add-rule',
@@ -459,7 +459,7 @@ describe('Function: validatePlan', () => {
           },
         ],
       };
-      const conflict = await validatePlan(store, sharing);
+      const conflict = await validatePlan(store, sharing, { steps });
       expect(conflict.errors).toEqual([
         expect.objectContaining({
           path: 'privateNatGateways[0].dnatRules[0].transitPort',
@@ -467,7 +467,7 @@ describe('Function: validatePlan', () => {
         }),
       ]);
       sharing.privateNatGateways[0]!.dnatRules[0]!.transitPort = 8080;
-      expect((await validatePlan(store, sharing)).errors).toEqual([]);
+      expect((await validatePlan(store, sharing, { steps })).errors).toEqual([]);
     });
 
     it('GATEWAY_NOT_ACTIVE for a rule added to a frozen existing gateway', async () => {
@@ -475,25 +475,29 @@ describe('Function: validatePlan', () => {
       const cloud = await provision(store, referencePlan());
       const gateway = (await store.list({ type: 'private-nat-gateway' }))[0]!;
       await cloud.freeze(gateway.id);
-      const result = await validatePlan(store, {
-        name: 'more',
-        transitIps: [{ name: 'tip', existing: 'transit-ip-A' }],
-        privateNatGateways: [
-          {
-            name: 'gw',
-            existing: gateway.id,
-            dnatRules: [
-              {
-                transitIp: 'tip',
-                protocol: 'udp',
-                transitPort: 53,
-                internalPort: 53,
-                target: { ip: '10.0.0.53' },
-              },
-            ],
-          },
-        ],
-      });
+      const result = await validatePlan(
+        store,
+        {
+          name: 'more',
+          transitIps: [{ name: 'tip', existing: 'transit-ip-A' }],
+          privateNatGateways: [
+            {
+              name: 'gw',
+              existing: gateway.id,
+              dnatRules: [
+                {
+                  transitIp: 'tip',
+                  protocol: 'udp',
+                  transitPort: 53,
+                  internalPort: 53,
+                  target: { ip: '10.0.0.53' },
+                },
+              ],
+            },
+          ],
+        },
+        { steps },
+      );
       expect(result.errors).toEqual([
         expect.objectContaining({ path: 'privateNatGateways[0].dnatRules[0]', code: 'GATEWAY_NOT_ACTIVE' }),
       ]);

@@ -14,8 +14,8 @@ import { createHandler } from '../../functions/probe.ts';
 import { openLocalStore } from '../../src/cli/local-store.ts';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { referencePlan } from '../cloud/plans.ts';
 import { referenceScenario } from './builder.ts';
 

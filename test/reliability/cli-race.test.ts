@@ -1,5 +1,5 @@
 /**
- * Issue 15 §4: 20 `natflow provision` processes at once on one data directory (no `natflow up`), 20
+ * 20 `natflow provision` processes at once on one data directory (no `natflow up`), 20
  * distinct plans racing for one transit IP and port — 3 rounds (10 in `npm run soak -- --only cli-race`).
  * Each ends SUCCEEDED or with DNAT_PORT_CONFLICT (exit 1 from the workflow, 2 from validation), never
  * INTERNAL; one rule per round; losers leave nothing; no one-shot run leaves a `stack.json` behind.

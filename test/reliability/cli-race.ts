@@ -1,5 +1,5 @@
 /**
- * The concurrent-CLI race of issue 15 §4, shared by `test/reliability/cli-race.test.ts` (3 rounds) and
+ * The concurrent-CLI race, shared by `test/reliability/cli-race.test.ts` (3 rounds) and
  * `npm run soak -- --only cli-race` (10): 20 `natflow provision` processes started at once on one data
  * directory with no stack running, 20 distinct plans each adding a DNAT rule on one shared transit IP and
  * port. Each must end SUCCEEDED (exit 0) or with the plan's own rule code — DNAT_PORT_CONFLICT in the

@@ -1,5 +1,5 @@
 /**
- * Crash (issue 9 §4), through the real process boundary: `natflow up PLAN` runs in a child process with
+ * Crash, through the real process boundary: `natflow up PLAN` runs in a child process with
  * gateways held PENDING (NATFLOW_PROVISIONING_DELAY_MS), so the provisioning is in its Wait loop with
  * resources created; the child is SIGKILLed (no handler, no cleanup); a new `natflow up` on the same data
  * directory shows the execution FAILED (never RUNNING), has rolled its resources back, and the plan

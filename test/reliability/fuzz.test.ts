@@ -1,8 +1,8 @@
 /**
- * Fuzzing with fast-check (issue 9 §3) against one stack that has the reference plan provisioned:
+ * Fuzzing with fast-check against one stack that has the reference plan provisioned:
  * - plans (arbitrary JSON, plan-shaped objects, and valid plans with 1–4 random mutations) through
  *   validatePlan: it never throws; a rejection is `{valid:false, errors:[{path, code, message}]}` with
- *   codes of DESIGN §3.2 and a path wherever the document is an object; the store is unchanged;
+ *   codes of docs/error-codes.md#rules-the-control-plane-enforces and a path wherever the document is an object; the store is unchanged;
  * - packets through POST /dnat/evaluate: never a 5xx; a well-formed packet is evaluated, a malformed one
  *   is INVALID_PACKET in its place; a malformed envelope is a 4xx problem;
  * - requests of every kind (routes, methods, content types, JSON and not, oversized) against the HTTP
@@ -22,6 +22,7 @@ import { DNAT_VERDICTS } from '../../src/dnat/gateway.ts';
 import { parsePlanText } from '../../src/plan/plan.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 import { api, closed, generatedPlan, ROOT, snapshot } from './support.ts';
 
 const SCALE = Math.max(1, Number(process.env.NATFLOW_FUZZ_SCALE ?? 1));
@@ -178,7 +179,7 @@ const arbitraryPlanArb = fc.oneof(
 
 async function checkRejection(input: unknown): Promise<void> {
   const before = await snapshot(stack.store);
-  const result = await validatePlan(stack.store, input);
+  const result = await validatePlan(stack.store, input, { steps });
   expect(await snapshot(stack.store)).toBe(before);
   if (result.valid) {
     expect(result.errors).toEqual([]);

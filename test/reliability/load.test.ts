@@ -1,5 +1,5 @@
 /**
- * Load, the fast version (issue 9 §5; `npm run soak` runs 1,000): 50 generated plans (distinct names,
+ * Load, the fast version (`npm run soak` runs 1,000): 50 generated plans (distinct names,
  * non-overlapping addresses) provisioned through the HTTP API against one stack, 10 at a time. All
  * SUCCEED; each plan owns exactly what it asked for; tearing every plan down leaves an empty store and no
  * handler in flight.

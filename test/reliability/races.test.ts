@@ -1,5 +1,5 @@
 /**
- * Races (issue 9 §2): many callers want the same (transit IP, protocol, transit port). Exactly one DNAT
+ * Races: many callers want the same (transit IP, protocol, transit port). Exactly one DNAT
  * rule is created; every other caller ends with DNAT_PORT_CONFLICT — refused up front (422, nothing
  * started) when the winner was already in the store at validation, or FAILED after a rollback that
  * leaves nothing of its own behind. Through the HTTP API against one stack, and between two OS processes
@@ -174,7 +174,7 @@ describe('concurrent plans that take automatic addresses in one existing subnet'
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  // Pinned automatic addresses are preferences (src/plan/pin.ts): five plans started together see
+  // Pinned automatic addresses are preferences (src/workflow/pin.ts): five plans started together see
   // the same snapshot and pin the same lowest free address, yet each ends with an address of its own.
   it('all succeed, each with its own address (no IP_IN_USE for an address nobody asked for)', async () => {
     // Prepare

@@ -1,5 +1,5 @@
 /**
- * Security (issue 9 §6) of the stack as `natflow up` runs it: loopback only; NATFLOW_TOKEN guards every
+ * Security of the stack as `natflow up` runs it: loopback only; NATFLOW_TOKEN guards every
  * route but /health (a 401 problem without it or with a wrong one, never echoing either); API Gateway
  * routes are AWS_IAM; error bodies carry no secret, stack or internal path; the 256 KB limit holds for
  * declared, chunked and endless bodies; a stalled body neither blocks other clients nor waits forever.
@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LocalEventBus } from '../../src/local-bus/event-bus.ts';
+import { LocalEventBus } from '../../src/local-bus/index.ts';
 import { systemClock } from '../../src/net/clock.ts';
-import { apiRoutes, createHttpServer } from '../../src/stack/http-server.ts';
+import { apiRoutes, createHttpServer } from '../../src/stack/http/index.ts';
 import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
 import { type Stack, startStack } from '../../src/stack/stack.ts';
 import { api, ROOT, sleep } from './support.ts';
@@ -114,7 +114,7 @@ describe('the local stack with NATFLOW_TOKEN', () => {
   });
 
   it('compares tokens in constant time (digests through timingSafeEqual, never ===)', () => {
-    const source = readFileSync(join(ROOT, 'src/stack/http-server.ts'), 'utf8');
+    const source = readFileSync(join(ROOT, 'src/stack/http/router.ts'), 'utf8');
     const authorised = /const authorised = [\s\S]*?\n {2}};/.exec(source)?.[0] ?? '';
     expect(authorised).toContain('timingSafeEqual(digest(offered), tokenDigest)');
     expect(authorised).not.toMatch(/offered\s*===|===\s*offered|token\s*===/);
@@ -124,14 +124,14 @@ describe('the local stack with NATFLOW_TOKEN', () => {
 describe('the console on a stack with NATFLOW_TOKEN', () => {
   it('serves its page and assets (no data) without the token, and its API only with it', async () => {
     // Prepare
-    const { createConsoleHandler } = await import('../../src/console/index.ts');
+    const { createConsole } = await import('../../src/console/index.ts');
     const dataDir = mkdtempSync(join(tmpdir(), 'natflow-sec-console-'));
     const stack = await startStack({
       dataDir,
       port: 0,
       dataPlane: false,
       token: TOKEN,
-      console: createConsoleHandler(),
+      console: createConsole,
     });
     try {
       const url = stack.url as string;

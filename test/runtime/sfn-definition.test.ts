@@ -14,8 +14,8 @@ import {
   waitTimeOverridesOf,
 } from '../../src/local-sfn/definition.ts';
 import { type EngineEvent, type HistoryEventBody, HistoryRecorder } from '../../src/local-sfn/history.ts';
+import { SfnService } from '../../src/local-sfn/index.ts';
 import { invalidNameReason, isStatesArn } from '../../src/local-sfn/names.ts';
-import { SfnService } from '../../src/local-sfn/service.ts';
 import { loadAsl } from './sfn-harness.ts';
 
 const SCOPE = { region: 'us-east-1', accountId: '123456789012' };

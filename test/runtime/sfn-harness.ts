@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { functionNameOf } from '../../src/local-sfn/definition.ts';
-import { startSfnServer } from '../../src/local-sfn/server.ts';
 import {
   type ExecutionRecord,
   SfnService,
   type SfnServiceOptions,
+  startSfnServer,
   type TaskHandler,
-} from '../../src/local-sfn/service.ts';
+} from '../../src/local-sfn/index.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

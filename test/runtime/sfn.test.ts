@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DnatPortConflictError, TransientError } from '../../src/cloud/errors.ts';
-import { parseTaskFailureCause } from '../../src/local-sfn/service.ts';
+import { parseTaskFailureCause } from '../../src/local-sfn/failures.ts';
 import { ManualClock } from '../../src/net/clock.ts';
 import {
   codedError,

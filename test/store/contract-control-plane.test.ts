@@ -1,5 +1,5 @@
 /**
- * The control plane's rules under concurrency, on every adapter (DESIGN §3.2: "of two racing requests
+ * The control plane's rules under concurrency, on every adapter (docs/error-codes.md#rules-the-control-plane-enforces: "of two racing requests
  * for the same transit IP and port, exactly one wins, in both stores").
  *
  * Topology: VPC-A (192.168.0.0/16) holds the transit subnet and its transit IPs; VPC-B (10.0.0.0/16)

@@ -134,7 +134,7 @@ describe.runIf(motoAvailable)('Class: DynamoStore (moto)', () => {
     });
   });
 
-  describe('Method: transaction — a lost commit reports the rule the winner broke (§3.2 codes)', () => {
+  describe('Method: transaction — a lost commit reports the rule the winner broke (rule codes)', () => {
     /** A control plane on `store` whose next TransactWriteItems is preceded by `competitor()`. */
     async function racedOnce(competitor: (cloud: ControlPlane) => Promise<unknown>) {
       const { client, tableName } = await setup();

@@ -1,6 +1,6 @@
 /**
  * The SQLite adapter: the store contract on a file and in memory, durability across connections, and
- * the cross-process race of DESIGN §3.2 — two processes create the same DNAT transit port on one file
+ * the cross-process race of docs/error-codes.md#rules-the-control-plane-enforces — two processes create the same DNAT transit port on one file
  * at the same moment, and exactly one wins (the other gets DNAT_PORT_CONFLICT).
  */
 import { spawn } from 'node:child_process';

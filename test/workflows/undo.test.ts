@@ -5,15 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Cloud, Deletion } from '../../src/cloud/cloud.ts';
+import { deletionOrder } from '../../src/cloud/deletion-order.ts';
 import { resolveResource } from '../../src/cloud/resolve.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
-import { deletionOrder, rollbackExecution, rollbackProvisioning } from '../../src/workflow/rollback.ts';
+import { rollbackExecution, rollbackProvisioning } from '../../src/workflow/rollback.ts';
 import { TEARDOWN_PHASES, teardownPhase } from '../../src/workflow/teardown.ts';
 import { referencePlan } from '../cloud/plans.ts';
 import { errorOf, newCloud } from '../cloud/world.ts';
-import { addRulePlan, runAll } from '../plan/run-plan.ts';
+import { addRulePlan, runAll } from './run-plan.ts';
 
 /** Every teardown phase in order, as the teardown workflow runs them; the ids deleted. */
 async function teardown(cloud: Cloud, store: Store, plan: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 /**
- * The seam between the API and the rollback of a kept failure (`onFailure: keep`, DESIGN §7).
+ * The seam between the API and the rollback of a kept failure (`onFailure: keep`, docs/workflows.md).
  *
  * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the deps'
  * `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS):
@@ -18,7 +18,7 @@ import {
   type HistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { recordedCloud } from '../../../src/providers/select.ts';
+import { DEFAULT_CLOUD, recordedCloud } from '../../../src/providers/registry.ts';
 import { keptFailureRolledBack } from '../../../src/workflow/kept.ts';
 import { rollbackProvisioning } from '../../../src/workflow/rollback.ts';
 import type { ApiDeps } from './deps.ts';
@@ -56,7 +56,7 @@ export async function startRollback(
   }
   const store = await deps.store();
   // The cloud holding the kept execution's resources, as its ledger records it.
-  const holder = await recordedCloud(store, { execution: executionArn }, 'virtual');
+  const holder = await recordedCloud(store, { execution: executionArn }, DEFAULT_CLOUD);
   const deleted = await rollbackProvisioning(await deps.cloud(holder), store, executionArn);
   await deps.live?.sync(await store.list());
   return { deleted };

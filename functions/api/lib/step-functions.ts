@@ -24,7 +24,15 @@ import { z } from 'zod';
 import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
 import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
-import { WORKFLOWS, type Workflow } from '../../../src/workflow/workflows.ts';
+import {
+  MACHINES,
+  type Machine,
+  machineFor,
+  machinesOf,
+  WORKFLOWS,
+  type Workflow,
+  workflowOfMachine,
+} from '../../../src/workflow/workflows.ts';
 
 /**
  * The workflows' state machine ARNs; `provision-keep` (onFailure: keep) defaults to provision's ARN
@@ -38,32 +46,7 @@ export interface StepFunctionsDeps {
   stateMachineArns(): WorkflowArns;
 }
 
-export { WORKFLOWS, type Workflow };
-
-/** The state machines behind the workflows: `provision-keep` runs a provisioning with `onFailure: keep`. */
-export const MACHINES = ['provision', 'provision-keep', 'verify', 'teardown'] as const;
-export type Machine = (typeof MACHINES)[number];
-
-/** The machines a workflow's executions run on. */
-export function machinesOf(workflow: Workflow | undefined): Machine[] {
-  if (workflow === undefined) return [...MACHINES];
-  return workflow === 'provision' ? ['provision', 'provision-keep'] : [workflow];
-}
-
-/** The machine a workflow's input runs on: a plan with `onFailure: keep` runs on `provision-keep`. */
-export function machineFor(workflow: Workflow, input: unknown): Machine {
-  const keep =
-    workflow === 'provision' &&
-    typeof input === 'object' &&
-    input !== null &&
-    (input as { onFailure?: unknown }).onFailure === 'keep';
-  return keep ? 'provision-keep' : workflow;
-}
-
-/** The workflow a machine runs. */
-export function workflowOfMachine(machine: Machine): Workflow {
-  return machine === 'provision-keep' ? 'provision' : machine;
-}
+export { MACHINES, type Machine, machineFor, machinesOf, WORKFLOWS, type Workflow, workflowOfMachine };
 
 /** Every machine's ARN: `provision-keep` derived from provision's when not given. */
 export function machineArnsOf(arns: WorkflowArns): Record<Machine, string> {

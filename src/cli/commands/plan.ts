@@ -3,15 +3,15 @@ import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
 import type { PreviewDocument } from '../../plan/preview-common.ts';
-import { openCloud } from '../../providers/index.ts';
-import { commandCloud } from '../cloud.ts';
+import { steps } from '../../workflow/steps/index.ts';
+import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
 import { RemoteApi, RemoteProblem } from '../remote/client.ts';
 import { red } from '../render.ts';
 import { renderPreview } from '../render-preview.ts';
 
-const usage = `usage: natflow plan PLAN_FILE [--cloud virtual|huaweicloud] [--detailed-exitcode] [--json]
+const usage = `usage: natflow plan PLAN_FILE ${CLOUD_FLAG} [--detailed-exitcode] [--json]
                     [--data-dir DIR] [--endpoint URL]
        natflow plan --destroy PLAN_NAME [--detailed-exitcode] [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -22,8 +22,8 @@ server in the transit IP's VPC × each rule's transport and port — opened, clo
 the code that blocks it). Prints {actions, summary, reachability} with --json.
 Exit 0 the plan applies cleanly, 1 it would fail (a conflict or an entry that differs), 2 it cannot be
 previewed (not a plan: the validate document). With --detailed-exitcode a clean plan exits 0 when it
-would change nothing and 3 when it would change something. On --cloud huaweicloud (or the plan's
-cloud:, or NATFLOW_CLOUD) the dry run reads that project first (refreshed through its API).`;
+would change nothing and 3 when it would change something. On a real cloud (--cloud, or the plan's
+cloud:, or NATFLOW_CLOUD) the dry run reads that account first (refreshed through its API).`;
 
 const command: Command = {
   summary: 'preview a plan: actions, conflicts and the paths it opens or closes',
@@ -66,7 +66,7 @@ export async function localPreview(
     // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
     const env = selection.env ?? {};
     const cloud = commandCloud({ cloud: selection.flag }, env, document);
-    return await previewPlan(cloud === 'virtual' ? store : await openCloud(cloud, { store, env }), document);
+    return await previewPlan(await dryRunSourceOf(cloud, store, env), document, { steps });
   } finally {
     await store.close();
   }

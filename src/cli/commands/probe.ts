@@ -2,7 +2,8 @@ import { NatflowError } from '../../net/errors.ts';
 import { tryParseIpv4 } from '../../net/ipv4.ts';
 import type { ProbeMode, ProbeReport, ProbeRequest } from '../../probe/probe.ts';
 import { probeResources } from '../../probe/run.ts';
-import { commandCloud, refuseOnRealCloud } from '../cloud.ts';
+import { can } from '../../providers/registry.ts';
+import { commandCloud, refuseWithout } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { liveStack } from '../live-stack.ts';
 import { openLocalReader } from '../local-store.ts';
@@ -38,14 +39,20 @@ const command: Command = {
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${usage}`);
     const request = parseRequest(values);
-    // On a real cloud natflow sends no packet into a VPC (DESIGN §10): analysis of its model only.
+    // On a real cloud natflow sends no packet into a VPC (docs/clouds.md): analysis of its model only.
     const cloud = commandCloud(values, env);
-    if (cloud !== 'virtual') {
-      refuseOnRealCloud(
-        request.mode === 'live' || request.mode === 'both' ? cloud : 'virtual',
-        `probe --mode ${request.mode}`,
-        "natflow sends no packet into a real VPC; use --mode analyze (the analysis of the imported model, 'natflow import --cloud huaweicloud')",
-      );
+    if (!can(cloud, 'liveProbe')) {
+      if (request.mode === 'live' || request.mode === 'both') {
+        const imported = can(cloud, 'importAccount')
+          ? ` (the analysis of the imported model, 'natflow import --cloud ${cloud}')`
+          : '';
+        refuseWithout(
+          cloud,
+          'liveProbe',
+          `probe --mode ${request.mode}`,
+          `natflow sends no packet into a real VPC; use --mode analyze${imported}`,
+        );
+      }
       request.mode = 'analyze';
       if (!values.json)
         io.err(`natflow: on ${cloud} the probe is the analysis of natflow's model only (no live request)`);

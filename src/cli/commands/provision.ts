@@ -1,15 +1,14 @@
-import type { CloudName } from '../../cloud/cloud.ts';
-import { openCloud } from '../../providers/index.ts';
-import { commandCloud } from '../cloud.ts';
+import { type CloudName, DEFAULT_CLOUD } from '../../providers/registry.ts';
+import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { provisionWithPreview } from '../provision-preview.ts';
 import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
-const usage = `usage: natflow provision PLAN_FILE [--cloud virtual|huaweicloud] [--name NAME] [--on-failure rollback|keep]
+const usage = `usage: natflow provision PLAN_FILE ${CLOUD_FLAG} [--name NAME] [--on-failure rollback|keep]
                          [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
-       natflow provision --preview PLAN_FILE [--yes] [--cloud virtual|huaweicloud] [--name NAME]
+       natflow provision --preview PLAN_FILE [--yes] ${CLOUD_FLAG} [--name NAME]
                          [--on-failure rollback|keep] [--json] [--data-dir DIR] [--endpoint URL]
 
 Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
@@ -19,8 +18,9 @@ Re-running the same plan converges on the same resources.
 --on-failure keep (the plan's onFailure: keep) leaves what a failed run created, so that
 natflow executions redrive ID continues it, or natflow executions rollback ID removes it; the default,
 rollback, removes it at once. --cloud (or the plan's cloud:, or NATFLOW_CLOUD) chooses where the
-resources are created: natflow's virtual cloud (default) or a Huawei Cloud project (HUAWEICLOUD_*
-settings, see README); the dry run then reads that project first.
+resources are created:
+${CLOUD_LIST}
+On a real cloud the dry run reads that account first.
 With --preview it first prints what 'natflow plan' would (actions and paths), starts nothing if the plan
 would fail (exit 1), and asks for 'yes' on a terminal; without a terminal it refuses (exit 2) unless
 --yes is given. With --json it prints {preview, execution}.`;
@@ -46,10 +46,10 @@ const command: Command = {
 
     // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD; the dry run reads that cloud (refreshed).
     const store = openLocalStore(dataDir);
-    let cloud: CloudName = 'virtual';
+    let cloud: CloudName = DEFAULT_CLOUD;
     const validation = await validatePlanFile(async (document) => {
       cloud = commandCloud(values, env, document);
-      return cloud === 'virtual' ? store : openCloud(cloud, { store, env });
+      return dryRunSourceOf(cloud, store, env);
     }, file).finally(() => store.close());
     if (!validation.valid || !validation.plan) {
       if (values.json) printJson(io, { valid: false, errors: validation.errors });

@@ -1,9 +1,8 @@
-import type { CloudName } from '../../cloud/cloud.ts';
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
 import { type HuaweiCloudConfig, huaweiCloudConfig, usesDefaultKeys } from '../../local-huaweicloud/index.ts';
-import { openCloud } from '../../providers/index.ts';
-import { startStack } from '../../stack/stack.ts';
-import { commandCloud } from '../cloud.ts';
+import { type CloudName, can, DEFAULT_CLOUD } from '../../providers/registry.ts';
+import { type StackOptions, startStack } from '../../stack/stack.ts';
+import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -19,16 +18,17 @@ import { bold, dim, green, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
 import { sfnClient } from '../session.ts';
 
-const usage = `usage: natflow up [PLAN_FILE] [--cloud virtual|huaweicloud] [--port 3000] [--data-dir DIR] [--once]
+const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
                  [--schedule] [--json]
 
 Starts the local stack on 127.0.0.1: the HTTP API, the Step Functions endpoint, the event bus, the
 console (/console) and the live data plane. With a plan file it provisions it and streams the execution,
 then prints what was created, the DNAT translation, the verification and the data-plane map (so you can
-run the walkthrough's curl yourself). With --cloud huaweicloud the plan is provisioned into the Huawei
-Cloud project of HUAWEICLOUD_* (HUAWEICLOUD_ENDPOINT may be another natflow's local Huawei API) and
-verified by analysis of the model read back from it. It keeps serving until Ctrl-C; --once exits after the run
-(0 on success). --json prints one JSON event a line. NATFLOW_TOKEN, when set, protects the API.`;
+run the walkthrough's curl yourself). With --cloud naming a real cloud the plan is provisioned into its
+account and verified by analysis of the model read back from it. The clouds:
+${CLOUD_LIST}
+It keeps serving until Ctrl-C; --once exits after the run (0 on success). --json prints one JSON event
+a line. NATFLOW_TOKEN, when set, protects the API.`;
 
 const command: Command = {
   summary: 'start the local stack (and provision a plan)',
@@ -52,7 +52,8 @@ const command: Command = {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    // DESIGN §13: with NATFLOW_TOKEN, the published default AK/SK are refused unless the stack has its own.
+    // With NATFLOW_TOKEN, the published default AK/SK are refused unless the stack has its own
+    // (docs/huaweicloud-api.md).
     const refusesDefaultKeys = Boolean(env.NATFLOW_TOKEN) && usesDefaultKeys(hwc);
 
     const stack = await startStack({
@@ -60,7 +61,7 @@ const command: Command = {
       port,
       schedule: values.schedule,
       token: env.NATFLOW_TOKEN,
-      console: await consoleHandler(),
+      console: await consoleFactory(),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
@@ -105,11 +106,11 @@ const command: Command = {
       }
       let exitCode = EXIT_OK;
       if (file) {
-        // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (DESIGN §10); its dry run reads that cloud.
-        let cloud: CloudName = 'virtual';
+        // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (docs/clouds.md); its dry run reads that cloud.
+        let cloud: CloudName = DEFAULT_CLOUD;
         const validation = await validatePlanFile(async (document) => {
           cloud = commandCloud(values, env, document);
-          return cloud === 'virtual' ? stack.store : openCloud(cloud, { store: stack.store, env });
+          return dryRunSourceOf(cloud, stack.store, env);
         }, file);
         if (!validation.valid || !validation.plan) {
           if (values.json) emit({ type: 'validate', valid: false, errors: validation.errors });
@@ -119,7 +120,7 @@ const command: Command = {
         const plan = validation.plan;
         if (!values.json)
           io.out(
-            `provisioning ${bold(plan.name)} from ${file}${cloud === 'virtual' ? '' : ` into ${bold(cloud)}`}`,
+            `provisioning ${bold(plan.name)} from ${file}${can(cloud, 'realCloud') ? ` into ${bold(cloud)}` : ''}`,
           );
         const sfn = sfnClient(stack.url as string);
         const session = {
@@ -286,16 +287,10 @@ function printSummary(
   }
 }
 
-/** The console's request handler, when the console module is present. */
-async function consoleHandler() {
+/** The console's factory (`createConsole`), when the console module is present. */
+async function consoleFactory(): Promise<StackOptions['console']> {
   try {
-    const module = (await import('../../console/index.ts')) as {
-      createConsoleHandler?: () => (
-        req: import('node:http').IncomingMessage,
-        res: import('node:http').ServerResponse,
-      ) => boolean;
-    };
-    return module.createConsoleHandler?.();
+    return (await import('../../console/index.ts')).createConsole;
   } catch {
     return undefined;
   }

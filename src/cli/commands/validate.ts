@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { CloudName } from '../../cloud/cloud.ts';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
-import { openCloud } from '../../providers/index.ts';
-import { commandCloud } from '../cloud.ts';
+import { type CloudName, can } from '../../providers/registry.ts';
+import { steps } from '../../workflow/steps/index.ts';
+import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -18,14 +18,14 @@ import {
 import { openLocalReader, openLocalStore } from '../local-store.ts';
 import { green, red } from '../render.ts';
 
-const usage = `usage: natflow validate PLAN_FILE [--cloud virtual|huaweicloud] [--json] [--data-dir DIR]
+const usage = `usage: natflow validate PLAN_FILE ${CLOUD_FLAG} [--json] [--data-dir DIR]
 
 Checks a plan (YAML or JSON) without changing anything: its shape (unknown fields are errors), its names
 and references, then a dry run of every rule of the virtual cloud against the current store (so
 'existing' references resolve and conflicts with what is already provisioned show up now). Lists every
 problem with its path and code. Prints {valid, errors:[{path, code, message}], summary}.
-With --cloud huaweicloud (or the plan's cloud:, or NATFLOW_CLOUD) the dry run runs against natflow's
-model of that Huawei Cloud project, refreshed through its API for what the plan references.
+On a real cloud (--cloud, or the plan's cloud:, or NATFLOW_CLOUD) the dry run runs against natflow's
+model of that account, refreshed through its API for what the plan references.
 Exit 0 when the plan is valid, 2 when it is not (or the file is missing or not YAML/JSON).`;
 
 interface ValidateDocument {
@@ -79,12 +79,9 @@ async function validateFile(
   }
   const cloud = cloudOf(input);
   // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
-  const store = cloud === 'virtual' ? openLocalReader(dataDir) : openLocalStore(dataDir);
+  const store = can(cloud, 'realCloud') ? openLocalStore(dataDir) : openLocalReader(dataDir);
   try {
-    const result = await validatePlan(
-      cloud === 'virtual' ? store : await openCloud(cloud, { store, env }),
-      input,
-    );
+    const result = await validatePlan(await dryRunSourceOf(cloud, store, env), input, { steps });
     return {
       valid: result.valid,
       errors: result.errors,

@@ -1,5 +1,5 @@
 /**
- * The CLI's client of a natflow stack's HTTP API (DESIGN §8.2) — what every command uses with
+ * The CLI's client of a natflow stack's HTTP API (docs/http-api.md) — what every command uses with
  * `--endpoint URL`: no local store and no Step Functions protocol, only the routes. Requests are
  * SigV4-signed (service `execute-api`, the default credential chain) when the host is an API Gateway
  * endpoint (`….execute-api.<region>.amazonaws.com`) or `--sigv4` is given. A problem document

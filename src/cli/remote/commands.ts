@@ -1,6 +1,6 @@
 /**
- * `--endpoint URL`: every command talks to that stack's HTTP API (DESIGN §8.2) through `RemoteApi` —
- * no local store, no Step Functions protocol — and prints the same documents (§8.3) with the same exit
+ * `--endpoint URL`: every command talks to that stack's HTTP API (docs/http-api.md) through `RemoteApi` —
+ * no local store, no Step Functions protocol — and prints the same documents (docs/cli.md) with the same exit
  * codes as on the embedded stack. Signed with SigV4 for API Gateway hosts or with `--sigv4`.
  * A deployed stack has no live data plane: probes there analyse only, and commands that need the local
  * stack (`up`, `freeze`, `unfreeze`, `import`) say so.
@@ -145,7 +145,7 @@ export async function runRemote(
     case 'probe':
       return probe(api, io, json, values);
     case 'plan': {
-      // The same documents, rendering and exit codes as a local preview (DESIGN §12).
+      // The same documents, rendering and exit codes as a local preview (docs/preview.md).
       const destroy = str(values.destroy);
       const request = destroy ? { destroy } : { file: requiredArg(positionals, 'PLAN_FILE') };
       const result = await remotePreview(api, request);
@@ -166,7 +166,7 @@ function requiredArg(positionals: string[], what: string): string {
 async function validate(api: RemoteApi, io: Output, json: boolean, file: string) {
   let document: unknown;
   try {
-    // The body is the plan document itself (§8.2 POST /plans/validate).
+    // The body is the plan document itself (docs/http-api.md POST /plans/validate).
     document = await api.request('POST', '/plans/validate', { body: readPlanFile(file) });
   } catch (error) {
     if (!(error instanceof RemoteProblem) || error.status !== 422) throw error;
@@ -181,7 +181,7 @@ async function validate(api: RemoteApi, io: Output, json: boolean, file: string)
   return valid ? EXIT_OK : EXIT_USAGE;
 }
 
-/** The execution document of §8.3 from the API's DescribeExecution answer. */
+/** The execution document of docs/cli.md from the API's DescribeExecution answer. */
 function documentOf(described: Record<string, unknown>): ExecutionDocument {
   const arn = String(described.executionArn ?? '');
   const machine = String(described.stateMachineArn ?? arn.split(':').slice(-2, -1)[0] ?? '');

@@ -1,5 +1,5 @@
 /**
- * The preview of a plan in the console (DESIGN §12): what `POST /plans/preview` answers, shown before
+ * The preview of a plan in the console (docs/preview.md): what `POST /plans/preview` answers, shown before
  * anything starts — each entry's action in a table, the summary line, and the paths the plan's DNAT rules
  * touch drawn on the topology picture as dashed arrows (opened green, closed red, still closed amber with
  * the code that blocks them), the picture being the resources those paths go through after the plan.

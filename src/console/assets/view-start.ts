@@ -166,7 +166,7 @@ export function mountStart(root: HTMLElement): Cleanup {
           h(
             'p',
             { id: 'plan-help', class: 'muted small' },
-            'The plan format is DESIGN §8.1; every problem is listed with its path before anything starts.',
+            'The plan format is described in docs/plan-format.md (in the repository); every problem is listed with its path before anything starts.',
           ),
         ),
         h(

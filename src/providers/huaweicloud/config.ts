@@ -1,5 +1,5 @@
 /**
- * The `huaweicloud` provider's settings (DESIGN §10), read once from the environment with the official
+ * The `huaweicloud` provider's settings (docs/clouds.md), read once from the environment with the official
  * SDKs' names, so a shell already set up for `hcloud` or the Python SDK works unchanged:
  *
  * | variable | meaning |
@@ -7,7 +7,7 @@
  * | `HUAWEICLOUD_SDK_AK` / `_SK` / `_PROJECT_ID` | AK/SK credentials and the project (region-scoped) |
  * | `HUAWEICLOUD_SDK_SECURITY_TOKEN` | temporary credentials (STS): sent as `X-Security-Token` |
  * | `HUAWEICLOUD_REGION` | `cn-north-4`, … : endpoints `https://{service}.{region}.myhuaweicloud.com` |
- * | `HUAWEICLOUD_ENDPOINT` | one base URL for every service (natflow's local Huawei API, §11) |
+ * | `HUAWEICLOUD_ENDPOINT` | one base URL for every service (natflow's local Huawei API, docs/huaweicloud-api.md) |
  * | `HUAWEICLOUD_ENDPOINT_VPC` / `_ECS` / `_ELB` / `_NAT` | one service's URL; wins over the one above |
  * | `HUAWEICLOUD_ENTERPRISE_PROJECT_ID` | set on everything natflow creates |
  * | `HUAWEICLOUD_DEFAULT_IMAGE` / `_FLAVOR` | a created server's image and flavor when the plan names none |

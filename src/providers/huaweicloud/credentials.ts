@@ -1,5 +1,5 @@
 /**
- * Where the provider's AK/SK come from (DESIGN §10): on AWS a Secrets Manager secret named by
+ * Where the provider's AK/SK come from (docs/clouds.md): on AWS a Secrets Manager secret named by
  * `HUAWEICLOUD_SECRET_ARN` holding `{"ak": "…", "sk": "…", "projectId": "…"}` (optionally
  * `securityToken`), read once per container (Lambda reuses it) and cached; elsewhere the SDK's own
  * environment variables. The secret's JSON is validated with zod: a malformed secret is a clear

@@ -1,7 +1,8 @@
 /**
- * `natflow import --cloud huaweicloud [--vpc ID…]` (DESIGN §10): reads what an account has — VPCs,
- * subnets, security groups, servers, load balancers with their listeners, pools and members, transit IPs,
- * private NAT gateways and their DNAT and SNAT rules — into natflow's model, read-only.
+ * `natflow import --cloud huaweicloud [--vpc ID…]` (docs/clouds.md), the provider's `importAccount`: reads
+ * what an account has — VPCs, subnets, security groups, servers, load balancers with their listeners,
+ * pools and members, transit IPs, private NAT gateways and their DNAT and SNAT rules — into natflow's
+ * model, read-only.
  *
  * Invariants:
  * - **Read-only.** Only GET/list calls; nothing on the cloud changes.
@@ -32,26 +33,16 @@ import {
 } from '../../cloud/resources.ts';
 import { keys } from '../../cloud/store.ts';
 import { cidrContainsIp, parseCidr, tryParseIpv4 } from '../../net/ipv4.ts';
+import type { ImportOptions, ImportReport } from '../provider.ts';
+import { type Account, PROVIDER_NAME } from './account.ts';
 import type { HwMember, HwPool } from './elb.ts';
 import { accessControlOf, algorithmOf, appProtocolOf, inboundOf, lifecycleOf } from './mapping.ts';
 import { dnatPortsOf } from './nat.ts';
-import type { HuaweiCloud } from './provider.ts';
 import { allPages } from './vpc.ts';
-
-export interface ImportReport {
-  /** Resources read, by type. */
-  imported: Partial<Record<ResourceType, number>>;
-  /** Earlier imports no longer on the cloud, dropped from the model. */
-  removed: string[];
-  /** What could not be modelled, and why (an HTTPS listener, a pool member that is no server…). */
-  skipped: Array<{ type: string; externalId: string; reason: string }>;
-  /** Earlier imports gone from the cloud but still referenced by natflow's own resources: kept. */
-  kept: string[];
-}
 
 /** The natflow id of an imported resource: stable across re-imports. */
 export function importedIdOf(type: ResourceType, externalId: string): string {
-  return `${ID_PREFIX[type]}-${createHash('sha256').update(`huaweicloud:${externalId}`).digest('hex').slice(0, 12)}`;
+  return `${ID_PREFIX[type]}-${createHash('sha256').update(`${PROVIDER_NAME}:${externalId}`).digest('hex').slice(0, 12)}`;
 }
 
 type Draft = Resource;
@@ -59,13 +50,10 @@ type Draft = Resource;
 /**
  * Reads the account (or the given VPCs, by Huawei id or natflow id) into the store.
  *
- * @example await importAccount(cloud, { vpcs: ['0b3c…'] })  // { imported: { vpc: 1, subnet: 2, … }, … }
+ * @example await discoverAccount(account, { vpcs: ['0b3c…'] })  // { imported: { vpc: 1, subnet: 2, … }, … }
  */
-export async function importAccount(
-  cloud: HuaweiCloud,
-  options: { vpcs?: readonly string[] } = {},
-): Promise<ImportReport> {
-  const { api, store } = cloud;
+export async function discoverAccount(account: Account, options: ImportOptions = {}): Promise<ImportReport> {
+  const { api, store } = account;
   const report: ImportReport = { imported: {}, removed: [], skipped: [], kept: [] };
   const now = new Date().toISOString();
 
@@ -113,7 +101,7 @@ export async function importAccount(
     execution: null,
     clientToken: null,
     externalId,
-    cloud: 'huaweicloud' as const,
+    cloud: PROVIDER_NAME,
     imported: true,
   });
   const status = (type: ResourceType, name: string, raw: string | undefined) => {
@@ -200,7 +188,7 @@ export async function importAccount(
   // Servers: those with a NIC in a VPC of the scope.
   const serverByIp = new Map<string, { id: string; vpcId: string }>();
   const serverByPort = new Map<string, { id: string; ip: string }>();
-  for (const server of await cloud.api.ecs.listServers()) {
+  for (const server of await api.ecs.listServers()) {
     const entry = Object.entries(server.addresses ?? {}).find(([vpc]) => inScope.has(vpc));
     if (!entry) continue;
     const [hwVpc, nics] = entry;
@@ -387,7 +375,7 @@ export async function importAccount(
       allowSharedTransitIp: false,
     }));
     for (const rule of await api.nat.listDnatRules({ gateway_id: gateway.id })) {
-      const tip = transitIps.get(rule.transit_ip_id) ?? (await resolveOutside(cloud, rule.transit_ip_id));
+      const tip = transitIps.get(rule.transit_ip_id) ?? (await resolveOutside(account, rule.transit_ip_id));
       if (!tip) {
         report.skipped.push({
           type: 'dnat-rule',
@@ -431,7 +419,7 @@ export async function importAccount(
     }
     for (const rule of await api.nat.listSnatRules({ gateway_id: gateway.id })) {
       const tipId = rule.transit_ip_associations?.[0]?.transit_ip_id;
-      const tip = tipId ? (transitIps.get(tipId) ?? (await resolveOutside(cloud, tipId))) : undefined;
+      const tip = tipId ? (transitIps.get(tipId) ?? (await resolveOutside(account, tipId))) : undefined;
       const source = rule.virsubnet_id ? subnetsByHw.get(rule.virsubnet_id) : undefined;
       const cidr = source?.cidr ?? rule.cidr ?? undefined;
       if (!tip || !cidr) {
@@ -454,16 +442,16 @@ export async function importAccount(
     }
   }
 
-  await writeImport(cloud, drafts, inScope, options.vpcs !== undefined && options.vpcs.length > 0, report);
+  await writeImport(account, drafts, inScope, options.vpcs !== undefined && options.vpcs.length > 0, report);
   return report;
 }
 
 /** A transit IP natflow knows from elsewhere (created, or imported with another VPC). */
 async function resolveOutside(
-  cloud: HuaweiCloud,
+  account: Account,
   hwId: string,
 ): Promise<{ id: string; ip: string } | undefined> {
-  const known = await cloud.store.getByKey(keys.external(hwId));
+  const known = await account.store.getByKey(keys.external(hwId));
   return known?.type === 'transit-ip' ? { id: known.id, ip: known.ip } : undefined;
 }
 
@@ -481,16 +469,16 @@ function vpcOfResource(resource: Resource, byId: Map<string, Resource>): string 
 
 /** One transaction: drop the scope's earlier imports that are gone, then write the new ones. */
 async function writeImport(
-  cloud: HuaweiCloud,
+  account: Account,
   drafts: Map<string, Draft>,
   inScope: ReadonlySet<string>,
   scoped: boolean,
   report: ImportReport,
 ): Promise<void> {
-  await cloud.store.transaction(['import:huaweicloud'], async (tx) => {
+  await account.store.transaction([`import:${PROVIDER_NAME}`], async (tx) => {
     const all = await tx.list();
     const byId = new Map(all.map((r) => [r.id, r]));
-    const previous = all.filter((r) => r.imported && r.cloud === 'huaweicloud');
+    const previous = all.filter((r) => r.imported && r.cloud === PROVIDER_NAME);
     const rank = (r: Resource) => DEPENDENCY_ORDER.indexOf(r.type);
     const inThisScope = (r: Resource) => {
       if (!scoped) return true;

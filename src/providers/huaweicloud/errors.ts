@@ -1,12 +1,15 @@
 /**
- * Huawei Cloud's refusals in natflow's words (DESIGN §10–11). The one table of §11 is read backwards:
- * a service code (`NAT.1310`) becomes the §3.2 code (`DNAT_PORT_CONFLICT`); where the local API answers a
- * rule with no documented code it writes natflow's code in `error_msg`, which is honoured too. The
- * service's own code, message, HTTP status and request id always stay in `details` (and the SDK's
- * exception in `cause`), so nothing Huawei said is lost.
+ * Huawei Cloud's refusals in natflow's words (docs/clouds.md, docs/huaweicloud-api.md). The code table's `huawei` column
+ * (`src/codes/codes.ts`, the one the local Huawei API answers with) is read backwards: a service code
+ * (`NAT.1310`) becomes the rule code (`DNAT_PORT_CONFLICT`); where the local API answers a rule with no
+ * documented code it writes natflow's code in `error_msg`, which is honoured too. The service's own
+ * code, message, HTTP status and request id always stay in `details` (and the SDK's exception in
+ * `cause`), so nothing Huawei said is lost.
  *
  * Precedence: 401/403 → CLOUD_AUTH_FAILED; 429, 5xx, throttling codes and transport failures →
- * `Natflow.Transient` (the workflow's Retry); a code of the table; a §3.2 code named in the message;
+ * `Natflow.Transient` (the workflow's Retry); a code of the table (`VPC.0004`, a parent not active yet:
+ * `Natflow.NotReady`, the workflow's wait); a rule code named in the message, or the wait
+ * (`natflow: Natflow.NotReady`, the local Huawei API's refusal under a parent not settled yet);
  * 404 → NOT_FOUND; anything else → CLOUD_REJECTED.
  */
 
@@ -14,67 +17,43 @@ import * as cloudErrors from '../../cloud/errors.ts';
 import {
   CloudAuthFailedError,
   CloudRejectedError,
-  DependencyViolationError,
-  DnatPortConflictError,
-  GatewayNotActiveError,
-  InvalidPortSpecError,
-  IpInUseError,
-  IpNotInSubnetError,
   NatflowError,
   NotFoundError,
-  PortTypeConflictError,
-  QuotaExceededError,
-  RULE_ORDER,
-  SnatSourceConflictError,
-  SubnetExhaustedError,
-  TargetNotInGatewayVpcError,
+  NotReadyError,
   TransientError,
-  TransitIpInTargetVpcError,
-  TransitIpSharedError,
 } from '../../cloud/errors.ts';
+import { type ErrorCode, isErrorCode, RULE_ORDER } from '../../codes/codes.ts';
+import { acceptsStatus, huaweiCodesAccepted, natflowCodeOfHuawei } from '../../codes/huawei.ts';
 
 type ErrorClass = new (
   message: string,
   options?: ConstructorParameters<typeof NatflowError>[1],
 ) => NatflowError;
 
-/** DESIGN §11's table, from Huawei's code to natflow's. */
-export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = {
-  'NAT.1303': TransitIpInTargetVpcError,
-  'NAT.1304': TargetNotInGatewayVpcError,
-  'NAT.1310': DnatPortConflictError,
-  'NAT.1309': PortTypeConflictError,
-  'NAT.1410': PortTypeConflictError,
-  'NAT.1305': TransitIpSharedError,
-  'NAT.1308': TransitIpSharedError,
-  'NAT.1306': InvalidPortSpecError,
-  'NAT.1207': QuotaExceededError,
-  'NAT.1208': GatewayNotActiveError,
-  'NAT.1202': DependencyViolationError,
-  'NAT.1409': DependencyViolationError,
-  'NAT.1403': IpInUseError,
-  'NAT.1405': IpNotInSubnetError,
-  'NAT.1404': SubnetExhaustedError,
-  'NAT.1503': SnatSourceConflictError,
-  'NAT.1505': SnatSourceConflictError,
-};
-
-/** API Gateway's and the services' throttling codes: retried like a 429. */
-const THROTTLING = new Set(['APIGW.0308', 'ELB.8905', 'Ecs.0601', 'VPC.0012', 'NAT.0012']);
-
-/** The §3.2 codes as error classes (`DNAT_PORT_CONFLICT` → DnatPortConflictError), for codes in messages. */
-const CLASS_OF_CODE: ReadonlyMap<string, ErrorClass> = (() => {
-  const out = new Map<string, ErrorClass>();
+/** The error classes of `src/cloud/errors.ts` by code (`DNAT_PORT_CONFLICT` → DnatPortConflictError). */
+const CLASS_OF_CODE: ReadonlyMap<ErrorCode, ErrorClass> = (() => {
+  const out = new Map<ErrorCode, ErrorClass>();
   for (const value of Object.values(cloudErrors) as unknown[]) {
     if (typeof value !== 'function' || value === cloudErrors.InvalidInputError) continue;
     if (!(value.prototype instanceof NatflowError)) continue;
     const cls = value as ErrorClass;
-    out.set(new cls('probe').name, cls);
+    const { name } = new cls('probe');
+    if (isErrorCode(name)) out.set(name, cls);
   }
   return out;
 })();
 
+/** the code table of docs/huaweicloud-api.md, from Huawei's code to natflow's error class (the code table's `accept` lists). */
+export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = Object.fromEntries(
+  [...huaweiCodesAccepted()].flatMap(([huaweiCode, code]) => {
+    const cls = isErrorCode(code) ? CLASS_OF_CODE.get(code) : undefined;
+    return cls ? [[huaweiCode, cls]] : [];
+  }),
+);
+
 const CODE_IN_MESSAGE = new RegExp(`\\b(${RULE_ORDER.join('|')})\\b`);
+/** The wait named in a message, as the local Huawei API names it: `(natflow: Natflow.NotReady)`. */
+const NOT_READY_IN_MESSAGE = /\(natflow: Natflow\.NotReady\)/;
 
 /** What one failed call told us, whatever shape the SDK or the transport gave it. */
 export interface HuaweiFailure {
@@ -118,23 +97,29 @@ export function mapHuaweiError(error: unknown, operation: string, path?: string)
   };
   const said = `${operation}: ${failure.code ? `${failure.code} ` : ''}${failure.message}${failure.status ? ` (HTTP ${failure.status})` : ''}`;
   const options = { cause: error, details, ...(path === undefined ? {} : { path }) };
-  if (failure.status === 401 || failure.status === 403) {
+  if (acceptsStatus('CLOUD_AUTH_FAILED', failure.status)) {
     return new CloudAuthFailedError(`Huawei Cloud refused the credentials — ${said}`, options);
   }
   if (
     failure.status === undefined ||
     failure.status === 429 ||
     failure.status >= 500 ||
-    (failure.code !== undefined && THROTTLING.has(failure.code))
+    (failure.code !== undefined && natflowCodeOfHuawei(failure.code) === 'Natflow.Transient')
   ) {
     return new TransientError(`Huawei Cloud is unavailable or throttling — ${said}`, options);
   }
   const mapped = failure.code === undefined ? undefined : HUAWEI_CODES[failure.code];
   if (mapped) return new mapped(said, options);
+  if (failure.code !== undefined && natflowCodeOfHuawei(failure.code) === 'Natflow.NotReady') {
+    return new NotReadyError(`Huawei Cloud is not ready for it yet — ${said}`, options);
+  }
   const named = CODE_IN_MESSAGE.exec(failure.message)?.[1];
-  const namedClass = named === undefined ? undefined : CLASS_OF_CODE.get(named);
+  const namedClass = isErrorCode(named) ? CLASS_OF_CODE.get(named) : undefined;
   if (namedClass) return new namedClass(said, options);
-  if (failure.status === 404) return new NotFoundError(said, options);
+  if (NOT_READY_IN_MESSAGE.test(failure.message)) {
+    return new NotReadyError(`Huawei Cloud is not ready for it yet — ${said}`, options);
+  }
+  if (acceptsStatus('NOT_FOUND', failure.status)) return new NotFoundError(said, options);
   return new CloudRejectedError(`Huawei Cloud refused the request — ${said}`, options);
 }
 

@@ -1,10 +1,10 @@
 /**
- * The `huaweicloud` provider of the cloud port (DESIGN §10): natflow's resources, created in a Huawei
+ * The `huaweicloud` provider of the cloud port (docs/clouds.md): natflow's resources, created in a Huawei
  * Cloud account through its public APIs (VPC v1, ECS, ELB v3, NAT v3 private).
  *
  * Design — the ledger is a model, the cloud is the truth:
  * - **Rules first, intent before the call.** Every create runs first through the virtual control plane
- *   over natflow's own store (`model`): it checks every §3.2 rule against what natflow knows of the account
+ *   over natflow's own store (`model`): it checks every control-plane rule against what natflow knows of the account
  *   (what it created, and what `natflow import` read), assigns addresses deterministically, and inserts
  *   the resource — the *intent*, whose `externalId` is still the one derived from its natflow id. Only then
  *   is the API called, with the explicit addresses the model chose and the client token's marker in the
@@ -20,13 +20,16 @@
  *   load balancer) is a transient error: the workflow's Retry waits — nothing here sleeps.
  * - **Deletion** is asked, then confirmed by reading: `destroy` answers `done: false` while Huawei still
  *   has the resource (an ECS delete job, a subnet whose ports are going away), and the ledger keeps it.
- * - **Imported resources** (`natflow import`) are read-only: natflow references them, never deletes them.
+ * - **Imported resources** (`natflow import`, `importAccount`) are read-only: natflow references them,
+ *   never deletes them.
+ *
+ * The class keeps the creates (rules first, then the call) and hands its private `Account` (API clients,
+ * model, settings, clock; `account.ts`) to the modules that do the rest, never itself.
  */
 
 import type { Cloud, Deletion, DryRun, DryRunScope } from '../../cloud/cloud.ts';
-import { constraintKeysOf } from '../../cloud/constraints.ts';
-import { ControlPlane, externalIdOf } from '../../cloud/control-plane.ts';
-import { NatflowError, NotFoundError, NotReadyError, ValidationFailedError } from '../../cloud/errors.ts';
+import { ControlPlane } from '../../cloud/control-plane.ts';
+import { NatflowError, ValidationFailedError } from '../../cloud/errors.ts';
 import type {
   BackendGroupInput,
   CreateContext,
@@ -41,34 +44,44 @@ import type {
   TransitIpInput,
   VpcInput,
 } from '../../cloud/inputs.ts';
-import {
-  type BackendGroup,
-  type DnatRule,
-  type Listener,
-  type LoadBalancer,
-  type PrivateNatGateway,
-  type Resource,
-  type ResourceOf,
-  type ResourceType,
-  referencesOf,
-  type SecurityGroup,
-  type Server,
-  type SnatRule,
-  type Subnet,
-  type TransitIp,
-  type Vpc,
+import type {
+  BackendGroup,
+  DnatRule,
+  Listener,
+  LoadBalancer,
+  PrivateNatGateway,
+  Resource,
+  ResourceOf,
+  ResourceType,
+  SecurityGroup,
+  Server,
+  SnatRule,
+  Subnet,
+  TransitIp,
+  Vpc,
 } from '../../cloud/resources.ts';
 import { keys, type ResourceQuery, type Store } from '../../cloud/store.ts';
 import { type Clock, systemClock } from '../../net/clock.ts';
+import type { ImportOptions, ImportReport, Provider } from '../provider.ts';
+import {
+  type Account,
+  isRealized,
+  JOB_PREFIX,
+  PROVIDER_NAME,
+  type Realized,
+  recordRealized,
+  tokenOf,
+} from './account.ts';
 import { apisFor, type HuaweiApis } from './apis.ts';
-import { ensureIpGroup, ensureMembers, ensureRules, refreshModel, targetOf } from './children.ts';
+import { ensureIpGroup, ensureMembers, ensureRules, targetOf } from './children.ts';
 import type { HuaweiCredentials, HuaweiSettings } from './config.ts';
-import { destroy, refresh } from './lifecycle.ts';
-import { describe, lbAlgorithmOf, lifecycleOf, tagsOf, userDataOf } from './mapping.ts';
+import { destroy } from './deletion.ts';
+import { discoverAccount } from './discovery.ts';
+import { hwId, ready, refresh } from './lifecycle.ts';
+import { describe, lbAlgorithmOf, tagsOf, userDataOf } from './mapping.ts';
+import { refreshModel } from './model-refresh.ts';
 import { wirePort } from './nat.ts';
 import { findOnCloud } from './ops.ts';
-
-export { apisFor, type HuaweiApis } from './apis.ts';
 
 export interface HuaweiCloudOptions {
   store: Store;
@@ -79,64 +92,45 @@ export interface HuaweiCloudOptions {
   apis?: HuaweiApis;
 }
 
-/** An ECS whose job has not yet named its server has `externalId` `job:<job id>`. */
-export const JOB_PREFIX = 'job:';
-
-/** True once the record carries Huawei's id (the call was made and answered, or adopted by token). */
-export function isRealized(resource: Resource): boolean {
-  return (
-    resource.cloud === 'huaweicloud' &&
-    resource.externalId !== undefined &&
-    resource.externalId !== externalIdOf(resource.id)
-  );
-}
-
-/** Huawei's answer, reduced to what the record needs. */
-export interface Realized {
-  externalId: string;
-  status: string | undefined;
-  patch?: Record<string, unknown>;
-}
-
-export class HuaweiCloud implements Cloud {
-  readonly name = 'huaweicloud' as const;
-  readonly store: Store;
-  readonly model: ControlPlane;
-  readonly api: HuaweiApis;
-  readonly settings: HuaweiSettings;
-  readonly clock: Clock;
+export class HuaweiCloud implements Provider {
+  readonly name = PROVIDER_NAME;
+  /** The API clients, natflow's model and settings: handed to the provider's modules, never exposed. */
+  private readonly account: Account;
 
   constructor(options: HuaweiCloudOptions) {
-    this.store = options.store;
-    this.settings = options.settings;
-    this.clock = options.clock ?? systemClock;
-    this.model = new ControlPlane({ store: options.store, clock: this.clock });
-    this.api = options.apis ?? apisFor(options.settings, options.credentials);
+    const clock = options.clock ?? systemClock;
+    this.account = {
+      store: options.store,
+      settings: options.settings,
+      clock,
+      model: new ControlPlane({ store: options.store, clock }),
+      api: options.apis ?? apisFor(options.settings, options.credentials),
+    };
   }
 
   // ------------------------------------------------------------------ reads
 
   get(id: string): Promise<Resource | undefined> {
-    return this.store.get(id);
+    return this.account.store.get(id);
   }
 
   require<T extends ResourceType>(id: string, type?: T): Promise<ResourceOf<T>> {
-    return this.model.require(id, type);
+    return this.account.model.require(id, type);
   }
 
   list(query: ResourceQuery = {}): Promise<Resource[]> {
-    return this.store.list(query);
+    return this.account.store.list(query);
   }
 
   referrers(id: string): Promise<Resource[]> {
-    return this.store.referrers(id);
+    return this.account.store.referrers(id);
   }
 
   async findByToken(token: string): Promise<Resource | undefined> {
-    const record = await this.store.getByKey(keys.token(token));
+    const record = await this.account.store.getByKey(keys.token(token));
     if (!record || isRealized(record)) return record;
-    const found = await findOnCloud(this, record);
-    return found ? this.record(record, found) : record;
+    const found = await findOnCloud(this.account, record);
+    return found ? recordRealized(this.account, record, found) : record;
   }
 
   async resolve(
@@ -145,47 +139,17 @@ export class HuaweiCloud implements Cloud {
     plan?: string,
   ): Promise<Resource> {
     const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
-    const byExternal = await this.store.getByKey(keys.external(nameOrId));
+    const byExternal = await this.account.store.getByKey(keys.external(nameOrId));
     if (byExternal && types.includes(byExternal.type)) return byExternal;
-    return this.model.resolve(type, nameOrId, plan);
-  }
-
-  /** The Huawei id of a realised resource natflow references; a parent not yet realised is transient. */
-  /** The Huawei id of a realised resource natflow references (a parent still unrealised: transient). */
-  async hwId(id: string): Promise<string> {
-    const resource = await this.require(id);
-    if (isRealized(resource) && !resource.externalId?.startsWith(JOB_PREFIX))
-      return resource.externalId as string;
-    const refreshed = await this.refresh(id);
-    if (isRealized(refreshed) && !refreshed.externalId?.startsWith(JOB_PREFIX))
-      return refreshed.externalId as string;
-    throw new NotReadyError(`${resource.type} ${resource.name} (${id}) is not created on Huawei Cloud yet`, {
-      details: { id },
-    });
-  }
-
-  /** A parent that must be settled before a child is added to it (a VPC's subnet, an ELB's listener). */
-  async ready(id: string): Promise<string> {
-    const hwId = await this.hwId(id);
-    let resource = await this.require(id);
-    if (resource.status === 'PENDING') resource = await this.refresh(id);
-    if (resource.status === 'PENDING') {
-      throw new NotReadyError(
-        `${resource.type} ${resource.name} (${id}) is still being created on Huawei Cloud`,
-        {
-          details: { id },
-        },
-      );
-    }
-    return hwId;
+    return this.account.model.resolve(type, nameOrId, plan);
   }
 
   // ------------------------------------------------------------------ creates
 
   async createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
-    const record = await this.model.createVpc(input, ctx);
+    const record = await this.account.model.createVpc(input, ctx);
     return this.realize(record, () =>
-      this.api.vpc
+      this.account.api.vpc
         .createVpc({
           name: record.name,
           cidr: record.cidr,
@@ -197,10 +161,10 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
-    const record = await this.model.createSubnet(input, ctx);
+    const record = await this.account.model.createSubnet(input, ctx);
     return this.realize(record, async () => {
-      const vpcId = await this.ready(record.vpcId);
-      const hw = await this.api.vpc.createSubnet({
+      const vpcId = await ready(this.account, record.vpcId);
+      const hw = await this.account.api.vpc.createSubnet({
         name: record.name,
         cidr: record.cidr,
         gateway_ip: record.gatewayIp,
@@ -212,49 +176,49 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
-    return this.realizeSecurityGroup(await this.model.createSecurityGroup(input, ctx));
+    return this.realizeSecurityGroup(await this.account.model.createSecurityGroup(input, ctx));
   }
 
   private async realizeSecurityGroup(record: SecurityGroup): Promise<SecurityGroup> {
     const realized = await this.realize(record, async () => {
-      const hw = await this.api.vpc.createSecurityGroup({
+      const hw = await this.account.api.vpc.createSecurityGroup({
         name: record.name,
-        vpc_id: await this.hwId(record.vpcId),
+        vpc_id: await hwId(this.account, record.vpcId),
         description: describe(tokenOf(record), record.plan),
         ...this.enterprise(),
       });
       return { externalId: hw.id, status: 'ACTIVE' };
     });
-    await ensureRules(this, realized);
+    await ensureRules(this.account, realized);
     return realized;
   }
 
   async createServer(input: ServerInput, ctx: CreateContext = {}): Promise<Server> {
-    const image = input.image ?? this.settings.defaultImage;
-    const flavor = input.flavor ?? this.settings.defaultFlavor;
+    const image = input.image ?? this.account.settings.defaultImage;
+    const flavor = input.flavor ?? this.account.settings.defaultFlavor;
     checkImageAndFlavor(image, flavor, ctx.path);
-    const record = await this.model.createServer(input, ctx);
+    const record = await this.account.model.createServer(input, ctx);
     const groups: string[] = [];
     for (const groupId of record.securityGroupIds) {
-      const group = await this.require(groupId, 'security-group');
+      const group = await this.account.model.require(groupId, 'security-group');
       groups.push((await this.realizeSecurityGroup(group)).externalId as string);
     }
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const userData = userDataOf(record.apps);
-      const job = await this.api.ecs.createServer({
+      const job = await this.account.api.ecs.createServer({
         imageRef: image as string,
         flavorRef: flavor as string,
         name: record.name,
-        vpcid: await this.hwId(record.vpcId),
-        nics: [{ subnet_id: await this.ready(record.subnetId), ip_address: record.ip }],
+        vpcid: await hwId(this.account, record.vpcId),
+        nics: [{ subnet_id: await ready(this.account, record.subnetId), ip_address: record.ip }],
         security_groups: groups.map((id) => ({ id })),
         root_volume: { volumetype: 'SSD' },
         ...(userData ? { user_data: userData } : {}),
         description: describe(token, record.plan),
         server_tags: tagsOf(token, record.plan),
-        ...(this.settings.enterpriseProjectId
-          ? { extendparam: { enterprise_project_id: this.settings.enterpriseProjectId } }
+        ...(this.account.settings.enterpriseProjectId
+          ? { extendparam: { enterprise_project_id: this.account.settings.enterpriseProjectId } }
           : {}),
       });
       const serverId = job.serverIds?.[0];
@@ -263,34 +227,36 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
-    const record = await this.model.createBackendGroup(input, ctx);
+    const record = await this.account.model.createBackendGroup(input, ctx);
     const realized = await this.realize(record, async () => {
-      const hw = await this.api.elb.createPool({
+      const hw = await this.account.api.elb.createPool({
         name: record.name,
         description: describe(tokenOf(record), record.plan),
         protocol: record.protocol,
         lb_algorithm: lbAlgorithmOf(record.algorithm),
         type: 'instance',
-        ...(record.vpcId ? { vpc_id: await this.hwId(record.vpcId) } : {}),
+        ...(record.vpcId ? { vpc_id: await hwId(this.account, record.vpcId) } : {}),
       });
       return { externalId: hw.id, status: 'ACTIVE' };
     });
-    await ensureMembers(this, realized);
+    await ensureMembers(this.account, realized);
     return realized;
   }
 
   async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
-    const record = await this.model.createLoadBalancer(input, ctx);
+    const record = await this.account.model.createLoadBalancer(input, ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
-      const frontend = await this.api.vpc.showSubnet(await this.ready(record.frontendSubnetId));
-      const hw = await this.api.elb.createLoadBalancer({
+      const frontend = await this.account.api.vpc.showSubnet(
+        await ready(this.account, record.frontendSubnetId),
+      );
+      const hw = await this.account.api.elb.createLoadBalancer({
         name: record.name,
         description: describe(token, record.plan),
-        vpc_id: await this.hwId(record.vpcId),
+        vpc_id: await hwId(this.account, record.vpcId),
         vip_subnet_cidr_id: frontend.neutron_subnet_id ?? frontend.id,
         vip_address: record.ip,
-        elb_virsubnet_ids: [await this.ready(record.backendSubnetId)],
+        elb_virsubnet_ids: [await ready(this.account, record.backendSubnetId)],
         availability_zone_list: record.azs,
         tags: tagsOf(token, record.plan),
         ...this.enterprise(),
@@ -300,18 +266,18 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
-    const record = await this.model.createListener(input, ctx);
+    const record = await this.account.model.createListener(input, ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
-      const loadbalancerId = await this.ready(record.loadBalancerId);
-      const ipgroup = await ensureIpGroup(this, record);
-      const hw = await this.api.elb.createListener({
+      const loadbalancerId = await ready(this.account, record.loadBalancerId);
+      const ipgroup = await ensureIpGroup(this.account, record);
+      const hw = await this.account.api.elb.createListener({
         name: record.name,
         description: describe(token, record.plan),
         protocol: record.protocol,
         protocol_port: record.port,
         loadbalancer_id: loadbalancerId,
-        default_pool_id: await this.hwId(record.backendGroupId),
+        default_pool_id: await hwId(this.account, record.backendGroupId),
         ...(ipgroup ? { ipgroup } : {}),
       });
       return { externalId: hw.id, status: 'ACTIVE' };
@@ -319,11 +285,11 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
-    const record = await this.model.createTransitIp(input, ctx);
+    const record = await this.account.model.createTransitIp(input, ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
-      const hw = await this.api.nat.createTransitIp({
-        virsubnet_id: await this.ready(record.subnetId),
+      const hw = await this.account.api.nat.createTransitIp({
+        virsubnet_id: await ready(this.account, record.subnetId),
         ip_address: record.ip,
         description: describe(token, record.plan),
         tags: tagsOf(token, record.plan),
@@ -334,15 +300,15 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
-    const record = await this.model.createGateway(input, ctx);
+    const record = await this.account.model.createGateway(input, ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
-      const hw = await this.api.nat.createGateway({
+      const hw = await this.account.api.nat.createGateway({
         name: record.name,
         description: describe(token, record.plan),
         spec: record.spec,
         downlink_vpcs: [
-          { virsubnet_id: await this.ready(record.subnetId), ngport_ip_address: record.downlinkIp },
+          { virsubnet_id: await ready(this.account, record.subnetId), ngport_ip_address: record.downlinkIp },
         ],
         tags: tagsOf(token, record.plan),
         ...this.enterprise(),
@@ -352,12 +318,12 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
-    const record = await this.model.createDnatRule(input, ctx);
+    const record = await this.account.model.createDnatRule(input, ctx);
     return this.realize(record, async () => {
-      const hw = await this.api.nat.createDnatRule({
-        gateway_id: await this.ready(record.gatewayId),
-        transit_ip_id: await this.ready(record.transitIpId),
-        ...(await targetOf(this, record)),
+      const hw = await this.account.api.nat.createDnatRule({
+        gateway_id: await ready(this.account, record.gatewayId),
+        transit_ip_id: await ready(this.account, record.transitIpId),
+        ...(await targetOf(this.account, record)),
         protocol: record.protocol,
         internal_service_port: wirePort(record.internalPort),
         transit_service_port: wirePort(record.transitPort),
@@ -368,12 +334,14 @@ export class HuaweiCloud implements Cloud {
   }
 
   async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
-    const record = await this.model.createSnatRule(input, ctx);
+    const record = await this.account.model.createSnatRule(input, ctx);
     return this.realize(record, async () => {
-      const hw = await this.api.nat.createSnatRule({
-        gateway_id: await this.ready(record.gatewayId),
-        ...(record.subnetId ? { virsubnet_id: await this.hwId(record.subnetId) } : { cidr: record.cidr }),
-        transit_ip_ids: [await this.ready(record.transitIpId)],
+      const hw = await this.account.api.nat.createSnatRule({
+        gateway_id: await ready(this.account, record.gatewayId),
+        ...(record.subnetId
+          ? { virsubnet_id: await hwId(this.account, record.subnetId) }
+          : { cidr: record.cidr }),
+        transit_ip_ids: [await ready(this.account, record.transitIpId)],
         description: describe(tokenOf(record), record.plan),
       });
       return { externalId: hw.id, status: hw.status };
@@ -389,9 +357,9 @@ export class HuaweiCloud implements Cloud {
    */
   private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
     if (isRealized(record)) return record;
-    if (record.cloud !== 'huaweicloud') record = await this.stampIntent(record);
-    const found = await findOnCloud(this, record);
-    if (found) return this.record(record, found);
+    if (record.cloud !== PROVIDER_NAME) record = await this.stampIntent(record);
+    const found = await findOnCloud(this.account, record);
+    if (found) return recordRealized(this.account, record, found);
     let created: Realized;
     try {
       created = await create();
@@ -401,30 +369,7 @@ export class HuaweiCloud implements Cloud {
       if (error instanceof NatflowError && !retried) await this.forget(record.id);
       throw error;
     }
-    return this.record(record, created);
-  }
-
-  /** Rewrites the record with Huawei's id and status (its `ext:` key changes with the id). */
-  /** Rewrites the record with Huawei's id and status (lifecycle.ts, ops.ts use it too). */
-  async record<T extends Resource>(record: T, hw: Realized): Promise<T> {
-    const updated = {
-      ...record,
-      ...hw.patch,
-      externalId: hw.externalId,
-      cloud: 'huaweicloud',
-      status: lifecycleOf(record, hw.status),
-    } as T;
-    await this.store.transaction([record.id], async (tx) => {
-      const current = await tx.get(record.id);
-      if (!current)
-        throw new NotFoundError(`${record.type} ${record.name} (${record.id}) is no longer in the ledger`);
-      await tx.remove(record.id);
-      await tx.insert(updated, {
-        keys: [...new Set(constraintKeysOf(updated))],
-        refs: referencesOf(updated),
-      });
-    });
-    return updated;
+    return recordRealized(this.account, record, created);
   }
 
   /**
@@ -432,14 +377,14 @@ export class HuaweiCloud implements Cloud {
    * (which looks for the token on the cloud) and not the virtual one (which would only drop the record).
    */
   private async stampIntent<T extends Resource>(record: T): Promise<T> {
-    const stamped = { ...record, cloud: 'huaweicloud' } as T;
-    await this.store.transaction([record.id], (tx) => tx.update(stamped));
+    const stamped = { ...record, cloud: PROVIDER_NAME } as T;
+    await this.account.store.transaction([record.id], (tx) => tx.update(stamped));
     return stamped;
   }
 
   /** Drops an intent the cloud refused (and that nothing references). */
   private async forget(id: string): Promise<void> {
-    await this.store.transaction([id], async (tx) => {
+    await this.account.store.transaction([id], async (tx) => {
       if ((await tx.referrers(id)).length === 0) await tx.remove(id);
     });
   }
@@ -452,7 +397,7 @@ export class HuaweiCloud implements Cloud {
   }
 
   refresh(id: string): Promise<Resource> {
-    return refresh(this, id);
+    return refresh(this.account, id);
   }
 
   /** The virtual cloud's name for `destroy` (answers once the deletion has been asked for). */
@@ -461,30 +406,32 @@ export class HuaweiCloud implements Cloud {
   }
 
   destroy(id: string): Promise<Deletion> {
-    return destroy(this, id);
+    return destroy(this.account, id);
+  }
+
+  // ------------------------------------------------------------------ import (a capability)
+
+  /** Reads what the account has into natflow's model, read-only (`discovery.ts`). */
+  importAccount(options: ImportOptions = {}): Promise<ImportReport> {
+    return discoverAccount(this.account, options);
   }
 
   // ------------------------------------------------------------------ the rules' dry run
 
-  /** Re-reads the part of the account these references name (`refreshModel` in children.ts). */
-  refreshModel(references: readonly string[]): Promise<void> {
-    return refreshModel(this, references);
-  }
-
   /**
-   * The virtual control plane's sandbox over natflow's model of the account, refreshed first by the
-   * caller (`refreshModel`, run by import and the workflow's validation); creating a server there also
-   * checks that it has an image and a flavor, since Huawei needs both.
+   * The virtual control plane's sandbox over natflow's model of the account, refreshed first through
+   * the API for what the plan references (`model-refresh.ts`); creating a server there also checks that
+   * it has an image and a flavor, since Huawei needs both.
    */
   async dryRun(scope: DryRunScope): Promise<DryRun> {
-    await this.refreshModel(scope.references ?? []);
-    const inner = await this.model.dryRun(scope);
-    const settings = this.settings;
+    await refreshModel(this.account, scope.references ?? []);
+    const inner = await this.account.model.dryRun(scope);
+    const settings = this.account.settings;
     const cloud = new Proxy(inner.cloud, {
       get(target, prop, receiver) {
-        if (prop === 'name') return 'huaweicloud';
+        if (prop === 'name') return PROVIDER_NAME;
         if (prop === 'resolve') {
-          // `existing:` takes the Huawei id too (DESIGN §10), in the sandbox as in the provider.
+          // `existing:` takes the Huawei id too (docs/clouds.md), in the sandbox as in the provider.
           return async (type: ResourceType | readonly ResourceType[], ref: string, plan?: string) => {
             const types: readonly ResourceType[] = typeof type === 'string' ? [type] : type;
             const sandbox = (target as Partial<ControlPlane>).store;
@@ -511,14 +458,9 @@ export class HuaweiCloud implements Cloud {
   }
 
   private enterprise(): { enterprise_project_id?: string } {
-    return this.settings.enterpriseProjectId
-      ? { enterprise_project_id: this.settings.enterpriseProjectId }
-      : {};
+    const { enterpriseProjectId } = this.account.settings;
+    return enterpriseProjectId ? { enterprise_project_id: enterpriseProjectId } : {};
   }
-}
-
-function tokenOf(resource: Resource): string {
-  return resource.clientToken ?? resource.id;
 }
 
 /** Huawei boots a server only from an image and a flavor: both named, or VALIDATION_FAILED at the entry. */

@@ -28,13 +28,16 @@ import {
   type Stored,
   scopeKey,
 } from './items.ts';
-import type { DynamoStore, SeenScopes } from './store.ts';
-import type { DynamoTx } from './transaction.ts';
+import type { DynamoTable } from './table.ts';
+import type { TxWrites } from './transaction.ts';
 
 /** TransactWriteItems takes at most 100 actions. */
 export const MAX_TRANSACT_ITEMS = 100;
 /** Scope counters outlive any transaction by far; DynamoDB's TTL sweeps those of idle scopes. */
 const SCOPE_TTL_S = 24 * 3600;
+
+/** Scope → the version its counter had when the transaction began (undefined: never committed on). */
+export type SeenScopes = ReadonlyMap<string, string | undefined>;
 
 /** One item-level write of a commit. */
 export type Op =
@@ -50,10 +53,10 @@ export type Op =
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Commits `tx` (nothing when it wrote nothing); `version` becomes each scope counter's new version. */
+/** Commits `tx`'s writes (nothing when it wrote nothing); `version` becomes each scope counter's new version. */
 export async function commit(
-  store: DynamoStore,
-  tx: DynamoTx,
+  table: Pick<DynamoTable, 'name' | 'doc' | 'clock'>,
+  tx: TxWrites,
   seen: SeenScopes,
   version: string,
 ): Promise<void> {
@@ -65,10 +68,10 @@ export async function commit(
       `a transaction of ${ops.length} writes exceeds DynamoDB's ${MAX_TRANSACT_ITEMS} TransactWriteItems actions`,
     );
   }
-  const now = store.clock.now();
-  const items = ops.map((op) => transactItem(store.table, op, version, now));
+  const now = table.clock.now();
+  const items = ops.map((op) => transactItem(table.name, op, version, now));
   try {
-    await store.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     throw cancelled(error, ops);
   }
@@ -79,7 +82,7 @@ export async function commit(
  * guards of removed resources (unless a new resource of this transaction took the key over), then plans.
  * Each item appears once, as TransactWriteItems requires.
  */
-export function planOps(tx: DynamoTx): Op[] {
+export function planOps(tx: TxWrites): Op[] {
   const checks: Op[] = [];
   const rest: Op[] = [];
   const guardDeletes: Op[] = [];

@@ -23,35 +23,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../cloud/errors.ts';
-import { RESOURCE_TYPES, type Resource } from '../../cloud/resources.ts';
+import type { Resource } from '../../cloud/resources.ts';
 import type { PlanRecord, ResourceQuery, Store, StoreTx } from '../../cloud/store.ts';
 import { type Clock, systemClock } from '../../net/clock.ts';
-import { ATTR, INDEX } from '../dynamodb-table.ts';
-import { commit } from './commit.ts';
-import { CommitConflict, translate } from './errors.ts';
-import {
-  compare,
-  decodePlan,
-  decodeResource,
-  type Guard,
-  GuardItem,
-  guardKey,
-  planKey,
-  resourceKey,
-  ScopeItem,
-  type Stored,
-  scopeKey,
-  sortByCreation,
-} from './items.ts';
+import { commit, type SeenScopes } from './commit.ts';
+import { CommitConflict } from './errors.ts';
+import { compare } from './items.ts';
+import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, DynamoTable } from './table.ts';
 import { DynamoTx } from './transaction.ts';
 
 export interface DynamoStoreOptions {
@@ -74,10 +54,6 @@ export interface DynamoStoreOptions {
 }
 
 const DEFAULTS = { staleClaimMs: 60_000, maxWaitMs: 20_000 } as const;
-const BACKOFF_FIRST_MS = 10;
-const BACKOFF_MAX_MS = 1_000;
-/** BatchGetItem takes at most 100 keys. */
-const BATCH_GET_KEYS = 100;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -92,160 +68,56 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
   return new DynamoStore(options);
 }
 
-/** Scope → the version its counter had when the transaction began (undefined: never committed on). */
-export type SeenScopes = ReadonlyMap<string, string | undefined>;
-
-export class DynamoStore implements Store {
-  readonly table: string;
-  readonly doc: DynamoDBDocumentClient;
-  readonly staleClaimMs: number;
-  readonly maxWaitMs: number;
-  readonly clock: Clock;
-  readonly sleep: (ms: number) => Promise<void>;
+class DynamoStore implements Store {
+  private readonly table: DynamoTable;
+  private readonly staleClaimMs: number;
+  private readonly maxWaitMs: number;
+  private readonly clock: Clock;
+  private readonly sleep: (ms: number) => Promise<void>;
   private readonly ownsClient: boolean;
 
   constructor(options: DynamoStoreOptions) {
-    this.table = options.tableName;
     this.ownsClient = options.client === undefined;
     const client =
       options.client ?? new DynamoDBClient(options.endpoint ? { endpoint: options.endpoint } : {});
-    this.doc = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    });
     this.staleClaimMs = options.staleClaimMs ?? DEFAULTS.staleClaimMs;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULTS.maxWaitMs;
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? sleepFor;
-  }
-
-  // ---- reads (strongly consistent on the base table) ----
-
-  private async getItem(Key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
-    const out = await this.call(() =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true })),
-    );
-    return out.Item;
-  }
-
-  async loadStored(id: string): Promise<Stored | undefined> {
-    const item = await this.getItem(resourceKey(id));
-    return item ? decodeResource(item) : undefined;
-  }
-
-  async get(id: string): Promise<Resource | undefined> {
-    return (await this.loadStored(id))?.resource;
-  }
-
-  /** The resources of `ids` that exist, read strongly consistently 100 keys per BatchGetItem. */
-  async loadMany(ids: readonly string[]): Promise<Resource[]> {
-    const found: Resource[] = [];
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_KEYS).map(resourceKey);
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await this.sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** round));
-        const out = await this.call(() =>
-          this.doc.send(
-            new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-          ),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) found.push(decodeResource(item).resource);
-        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      }
-    }
-    return found;
-  }
-
-  async loadGuard(key: string): Promise<Guard | undefined> {
-    const item = await this.getItem(guardKey(key));
-    return item ? GuardItem.parse(item) : undefined;
-  }
-
-  async getByKey(key: string): Promise<Resource | undefined> {
-    const guard = await this.loadGuard(key);
-    // A guard whose resource is missing is a commit in flight or the debris of a crashed one: no holder.
-    return guard ? this.get(guard.holder) : undefined;
-  }
-
-  async referrerIds(id: string): Promise<string[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': ATTR.pk },
-      ExpressionAttributeValues: { ':pk': `REF#${id}` },
-      ConsistentRead: true,
+    this.table = new DynamoTable({
+      name: options.tableName,
+      doc: DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      }),
+      clock: this.clock,
+      sleep: this.sleep,
     });
-    return items.map((item) => z.object({ referrer: z.string() }).parse(item).referrer);
   }
 
-  async referrers(id: string): Promise<Resource[]> {
-    return sortByCreation(await this.loadMany(await this.referrerIds(id)));
+  // ---- reads (table.ts) ----
+
+  get(id: string): Promise<Resource | undefined> {
+    return this.table.get(id);
   }
 
-  /** Listings read the global secondary indexes (eventually consistent): never a rule's evidence. */
-  async list(query: ResourceQuery = {}): Promise<Resource[]> {
-    const filters: string[] = [];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const filterOn = (attr: string, value: string) => {
-      names[`#${attr}`] = attr;
-      values[`:${attr}`] = value;
-      filters.push(`#${attr} = :${attr}`);
-    };
-    const fetch = (indexName: string, attr: string, value: string) => {
-      const input: QueryCommandInput = {
-        TableName: this.table,
-        IndexName: indexName,
-        KeyConditionExpression: '#hk = :hk',
-        ExpressionAttributeNames: { '#hk': attr, ...names },
-        ExpressionAttributeValues: { ':hk': value, ...values },
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      };
-      return this.queryAll(input);
-    };
-    let items: Record<string, unknown>[];
-    if (query.execution !== undefined) {
-      if (query.type !== undefined) filterOn(ATTR.gsiType, `TYPE#${query.type}`);
-      if (query.plan !== undefined) filterOn(ATTR.gsiPlan, `PLAN#${query.plan}`);
-      items = await fetch(INDEX.byExecution, ATTR.gsiExec, `EXEC#${query.execution}`);
-    } else if (query.plan !== undefined) {
-      if (query.type !== undefined) filterOn(ATTR.gsiType, `TYPE#${query.type}`);
-      items = await fetch(INDEX.byPlan, ATTR.gsiPlan, `PLAN#${query.plan}`);
-    } else {
-      const types = query.type !== undefined ? [query.type] : RESOURCE_TYPES;
-      const pages = await Promise.all(types.map((type) => fetch(INDEX.byType, ATTR.gsiType, `TYPE#${type}`)));
-      items = pages.flat();
-    }
-    return sortByCreation(items.map((item) => decodeResource(item).resource));
+  getByKey(key: string): Promise<Resource | undefined> {
+    return this.table.getByKey(key);
   }
 
-  async getPlan(name: string): Promise<PlanRecord | undefined> {
-    const item = await this.getItem(planKey(name));
-    return item ? decodePlan(item) : undefined;
+  referrers(id: string): Promise<Resource[]> {
+    return this.table.referrers(id);
   }
 
-  async listPlans(): Promise<PlanRecord[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': ATTR.pk },
-      ExpressionAttributeValues: { ':pk': 'PLANS' },
-      ConsistentRead: true,
-    });
-    return items.map(decodePlan).sort((a, b) => compare(a.name, b.name));
+  list(query: ResourceQuery = {}): Promise<Resource[]> {
+    return this.table.list(query);
   }
 
-  async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.call(() =>
-        this.doc.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) })),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  getPlan(name: string): Promise<PlanRecord | undefined> {
+    return this.table.getPlan(name);
+  }
+
+  listPlans(): Promise<PlanRecord[]> {
+    return this.table.listPlans();
   }
 
   // ---- transactions ----
@@ -256,10 +128,10 @@ export class DynamoStore implements Store {
     let delay = BACKOFF_FIRST_MS;
     for (let attempt = 1; ; attempt++) {
       const seen = await this.readScopes(sorted);
-      const tx = new DynamoTx(this);
+      const tx = new DynamoTx({ table: this.table, staleClaimMs: this.staleClaimMs });
       try {
         const result = await fn(tx);
-        await commit(this, tx, seen, randomUUID());
+        await commit(this.table, tx.writes(), seen, randomUUID());
         return result;
       } catch (error) {
         await tx.releaseClaims();
@@ -281,24 +153,12 @@ export class DynamoStore implements Store {
   /** The current version of each scope counter, read before the function reads anything. */
   private async readScopes(scopes: readonly string[]): Promise<SeenScopes> {
     const versions = await Promise.all(
-      scopes.map(async (scope) => {
-        const item = await this.getItem(scopeKey(scope));
-        return [scope, item ? ScopeItem.parse(item).version : undefined] as const;
-      }),
+      scopes.map(async (scope) => [scope, await this.table.scopeVersion(scope)] as const),
     );
     return new Map(versions);
   }
 
-  /** Runs one SDK call, turning its failure into the port's error (transient, auth, or as it is). */
-  async call<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw translate(error);
-    }
-  }
-
   async close(): Promise<void> {
-    if (this.ownsClient) this.doc.destroy();
+    if (this.ownsClient) this.table.doc.destroy();
   }
 }

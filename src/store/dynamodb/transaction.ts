@@ -2,7 +2,9 @@
  * A transaction's view of the table: resource writes are buffered in `pending` (reads see them), plan
  * records in `plans`; unique keys are claimed at once with a conditional put of their guard item, so a
  * violation surfaces from `insert` itself — where SQLite reports it and where the control plane maps it
- * to its rule's code. Nothing else reaches the table before the commit (`commit.ts`).
+ * to its rule's code. Nothing else reaches the table before the commit (`commit.ts`), which reads the
+ * buffered writes through `writes()`. A transaction reads and claims through the table (`table.ts`); it
+ * knows nothing of the store that runs it.
  */
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError, TransientError } from '../../cloud/errors.ts';
@@ -17,7 +19,7 @@ import {
 import { ATTR } from '../dynamodb-table.ts';
 import { isConditionalFailure } from './errors.ts';
 import { compare, guardItem, guardKey, guardOf, matches, type Stored, sortByCreation } from './items.ts';
-import type { DynamoStore } from './store.ts';
+import type { DynamoTable } from './table.ts';
 
 /** A pending change of one resource: its state before the transaction touched it, and after. */
 export interface Pending {
@@ -32,20 +34,41 @@ export interface Claim {
   previous: string | undefined;
 }
 
-export class DynamoTx implements StoreTx {
-  readonly pending = new Map<string, Pending>();
-  readonly claims = new Map<string, Claim>();
-  /** Plan records written (a record) or removed (null) by this transaction. */
-  readonly plans = new Map<string, PlanRecord | null>();
-  private readonly store: DynamoStore;
+/** What a transaction works with: the table, and how long an orphaned guard counts as a commit in flight. */
+export interface TransactionContext {
+  table: DynamoTable;
+  /** ms; see `DynamoStoreOptions.staleClaimMs`. */
+  staleClaimMs: number;
+}
 
-  constructor(store: DynamoStore) {
-    this.store = store;
+/** A transaction's buffered writes, as its commit reads them. */
+export interface TxWrites {
+  readonly pending: ReadonlyMap<string, Pending>;
+  readonly claims: ReadonlyMap<string, Claim>;
+  /** Plan records written (a record) or removed (null) by this transaction. */
+  readonly plans: ReadonlyMap<string, PlanRecord | null>;
+}
+
+export class DynamoTx implements StoreTx {
+  private readonly pending = new Map<string, Pending>();
+  private readonly claims = new Map<string, Claim>();
+  private readonly plans = new Map<string, PlanRecord | null>();
+  private readonly table: DynamoTable;
+  private readonly staleClaimMs: number;
+
+  constructor(context: TransactionContext) {
+    this.table = context.table;
+    this.staleClaimMs = context.staleClaimMs;
+  }
+
+  /** The writes to commit (read-only views: the commit changes nothing of the transaction). */
+  writes(): TxWrites {
+    return { pending: this.pending, claims: this.claims, plans: this.plans };
   }
 
   private async current(id: string): Promise<Stored | undefined> {
     const pending = this.pending.get(id);
-    return pending ? pending.after : this.store.loadStored(id);
+    return pending ? pending.after : this.table.loadStored(id);
   }
 
   async get(id: string): Promise<Resource | undefined> {
@@ -53,7 +76,7 @@ export class DynamoTx implements StoreTx {
   }
 
   async list(query: ResourceQuery = {}): Promise<Resource[]> {
-    const stored = (await this.store.list(query)).filter((r) => !this.pending.has(r.id));
+    const stored = (await this.table.list(query)).filter((r) => !this.pending.has(r.id));
     const mine = [...this.pending.values()].flatMap((p) =>
       p.after && matches(p.after.resource, query) ? [p.after.resource] : [],
     );
@@ -62,12 +85,12 @@ export class DynamoTx implements StoreTx {
 
   async getByKey(key: string): Promise<Resource | undefined> {
     for (const p of this.pending.values()) if (p.after?.keys.includes(key)) return p.after.resource;
-    const guard = await this.store.loadGuard(key);
+    const guard = await this.table.loadGuard(key);
     return guard ? this.get(guard.holder) : undefined;
   }
 
   async referrers(id: string): Promise<Resource[]> {
-    const ids = new Set(await this.store.referrerIds(id));
+    const ids = new Set(await this.table.referrerIds(id));
     for (const [pid, p] of this.pending) {
       if (p.after?.refs.includes(id)) ids.add(pid);
       else ids.delete(pid);
@@ -79,17 +102,17 @@ export class DynamoTx implements StoreTx {
       if (!p) stored.push(rid);
       else if (p.after) mine.push(p.after.resource);
     }
-    return sortByCreation([...mine, ...(await this.store.loadMany(stored))]);
+    return sortByCreation([...mine, ...(await this.table.loadMany(stored))]);
   }
 
   async getPlan(name: string): Promise<PlanRecord | undefined> {
     const mine = this.plans.get(name);
     if (mine !== undefined) return mine ?? undefined;
-    return this.store.getPlan(name);
+    return this.table.getPlan(name);
   }
 
   async listPlans(): Promise<PlanRecord[]> {
-    const byName = new Map((await this.store.listPlans()).map((p) => [p.name, p]));
+    const byName = new Map((await this.table.listPlans()).map((p) => [p.name, p]));
     for (const [name, record] of this.plans) {
       if (record) byName.set(name, record);
       else byName.delete(name);
@@ -100,7 +123,7 @@ export class DynamoTx implements StoreTx {
   async insert(resource: Resource, options: InsertOptions): Promise<void> {
     const parsed = ResourceSchema.parse(resource);
     const previous = this.pending.get(parsed.id);
-    const existing = previous ? previous.after : await this.store.loadStored(parsed.id);
+    const existing = previous ? previous.after : await this.table.loadStored(parsed.id);
     if (existing) throw new UniqueKeyViolation(`id:${parsed.id}`, parsed.id);
     const keys = [...new Set(options.keys)];
     const claimed: string[] = [];
@@ -133,11 +156,11 @@ export class DynamoTx implements StoreTx {
     let previousWrittenAt: number | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.store.call(() =>
-          this.store.doc.send(
+        await this.table.call(() =>
+          this.table.doc.send(
             new PutCommand({
-              TableName: this.store.table,
-              Item: guardItem(key, holder, this.store.clock.now()),
+              TableName: this.table.name,
+              Item: guardItem(key, holder, this.table.clock.now()),
               ...guardCondition(previous, previousWrittenAt),
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
@@ -147,10 +170,10 @@ export class DynamoTx implements StoreTx {
         return;
       } catch (error) {
         if (!isConditionalFailure(error)) throw error;
-        const current = guardOf((error as { Item?: unknown }).Item) ?? (await this.store.loadGuard(key));
+        const current = guardOf((error as { Item?: unknown }).Item) ?? (await this.table.loadGuard(key));
         if (!current) continue; // released meanwhile: try again
-        const fresh = this.store.clock.now() - current.writtenAt <= this.store.staleClaimMs;
-        if (fresh || (await this.store.loadStored(current.holder))) {
+        const fresh = this.table.clock.now() - current.writtenAt <= this.staleClaimMs;
+        if (fresh || (await this.table.loadStored(current.holder))) {
           throw new UniqueKeyViolation(key, current.holder);
         }
         previous = current.holder;
@@ -172,12 +195,12 @@ export class DynamoTx implements StoreTx {
     };
     try {
       if (claim.previous === undefined) {
-        await this.store.doc.send(
-          new DeleteCommand({ TableName: this.store.table, Key: guardKey(key), ...condition }),
+        await this.table.doc.send(
+          new DeleteCommand({ TableName: this.table.name, Key: guardKey(key), ...condition }),
         );
       } else {
-        const Item = guardItem(key, claim.previous, this.store.clock.now());
-        await this.store.doc.send(new PutCommand({ TableName: this.store.table, Item, ...condition }));
+        const Item = guardItem(key, claim.previous, this.table.clock.now());
+        await this.table.doc.send(new PutCommand({ TableName: this.table.name, Item, ...condition }));
       }
     } catch {
       // Unreachable or taken over: a guard without its resource is reclaimed once it is stale.
@@ -192,7 +215,7 @@ export class DynamoTx implements StoreTx {
   async update(resource: Resource): Promise<void> {
     const parsed = ResourceSchema.parse(resource);
     const previous = this.pending.get(parsed.id);
-    const current = previous ? previous.after : await this.store.loadStored(parsed.id);
+    const current = previous ? previous.after : await this.table.loadStored(parsed.id);
     if (!current) {
       throw new NotFoundError(`update of a missing resource ${parsed.id}`, { details: { id: parsed.id } });
     }
@@ -211,7 +234,7 @@ export class DynamoTx implements StoreTx {
       else this.pending.delete(id);
       return;
     }
-    const stored = await this.store.loadStored(id);
+    const stored = await this.table.loadStored(id);
     if (stored) this.pending.set(id, { before: stored, after: undefined });
   }
 

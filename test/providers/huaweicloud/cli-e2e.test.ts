@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../../src/cloud/store.ts';
 import { DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK } from '../../../src/local-huaweicloud/index.ts';
+import { apisFor } from '../../../src/providers/huaweicloud/apis.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
-import { apisFor } from '../../../src/providers/huaweicloud/provider.ts';
 import { type Stack, startStack } from '../../../src/stack/stack.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');

@@ -8,8 +8,8 @@
  * unique (NAT.1310). `dropNext(op)` commits the next such create and then fails like a dropped response.
  */
 import { randomUUID } from 'node:crypto';
+import type { HuaweiApis } from '../../../src/providers/huaweicloud/apis.ts';
 import { mapHuaweiError } from '../../../src/providers/huaweicloud/errors.ts';
-import type { HuaweiApis } from '../../../src/providers/huaweicloud/provider.ts';
 
 type Item = Record<string, unknown> & { id: string };
 

@@ -1,5 +1,5 @@
 /**
- * The huaweicloud provider through signed HTTP against natflow's own local Huawei Cloud API (DESIGN §11):
+ * The huaweicloud provider through signed HTTP against natflow's own local Huawei Cloud API (docs/huaweicloud-api.md):
  * the real SDK clients and HcClient, SDK-HMAC-SHA256, Huawei's paths and bodies. Two natflows: the
  * "cloud" (a store behind `startHuaweiCloudServer`) and the client whose provider drives it (its own
  * store, the ledger). Everything is read back through the API, never from the cloud's store directly,
@@ -17,12 +17,12 @@ import {
   type HuaweiCloudServer,
   startHuaweiCloudServer,
 } from '../../../src/local-huaweicloud/index.ts';
-import { applyStep } from '../../../src/plan/interpreter.ts';
 import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
+import { apisFor, type HuaweiApis } from '../../../src/providers/huaweicloud/apis.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
-import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
 import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
+import { applyStep } from '../../../src/workflow/steps/index.ts';
 
 const EXECUTION = 'arn:aws:states:local:000000000000:execution:natflow-provision:hwc-1';
 const STEPS = [
@@ -56,19 +56,20 @@ describe('huaweicloud provider against the local Huawei Cloud API', () => {
   let remote: MemoryStore;
   let server: HuaweiCloudServer;
   let cloud: HuaweiCloud;
+  /** The provider's own API clients (signed HTTP to the server): the cloud read back through its API. */
+  let api: HuaweiApis;
 
   beforeEach(async () => {
     remote = new MemoryStore();
     server = await startHuaweiCloudServer({ store: remote, settleMs: 0 });
-    cloud = new HuaweiCloud({
-      store: new MemoryStore(),
-      settings: readSettings({
-        HUAWEICLOUD_ENDPOINT: server.url,
-        HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
-        HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
-      }),
-      credentials: { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID },
+    const settings = readSettings({
+      HUAWEICLOUD_ENDPOINT: server.url,
+      HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
+      HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
     });
+    const credentials = { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID };
+    api = apisFor(settings, credentials);
+    cloud = new HuaweiCloud({ store: new MemoryStore(), settings, credentials, apis: api });
   });
 
   afterEach(async () => {
@@ -81,12 +82,12 @@ describe('huaweicloud provider against the local Huawei Cloud API', () => {
     for (const name of STEPS) await step(cloud, plan, name);
 
     // Assess: read back through the API
-    const [rule, ...more] = await cloud.api.nat.listDnatRules();
+    const [rule, ...more] = await api.nat.listDnatRules();
     expect(more).toEqual([]);
-    const [lb] = await cloud.api.elb.listLoadBalancers();
+    const [lb] = await api.elb.listLoadBalancers();
     expect(rule).toMatchObject({ protocol: 'tcp', transit_service_port: '80', internal_service_port: '80' });
     expect(rule?.network_interface_id).toBe(lb?.vip_port_id);
-    const tips = await cloud.api.nat.listTransitIps();
+    const tips = await api.nat.listTransitIps();
     expect(tips.map((t) => t.ip_address)).toEqual(['192.168.0.144']);
     const ledger = await cloud.list({ plan: plan.name });
     const remoteIds = new Set((await remote.list()).map((r) => r.externalId));
@@ -115,11 +116,11 @@ describe('huaweicloud provider against the local Huawei Cloud API', () => {
     await expect(applyStep(cloud, plan, 'rules', { execution: EXECUTION })).rejects.toMatchObject({
       name: 'Natflow.Transient',
     });
-    expect(await cloud.api.nat.listDnatRules()).toHaveLength(1); // committed on the cloud side
+    expect(await api.nat.listDnatRules()).toHaveLength(1); // committed on the cloud side
     await applyStep(cloud, plan, 'rules', { execution: EXECUTION });
 
     // Assess
-    const rules = await cloud.api.nat.listDnatRules();
+    const rules = await api.nat.listDnatRules();
     expect(rules).toHaveLength(1);
     const [recorded] = await cloud.list({ type: 'dnat-rule' });
     expect(recorded?.externalId).toBe(rules[0]?.id);
@@ -151,7 +152,7 @@ describe('huaweicloud provider against the local Huawei Cloud API', () => {
     });
 
     // Act
-    const report = await importAccount(cloud, { vpcs: [vpc.externalId as string] });
+    const report = await cloud.importAccount({ vpcs: [vpc.externalId as string] });
 
     // Assess
     expect(report.imported).toMatchObject({ vpc: 1, subnet: 1, server: 1, 'security-group': 1 });
@@ -188,15 +189,14 @@ describe('huaweicloud provider against a slow local account (NATFLOW_HWC_SETTLE_
     // Prepare: in-between states on every kind (gateway, transit IP and rules INACTIVE while they settle)
     const remote = new MemoryStore();
     const server = await startHuaweiCloudServer({ store: remote, settleMs: 150 });
-    const cloud = new HuaweiCloud({
-      store: new MemoryStore(),
-      settings: readSettings({
-        HUAWEICLOUD_ENDPOINT: server.url,
-        HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
-        HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
-      }),
-      credentials: { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID },
+    const settings = readSettings({
+      HUAWEICLOUD_ENDPOINT: server.url,
+      HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
+      HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
     });
+    const credentials = { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID };
+    const api = apisFor(settings, credentials);
+    const cloud = new HuaweiCloud({ store: new MemoryStore(), settings, credentials, apis: api });
     try {
       // Act
       const plan = referencePlan();
@@ -209,8 +209,8 @@ describe('huaweicloud provider against a slow local account (NATFLOW_HWC_SETTLE_
       for (const r of ledger) expect(remoteIds.has(r.externalId), `${r.type} ${r.name}`).toBe(true);
       for (const type of ['private-nat-gateway', 'dnat-rule'] as const)
         expect(ledger.filter((r) => r.type === type).map((r) => r.status)).toEqual(['ACTIVE']);
-      expect((await cloud.api.nat.listDnatRules()).map((r) => r.status)).toEqual(['ACTIVE']);
-      expect((await cloud.api.nat.listGateways()).map((g) => g.status)).toEqual(['ACTIVE']);
+      expect((await api.nat.listDnatRules()).map((r) => r.status)).toEqual(['ACTIVE']);
+      expect((await api.nat.listGateways()).map((g) => g.status)).toEqual(['ACTIVE']);
 
       let rounds = 0;
       while ((await cloud.list({ execution: EXECUTION })).length > 0 && rounds < 200) {

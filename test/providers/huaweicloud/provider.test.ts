@@ -1,20 +1,20 @@
 /**
  * The huaweicloud provider's own guarantees, against an in-memory account (fake-huawei.ts): the reference
- * plan's steps through the plan interpreter, exactly one Huawei resource per entry whatever is retried,
- * adoption after a dropped response, §3.2 rules refused before any call, deletion confirmed by reading,
+ * plan's steps (src/workflow/steps/), exactly one Huawei resource per entry whatever is retried,
+ * adoption after a dropped response, control-plane rule refused before any call, deletion confirmed by reading,
  * and import. Addresses are the walkthrough's: VPC-A 192.168.0.0/16, VPC-B 10.0.0.0/16, transit IP
  * 192.168.0.144.
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../src/cloud/memory-store.ts';
-import { applyStep } from '../../../src/plan/interpreter.ts';
 import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
+import { isRealized } from '../../../src/providers/huaweicloud/account.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
-import { importAccount } from '../../../src/providers/huaweicloud/discovery.ts';
 import { tokenDigest } from '../../../src/providers/huaweicloud/mapping.ts';
-import { HuaweiCloud, isRealized } from '../../../src/providers/huaweicloud/provider.ts';
+import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
+import { applyStep } from '../../../src/workflow/steps/index.ts';
 import { FakeHuawei } from './fake-huawei.ts';
 
 const EXECUTION = 'arn:aws:states:local:000000000000:execution:natflow-provision:run-1';
@@ -252,7 +252,7 @@ describe('Class: HuaweiCloud', () => {
     });
   });
 
-  describe('Function: importAccount', () => {
+  describe('Method: importAccount', () => {
     it('reads what natflow did not create, marked imported; never duplicates its own; re-import replaces', async () => {
       // Prepare: the reference provisioned by natflow, plus a VPC made by someone else.
       await provision(cloud, referencePlan());
@@ -267,7 +267,7 @@ describe('Class: HuaweiCloud', () => {
       const before = (await cloud.list()).length;
 
       // Act
-      const report = await importAccount(cloud);
+      const report = await cloud.importAccount();
 
       // Assess
       expect(report.imported).toMatchObject({ vpc: 1, subnet: 1 });
@@ -279,14 +279,14 @@ describe('Class: HuaweiCloud', () => {
       // A re-import after the subnet is gone drops it, keeps the VPC's id.
       const vpcId = imported.find((r) => r.type === 'vpc')?.id;
       fake.kind('subnet').delete(fake.all('subnet').find((s) => s.name === 'legacy-a')?.id as string);
-      const again = await importAccount(cloud);
+      const again = await cloud.importAccount();
       expect(again.removed).toHaveLength(1);
       expect((await cloud.list()).filter((r) => r.imported).map((r) => r.id)).toEqual([vpcId]);
     });
 
     it('imported resources are read-only', async () => {
       const foreign = await fake.apis().vpc.createVpc({ name: 'legacy', cidr: '172.16.0.0/16' });
-      await importAccount(cloud);
+      await cloud.importAccount();
       const vpc = await cloud.resolve('vpc', foreign.id);
       await expect(cloud.destroy(vpc.id)).rejects.toMatchObject({ name: 'VALIDATION_FAILED' });
       expect(fake.all('vpc')).toHaveLength(1);

@@ -19,8 +19,8 @@
  */
 import type { Cloud } from '../cloud/cloud.ts';
 import { IpInUseError, NatflowError, PlanChangedError } from '../cloud/errors.ts';
-import { applyStep, type ProvisionStep, type StepContext, type StepResult } from './interpreter.ts';
-import { PlanSchema } from './plan.ts';
+import { PlanSchema } from '../plan/plan.ts';
+import { applyStep, type ProvisionStep, type StepContext, type StepResult } from './steps/index.ts';
 
 /** The plan sections whose entries take an address, and the field that holds it. */
 const PINNED: readonly { section: string; field: string }[] = [

@@ -8,8 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
-import { applyPinnedStep, pinAddresses } from '../../src/plan/pin.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
+import { applyPinnedStep, pinAddresses } from '../../src/workflow/pin.ts';
+import { steps } from '../../src/workflow/steps/index.ts';
 
 const PLAN = {
   name: 'pinning',
@@ -29,7 +30,7 @@ describe('pinAddresses', () => {
     // Act
     const { document, pinned } = pinAddresses(
       PLAN,
-      (await validatePlan(store, PLAN)).summary?.addresses ?? {},
+      (await validatePlan(store, PLAN, { steps })).summary?.addresses ?? {},
     );
 
     // Assess: explicit 10.0.0.2 is reserved first, so ECS-B gets .3 and the gateway .4.
@@ -49,7 +50,10 @@ describe('pinAddresses', () => {
 async function pinnedWithIntruderAt(ip: string) {
   const store = new MemoryStore();
   const cloud = new ControlPlane({ store });
-  const { document, pinned } = pinAddresses(PLAN, (await validatePlan(store, PLAN)).summary?.addresses ?? {});
+  const { document, pinned } = pinAddresses(
+    PLAN,
+    (await validatePlan(store, PLAN, { steps })).summary?.addresses ?? {},
+  );
   await applyPinnedStep(cloud, document, pinned, 'networks', { execution: 'e1' });
   const [subnet] = await store.list({ type: 'subnet' });
   await cloud.createServer(

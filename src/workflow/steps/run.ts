@@ -1,13 +1,13 @@
 /**
- * One step's run of the plan interpreter (`./interpreter.ts`): the plan's index (its entries by kind and
- * name, the explicit addresses it requests), the `{kind: {name: id}}` output being built, the create
- * contexts (client tokens) of its entries, and the error policy (throw, or report and skip in a dry run).
+ * One run of a provisioning step (`./index.ts`): the plan's index (its entries by kind and name, the
+ * explicit addresses it requests), the `{kind: {name: id}}` output being built, the create contexts
+ * (client tokens) of its entries, and the error policy (throw, or report and skip in a dry run).
  * Every cloud call goes through the cloud port (`Cloud`), so the same run drives any provider.
  */
-import type { Cloud } from '../cloud/cloud.ts';
-import { type Issue, NatflowError, NotFoundError } from '../cloud/errors.ts';
-import type { CreateContext } from '../cloud/inputs.ts';
-import type { Resource, ResourceType } from '../cloud/resources.ts';
+import type { Cloud } from '../../cloud/cloud.ts';
+import { NatflowError, NotFoundError } from '../../cloud/errors.ts';
+import type { CreateContext } from '../../cloud/inputs.ts';
+import type { Resource, ResourceType } from '../../cloud/resources.ts';
 import {
   type GatewayEntry,
   isExisting,
@@ -17,41 +17,14 @@ import {
   type SubnetEntry,
   type TransitIpEntry,
   type VpcEntry,
-} from './plan.ts';
+} from '../../plan/plan.ts';
+import { entryToken, KIND_OF, type StepContext } from '../../plan/provisioning.ts';
 
-export interface StepContext {
-  /** The execution creating the resources (the rollback ledger). */
-  execution: string;
-  /** Dry-run mode: report each problem and carry on (validatePlan). Omitted: throw the first one. */
-  onIssue?: (issue: Issue) => void;
-}
-
-/** What a step produced: `{kind: {name: id}}`, and ids still PENDING after an activation step. */
-export interface StepResult {
-  resources: Record<string, Record<string, string>>;
-  /** Gateways or rules a provisioning delay keeps PENDING: the workflow waits and runs the step again. */
-  pending?: string[];
-}
-
-/** The plan's section name (the output's kind) of each resource type. */
-export const KIND_OF: Readonly<Record<ResourceType, string>> = {
-  vpc: 'vpcs',
-  subnet: 'subnets',
-  server: 'servers',
-  'security-group': 'securityGroups',
-  'backend-group': 'backendGroups',
-  'load-balancer': 'loadBalancers',
-  listener: 'listeners',
-  'transit-ip': 'transitIps',
-  'private-nat-gateway': 'privateNatGateways',
-  'dnat-rule': 'dnatRules',
-  'snat-rule': 'snatRules',
-};
-
-/** The client token of a plan entry. */
-export function entryToken(plan: string, type: ResourceType, name: string): string {
-  return `${plan}:${type}:${name}`;
-}
+/**
+ * A provisioning step: creates (or re-finds) its entries of `plan` in plan order, recording each on
+ * `run` (`run.attempt` per entry, `run.record` of what it made, `run.context` for its client token).
+ */
+export type Step = (run: StepRun, cloud: Cloud, plan: Plan) => Promise<void>;
 
 /** A dependency failed earlier in a dry run: skip this entry without reporting it again. */
 export class SkipEntry extends Error {

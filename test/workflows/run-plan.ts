@@ -1,7 +1,7 @@
 /** Test helpers: run every provisioning step of a plan, and a plan that adds one rule to existing resources. */
 import type { Cloud } from '../../src/cloud/cloud.ts';
-import { applyStep, PROVISION_STEPS } from '../../src/plan/interpreter.ts';
 import { type Plan, PlanSchema } from '../../src/plan/plan.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 
 /** Every step in order; the merged `{kind: {name: id}}`. */
 export async function runAll(cloud: Cloud, plan: Plan, execution: string) {

@@ -1,13 +1,12 @@
 /**
- * The provisioner: steps in order create the plan, re-runs converge on the same ids, `existing` entries
- * are only referenced (rollback and teardown: test/workflows/undo.test.ts).
+ * The provisioning steps (src/workflow/steps/): steps in order create the plan, re-runs converge on the
+ * same ids, `existing` entries are only referenced (rollback and teardown: ./undo.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { MalformedPlanError } from '../../src/cloud/errors.ts';
-import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { resolveResource } from '../../src/cloud/resolve.ts';
-import { applyStep, PROVISION_STEPS, planResources } from '../../src/plan/interpreter.ts';
-import { PlanSchema, parsePlanText } from '../../src/plan/plan.ts';
+import { PlanSchema } from '../../src/plan/plan.ts';
+import { planResources } from '../../src/workflow/plan-resources.ts';
+import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
 import { examplePlan, referencePlan } from '../cloud/plans.ts';
 import { errorOf, newCloud } from '../cloud/world.ts';
 import { addRulePlan, runAll } from './run-plan.ts';
@@ -105,42 +104,5 @@ describe('Module: provisioner', () => {
       privateNatGateways: { gw: gateway.id },
       dnatRules: { ssh: expect.any(String) },
     });
-  });
-});
-
-describe('Function: parsePlanText', () => {
-  it.each([
-    ['a YAML plan', 'name: p\nvpcs: []', { name: 'p', vpcs: [] }],
-    ['a JSON plan', '{"name": "p"}', { name: 'p' }],
-  ])('reads %s', (_label, text, expected) => {
-    expect(parsePlanText(text)).toEqual(expected);
-  });
-
-  it.each([
-    ['broken YAML', 'name: [p'],
-    ['broken JSON', '{"name": "p",'],
-    ['a duplicate key', 'name: a\nname: b'],
-    ['an empty file', ''],
-    ['a scalar', '42'],
-    ['a list', '- a\n- b'],
-  ])('refuses %s with MALFORMED_PLAN', (_label, text) => {
-    expect(() => parsePlanText(text)).toThrow(MalformedPlanError);
-    expect(() => parsePlanText(text)).toThrow(expect.objectContaining({ name: 'MALFORMED_PLAN' }));
-  });
-});
-
-describe('Function: resolveResource', () => {
-  it('resolves ids and unique names; lists the ids of an ambiguous name', async () => {
-    const { cloud, store } = newCloud();
-    const a = await cloud.createVpc({ name: 'shared', cidr: '10.0.0.0/16' }, { plan: 'p1' });
-    const b = await cloud.createVpc({ name: 'shared', cidr: '10.0.0.0/16' }, { plan: 'p2' });
-    expect((await resolveResource(store, 'vpc', a.id)).id).toBe(a.id);
-    expect((await resolveResource(store, 'vpc', 'shared', 'p2')).id).toBe(b.id);
-    expect(await errorOf(resolveResource(store, 'vpc', 'shared'))).toMatchObject({
-      name: 'AMBIGUOUS_NAME',
-      details: { ids: [a.id, b.id] },
-    });
-    expect((await errorOf(resolveResource(store, ['subnet', 'server'], a.id))).name).toBe('NOT_FOUND');
-    expect((await errorOf(resolveResource(new MemoryStore(), 'vpc', 'nothing'))).name).toBe('NOT_FOUND');
   });
 });
