@@ -27,6 +27,8 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
       startedAt,
       now: deps.clock.now(),
       boundMs: deletionBoundMs(),
+      // While the cloud still deletes, the Task fails Natflow.NotReady and its Retry runs it again.
+      wait: true,
     });
   });
 export const handler = createHandler();

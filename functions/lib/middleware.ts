@@ -10,8 +10,9 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
-import { InvalidInputError } from '../../src/cloud/errors.ts';
+import { InvalidInputError, NotReadyError } from '../../src/cloud/errors.ts';
 import { formatPath, issuesFromZod } from '../../src/cloud/issues.ts';
+import { waitingDocument } from '../../src/cloud/waiting.ts';
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -42,6 +43,26 @@ export function codedErrors(): MiddlewareObj {
 }
 
 /**
+ * A step waiting for a resource (`Natflow.NotReady`) leaves the Lambda with what it waits for as its
+ * message — the document of src/cloud/waiting.ts, `{code, message, waiting: [{name, kind, status,
+ * seconds}]}` — and no stack, so the execution history carries it as data the CLI and the console read
+ * (docs/workflows.md#what-a-step-waits-for), and no source path.
+ */
+export function waitingErrors(): MiddlewareObj {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (!(error instanceof NotReadyError)) return;
+      const wire = new NotReadyError(JSON.stringify(waitingDocument(error)), {
+        ...(error.details ? { details: { ...error.details } } : {}),
+      });
+      wire.stack = '';
+      request.error = wire;
+    },
+  };
+}
+
+/**
  * A Lambda handler: `fn` receives the event parsed by `schema`.
  *
  * @example export const handler = lambdaHandler(z.object({ plan: PlanSchema }), async ({ plan }) => …);
@@ -51,6 +72,7 @@ export function lambdaHandler<S extends z.ZodType, R>(
   fn: (event: z.infer<S>, context: Context) => Promise<R>,
 ) {
   return middy<z.infer<S>, R>()
+    .use(waitingErrors())
     .use(codedErrors())
     .use(injectLambdaContext(logger))
     .use(parser({ schema }))

@@ -49,12 +49,28 @@ export async function dryRunSource(deps: Deps, plan: unknown): Promise<DryRunSou
 }
 
 /**
- * The factory of a handler that creates the entries of one provisioning step, idempotently; the handler
- * returns `{resources}`.
+ * How long a gateway or rule may stay PENDING on a cloud without deadlines of its own (the virtual
+ * cloud's provisioning delay) before GATEWAY_NOT_ACTIVE: `NATFLOW_ACTIVATION_TIMEOUT_MS`, default 10 min.
  */
-export function provisionStep(step: ProvisionStep) {
+export function activationTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.NATFLOW_ACTIVATION_TIMEOUT_MS ?? 600_000);
+  return Number.isFinite(ms) && ms > 0 ? ms : 600_000;
+}
+
+/**
+ * The factory of a handler that creates the entries of a provisioning step, idempotently; the handler
+ * returns `{resources}`. Given more than one step, the input's `step` picks among them (the first by
+ * default): one function serving two Task states. While an entry waits for a parent still being
+ * provisioned, the handler fails `Natflow.NotReady` naming it, after creating every entry it could.
+ */
+export function provisionStep(...steps: [ProvisionStep, ...ProvisionStep[]]) {
   return (deps: Deps = defaultDeps()) =>
-    lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned }) => {
-      return applyPinnedStep(await deps.cloud(planCloud(plan)), plan, pinned, step, { execution });
+    lambdaHandler(CreateStepInputSchema, async ({ plan, execution, pinned, step }) => {
+      const chosen = steps.find((s) => s === step) ?? steps[0];
+      return applyPinnedStep(await deps.cloud(planCloud(plan)), plan, pinned, chosen, {
+        execution,
+        now: () => deps.clock.now(),
+        activationTimeoutMs: activationTimeoutMs(),
+      });
     });
 }

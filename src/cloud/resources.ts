@@ -93,6 +93,12 @@ const base = {
   cloud: CloudNameSchema.optional(),
   /** Read from a real cloud by `natflow import`: read-only, never deleted by natflow. */
   imported: z.boolean().optional(),
+  /**
+   * The resource's status in the cloud holding it, in that cloud's own words, as natflow last read it
+   * (Huawei's `CREATING`, `BUILD`, `INACTIVE`, `OK`…): what a wait names (docs/real-cloud.md#time).
+   * Written by a real cloud's provider; absent on the virtual cloud, whose `status` is its own.
+   */
+  cloudStatus: z.string().optional(),
 };
 
 export const AppSchema = z.object({ protocol: z.enum(APP_PROTOCOLS), port: z.number().int() });

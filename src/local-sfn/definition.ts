@@ -153,25 +153,36 @@ export function waitTimeOverridesOf(
 }
 
 /**
- * Retry pauses shortened by `scale`, per retrier, for the engine's `retryIntervalOverrides`. The engine
- * takes one fixed pause per retrier when overridden, so locally the first interval (`IntervalSeconds`,
- * default 1 s) is used for every attempt: backoff and jitter only matter against a real service.
+ * The engine's definition with every Retry's pauses scaled by `scale` (`IntervalSeconds` and
+ * `MaxDelaySeconds`; `BackoffRate`, `MaxAttempts` and `JitterStrategy` as written), so the engine keeps
+ * backing off at any scale: a retrier of 1 s × 1.5 up to 10 s runs 10 ms × 1.5 up to 100 ms at 0.01, and
+ * not at all at 0. Scale 1 answers the definition itself. The copy is for the engine only: ASL wants
+ * integral seconds, so it is validated before it is scaled.
  */
-export function retryIntervalOverridesOf(
-  states: ReadonlyMap<string, StateInfo>,
+export function withScaledRetries(
+  engineDefinition: Record<string, unknown>,
   scale: number,
-): Record<string, number[]> {
-  const overrides: Record<string, number[]> = {};
-  for (const state of states.values()) {
-    const retry = state.definition.Retry;
-    if (!Array.isArray(retry)) continue;
-    overrides[state.name] = retry.map((retrier) => {
-      const interval =
-        isRecord(retrier) && typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
-      return Math.round(interval * 1000 * scale);
-    });
-  }
-  return overrides;
+): Record<string, unknown> {
+  if (scale === 1) return engineDefinition;
+  const scaled = structuredClone(engineDefinition);
+  const visit = (machine: unknown): void => {
+    if (!isRecord(machine) || !isRecord(machine.States)) return;
+    for (const state of Object.values(machine.States)) {
+      if (!isRecord(state)) continue;
+      if (Array.isArray(state.Retry)) {
+        for (const retrier of state.Retry) {
+          if (!isRecord(retrier)) continue;
+          retrier.IntervalSeconds =
+            (typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1) * scale;
+          if (typeof retrier.MaxDelaySeconds === 'number') retrier.MaxDelaySeconds *= scale;
+        }
+      }
+      if (Array.isArray(state.Branches)) for (const branch of state.Branches) visit(branch);
+      visit(state.ItemProcessor ?? state.Iterator);
+    }
+  };
+  visit(scaled);
+  return scaled;
 }
 
 /**

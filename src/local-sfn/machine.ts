@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Clock } from '../net/clock.ts';
-import { type CompiledDefinition, compileDefinition } from './definition.ts';
+import { type CompiledDefinition, compileDefinition, withScaledRetries } from './definition.ts';
 import { type ArnScope, stateMachineArnOf } from './names.ts';
 import type { SfnServiceOptions, StateMachineSpec, TaskHandler } from './options.ts';
 import type { ExecutionDatabase } from './persistence.ts';
@@ -29,11 +29,19 @@ export interface Machine {
 export function compileMachine(
   spec: StateMachineSpec,
   resolveTask: SfnServiceOptions['resolveTask'],
-  context: { scope: ArnScope; db: ExecutionDatabase; clock: Clock; creationDate: Date; validate: boolean },
+  context: {
+    scope: ArnScope;
+    db: ExecutionDatabase;
+    clock: Clock;
+    creationDate: Date;
+    validate: boolean;
+    /** Factor applied to Retry pauses (the service's `waitTimeScale`; Wait states are scaled per run). */
+    retryScale?: number;
+  },
 ): Machine {
   const { scope, db, clock, creationDate, validate } = context;
-  const compiled = compileDefinition(spec.definition, scope);
-  const definition = compiled.engineDefinition as unknown as StateMachineDefinition;
+  const validated = compileDefinition(spec.definition, scope);
+  const definition = validated.engineDefinition as unknown as StateMachineDefinition;
   // The engine validates with asl-validator, which compiles its schemas on every call (70–170 ms a
   // definition). A definition is validated once, then remembered by digest in-process and in the database.
   const digest = createHash('sha256')
@@ -57,7 +65,14 @@ export function compileMachine(
     db.markValidated(digest, clock.now());
     validatedDefinitions.add(digest);
   }
-  const engine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+  // What the engine runs: the validated definition, its Retry pauses scaled (a redrive reads it too).
+  const compiled: CompiledDefinition = {
+    ...validated,
+    engineDefinition: withScaledRetries(validated.engineDefinition, context.retryScale ?? 1),
+  };
+  const engine = new StateMachine(compiled.engineDefinition as unknown as StateMachineDefinition, {
+    validationOptions: { noValidate: true },
+  });
   const handlers = new Map<string, TaskHandler>();
   for (const task of compiled.tasks.values()) {
     handlers.set(task.stateName, resolveTask(task.resource, task.stateName));

@@ -33,7 +33,11 @@ export interface SfnServiceOptions {
    * definitions are validated elsewhere (natflow's test suite runs asl-validator on every file).
    */
   validate?: boolean;
-  /** Factor applied to Wait states and Retry pauses (0 = no waiting). Default 1. */
+  /**
+   * Factor applied to Wait states and Retry pauses. Default 1: real time, as on AWS. A test knob only
+   * (0 = no waiting, 0.01 = a hundred times faster, backoff kept): never the default of a stack that can
+   * drive a real cloud (docs/real-cloud.md#time).
+   */
   waitTimeScale?: number;
   /** Called once per execution closed by this service (not for those `recover()` returns). */
   onExecutionClosed?: (execution: ExecutionRecord) => Promise<void> | void;

@@ -19,7 +19,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import type { Clock } from '../net/clock.ts';
-import { retryIntervalOverridesOf, waitTimeOverridesOf } from './definition.ts';
+import { waitTimeOverridesOf } from './definition.ts';
 import {
   ExecutionDoesNotExistError,
   ExecutionWaitTimeoutError,
@@ -54,7 +54,7 @@ export interface RunnerOptions {
   db: ExecutionLog;
   scope: ArnScope;
   clock: Clock;
-  /** Factor applied to Wait states and Retry pauses, ≥ 0 (the service checks it). */
+  /** Factor applied to Wait states, ≥ 0 (the service checks it; Retry pauses are scaled in the definition). */
   waitTimeScale: number;
   onExecutionClosed?: SfnServiceOptions['onExecutionClosed'];
 }
@@ -298,7 +298,6 @@ export class ExecutionRunner {
       overrides: {
         taskResourceLocalHandlers,
         waitTimeOverrides: waitTimeOverridesOf(compiled.states, this.waitTimeScale, () => this.clock.now()),
-        retryIntervalOverrides: retryIntervalOverridesOf(compiled.states, this.waitTimeScale),
       },
       context: {
         Execution: {

@@ -22,8 +22,8 @@
  * database and its settings from here and knows nothing of this façade.
  *
  * Local differences from AWS, by necessity: `$$.Execution.StartTime` is set by the engine when it starts
- * (within a millisecond of `startDate` under the system clock); Wait states and Retry pauses are scaled by
- * `waitTimeScale`, and a scaled Retry uses its first interval for every attempt (no backoff, no jitter).
+ * (within a millisecond of `startDate` under the system clock); Wait states and Retry pauses may be scaled
+ * by `waitTimeScale` (default 1: real time, as on AWS), a scaled Retry keeping its backoff and jitter.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -98,6 +98,7 @@ export class SfnService {
           clock: this.clock,
           creationDate,
           validate: options.validate ?? true,
+          retryScale: waitTimeScale,
         });
         if (this.machines.has(machine.arn)) throw new Error(`state machine ${spec.name} is declared twice`);
         this.machines.set(machine.arn, machine);

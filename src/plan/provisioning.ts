@@ -23,6 +23,16 @@ export interface StepContext {
   execution: string;
   /** Dry-run mode: report each problem and carry on (validatePlan). Omitted: throw the first one. */
   onIssue?: (issue: Issue) => void;
+  /**
+   * A workflow run's clock (ms): how long what a step waits for has been at it. Without one, the
+   * system clock's.
+   */
+  now?: () => number;
+  /**
+   * How long a gateway or a rule may stay PENDING on a cloud that sets no deadline of its own (the
+   * virtual cloud's provisioning delay) before its step fails GATEWAY_NOT_ACTIVE (default 10 min).
+   */
+  activationTimeoutMs?: number;
 }
 
 /** What a step produced: `{kind: {name: id}}`, and ids still PENDING after an activation step. */

@@ -65,7 +65,12 @@ export interface StackOptions {
   /** NATFLOW_TOKEN: a bearer token every API route but /health requires. */
   token?: string | undefined;
   faults?: FaultSpec[];
-  /** Factor applied to Wait states and Retry pauses (default 0: locally resources are ACTIVE at once). */
+  /**
+   * TEST KNOB: a factor applied to the engine's Wait states and Retry pauses (0 = no waiting). Default:
+   * real time, as on AWS, since every stack can drive a real cloud (docs/real-cloud.md#time); the virtual
+   * cloud stays fast because nothing waits when resources are ACTIVE at once. A test sets it, or
+   * `NATFLOW_TEST_TIME_SCALE` for a stack a CLI process starts (`timeScaleFromEnv`).
+   */
   waitTimeScale?: number;
   /** Serves the console at /console when given: `createConsole` of src/console, called with this stack's parts. */
   console?: ((options: ConsoleOptions) => Console) | undefined;
@@ -92,6 +97,20 @@ export interface Stack {
   /** Resolves when the work the runtime does after executions close (rollback, data-plane sync) is done. */
   idle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * `NATFLOW_TEST_TIME_SCALE`: the test-only switch of the time knob for stacks a CLI process starts
+ * (`natflow up`, an embedded stack), as `NATFLOW_FAULTS` is for faults. Unset: 1, real time. Never set it
+ * against a real cloud: a zeroed Retry polls a slow resource back to back until its deadline.
+ */
+export function timeScaleFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.NATFLOW_TEST_TIME_SCALE;
+  if (raw === undefined || raw.trim() === '') return 1;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale < 0)
+    throw new RangeError(`NATFLOW_TEST_TIME_SCALE must be a number ≥ 0 (got ${JSON.stringify(raw)})`);
+  return scale;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -165,7 +184,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT_ID,
-    waitTimeScale: options.waitTimeScale ?? 0,
+    waitTimeScale: options.waitTimeScale ?? timeScaleFromEnv(process.env),
     clock,
     onExecutionClosed: (execution) => track(onClose(execution)),
   });

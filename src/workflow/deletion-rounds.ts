@@ -11,6 +11,7 @@
  */
 import type { Cloud } from '../cloud/cloud.ts';
 import { CloudTimeoutError } from '../cloud/errors.ts';
+import { notReady } from '../cloud/waiting.ts';
 import type { Store } from '../cloud/store.ts';
 import { rollbackProvisioning } from './rollback.ts';
 import { PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
@@ -20,6 +21,8 @@ export interface RoundOptions {
   startedAt?: string | undefined;
   now: number;
   boundMs: number;
+  /** Fail Natflow.NotReady while deletions are pending (the workflow's Retry waits). */
+  wait?: boolean;
 }
 
 /** The polling bound of the environment: HUAWEICLOUD_POLL_INTERVAL_SECONDS × _POLL_MAX_ATTEMPTS (600 s). */
@@ -51,7 +54,11 @@ export async function rollbackRound(
   return { deleted, pending: left.length };
 }
 
-/** One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. */
+/**
+ * One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. With `wait`,
+ * a round that leaves deletions pending fails `Natflow.NotReady` naming them instead (the teardown
+ * workflow's Retry runs it again: docs/real-cloud.md#time).
+ */
 export async function teardownRound(
   cloud: Cloud,
   store: Store,
@@ -70,6 +77,9 @@ export async function teardownRound(
         .join(', ')}`,
       { details: { plan, phase, pending: left.map((r) => r.id) } },
     );
+  }
+  if (options.wait && left.length > 0) {
+    throw notReady(left.map((r) => ({ name: r.name, kind: r.type, status: 'DELETING', seconds: 0 })));
   }
   return { phase, deleted, pending: left.length };
 }

@@ -21,10 +21,23 @@ export function normalizeFailure(error: string, cause: string | undefined): Fail
       'errorMessage' in parsed &&
       typeof parsed.errorMessage === 'string'
     ) {
-      return { error, cause: parsed.errorMessage };
+      return { error, cause: messageOf(parsed.errorMessage) };
     }
   } catch {
     // not JSON: already a message
   }
   return { error, cause };
+}
+
+/** A message that is itself a document (a wait's, src/cloud/waiting.ts): its `message`. */
+function messageOf(text: string): string {
+  if (!text.startsWith('{')) return text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string')
+      return parsed.message;
+  } catch {
+    // not JSON after all
+  }
+  return text;
 }

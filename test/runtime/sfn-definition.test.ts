@@ -9,9 +9,9 @@ import {
   functionNameOf,
   isWithin,
   mapLengthOf,
-  retryIntervalOverridesOf,
   type StateInfo,
   waitTimeOverridesOf,
+  withScaledRetries,
 } from '../../src/local-sfn/definition.ts';
 import { type EngineEvent, type HistoryEventBody, HistoryRecorder } from '../../src/local-sfn/history.ts';
 import { SfnService } from '../../src/local-sfn/index.ts';
@@ -182,12 +182,53 @@ describe('Local time scaling', () => {
   const now = () => Date.parse('2030-01-01T00:00:00Z');
 
   it.each([
-    { scale: 0, waits: { W1: 0, W2: 0, W3: 0 }, retries: { T: [0, 0] } },
-    { scale: 0.01, waits: { W1: 100, W2: 1_000 }, retries: { T: [20, 10] } },
-    { scale: 1, waits: { W1: 10_000, W2: 100_000 }, retries: { T: [2_000, 1_000] } },
+    { scale: 0, waits: { W1: 0, W2: 0, W3: 0 }, retries: [{ IntervalSeconds: 0 }, { IntervalSeconds: 0 }] },
+    {
+      scale: 0.01,
+      waits: { W1: 100, W2: 1_000 },
+      retries: [{ IntervalSeconds: 0.02 }, { IntervalSeconds: 0.01 }],
+    },
+    { scale: 1, waits: { W1: 10_000, W2: 100_000 }, retries: [{ IntervalSeconds: 2 }, {}] },
   ])('scales waits and retry pauses by $scale', ({ scale, waits, retries }) => {
     expect({ ...waitTimeOverridesOf(states, scale, now) }).toEqual(waits);
-    expect(retryIntervalOverridesOf(states, scale)).toEqual(retries);
+    const scaled = withScaledRetries(definition, scale) as typeof definition;
+    expect(scaled.States.T.Retry).toEqual([
+      { ErrorEquals: ['A'], ...retries[0] },
+      { ErrorEquals: ['States.ALL'], ...retries[1] },
+    ]);
+  });
+
+  it('keeps a Retry backing off at any scale: its interval and cap scale, its rate and attempts stay', () => {
+    // Prepare: the NotReady poll of the provision workflow, inside a Parallel branch.
+    const poll = {
+      ErrorEquals: ['Natflow.NotReady'],
+      IntervalSeconds: 1,
+      BackoffRate: 1.5,
+      MaxDelaySeconds: 10,
+      MaxAttempts: 400,
+    };
+    const machine = {
+      StartAt: 'P',
+      States: {
+        P: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'x', Retry: [poll], End: true } } },
+          ],
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const scaled = withScaledRetries(machine, 0.01) as typeof machine;
+
+    // Assess
+    expect(scaled.States.P.Branches[0]?.States.T.Retry).toEqual([
+      { ...poll, IntervalSeconds: 0.01, MaxDelaySeconds: 0.1 },
+    ]);
+    expect(machine.States.P.Branches[0]?.States.T.Retry).toEqual([poll]);
+    expect(withScaledRetries(machine, 1)).toBe(machine);
   });
 
   it.each([

@@ -71,6 +71,7 @@ export async function recordRealized<T extends Resource>(
     externalId: hw.externalId,
     cloud: PROVIDER_NAME,
     status: lifecycleOf(record, hw.status),
+    ...(hw.status === undefined ? {} : { cloudStatus: hw.status }),
   } as T;
   await account.store.transaction([record.id], async (tx) => {
     const current = await tx.get(record.id);

@@ -27,9 +27,26 @@ export async function ensureRules(account: Account, group: SecurityGroup): Promi
   }
 }
 
-/** The pool's members and health monitor, created where missing (idempotent after a crash). */
+/**
+ * The pool's health monitor and members, created where missing (idempotent after a crash). The monitor
+ * first: a member of a monitored pool is answered at once (`INITIAL` until its first check), where one of
+ * an unmonitored pool is answered only once it has settled.
+ */
 export async function ensureMembers(account: Account, group: BackendGroup): Promise<void> {
   const poolId = group.externalId as string;
+  const pool = await account.api.elb.showPool(poolId);
+  if (!pool.healthmonitor_id) {
+    const hc = group.healthCheck;
+    await account.api.elb.createHealthMonitor({
+      pool_id: poolId,
+      type: monitorTypeOf(hc.protocol),
+      delay: hc.intervalSeconds,
+      timeout: Math.max(1, Math.min(hc.intervalSeconds, 3)),
+      max_retries: 3,
+      monitor_port: hc.port,
+      ...(hc.protocol === 'HTTP' ? { url_path: hc.path ?? '/' } : {}),
+    });
+  }
   const existing = await account.api.elb.listMembers(poolId);
   const have = new Set(existing.map((m) => `${m.address}:${m.protocol_port}`));
   for (const member of group.members) {
@@ -44,19 +61,6 @@ export async function ensureMembers(account: Account, group: BackendGroup): Prom
       ...(subnet.neutron_subnet_id ? { subnet_cidr_id: subnet.neutron_subnet_id } : {}),
     });
     have.add(`${server.ip}:${member.port}`);
-  }
-  const pool = await account.api.elb.showPool(poolId);
-  if (!pool.healthmonitor_id) {
-    const hc = group.healthCheck;
-    await account.api.elb.createHealthMonitor({
-      pool_id: poolId,
-      type: monitorTypeOf(hc.protocol),
-      delay: hc.intervalSeconds,
-      timeout: Math.max(1, Math.min(hc.intervalSeconds, 3)),
-      max_retries: 3,
-      monitor_port: hc.port,
-      ...(hc.protocol === 'HTTP' ? { url_path: hc.path ?? '/' } : {}),
-    });
   }
 }
 

@@ -15,7 +15,7 @@
  *   token on the cloud before creating: found, it is adopted; never a second one.
  * - **Asynchrony.** Creates answer what Huawei answers (a VPC `CREATING`, an ECS job, an ELB
  *   `PENDING_CREATE` → `PENDING`); `refresh` reads it again, and fails with CLOUD_RESOURCE_FAILED (job
- *   `FAIL`, ELB `ERROR`) or, past `pollIntervalSeconds × pollMaxAttempts` since creation, CLOUD_TIMEOUT.
+ *   `FAIL`, ELB `ERROR`) or, past its kind's deadline since creation (`settings.deadlines`), CLOUD_TIMEOUT.
  *   A child whose parent is still pending (a subnet of a `CREATING` VPC, a listener of a `PENDING_CREATE`
  *   load balancer) is a transient error: the workflow's Retry waits — nothing here sleeps.
  * - **Deletion** is asked, then confirmed by reading: `destroy` answers `done: false` while Huawei still

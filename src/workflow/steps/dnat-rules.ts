@@ -8,11 +8,13 @@ import type { Cloud } from '../../cloud/cloud.ts';
 import { DnatPortConflictError } from '../../cloud/errors.ts';
 import type { DnatTargetInput } from '../../cloud/inputs.ts';
 import type { Plan } from '../../plan/plan.ts';
-import { type DnatRuleVisit, forEachRule } from './gateway-rules.ts';
+import { awaitParents, type DnatRuleVisit, forEachRule } from './gateway-rules.ts';
 import type { StepRun } from './run.ts';
 
 export async function dnatRules(run: StepRun, cloud: Cloud, plan: Plan): Promise<void> {
-  await forEachRule(run, plan, { dnat: (gatewayId, rule) => addDnatRule(run, cloud, gatewayId, rule) });
+  await forEachRule(run, cloud, plan, {
+    dnat: (gatewayId, rule) => addDnatRule(run, cloud, gatewayId, rule),
+  });
 }
 
 /** Creates (or re-finds) one DNAT rule entry on its gateway. */
@@ -36,6 +38,16 @@ export async function addDnatRule(
       : entry.target.server !== undefined
         ? { serverId: await run.idOf('servers', entry.target.server, `${path}.target.server`) }
         : { ip: entry.target.ip as string };
+  // In a workflow run the rule waits for the transit IP and load balancer this plan created to be ready.
+  if (
+    !(await awaitParents(
+      run,
+      cloud,
+      transitIpId,
+      'loadBalancerId' in target ? target.loadBalancerId : undefined,
+    ))
+  )
+    return;
   const identity = `${transitIpId}:${entry.protocol}:${entry.transitPort}`;
   const first = rule.identities.get(identity);
   if (first !== undefined && first !== path) {

@@ -19,10 +19,12 @@ import type { Cloud } from '../../cloud/cloud.ts';
 import type { Plan } from '../../plan/plan.ts';
 import type { ProvisioningSteps, StepContext, StepResult } from '../../plan/provisioning.ts';
 import { activateGateways } from './activate-gateways.ts';
+import { activateResources } from './activate-resources.ts';
 import { activateRules } from './activate-rules.ts';
 import { backendGroups } from './backend-groups.ts';
 import { dnatRules } from './dnat-rules.ts';
 import { gateways } from './gateways.ts';
+import { listeners } from './listeners.ts';
 import { loadBalancers } from './load-balancers.ts';
 import { networks } from './networks.ts';
 import { rules } from './rules.ts';
@@ -39,6 +41,7 @@ const STEPS = {
   servers,
   backendGroups,
   loadBalancers,
+  listeners,
   transitIps,
   gateways,
   activateGateways,
@@ -46,8 +49,12 @@ const STEPS = {
   activateRules,
 } satisfies Record<string, Step>;
 
-/** The halves of `rules`, for a workflow that adds DNAT and SNAT rules in parallel branches. */
-const HALVES = { dnatRules, snatRules } satisfies Record<string, Step>;
+/**
+ * Steps a workflow runs instead of others: the halves of `rules`, for DNAT and SNAT rules in parallel
+ * branches, and `activateResources`, one wait for everything the plan created (in place of the two
+ * activation steps a dry run replays).
+ */
+const HALVES = { dnatRules, snatRules, activateResources } satisfies Record<string, Step>;
 
 /** The steps of a whole provisioning, in order. */
 export const PROVISION_STEPS = Object.keys(STEPS) as readonly (keyof typeof STEPS)[];
@@ -72,6 +79,9 @@ export async function applyStep(
 ): Promise<StepResult> {
   const run = new StepRun(cloud, plan, ctx);
   await ALL[step](run, cloud, plan);
+  // A workflow run that set entries aside for a parent not ready yet waits (the Retry runs it again).
+  const wait = run.waitError();
+  if (wait) throw wait;
   return run.pending.length > 0 || step.startsWith('activate')
     ? { resources: run.resources, pending: run.pending }
     : { resources: run.resources };

@@ -1,6 +1,6 @@
 /**
- * Step `loadBalancers`: the plan's load balancers, then each created one's listeners (an `existing:`
- * load balancer's listeners are not this plan's).
+ * Step `loadBalancers`: the plan's load balancers (their listeners are step `listeners`, since a
+ * listener needs its backend group too, which another branch of the workflow creates).
  */
 import type { Cloud } from '../../cloud/cloud.ts';
 import { isExisting, type Plan } from '../../plan/plan.ts';
@@ -9,7 +9,6 @@ import type { StepRun } from './run.ts';
 export async function loadBalancers(run: StepRun, cloud: Cloud, plan: Plan): Promise<void> {
   for (const [i, lb] of (plan.loadBalancers ?? []).entries()) {
     const path = `loadBalancers[${i}]`;
-    let lbId: string | undefined;
     await run.attempt(path, async () => {
       if (isExisting(lb)) {
         const resource = await run.existing('load-balancer', lb.existing, path);
@@ -33,33 +32,7 @@ export async function loadBalancers(run: StepRun, cloud: Cloud, plan: Plan): Pro
         },
         run.context('load-balancer', lb.name, path, lb.frontendSubnet),
       );
-      lbId = resource.id;
       run.record(resource, lb.name);
     });
-    if (isExisting(lb) || lbId === undefined) continue;
-    for (const [k, listener] of (lb.listeners ?? []).entries()) {
-      const listenerPath = `${path}.listeners[${k}]`;
-      const loadBalancerId = lbId;
-      await run.attempt(listenerPath, async () => {
-        const backendGroupId = await run.idOf(
-          'backendGroups',
-          listener.backendGroup,
-          `${listenerPath}.backendGroup`,
-        );
-        const name = listener.name ?? `${listener.protocol}-${listener.port}`;
-        const resource = await cloud.createListener(
-          {
-            name,
-            loadBalancerId,
-            protocol: listener.protocol,
-            port: listener.port,
-            backendGroupId,
-            accessControl: listener.accessControl ?? 'all',
-          },
-          run.ruleContext(`listener:${lb.name}:${listener.protocol}:${listener.port}`, listenerPath),
-        );
-        run.record(resource, `${lb.name}/${name}`);
-      });
-    }
   }
 }

@@ -10,7 +10,7 @@ import type { StepRun } from './run.ts';
 import { addSnatRule } from './snat-rules.ts';
 
 export async function rules(run: StepRun, cloud: Cloud, plan: Plan): Promise<void> {
-  await forEachRule(run, plan, {
+  await forEachRule(run, cloud, plan, {
     dnat: (gatewayId, rule) => addDnatRule(run, cloud, gatewayId, rule),
     snat: (gatewayId, rule) => addSnatRule(run, cloud, gatewayId, rule),
   });

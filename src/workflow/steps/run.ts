@@ -3,11 +3,18 @@
  * explicit addresses it requests), the `{kind: {name: id}}` output being built, the create contexts
  * (client tokens) of its entries, and the error policy (throw, or report and skip in a dry run).
  * Every cloud call goes through the cloud port (`Cloud`), so the same run drives any provider.
+ *
+ * Waiting (docs/real-cloud.md#time): in a workflow run, an entry whose parent is not ready yet
+ * (`Natflow.NotReady`, from the cloud or from `awaitReady`) is set aside and the step goes on with the
+ * others, so every entry whose parents are ready is created before the step waits; the step then fails
+ * `Natflow.NotReady` naming everything it waits for (`./index.ts`), and the workflow's Retry runs it
+ * again. In a dry run nothing waits.
  */
-import type { Cloud } from '../../cloud/cloud.ts';
-import { NatflowError, NotFoundError } from '../../cloud/errors.ts';
+import { type Cloud, isReady } from '../../cloud/cloud.ts';
+import { GatewayNotActiveError, NatflowError, NotFoundError, NotReadyError } from '../../cloud/errors.ts';
 import type { CreateContext } from '../../cloud/inputs.ts';
 import type { Resource, ResourceType } from '../../cloud/resources.ts';
+import { notReady, type Waiting, waitingOf, waitingOfError } from '../../cloud/waiting.ts';
 import {
   type GatewayEntry,
   isExisting,
@@ -113,20 +120,33 @@ const LABEL_OF_KIND: Record<IndexedKind, string> = {
   gateways: 'private NAT gateway',
 };
 
+/** The virtual cloud's bound on a gateway or rule left PENDING by its provisioning delay (10 min). */
+const DEFAULT_ACTIVATION_TIMEOUT_MS = 600_000;
+
+/** Kinds the virtual cloud creates PENDING (GATEWAY_NOT_ACTIVE past `activationTimeoutMs`). */
+const ACTIVATED_TYPES: ReadonlySet<ResourceType> = new Set(['private-nat-gateway', 'dnat-rule', 'snat-rule']);
+
 /** One step's run: the plan, its index, the output being built, and the error policy. */
 export class StepRun {
   readonly resources: Record<string, Record<string, string>> = {};
   readonly pending: string[] = [];
+  /** What this run waits for (workflow runs only); `./index.ts` fails the step with it. */
+  readonly waiting: Waiting[] = [];
+  /** The waits this run set aside that name nothing (a refusal read from the cloud's words). */
+  readonly unnamedWaits: NotReadyError[] = [];
   readonly index: PlanIndex;
   private readonly cloud: Cloud;
   private readonly plan: Plan;
   private readonly ctx: StepContext;
+  /** When this run began (its clock): what it created itself is not read back at once. */
+  private readonly startedAt: number;
 
   constructor(cloud: Cloud, plan: Plan, ctx: StepContext) {
     this.cloud = cloud;
     this.plan = plan;
     this.ctx = ctx;
     this.index = new PlanIndex(plan);
+    this.startedAt = this.now();
   }
 
   record(resource: Pick<Resource, 'type' | 'id'>, name: string): void {
@@ -154,15 +174,76 @@ export class StepRun {
     };
   }
 
-  /** Runs one entry; in dry-run mode a failure is reported and the entry skipped. */
+  /** The plan's name (what it created carries it as `plan`). */
+  get planName(): string {
+    return this.plan.name;
+  }
+
+  /** A workflow run (not a dry run): it waits for what is not ready yet. */
+  get waits(): boolean {
+    return this.ctx.onIssue === undefined;
+  }
+
+  /** Now, by the run's clock. */
+  now(): number {
+    return this.ctx.now?.() ?? Date.now();
+  }
+
+  /**
+   * Runs one entry; in dry-run mode a failure is reported and the entry skipped. In a workflow run, an
+   * entry waiting for a parent (`Natflow.NotReady`) is set aside and the step goes on with the others.
+   */
   async attempt(path: string, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (error) {
       if (error instanceof SkipEntry) return;
+      if (this.waits && error instanceof NotReadyError) {
+        const named = waitingOfError(error);
+        if (named.length > 0) this.waiting.push(...named);
+        else this.unnamedWaits.push(error);
+        return;
+      }
       if (!this.ctx.onIssue || !(error instanceof NatflowError)) throw error;
       this.ctx.onIssue({ path: error.path ?? path, code: error.name, message: error.message });
     }
+  }
+
+  /**
+   * In a workflow run, whether `resource` is ready, refreshing it from the cloud first when it is not:
+   * a resource still not ready is added to what the run waits for (false). A gateway or rule the cloud
+   * keeps PENDING past `activationTimeoutMs` is GATEWAY_NOT_ACTIVE (a real cloud's provider fails its own
+   * per-kind deadline, CLOUD_TIMEOUT, in `refresh`). In a dry run: true, nothing waits.
+   */
+  async awaitReady(resource: Resource): Promise<boolean> {
+    if (!this.waits || isReady(resource)) return true;
+    // Already waited for in this run (a child found it not ready), or created by this very run (the
+    // cloud has just answered its create): no second read.
+    const known = this.waiting.some((w) => w.kind === resource.type && w.name === resource.name);
+    if (known) return false;
+    if (Date.parse(resource.createdAt) >= this.startedAt) {
+      this.waiting.push(waitingOf(resource, this.now()));
+      return false;
+    }
+    const refreshed = await this.cloud.refresh(resource.id);
+    if (isReady(refreshed)) return true;
+    const now = this.now();
+    const age = now - Date.parse(refreshed.createdAt);
+    const timeoutMs = this.ctx.activationTimeoutMs ?? DEFAULT_ACTIVATION_TIMEOUT_MS;
+    if (ACTIVATED_TYPES.has(refreshed.type) && age > timeoutMs) {
+      throw new GatewayNotActiveError(
+        `${refreshed.type} ${refreshed.name} (${refreshed.id}) is still ${refreshed.cloudStatus ?? refreshed.status} after ${Math.round(age / 1000)} s`,
+        { details: { id: refreshed.id, status: refreshed.status } },
+      );
+    }
+    this.waiting.push(waitingOf(refreshed, now));
+    return false;
+  }
+
+  /** What the run waits for, as the step's `Natflow.NotReady` (undefined when it waits for nothing). */
+  waitError(): NotReadyError | undefined {
+    if (this.waiting.length > 0) return notReady(this.waiting, { cause: this.unnamedWaits[0] });
+    return this.unnamedWaits[0];
   }
 
   /** Resolves an `existing:` reference (an id, or a unique name) of the wanted type. */

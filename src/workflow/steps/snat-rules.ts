@@ -6,11 +6,13 @@
 import type { Cloud } from '../../cloud/cloud.ts';
 import { tryParseCidr } from '../../net/ipv4.ts';
 import type { Plan } from '../../plan/plan.ts';
-import { forEachRule, type SnatRuleVisit } from './gateway-rules.ts';
+import { awaitParents, forEachRule, type SnatRuleVisit } from './gateway-rules.ts';
 import type { StepRun } from './run.ts';
 
 export async function snatRules(run: StepRun, cloud: Cloud, plan: Plan): Promise<void> {
-  await forEachRule(run, plan, { snat: (gatewayId, rule) => addSnatRule(run, cloud, gatewayId, rule) });
+  await forEachRule(run, cloud, plan, {
+    snat: (gatewayId, rule) => addSnatRule(run, cloud, gatewayId, rule),
+  });
 }
 
 /** Creates (or re-finds) one SNAT rule entry on its gateway. */
@@ -22,6 +24,7 @@ export async function addSnatRule(
 ): Promise<void> {
   const { entry, path } = rule;
   const transitIpId = await run.idOf('transitIps', entry.transitIp, `${path}.transitIp`);
+  if (!(await awaitParents(run, cloud, transitIpId))) return;
   const cidr = tryParseCidr(entry.source) ? entry.source : undefined;
   const source = cidr ? { cidr } : { subnetId: await run.idOf('subnets', entry.source, `${path}.source`) };
   const resource = await cloud.createSnatRule(

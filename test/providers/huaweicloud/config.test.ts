@@ -16,7 +16,15 @@ describe('Function: readSettings', () => {
       elb: 'https://elb.cn-north-4.myhuaweicloud.com',
       nat: 'https://nat.cn-north-4.myhuaweicloud.com',
     });
-    expect(s.pollIntervalSeconds).toBe(5);
+    expect(s.deadlines).toEqual({
+      vpc: 120,
+      subnet: 120,
+      server: 900,
+      loadbalancer: 600,
+      gateway: 600,
+      transit_ip: 300,
+      rule: 300,
+    });
   });
 
   it('one endpoint overrides the region; a per-service one wins over both', () => {
@@ -38,6 +46,44 @@ describe('Function: readSettings', () => {
       /HUAWEICLOUD_POLL_MAX_ATTEMPTS=0/,
     );
   });
+
+  it.each([
+    { name: 'a number: every kind', value: '30', expected: { vpc: 30, server: 30, rule: 30 } },
+    {
+      name: 'a JSON object: those kinds, the others their default',
+      value: '{"server": 1800, "rule": 60}',
+      expected: { vpc: 120, server: 1800, rule: 60 },
+    },
+  ])('reads HUAWEICLOUD_DEADLINE_SECONDS as $name', ({ value, expected }) => {
+    const s = readSettings({ HUAWEICLOUD_REGION: 'r', HUAWEICLOUD_DEADLINE_SECONDS: value });
+    expect(s.deadlines).toMatchObject(expected);
+  });
+
+  it('keeps HUAWEICLOUD_POLL_INTERVAL_SECONDS × _POLL_MAX_ATTEMPTS working: one deadline for every kind', () => {
+    const s = readSettings({
+      HUAWEICLOUD_REGION: 'r',
+      HUAWEICLOUD_POLL_INTERVAL_SECONDS: '2',
+      HUAWEICLOUD_POLL_MAX_ATTEMPTS: '30',
+    });
+    expect(new Set(Object.values(s.deadlines))).toEqual(new Set([60]));
+    // The newer variable wins over the older pair.
+    expect(
+      readSettings({
+        HUAWEICLOUD_REGION: 'r',
+        HUAWEICLOUD_POLL_MAX_ATTEMPTS: '30',
+        HUAWEICLOUD_DEADLINE_SECONDS: '7',
+      }).deadlines.server,
+    ).toBe(7);
+  });
+
+  it.each(['0', '-5', 'soon', '[1]', '{"ecs": 10}', '{"server": "10"}', '{broken'])(
+    'refuses HUAWEICLOUD_DEADLINE_SECONDS=%s, naming the variable',
+    (value) => {
+      expect(() => readSettings({ HUAWEICLOUD_REGION: 'r', HUAWEICLOUD_DEADLINE_SECONDS: value })).toThrow(
+        /HUAWEICLOUD_DEADLINE_SECONDS must be/,
+      );
+    },
+  );
 });
 
 describe('Function: credentialsFromEnv', () => {
