@@ -3,11 +3,17 @@
  * print. One line per meaningful history event, indented by nesting (Parallel branches, Map iterations):
  *
  *     ▸ CreateNetworks
+ *     … waiting for VPC-A: CREATING, 2 s
  *     ✓ CreateNetworks                       4 ms
  *     ✗ AddDnatRule   DNAT_PORT_CONFLICT: transit IP transit-ip-A already maps tcp/80
  *     ↻ AddDnatRule   retrying after Natflow.Transient
+ *
+ * A step waiting for the cloud fails `Natflow.NotReady` with what it waits for in its cause
+ * (src/cloud/waiting.ts): that is a `waiting for …` line per resource (`waitingOfEvent` for `--json`),
+ * not a failure, and its retry prints nothing.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { describeWaiting, type Waiting, waitingOfCause } from '../cloud/waiting.ts';
 import type { ExecutionDocument } from './session.ts';
 
 const COLOR = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -25,6 +31,8 @@ export class ProgressRenderer {
   private readonly failedNow = new Set<string>();
   private depth = 0;
   private lastTaskState = '';
+  /** Retries of waits still to come (their LambdaFunctionScheduled prints nothing). */
+  private waits = 0;
 
   line(event: HistoryEvent): string | undefined {
     const time = event.timestamp ? new Date(event.timestamp).getTime() : Date.now();
@@ -54,10 +62,21 @@ export class ProgressRenderer {
     }
     if (type === 'LambdaFunctionFailed' || type === 'TaskFailed') {
       const details = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
+      const waiting = waitingOfEvent(event);
+      if (waiting.length > 0) {
+        this.waits++;
+        return waiting
+          .map((w) => `${pad}${yellow('…')} ${dim('waiting for')} ${describeWaiting(w)}`)
+          .join('\n');
+      }
       const count = (this.failedTasks.get(this.lastTaskState) ?? 0) + 1;
       this.failedTasks.set(this.lastTaskState, count);
       this.failedNow.add(this.lastTaskState);
       return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(messageOf(details?.cause))}`;
+    }
+    if ((type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') && this.waits > 0) {
+      this.waits--;
+      return undefined;
     }
     if (
       (type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') &&
@@ -76,16 +95,38 @@ export class ProgressRenderer {
   }
 }
 
+/**
+ * What a history event says a step waits for: a `Natflow.NotReady` failure's cause (none for any other
+ * event). `watch --json` and `up --json` print each as a `{"waiting": {name, kind, status, seconds}}` line.
+ */
+export function waitingOfEvent(event: HistoryEvent): Waiting[] {
+  const details = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
+  if (details?.error !== 'Natflow.NotReady') return [];
+  return waitingOfCause(details.cause);
+}
+
 /** A Lambda failure's cause is `{"errorType","errorMessage","trace"}`; show the message. */
 function messageOf(cause: string | undefined): string {
   if (!cause) return '';
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    if (typeof parsed.errorMessage === 'string') return innerMessage(parsed.errorMessage);
   } catch {
     // a plain message already
   }
   return cause;
+}
+
+/** A message that is itself a document (`{code, message, …}`): its message. */
+function innerMessage(text: string): string {
+  if (!text.startsWith('{')) return text;
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // not a document
+  }
+  return text;
 }
 
 function shorten(text: string, max = 160): string {

@@ -5,7 +5,7 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
-import { describeExecution, ProgressRenderer } from './render.ts';
+import { describeExecution, ProgressRenderer, waitingOfEvent } from './render.ts';
 import {
   type ExecutionDocument,
   executionDocument,
@@ -51,8 +51,13 @@ export async function runWorkflow(
   }
   const renderer = new ProgressRenderer();
   const doc = await followExecution(session, executionArn, (event) => {
-    if (options.jsonLines) io.out(JSON.stringify({ type: 'history', executionArn, event }));
-    else if (!options.json) {
+    if (options.jsonLines) {
+      io.out(JSON.stringify({ type: 'history', executionArn, event }));
+      for (const waiting of waitingOfEvent(event)) io.out(JSON.stringify({ waiting }));
+    } else if (options.json) {
+      // stdout stays one document: what a step waits for goes to stderr (docs/cli.md).
+      for (const waiting of waitingOfEvent(event)) io.err(JSON.stringify({ waiting }));
+    } else {
       const line = renderer.line(event);
       if (line) io.out(line);
     }

@@ -19,6 +19,8 @@ export interface FunctionSpec {
   module: string;
   exportName: string;
   http: { method: string; path: string }[];
+  /** The function's timeout (its own `timeout`, else the provider's, else Lambda's 29 s of API Gateway). */
+  timeoutSeconds: number;
 }
 
 export interface StateMachineSpec {
@@ -95,6 +97,7 @@ export function readServerlessConfig(
   const raw = parse(readFileSync(file, 'utf8'), { customTags: CFN_TAGS }) as Record<string, unknown>;
   const stage = 'dev';
   const functions = new Map<string, FunctionSpec>();
+  const providerTimeout = Number((raw.provider as Record<string, unknown> | undefined)?.timeout ?? 29);
   for (const [name, spec] of Object.entries(
     (raw.functions ?? {}) as Record<string, Record<string, unknown>>,
   )) {
@@ -110,6 +113,7 @@ export function readServerlessConfig(
       module: resolve(root, `${handler.slice(0, dot)}.ts`),
       exportName: handler.slice(dot + 1),
       http,
+      timeoutSeconds: Number(spec.timeout ?? providerTimeout),
     });
   }
   const stateMachines = new Map<string, StateMachineSpec>();

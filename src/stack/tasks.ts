@@ -104,7 +104,11 @@ export class TaskBinder {
       this.inject(spec.name, task.stateName, 'before');
       const output = await handler(
         input,
-        lambdaContext({ functionName: spec.name, requestId: invocationId, timeoutMs: 29_000 }),
+        lambdaContext({
+          functionName: spec.name,
+          requestId: invocationId,
+          timeoutMs: spec.timeoutSeconds * 1000,
+        }),
       );
       this.inject(spec.name, task.stateName, 'after');
       return output;

@@ -11,8 +11,8 @@
  */
 import type { Cloud } from '../cloud/cloud.ts';
 import { CloudTimeoutError } from '../cloud/errors.ts';
-import { notReady } from '../cloud/waiting.ts';
 import type { Store } from '../cloud/store.ts';
+import { notReady } from '../cloud/waiting.ts';
 import { rollbackProvisioning } from './rollback.ts';
 import { PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
 
@@ -79,7 +79,10 @@ export async function teardownRound(
     );
   }
   if (options.wait && left.length > 0) {
-    throw notReady(left.map((r) => ({ name: r.name, kind: r.type, status: 'DELETING', seconds: 0 })));
+    // How long the teardown has been at it (natflow records no deletion time of its own).
+    const started = options.startedAt ? Date.parse(options.startedAt) : Number.NaN;
+    const seconds = Number.isFinite(started) ? Math.max(0, Math.floor((options.now - started) / 1000)) : 0;
+    throw notReady(left.map((r) => ({ name: r.name, kind: r.type, status: 'DELETING', seconds })));
   }
   return { phase, deleted, pending: left.length };
 }

@@ -23,6 +23,7 @@ const spec = (module: string, exportName = 'handler'): FunctionSpec => ({
   module,
   exportName,
   http: [],
+  timeoutSeconds: 29,
 });
 
 function vpc(id: string): Resource {

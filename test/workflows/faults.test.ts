@@ -31,7 +31,7 @@ function provisionTaskStates(): string[] {
     }
   };
   walk(definition.States);
-  return names.filter((name) => !['Rollback', 'RollbackAgain', 'PublishProvisioningFailed'].includes(name));
+  return names.filter((name) => !['Rollback', 'RollbackGaveUp', 'PublishProvisioningFailed'].includes(name));
 }
 
 const STEPS = provisionTaskStates();
@@ -80,7 +80,8 @@ describe('fault injection at every provisioning step', () => {
 
   it.each(STEPS)('a transient fault at %s is retried and the execution succeeds', async (at) => {
     // Prepare: two failed attempts, then success (the ASL allows three).
-    h = await openHarness({ faults: [{ at, kind: 'transient', times: 2 }] });
+    // The time knob zeroes the Retry pauses: this is about what is retried, not when.
+    h = await openHarness({ waitTimeScale: 0, faults: [{ at, kind: 'transient', times: 2 }] });
 
     // Act
     const run = await h.run('provision', REFERENCE);
@@ -96,7 +97,10 @@ describe('fault injection at every provisioning step', () => {
   });
 
   it('a transient fault that outlasts the retries fails the execution and rolls back', async () => {
-    h = await openHarness({ faults: [{ at: 'AddDnatRule', kind: 'transient', times: 10 }] });
+    h = await openHarness({
+      waitTimeScale: 0,
+      faults: [{ at: 'AddDnatRule', kind: 'transient', times: 10 }],
+    });
     const run = await h.run('provision', REFERENCE);
     expect(run).toMatchObject({ status: 'FAILED', error: 'Natflow.Transient' });
     // MaxAttempts 3: the first attempt and three retries.

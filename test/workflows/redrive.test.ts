@@ -35,7 +35,7 @@ describe('onFailure: keep, then RedriveExecution', () => {
 
   it('fails at the failing Task past its retries, keeps what it created, and is not rolled back', async () => {
     // Prepare: AddDnatRule fails 4 times — the first attempt and its 3 retries.
-    h = await openHarness({ faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
+    h = await openHarness({ waitTimeScale: 0, faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
 
     // Act
     const arn = await startKept(h, 'kept-1');
@@ -69,7 +69,7 @@ describe('onFailure: keep, then RedriveExecution', () => {
 
   it('redrives from the failed state after the fault is fixed and converges with no duplicates', async () => {
     // Prepare
-    h = await openHarness({ faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
+    h = await openHarness({ waitTimeScale: 0, faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
     const arn = await startKept(h, 'kept-2');
     const before = await h.resources();
     const eventsBefore = (await history(h, arn)).length;
@@ -159,7 +159,7 @@ describe('onFailure: keep, then RedriveExecution', () => {
 
   it('a kept failure that is rolled back instead leaves no resource', async () => {
     // Prepare
-    h = await openHarness({ faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
+    h = await openHarness({ waitTimeScale: 0, faults: [{ at: 'AddDnatRule', kind: 'transient', times: 4 }] });
     const arn = await startKept(h, 'kept-4');
     expect((await h.resources()).length).toBeGreaterThan(0);
 

@@ -80,7 +80,8 @@ describe('Module: provisioner', () => {
   it('reports gateways still PENDING under a provisioning delay', async () => {
     const { cloud, clock } = newCloud({ provisioningDelayMs: 30_000 });
     const plan = PlanSchema.parse(referencePlan());
-    for (const step of PROVISION_STEPS.slice(0, 6)) await applyStep(cloud, plan, step, { execution: 'e' });
+    for (const step of PROVISION_STEPS.slice(0, PROVISION_STEPS.indexOf('activateGateways')))
+      await applyStep(cloud, plan, step, { execution: 'e' });
     const waiting = await applyStep(cloud, plan, 'activateGateways', { execution: 'e' });
     expect(waiting.pending).toHaveLength(1);
     clock.advance(30_000);

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand }
 import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { redriveCommand, rollbackCommand } from '../kept.ts';
-import { describeExecution, ProgressRenderer, table } from '../render.ts';
+import { describeExecution, ProgressRenderer, table, waitingOfEvent } from '../render.ts';
 import {
   executionDocument,
   followExecution,
@@ -93,8 +93,10 @@ const command: Command = {
           const arn = await resolveExecutionArn(session, id as string);
           const renderer = new ProgressRenderer();
           const doc = await followExecution(session, arn, (event) => {
-            if (values.json) io.out(JSON.stringify({ type: 'history', executionArn: arn, event }));
-            else {
+            if (values.json) {
+              io.out(JSON.stringify({ type: 'history', executionArn: arn, event }));
+              for (const waiting of waitingOfEvent(event)) io.out(JSON.stringify({ waiting }));
+            } else {
               const line = renderer.line(event);
               if (line) io.out(line);
             }
