@@ -92,30 +92,43 @@ describe('layoutStateMachine', () => {
   it('draws the provision Parallel branches side by side inside their frame', () => {
     const layout = layoutStateMachine(machine('provision'));
 
-    const servers = node(layout, 'CreateServersAndSecurityGroups');
+    const groups = node(layout, 'CreateBackendGroups');
     const transit = node(layout, 'AssignTransitIp');
-    expect(servers.container).toBe('ProvisionInParallel');
+    expect(groups.container).toBe('ProvisionInParallel');
     expect(transit.container).toBe('ProvisionInParallel');
-    expect(servers.y).toBe(transit.y);
-    expect(transit.x).toBeGreaterThanOrEqual(servers.x + servers.w);
-    expect(layout.branches.filter((b) => b.state === 'ProvisionInParallel')).toHaveLength(2);
-    expect(layout.branches.filter((b) => b.state === 'AddRules')).toHaveLength(2);
+    expect(groups.y).toBe(transit.y);
+    expect(transit.x).toBeGreaterThanOrEqual(groups.x + groups.w);
+    expect(layout.branches.filter((b) => b.state === 'ProvisionInParallel')).toHaveLength(3);
+    expect(layout.branches.filter((b) => b.state === 'AddRules')).toHaveLength(3);
   });
 
-  it('keeps the polling loops visible as back edges from the Wait states', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('keeps a Wait/Choice polling loop visible as a back edge from its Wait state', () => {
+    // Prepare: natflow's own machines poll through a Retry; a Wait/Choice loop is still drawn as one.
+    const polling: AslMachine = {
+      StartAt: 'Check',
+      States: {
+        Check: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:1:function:check', Next: 'Ready?' },
+        'Ready?': {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.ready', BooleanEquals: true, Next: 'Done' }],
+          Default: 'WaitAWhile',
+        },
+        WaitAWhile: { Type: 'Wait', Seconds: 5, Next: 'Check' },
+        Done: { Type: 'Succeed' },
+      },
+    } as AslMachine;
 
+    // Act
+    const layout = layoutStateMachine(polling);
+
+    // Assess
+    assertWellFormed(polling, layout);
     const back = layout.edges.filter((e) => e.back).map((e) => `${e.from}→${e.to}`);
-    // The rollback's own loop (Wait → RollbackAgain → DeletionsPending) closes at its Choice.
-    expect(back.sort()).toEqual([
-      'RollbackAgain→DeletionsPending',
-      'WaitForGateways→CheckGatewaysActive',
-      'WaitForRules→CheckRulesActive',
-    ]);
+    expect(back).toEqual(['WaitAWhile→Check']);
     // The Wait sits beside the chain, and the chain goes on straight below the Choice.
-    const choice = node(layout, 'RulesActive?');
-    const next = node(layout, 'EvaluateTranslation');
-    const wait = node(layout, 'WaitForRules');
+    const choice = node(layout, 'Ready?');
+    const next = node(layout, 'Done');
+    const wait = node(layout, 'WaitAWhile');
     expect(next.x + next.w / 2).toBeCloseTo(choice.x + choice.w / 2);
     expect(wait.x).toBeGreaterThanOrEqual(next.x + next.w);
   });
@@ -136,11 +149,10 @@ describe('layoutStateMachine', () => {
     const rollback = node(layout, 'Rollback');
     const succeeded = node(layout, 'PublishProvisioningSucceeded');
     expect(rollback.x).toBeGreaterThanOrEqual(succeeded.x + succeeded.w);
-    const choice = layout.edges.find((e) => e.from === 'RulesActive?' && e.kind === 'choice');
-    expect(choice?.label).toBe('$.activateRules.ready == true');
-    expect(layout.edges.find((e) => e.from === 'RulesActive?' && e.kind === 'default')?.label).toBe(
-      'Default',
-    );
+    const choices = layoutStateMachine(machine('rollback'));
+    const choice = choices.edges.find((e) => e.from === 'IsForced' && e.kind === 'choice');
+    expect(choice?.label).toBe('$.force is present and $.force == true');
+    expect(choices.edges.find((e) => e.from === 'IsForced' && e.kind === 'default')?.label).toBe('Default');
   });
 
   it('draws a Map state as a frame around its iterator', () => {

@@ -106,30 +106,30 @@ describe('replayHistory', () => {
       .started()
       .enter('Parallel', 'ProvisionInParallel')
       .raw('ParallelStateStarted')
-      .enter('Task', 'CreateServersAndSecurityGroups')
+      .enter('Task', 'CreateBackendGroups')
       .enter('Task', 'AssignTransitIp')
-      .scheduledOnly('createServers')
+      .scheduledOnly('createBackendGroups')
       .scheduledOnly('assignTransitIps')
       .startedOnly()
       .startedOnly()
       .succeeded({ side: 'transit' })
       .exit('Task', 'AssignTransitIp')
       .succeeded({ side: 'servers' })
-      .exit('Task', 'CreateServersAndSecurityGroups');
+      .exit('Task', 'CreateBackendGroups');
 
     const run = replayHistory(provision, history.events);
 
     expect(run.states.get('AssignTransitIp')?.status).toBe('succeeded');
-    expect(run.states.get('CreateServersAndSecurityGroups')?.status).toBe('succeeded');
+    expect(run.states.get('CreateBackendGroups')?.status).toBe('succeeded');
     expect(run.states.get('ProvisionInParallel')?.status).toBe('running');
     const scheduled = history.events
       .filter((e) => e.type === 'LambdaFunctionScheduled')
       .map((e) => run.stateOfEvent.get(e.id));
-    expect(scheduled).toEqual(['CreateServersAndSecurityGroups', 'AssignTransitIp']);
+    expect(scheduled).toEqual(['CreateBackendGroups', 'AssignTransitIp']);
     const completions = history.events
       .filter((e) => e.type === 'LambdaFunctionSucceeded')
       .map((e) => run.stateOfEvent.get(e.id));
-    expect(completions).toEqual(['AssignTransitIp', 'CreateServersAndSecurityGroups']);
+    expect(completions).toEqual(['AssignTransitIp', 'CreateBackendGroups']);
   });
 
   it('shows a failed branch task as failed, its Parallel as caught, and the execution error at the task', () => {
@@ -177,7 +177,7 @@ describe('replayHistory', () => {
       status: 'failed',
       error: 'Natflow.InjectedFault',
     });
-    expect(run.states.get('CheckRulesActive')?.status).toBe('not-started');
+    expect(run.states.get('CheckResourcesActive')?.status).toBe('not-started');
   });
 
   it('shows a task a Catch took over as caught and points at it for the execution error', () => {

@@ -80,7 +80,7 @@ describe('Function: timelineOf', () => {
     const names = rows.map((r) => r.name);
     const parallel = names.indexOf('ProvisionInParallel');
     expect(rows[parallel]?.depth).toBe(0);
-    for (const inner of ['CreateServersAndSecurityGroups', 'AssignTransitIp', 'CreateLoadBalancer']) {
+    for (const inner of ['CreateBackendGroups', 'AssignTransitIp', 'CreateLoadBalancer']) {
       const row = rows.find((r) => r.name === inner);
       expect(row?.depth, inner).toBe(1);
       expect(row?.parent, inner).toBe('ProvisionInParallel');

@@ -135,10 +135,10 @@ describe('Function: restartPointOf', () => {
       { id: ++id, type: 'ExecutionRedriven', executionRedrivenEventDetails: { redriveCount: 1 } },
       entered('AddRules', { second: true }),
       { id: ++id, type: 'ParallelStateExited', stateExitedEventDetails: { name: 'AddRules' } },
-      entered('CheckRulesActive', { third: true }),
+      entered('CheckResourcesActive', { third: true }),
     ] as HistoryEvent[];
     expect(restartPointOf(events, compiled.states, 'ValidatePlan', '{}')).toEqual({
-      stateName: 'CheckRulesActive',
+      stateName: 'CheckResourcesActive',
       input: JSON.stringify({ third: true }),
     });
   });
@@ -166,15 +166,8 @@ describe('Function: keepVariantOf', () => {
     expect(Object.keys(keep.States)).not.toContain('Rollback');
     expect(Object.keys(keep.States)).not.toContain('PublishProvisioningFailed');
     expect(Object.keys(keep.States)).not.toContain('ProvisioningFailed');
-    // The rollback and its Wait/Choice loop are reached only through a Catch.
-    const ROLLBACK_ONLY = [
-      'Rollback',
-      'DeletionsPending',
-      'WaitForDeletions',
-      'RollbackAgain',
-      'PublishProvisioningFailed',
-      'ProvisioningFailed',
-    ];
+    // The rollback, and its last turn once its Retry stops waiting, are reached only through a Catch.
+    const ROLLBACK_ONLY = ['Rollback', 'RollbackGaveUp', 'PublishProvisioningFailed', 'ProvisioningFailed'];
     const kept = Object.keys(PROVISION.States).filter((name) => !ROLLBACK_ONLY.includes(name));
     expect(Object.keys(keep.States).sort()).toEqual(kept.sort());
     for (const name of kept) expect(keep.States[name]?.Retry).toEqual(PROVISION.States[name]?.Retry);
