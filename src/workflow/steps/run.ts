@@ -221,7 +221,7 @@ export class StepRun {
     // cloud has just answered its create): no second read.
     const known = this.waiting.some((w) => w.kind === resource.type && w.name === resource.name);
     if (known) return false;
-    if (Date.parse(resource.createdAt) >= this.startedAt) {
+    if (Date.parse(resource.createdAt) > this.startedAt) {
       this.waiting.push(waitingOf(resource, this.now()));
       return false;
     }

@@ -30,6 +30,7 @@ const STEPS = [
   'servers',
   'backendGroups',
   'loadBalancers',
+  'listeners',
   'transitIps',
   'gateways',
   'activateGateways',

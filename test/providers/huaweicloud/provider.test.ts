@@ -23,6 +23,7 @@ const STEPS = [
   'servers',
   'backendGroups',
   'loadBalancers',
+  'listeners',
   'transitIps',
   'gateways',
   'activateGateways',
@@ -136,7 +137,7 @@ describe('Class: HuaweiCloud', () => {
     it('a create committed whose answer was lost is adopted by its token on the retry, never duplicated', async () => {
       // Prepare
       const plan = referencePlan();
-      for (const name of STEPS.slice(0, 7)) await step(cloud, plan, name);
+      for (const name of STEPS.slice(0, STEPS.indexOf('rules'))) await step(cloud, plan, name);
       fake.dropNext('dnat');
 
       // Act: the first attempt fails like a dropped connection (transient, retried)...
