@@ -5,6 +5,7 @@
  * its teardown, and the failures that must leave nothing behind.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitingOfCause } from '../../src/cloud/waiting.ts';
 import { type Harness, openHarness, REFERENCE, statesEntered, variant } from './harness.ts';
 
 const PLAN = 'app-a-to-elb01';
@@ -55,7 +56,9 @@ describe('provision workflow', () => {
         'CreateLoadBalancer',
         'AssignTransitIp',
         'CreatePrivateNatGateway',
+        'CreateListeners',
         'AddDnatRule',
+        'CheckResourcesActive',
         'EvaluateTranslation',
         'VerifyConnectivity',
       ]),
@@ -167,6 +170,49 @@ describe('provision workflow', () => {
     expect(run.error).toBe('DNAT_PORT_CONFLICT');
     expect(await h.resources('second-rule')).toEqual([]);
     expect((await h.resources(PLAN)).map((r) => r.id).sort()).toEqual(aResources);
+  });
+});
+
+describe('provision workflow: waits in real time, polled through a Retry', () => {
+  const delay = process.env.NATFLOW_PROVISIONING_DELAY_MS;
+  afterEach(() => {
+    if (delay === undefined) delete process.env.NATFLOW_PROVISIONING_DELAY_MS;
+    else process.env.NATFLOW_PROVISIONING_DELAY_MS = delay;
+  });
+
+  it('waits for a gateway and a rule PENDING 3 s without spinning: no Wait state, at most 8 events a poll', async () => {
+    // Prepare: the same plan with nothing to wait for is the history without polls. No time knob is
+    // set: the engine waits in real time, as it does for a real cloud.
+    const quick = await openHarness();
+    const baseline = await quick.run('provision', REFERENCE);
+    await quick.close();
+    process.env.NATFLOW_PROVISIONING_DELAY_MS = '3000';
+    const h = await openHarness();
+
+    try {
+      // Act
+      const run = await h.run('provision', REFERENCE);
+
+      // Assess
+      expect(run.status, run.cause).toBe('SUCCEEDED');
+      const polls = run.history.filter(
+        (e) =>
+          e.type === 'LambdaFunctionFailed' &&
+          e.lambdaFunctionFailedEventDetails?.error === 'Natflow.NotReady',
+      );
+      expect(polls.length).toBeGreaterThanOrEqual(2);
+      expect(run.history.filter((e) => e.type?.startsWith('Wait'))).toEqual([]);
+      const extra = run.history.length - baseline.history.length;
+      expect(extra).toBeGreaterThanOrEqual(3 * polls.length);
+      expect(extra).toBeLessThanOrEqual(8 * polls.length);
+      // Each poll names what it waits for, in the virtual cloud's words.
+      const named = polls.flatMap((e) => waitingOfCause(e.lambdaFunctionFailedEventDetails?.cause));
+      expect(named.map((w) => `${w.kind} ${w.name} ${w.status}`)).toEqual(
+        expect.arrayContaining(['private-nat-gateway private_nat_gateway PENDING']),
+      );
+    } finally {
+      await h.close();
+    }
   });
 });
 
