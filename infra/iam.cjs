@@ -10,6 +10,11 @@
  * - events:     events:PutEvents on the natflow bus only
  * - startExecution / listExecutions: on the three state machines only
  * - describeExecution / executionHistory / stopExecution: on those state machines' executions only
+ * - cloud:      the function drives a cloud through the provider registry (src/providers/registry.ts):
+ *               on huaweicloud it reads the Huawei Cloud AK/SK secret (HuaweiCloudSecretPolicy of
+ *               infra/huaweicloud.yml, attached when the stack names a secret), and only its bundle
+ *               carries the providers: every other bundle has them stubbed out (infra/esbuild-plugins.cjs),
+ *               as a function that may not read the secret cannot drive the real cloud.
  *
  * No statement has a `*` action; only X-Ray, which has no resource-level permissions, takes resource `*`.
  * ARNs are built with Fn::Join and pseudo parameters (no ${aws:accountId}), so packaging needs no
@@ -19,32 +24,33 @@
 
 const ACCESS = {
   // provision workflow steps
-  validatePlan: ['tableRead'],
-  createNetworks: ['tableWrite'],
-  createServers: ['tableWrite'],
-  createBackendGroups: ['tableWrite'],
-  createLoadBalancers: ['tableWrite'],
-  assignTransitIps: ['tableWrite'],
-  createGateways: ['tableWrite'],
-  checkActive: ['tableWrite'],
-  addDnatRules: ['tableWrite'],
-  addSnatRules: ['tableWrite'],
+  validatePlan: ['tableRead', 'cloud'],
+  createNetworks: ['tableWrite', 'cloud'],
+  createServers: ['tableWrite', 'cloud'],
+  createBackendGroups: ['tableWrite', 'cloud'],
+  createLoadBalancers: ['tableWrite', 'cloud'],
+  assignTransitIps: ['tableWrite', 'cloud'],
+  createGateways: ['tableWrite', 'cloud'],
+  checkActive: ['tableWrite', 'cloud'],
+  addDnatRules: ['tableWrite', 'cloud'],
+  addSnatRules: ['tableWrite', 'cloud'],
   evaluateTranslation: ['tableRead'],
-  verifyConnectivity: ['tableRead', 'events'],
+  verifyConnectivity: ['tableRead', 'events', 'cloud'],
   completeProvisioning: ['tableWrite', 'events'],
-  rollback: ['tableWrite'],
+  rollback: ['tableWrite', 'cloud'],
   publishEvent: ['events'],
   // verify and teardown workflow steps
   listPlans: ['tableRead'],
   summarizeVerification: [],
-  deleteResources: ['tableWrite'],
+  deleteResources: ['tableWrite', 'cloud'],
   // evaluation and probes
   dnatEvaluate: ['tableRead'],
   probe: ['tableRead'],
   // the HTTP API
-  apiValidatePlan: ['tableRead'],
+  // A plan on a real cloud is validated against that account (its model refreshed through its API).
+  apiValidatePlan: ['tableRead', 'cloud'],
   apiPreviewPlan: ['tableRead'],
-  apiStartExecution: ['tableRead', 'startExecution'],
+  apiStartExecution: ['tableRead', 'startExecution', 'cloud'],
   apiListExecutions: ['listExecutions'],
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
@@ -102,7 +108,13 @@ const executionArns = EXECUTION_MACHINES.map((id) =>
   ),
 );
 
+/** The Huawei Cloud secret's managed policy (infra/huaweicloud.yml), which exists only when a secret is named. */
+const SECRET_POLICY = 'HuaweiCloudSecretPolicy';
+const SECRET_CONDITION = 'HasHuaweiCloudSecret';
+
 const grants = (stage) => ({
+  // No inline statement: roleOf attaches the secret's managed policy, when the stack has one.
+  cloud: [],
   tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources(stage) }],
   tableWrite: [
     {
@@ -202,6 +214,13 @@ function roleOf(functionName, grants, GRANTS) {
           { Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] },
         ],
       },
+      ...(grants.includes('cloud')
+        ? {
+            ManagedPolicyArns: [
+              { 'Fn::If': [SECRET_CONDITION, { Ref: SECRET_POLICY }, { Ref: 'AWS::NoValue' }] },
+            ],
+          }
+        : {}),
       Policies: [
         {
           PolicyName: `natflow-${functionName}`,
@@ -225,3 +244,8 @@ async function roles({ resolveVariable } = {}) {
 module.exports = roles;
 module.exports.ACCESS = ACCESS;
 module.exports.logicalName = logicalName;
+/** The functions that drive a cloud (the `cloud` grant): only their bundles carry the providers. */
+module.exports.cloudDriving = () =>
+  Object.entries(ACCESS)
+    .filter(([, access]) => access.includes('cloud'))
+    .map(([name]) => name);
