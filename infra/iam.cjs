@@ -8,8 +8,11 @@
  * - tableWrite: tableRead + PutItem, UpdateItem, DeleteItem, ConditionCheckItem (TransactWriteItems is
  *               authorised action by action)
  * - events:     events:PutEvents on the natflow bus only
- * - startExecution / listExecutions: on the three state machines only
- * - describeExecution / executionHistory / stopExecution: on those state machines' executions only
+ * - startExecution / listExecutions: on the four state machines the API starts (provision,
+ *   provision-keep, verify, teardown) only; startRollback: on the rollback machine only
+ * - describeExecution / executionHistory / stopExecution: on those machines' executions only;
+ *   describeRollback on the rollback machine's; redriveExecution on those of provision-keep, verify and
+ *   teardown (a provision failure has rolled back: natflow refuses to redrive it)
  * - cloud:      the function drives a cloud through the provider registry (src/providers/registry.ts):
  *               on huaweicloud it reads the Huawei Cloud AK/SK secret (HuaweiCloudSecretPolicy of
  *               infra/huaweicloud.yml, attached when the stack names a secret), and only its bundle
@@ -55,10 +58,12 @@ const ACCESS = {
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],
-  apiRedriveExecution: ['tableRead', 'describeExecution', 'executionHistory', 'redriveExecution'],
+  // With the rollback machine deployed (this template), whether a kept failure was rolled back is the
+  // existence of its rollback execution; the ledger and the history are read only without one (locally).
+  apiRedriveExecution: ['describeExecution', 'describeRollback', 'redriveExecution'],
   // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
   // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
-  apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
+  apiRollbackExecution: ['describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListResources: ['tableRead'],
@@ -67,9 +72,18 @@ const ACCESS = {
   apiOpenApi: [],
 };
 
-const STATE_MACHINES = ['ProvisionStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
-/** Their executions, and the rollback machine's, are what the API describes, lists, stops, redrives. */
-const EXECUTION_MACHINES = [...STATE_MACHINES, 'RollbackStateMachine'];
+/** The machines the API starts, lists, describes and stops (`provision-keep` runs onFailure: keep). */
+const STATE_MACHINES = [
+  'ProvisionStateMachine',
+  'ProvisionKeepStateMachine',
+  'VerifyStateMachine',
+  'TeardownStateMachine',
+];
+/**
+ * Those whose failed executions may be redriven: not `provision`, whose failures have rolled back
+ * (src/workflow/kept.ts refuses them before Step Functions is asked).
+ */
+const REDRIVABLE_MACHINES = ['ProvisionKeepStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
 
 const join = (...parts) => ({ 'Fn::Join': ['', parts] });
 const pseudo = (name) => ({ Ref: `AWS::${name}` });
@@ -94,19 +108,21 @@ const tableArn = (stage) =>
   );
 const tableResources = (stage) => [tableArn(stage), join(tableArn(stage), '/index/*')];
 const machineArns = STATE_MACHINES.map((id) => ({ Ref: id }));
-const executionArns = EXECUTION_MACHINES.map((id) =>
-  join(
-    'arn:',
-    pseudo('Partition'),
-    ':states:',
-    pseudo('Region'),
-    ':',
-    pseudo('AccountId'),
-    ':execution:',
-    { 'Fn::GetAtt': [id, 'Name'] },
-    ':*',
-  ),
-);
+const executionsOf = (machines) =>
+  machines.map((id) =>
+    join(
+      'arn:',
+      pseudo('Partition'),
+      ':states:',
+      pseudo('Region'),
+      ':',
+      pseudo('AccountId'),
+      ':execution:',
+      { 'Fn::GetAtt': [id, 'Name'] },
+      ':*',
+    ),
+  );
+const executionArns = executionsOf(STATE_MACHINES);
 
 /** The Huawei Cloud secret's managed policy (infra/huaweicloud.yml), which exists only when a secret is named. */
 const SECRET_POLICY = 'HuaweiCloudSecretPolicy';
@@ -162,6 +178,15 @@ const grants = (stage) => ({
       Resource: executionArns,
     },
   ],
+  // Whether a kept failure was rolled back: its rollback execution exists (functions/api/lib/rollback.ts).
+  describeRollback: [
+    {
+      Sid: 'DescribeRollbackExecution',
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution'],
+      Resource: executionsOf(['RollbackStateMachine']),
+    },
+  ],
   stopExecution: [
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
   ],
@@ -170,7 +195,7 @@ const grants = (stage) => ({
       Sid: 'RedriveExecution',
       Effect: 'Allow',
       Action: ['states:RedriveExecution'],
-      Resource: executionArns,
+      Resource: executionsOf(REDRIVABLE_MACHINES),
     },
   ],
 });
