@@ -36,7 +36,10 @@ export const StartExecutionRequestSchema = z
     input: z
       .unknown()
       .optional()
-      .meta({ description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+      .meta({
+        description:
+          'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+      }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -83,7 +86,9 @@ export const ExecutionSummarySchema = z
     onFailure: z
       .enum(['rollback', 'keep'])
       .optional()
-      .meta({ description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch" }),
+      .meta({
+        description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+      }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
   })
@@ -96,7 +101,10 @@ export const ExecutionListSchema = z
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
-  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
+  error: z
+    .string()
+    .optional()
+    .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
   cause: z.string().optional(),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
