@@ -33,13 +33,9 @@ export const ExecutionNameSchema = z
 export const StartExecutionRequestSchema = z
   .strictObject({
     workflow: WorkflowSchema,
-    input: z
-      .unknown()
-      .optional()
-      .meta({
-        description:
-          'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
-      }),
+    input: z.unknown().optional().meta({
+      description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+    }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -72,6 +68,11 @@ export const ListExecutionsQuerySchema = z.object({
   status: z.enum(EXECUTION_STATUSES).optional(),
   limit: LimitSchema.default(100),
   nextToken: z.string().min(1).max(4096).optional(),
+  q: z.string().min(1).max(200).optional().meta({
+    description:
+      "text to find, without regard to case, in an execution's name, plan or input (within the executions a request reads: docs/http-api.md)",
+  }),
+  plan: PlanNameSchema.optional().meta({ description: 'only the executions of this plan' }),
 });
 
 export const ExecutionSummarySchema = z
@@ -83,19 +84,28 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
-    onFailure: z
-      .enum(['rollback', 'keep'])
-      .optional()
-      .meta({
-        description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
-      }),
+    onFailure: z.enum(['rollback', 'keep']).optional().meta({
+      description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+    }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
+    plan: z.string().optional().meta({
+      description:
+        'the plan it ran for: from its input in a search (q, plan), else from a generated name (`<plan>-<time>-<hex>`)',
+    }),
   })
   .meta({ id: 'ExecutionSummary' });
 
 export const ExecutionListSchema = z
-  .object({ executions: z.array(ExecutionSummarySchema), nextToken: z.string().optional() })
+  .object({
+    executions: z.array(ExecutionSummarySchema),
+    nextToken: z.string().optional(),
+    scanned: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'a search (q, plan): how many executions this page read to find these' }),
+  })
   .meta({ id: 'ExecutionList' });
 
 export const ExecutionSchema = ExecutionSummarySchema.extend({
