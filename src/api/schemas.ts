@@ -36,7 +36,10 @@ export const StartExecutionRequestSchema = z
     input: z
       .unknown()
       .optional()
-      .meta({ description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+      .meta({
+        description:
+          'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+      }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -69,6 +72,11 @@ export const ListExecutionsQuerySchema = z.object({
   status: z.enum(EXECUTION_STATUSES).optional(),
   limit: LimitSchema.default(100),
   nextToken: z.string().min(1).max(4096).optional(),
+  q: z.string().min(1).max(200).optional().meta({
+    description:
+      "text to find, without regard to case, in an execution's name, plan or input (within the executions a request reads: docs/http-api.md)",
+  }),
+  plan: PlanNameSchema.optional().meta({ description: 'only the executions of this plan' }),
 });
 
 export const ExecutionSummarySchema = z
@@ -83,20 +91,37 @@ export const ExecutionSummarySchema = z
     onFailure: z
       .enum(['rollback', 'keep'])
       .optional()
-      .meta({ description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch" }),
+      .meta({
+        description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+      }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
+    plan: z.string().optional().meta({
+      description:
+        'the plan it ran for: from its input in a search (q, plan), else from a generated name (`<plan>-<time>-<hex>`)',
+    }),
   })
   .meta({ id: 'ExecutionSummary' });
 
 export const ExecutionListSchema = z
-  .object({ executions: z.array(ExecutionSummarySchema), nextToken: z.string().optional() })
+  .object({
+    executions: z.array(ExecutionSummarySchema),
+    nextToken: z.string().optional(),
+    scanned: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'a search (q, plan): how many executions this page read to find these' }),
+  })
   .meta({ id: 'ExecutionList' });
 
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
-  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
+  error: z
+    .string()
+    .optional()
+    .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
   cause: z.string().optional(),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
