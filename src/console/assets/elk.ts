@@ -102,7 +102,7 @@ export function loadElk(): Promise<Elk> {
 }
 
 /** Width of a text, for sizing boxes and labels: a canvas measures in the page, an estimate elsewhere. */
-export type Measure = (text: string, font: 'title' | 'text' | 'small') => number;
+export type Measure = (text: string, font: 'title' | 'text' | 'small', bold?: boolean) => number;
 
 const FONTS = {
   title: '600 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
@@ -111,15 +111,15 @@ const FONTS = {
 } as const;
 
 /** An estimate that errs wide (Node tests; no canvas). */
-export const estimate: Measure = (text, font) =>
-  Math.ceil(text.length * (font === 'title' ? 8 : font === 'text' ? 7.2 : 6.6));
+export const estimate: Measure = (text, font, bold = false) =>
+  Math.ceil(text.length * (font === 'title' ? 8 : font === 'text' ? 7.2 : 6.6) * (bold ? 1.08 : 1));
 
 /** Measures with a canvas in the page's fonts, with a margin for the renderer's rounding. */
 export function canvasMeasure(): Measure {
   const context = document.createElement('canvas').getContext('2d');
   if (!context) return estimate;
-  return (text, font) => {
-    context.font = FONTS[font];
+  return (text, font, bold = false) => {
+    context.font = bold ? FONTS[font].replace(/^(\d+px)/, '600 $1') : FONTS[font];
     return Math.ceil(context.measureText(text).width * 1.06 + 2);
   };
 }

@@ -113,6 +113,8 @@ const KIND_LABEL: Record<string, string> = {
 };
 
 const LINE = { title: 16, text: 15, small: 14 } as const;
+/** The lines the stylesheet sets in bold (style.css: `.line-name`, `.line-status`). */
+const bold = (line: Line) => line.cls === 'name' || line.cls === 'status' || line.font === 'title';
 const PAD = 10;
 const MIN_ITEM_WIDTH = 132;
 
@@ -182,7 +184,7 @@ export async function layoutTopology(
 
   const nodeOf = (draft: Draft): ElkNode => {
     const children = boxes.filter((b) => b.parent === draft.id);
-    const textWidth = Math.max(...draft.lines.map((l) => measure(l.text, l.font)));
+    const textWidth = Math.max(...draft.lines.map((l) => measure(l.text, l.font, bold(l))));
     const textHeight = draft.lines.reduce((sum, l) => sum + LINE[l.font], 0);
     if (children.length === 0 && draft.kind !== 'vpc' && draft.kind !== 'subnet') {
       return {
@@ -210,7 +212,7 @@ export async function layoutTopology(
     edges
       .filter((e) => find(vpcIdOf(e.from)) === group)
       .map((e) => {
-        const width = Math.max(...e.lines.map((l) => measure(l.text, l.font)), 0) + 8;
+        const width = Math.max(...e.lines.map((l) => measure(l.text, l.font, bold(l))), 0) + 10;
         const height = e.lines.reduce((sum, l) => sum + LINE[l.font], 0) + 4;
         // An SNAT rule's traffic leaves the gateway's VPC towards the transit IP, against the DNAT rules'
         // direction: laid out transit IP first (so transit VPCs stay before gateway VPCs), drawn reversed.
