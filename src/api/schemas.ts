@@ -33,13 +33,9 @@ export const ExecutionNameSchema = z
 export const StartExecutionRequestSchema = z
   .strictObject({
     workflow: WorkflowSchema,
-    input: z
-      .unknown()
-      .optional()
-      .meta({
-        description:
-          'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
-      }),
+    input: z.unknown().optional().meta({
+      description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+    }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -88,12 +84,9 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
-    onFailure: z
-      .enum(['rollback', 'keep'])
-      .optional()
-      .meta({
-        description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
-      }),
+    onFailure: z.enum(['rollback', 'keep']).optional().meta({
+      description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+    }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
     plan: z.string().optional().meta({
