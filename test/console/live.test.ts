@@ -263,13 +263,13 @@ describe('console: redrive, timeline, live updates', () => {
 
     // Act
     await page.getByRole('link', { name: 'Topology', exact: true }).click();
-    await page.getByLabel('Plan').selectOption('');
+    await page.getByLabel('Plan', { exact: true }).selectOption('');
     await page.locator('svg.topology').waitFor();
 
     // Assess: ELB01 → ECS-B:80 of each plan, healthy once the data plane's health check ran.
     const members = page.locator('g.edge[data-kind="member"]');
     // Three plans succeeded here (kept-plan after its redrive, retried-plan, snat-plan): one member each.
-    await expect.poll(() => members.count()).toBe(3);
+    await expect.poll(() => members.count(), { timeout: 20_000 }).toBe(3);
     await expect
       .poll(() => page.locator('g.edge[data-kind="member"][data-status="healthy"]').count(), {
         timeout: 15_000,
@@ -291,8 +291,8 @@ describe('console: redrive, timeline, live updates', () => {
     expect(await imported.getAttribute('data-imported')).toBe('huaweicloud');
     expect(await imported.locator('.line-meta').textContent()).toContain('imported · huaweicloud');
     // One plan's picture, to look at and to export.
-    await page.getByLabel('Plan').selectOption('snat-plan');
-    await expect.poll(() => members.count()).toBe(1);
+    await page.getByLabel('Plan', { exact: true }).selectOption('snat-plan');
+    await expect.poll(() => members.count(), { timeout: 20_000 }).toBe(1);
     await expect
       .poll(() => page.locator('g.edge[data-kind="member"][data-status="healthy"]').count(), {
         timeout: 15_000,

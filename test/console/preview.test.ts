@@ -83,7 +83,7 @@ describe('console: Preview before Start provisioning', () => {
       'ECS-A → 192.168.0.144:80/tcp',
     );
     const arrow = page.locator('#preview-topology g.edge.preview-opened');
-    await expect.poll(() => arrow.count()).toBe(1);
+    await expect.poll(() => arrow.count(), { timeout: 20_000 }).toBe(1);
     expect(await arrow.getAttribute('data-path')).toBe('ECS-A 192.168.0.144:80/tcp');
     const dash = await arrow.locator('path').evaluate((el) => getComputedStyle(el).strokeDasharray);
     expect(dash).not.toBe('none');
@@ -122,7 +122,9 @@ describe('console: Preview before Start provisioning', () => {
     expect(await page.locator('#preview-paths li.preview-still-closed').textContent()).toContain(
       'SECURITY_GROUP_DENIED',
     );
-    await expect.poll(() => page.locator('#preview-topology g.edge.preview-still-closed').count()).toBe(1);
+    await expect
+      .poll(() => page.locator('#preview-topology g.edge.preview-still-closed').count(), { timeout: 20_000 })
+      .toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'console-preview-conflict.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 60_000);

@@ -201,7 +201,7 @@ function picture(preview: PreviewAnswer, paths: Array<{ path: PreviewPath; kind:
     source: { kind: 'event', id: 'preview', label: `preview: ${kind}` },
     ...(path.after.code ? { code: path.after.code } : {}),
   }));
-  const state = topologyState(resources, rows, [], () => 'not yet');
+  const state = topologyState(resources, rows, [], () => 'in this preview');
   void (async () => {
     try {
       const layout = await layoutTopology(resources, state, await loadElk(), { measure: canvasMeasure() });
