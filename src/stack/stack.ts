@@ -37,7 +37,7 @@ import type { Store } from '../cloud/store.ts';
 import type { Console, ConsoleOptions } from '../console/index.ts';
 import { LocalEventBus } from '../local-bus/index.ts';
 import { DataPlane } from '../local-dataplane/index.ts';
-import { createHuaweiCloudApi, type HuaweiCloudApi } from '../local-huaweicloud/index.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi, huaweiCloudConfig } from '../local-huaweicloud/index.ts';
 import { createSfnHandler, type ExecutionRecord, SfnService } from '../local-sfn/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { dataFile } from '../store/data-dir.ts';
@@ -46,6 +46,7 @@ import { withKeepVariant } from '../workflow/keep-variant.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { afterClose } from './after-close.ts';
 import { createHttpServer } from './http/index.ts';
+import { memberHealthOf } from './member-health.ts';
 import { rollBackRecovered } from './recovery.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
@@ -98,6 +99,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
+  // The local Huawei API's settings before anything opens: a malformed NATFLOW_HWC_SETTLE_MS stops the start.
+  const huaweiConfig = options.port === undefined ? undefined : huaweiCloudConfig(process.env);
   const store = openSqliteStore(dataFile(dataDir, 'store'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
@@ -184,8 +187,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (options.port !== undefined) {
     huaweiCloud = createHuaweiCloudApi({
       store,
+      ...huaweiConfig,
       clock,
-      ...(dataPlane ? { onWrite: async () => dataPlane.sync(await store.list()) } : {}),
+      ...(dataPlane
+        ? { onWrite: async () => dataPlane.sync(await store.list()), memberHealth: memberHealthOf(dataPlane) }
+        : {}),
+      // A stack with a token refuses the published default AK/SK (docs/huaweicloud-api.md#authentication).
+      refuseDefaultKeys: Boolean(options.token),
     });
     consoleApp = options.console?.({
       stateMachines: () => machines,
