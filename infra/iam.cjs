@@ -54,7 +54,8 @@ const ACCESS = {
   apiValidatePlan: ['tableRead', 'cloud'],
   apiPreviewPlan: ['tableRead'],
   apiStartExecution: ['tableRead', 'startExecution', 'cloud'],
-  apiListExecutions: ['listExecutions'],
+  // A search (`q`, `plan`) describes the executions it reads, for their input.
+  apiListExecutions: ['listExecutions', 'describeExecution'],
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],

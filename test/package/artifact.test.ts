@@ -225,6 +225,13 @@ describe.runIf(motoAvailable)('the packaged stack, run offline', () => {
         expect(names).toContain('kept-a-1:keep');
         expect(names).toContain('reference-1:rollback');
       }
+      // A search reads each execution's input
+      const searched = await stack.api('apiListExecutions', {
+        resource: '/executions',
+        query: { plan: 'kept-a' },
+      });
+      expect(searched.status).toBe(200);
+      expect((searched.json.executions as { name: string }[]).map((e) => e.name)).toEqual(['kept-a-1']);
       const history = await stack.api('apiGetExecutionHistory', {
         resource: '/executions/{id}/history',
         path: '/executions/kept-a-1/history',

@@ -207,19 +207,25 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it(
         'lists a ledger of more resources than one batch read takes, in creation order',
         withStore(async (store) => {
-          // Prepare: 120 subnets of one execution (BatchGetItem takes 100 keys)
-          const subnets = Array.from({ length: 120 }, (_, i) =>
+          // Prepare: 104 subnets of one execution (BatchGetItem takes 100 keys), 26 per transaction
+          const subnets = Array.from({ length: 104 }, (_, i) =>
             fixtures.subnet(`subnet-${String(i).padStart(3, '0')}`, 'vpc-1', {
-              createdAt: new Date(Date.parse(T0) + (119 - i) * 1000).toISOString(),
+              createdAt: new Date(Date.parse(T0) + (103 - i) * 1000).toISOString(),
             }),
           );
-          for (const subnet of subnets) await insertOne(store, subnet);
+          for (let i = 0; i < subnets.length; i += 26) {
+            const batch = subnets.slice(i, i + 26);
+            await store.transaction([], async (tx) => {
+              for (const subnet of batch) await tx.insert(subnet, { keys: [], refs: [] });
+            });
+          }
           // Act
           const listed = ids(await store.list({ execution: 'exec-1', type: 'subnet' }));
-          // Assess: newest-created last, every one of them
-          expect(listed).toHaveLength(120);
-          expect(listed[0]).toBe('subnet-119');
-          expect(listed[119]).toBe('subnet-000');
+          // Assess: in creation order (the last inserted was created first), every one of them
+          expect(listed).toHaveLength(104);
+          expect(listed[0]).toBe('subnet-103');
+          expect(listed[103]).toBe('subnet-000');
+          expect(ids(await store.list({ plan: 'plan-a' }))).toHaveLength(104);
         }),
       );
     });
