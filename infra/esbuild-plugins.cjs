@@ -124,13 +124,76 @@ function providersWhereCloudDriven(functions, cloudDriving) {
 }
 
 /**
- * The plugins of one service (serverless-esbuild calls this with the framework's instance): the three
- * above for every bundle, and the providers' only in the bundles of functions that drive a cloud.
+ * clientsWhereGranted: the same for the two AWS clients natflow opens on demand. A function whose role
+ * may not PutEvents never publishes, and one with no table grant never opens the store: their bundles get
+ * the on-demand module replaced by one whose export says so (the EventBridge client, the DynamoDB
+ * clients and their SDK code stay out). infra/iam.cjs's ACCESS says who has which grant.
  */
-module.exports = (serverless) => [
-  zodEnglishOnly,
-  sideEffectFree,
-  dynamoDbOnly,
-  providersWhereCloudDriven(serverless?.service?.functions ?? {}, require('./iam.cjs').cloudDriving()),
+const ON_DEMAND = [
+  {
+    what: 'the EventBridge publisher',
+    importer: /[\\/]functions[\\/]lib[\\/]deps\.ts$/,
+    path: /^\.\/eventbridge\.ts$/,
+    grants: ['events'],
+    exports: ['eventBridgePublisher'],
+  },
+  {
+    what: 'the DynamoDB store',
+    importer: /[\\/]src[\\/]store[\\/]index\.ts$/,
+    path: /^\.\/dynamodb\.ts$/,
+    grants: ['tableRead', 'tableWrite'],
+    exports: ['openDynamoStore'],
+  },
 ];
+
+function clientsWhereGranted(functions, access) {
+  return {
+    name: 'natflow-clients-where-granted',
+    setup(build) {
+      const entries = [build.initialOptions.entryPoints ?? []].flat();
+      const names = entries.flatMap((entry) =>
+        functionsOfEntry(functions, typeof entry === 'string' ? entry : entry.in),
+      );
+      if (names.length === 0) return;
+      ON_DEMAND.forEach((module, index) => {
+        const granted = names.some((name) =>
+          (access[name] ?? module.grants).some((g) => module.grants.includes(g)),
+        );
+        if (granted) return;
+        build.onResolve({ filter: module.path }, (args) =>
+          module.importer.test(args.importer)
+            ? { path: String(index), namespace: 'natflow-not-granted' }
+            : undefined,
+        );
+      });
+      build.onLoad({ filter: /.*/, namespace: 'natflow-not-granted' }, (args) => {
+        const module = ON_DEMAND[Number(args.path)];
+        const message = `${module.what} is not in the bundle of ${names.join(', ')}: its role has none of ${module.grants.join(', ')} (infra/iam.cjs)`;
+        return {
+          contents: module.exports
+            .map((name) => `export function ${name}() { throw new Error(${JSON.stringify(message)}); }\n`)
+            .join(''),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * The plugins of one service (serverless-esbuild calls this with the framework's instance): the three
+ * above for every bundle; the providers only in the bundles of functions that drive a cloud, and the
+ * on-demand AWS clients only in those whose role may use them.
+ */
+module.exports = (serverless) => {
+  const functions = serverless?.service?.functions ?? {};
+  const iam = require('./iam.cjs');
+  return [
+    zodEnglishOnly,
+    sideEffectFree,
+    dynamoDbOnly,
+    providersWhereCloudDriven(functions, iam.cloudDriving()),
+    clientsWhereGranted(functions, iam.ACCESS),
+  ];
+};
 module.exports.functionsOfEntry = functionsOfEntry;

@@ -14,8 +14,8 @@
  *   describeRollback on the rollback machine's; redriveExecution on those of provision-keep, verify and
  *   teardown (a provision failure has rolled back: natflow refuses to redrive it)
  * - cloud:      the function drives a cloud through the provider registry (src/providers/registry.ts):
- *               on huaweicloud it reads the Huawei Cloud AK/SK secret (HuaweiCloudSecretPolicy of
- *               infra/huaweicloud.yml, attached when the stack names a secret), and only its bundle
+ *               on huaweicloud it reads the Huawei Cloud AK/SK secret (HuaweiCloudSecretPolicy, made
+ *               here for the roles with this grant, when the stack names a secret), and only its bundle
  *               carries the providers: every other bundle has them stubbed out (infra/esbuild-plugins.cjs),
  *               as a function that may not read the secret cannot drive the real cloud.
  *
@@ -50,10 +50,11 @@ const ACCESS = {
   dnatEvaluate: ['tableRead'],
   probe: ['tableRead'],
   // the HTTP API
-  // A plan on a real cloud is validated against that account (its model refreshed through its API).
-  apiValidatePlan: ['tableRead', 'cloud'],
+  // The API drives no cloud on AWS: it may not read the Huawei Cloud secret and its bundles carry no
+  // provider; a plan's dry run against a real account is the workflow's ValidatePlan (docs/decisions.md).
+  apiValidatePlan: ['tableRead'],
   apiPreviewPlan: ['tableRead'],
-  apiStartExecution: ['tableRead', 'startExecution', 'cloud'],
+  apiStartExecution: ['tableRead', 'startExecution'],
   // A search (`q`, `plan`) describes the executions it reads, for their input.
   apiListExecutions: ['listExecutions', 'describeExecution'],
   apiDescribeExecution: ['describeExecution'],
@@ -125,12 +126,52 @@ const executionsOf = (machines) =>
   );
 const executionArns = executionsOf(STATE_MACHINES);
 
-/** The Huawei Cloud secret's managed policy (infra/huaweicloud.yml), which exists only when a secret is named. */
-const SECRET_POLICY = 'HuaweiCloudSecretPolicy';
-const SECRET_CONDITION = 'HasHuaweiCloudSecret';
+/**
+ * Least privilege on the Huawei Cloud secret (its parameters and conditions: infra/huaweicloud.yml):
+ * GetSecretValue on that one secret (and Decrypt with its key, when one is given), attached only to the
+ * roles of the functions with the `cloud` grant; it exists only when the stack names a secret.
+ */
+function secretPolicy(cloudRoles) {
+  return {
+    Type: 'AWS::IAM::ManagedPolicy',
+    Condition: 'HasHuaweiCloudSecret',
+    Properties: {
+      Description: 'natflow reads the Huawei Cloud AK/SK secret',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ReadHuaweiCloudSecret',
+            Effect: 'Allow',
+            Action: ['secretsmanager:GetSecretValue'],
+            Resource: [{ Ref: 'HuaweiCloudSecretArn' }],
+          },
+          {
+            'Fn::If': [
+              'HasHuaweiCloudSecretKey',
+              {
+                Sid: 'DecryptHuaweiCloudSecret',
+                Effect: 'Allow',
+                Action: ['kms:Decrypt'],
+                Resource: [{ Ref: 'HuaweiCloudSecretKmsKeyArn' }],
+                Condition: {
+                  StringEquals: {
+                    'kms:ViaService': join('secretsmanager.', pseudo('Region'), '.amazonaws.com'),
+                  },
+                },
+              },
+              { Ref: 'AWS::NoValue' },
+            ],
+          },
+        ],
+      },
+      Roles: cloudRoles.map((role) => ({ Ref: role })),
+    },
+  };
+}
 
 const grants = (stage) => ({
-  // No inline statement: roleOf attaches the secret's managed policy, when the stack has one.
+  // No inline statement: the secret's managed policy (secretPolicy) lists these roles.
   cloud: [],
   tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources(stage) }],
   tableWrite: [
@@ -240,13 +281,6 @@ function roleOf(functionName, grants, GRANTS) {
           { Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] },
         ],
       },
-      ...(grants.includes('cloud')
-        ? {
-            ManagedPolicyArns: [
-              { 'Fn::If': [SECRET_CONDITION, { Ref: SECRET_POLICY }, { Ref: 'AWS::NoValue' }] },
-            ],
-          }
-        : {}),
       Policies: [
         {
           PolicyName: `natflow-${functionName}`,
@@ -257,6 +291,13 @@ function roleOf(functionName, grants, GRANTS) {
   };
 }
 
+/** The functions that drive a cloud (the `cloud` grant): only their bundles carry the providers. */
+function cloudDriving() {
+  return Object.entries(ACCESS)
+    .filter(([, access]) => access.includes('cloud'))
+    .map(([name]) => name);
+}
+
 /** Called by osls through ${file(infra/iam.cjs)}; the stage names the table. */
 async function roles({ resolveVariable } = {}) {
   const stage = resolveVariable ? await resolveVariable('sls:stage') : 'dev';
@@ -264,6 +305,7 @@ async function roles({ resolveVariable } = {}) {
   const Resources = {};
   for (const [functionName, access] of Object.entries(ACCESS))
     Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, access, GRANTS);
+  Resources.HuaweiCloudSecretPolicy = secretPolicy(cloudDriving().map((name) => `${logicalName(name)}Role`));
   return { Resources };
 }
 
@@ -271,7 +313,4 @@ module.exports = roles;
 module.exports.ACCESS = ACCESS;
 module.exports.logicalName = logicalName;
 /** The functions that drive a cloud (the `cloud` grant): only their bundles carry the providers. */
-module.exports.cloudDriving = () =>
-  Object.entries(ACCESS)
-    .filter(([, access]) => access.includes('cloud'))
-    .map(([name]) => name);
+module.exports.cloudDriving = cloudDriving;

@@ -80,6 +80,11 @@ export class Cfn {
     return this.parameters[name] ?? this.template.Parameters?.[name]?.Default;
   }
 
+  /** Whether the template's condition `name` holds with the parameters' defaults. */
+  holds(name: string): boolean {
+    return this.condition(name);
+  }
+
   private condition(name: string): boolean {
     const evaluate = (value: unknown): boolean => {
       const [key, arg] = Object.entries(value as Record<string, unknown>)[0] ?? [];
@@ -201,7 +206,16 @@ export function roleStatements(cfn: Cfn, roleId: string): Statement[] {
     };
     return policy.Properties.PolicyDocument.Statement;
   });
-  return [...inline, ...managed];
+  // Managed policies that list the role (those whose condition holds with the parameters' defaults).
+  const listing = cfn
+    .ofType('AWS::IAM::ManagedPolicy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles ?? []).includes(`"${roleId}"`))
+    .filter(([, policy]) => policy.Condition === undefined || cfn.holds(policy.Condition))
+    .flatMap(
+      ([id]) =>
+        (cfn.resolve(cfn.resource(id).Properties.PolicyDocument) as { Statement: Statement[] }).Statement,
+    );
+  return [...inline, ...managed, ...listing];
 }
 
 /** Whether `statements` allow `action` on `resource` (no Deny in natflow's template; conditions are not evaluated). */
