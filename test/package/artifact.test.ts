@@ -43,8 +43,8 @@ const ACCESS_DENIED: Answer = {
 
 const isWrite = (call: Call) => call.action === 'dynamodb:TransactWriteItems';
 
-/** A workflow on moto answers in seconds; a loaded 2-core machine stretches that. */
-const STEP_TIMEOUT_MS = 180_000;
+/** A workflow on moto takes seconds to a minute; a loaded 2-core machine stretches that (a bound, not a goal). */
+const STEP_TIMEOUT_MS = 300_000;
 
 let stack: OfflineStack;
 
