@@ -9,6 +9,9 @@ import {
   layoutStateMachine,
   statesOf,
 } from '../../src/console/assets/graph.ts';
+import { newElk } from './elk.ts';
+
+const elk = newElk();
 
 const machine = (name: string) =>
   JSON.parse(
@@ -79,30 +82,39 @@ function assertWellFormed(definition: AslMachine, layout: GraphLayout) {
 describe('layoutStateMachine', () => {
   it.each(['provision', 'verify', 'teardown'])(
     'lays out statemachines/%s.asl.json without overlaps',
-    (name) => {
+    async (name) => {
       // Act
       const definition = machine(name);
-      const layout = layoutStateMachine(definition);
+      const layout = await layoutStateMachine(definition, elk);
 
       // Assess
       assertWellFormed(definition, layout);
     },
   );
 
-  it('draws the provision Parallel branches side by side inside their frame', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('draws the provision Parallel branches side by side inside their frame', async () => {
+    const layout = await layoutStateMachine(machine('provision'), elk);
 
     const groups = node(layout, 'CreateBackendGroups');
     const transit = node(layout, 'AssignTransitIp');
     expect(groups.container).toBe('ProvisionInParallel');
     expect(transit.container).toBe('ProvisionInParallel');
-    expect(groups.y).toBe(transit.y);
-    expect(transit.x).toBeGreaterThanOrEqual(groups.x + groups.w);
+    // Each in its own branch frame, the frames side by side (no horizontal overlap), inside the state.
+    const frames = layout.branches.filter((b) => b.state === 'ProvisionInParallel');
+    const frameOf = (n: GraphNode) =>
+      frames.find((f) => inside(n, { ...f, id: '', kind: 'state', subtitle: '' }));
+    const [a, b] = [frameOf(groups), frameOf(transit)];
+    expect(a && b && a !== b).toBe(true);
+    expect(a!.x + a!.w <= b!.x || b!.x + b!.w <= a!.x).toBe(true);
+    for (const f of frames)
+      expect(inside({ ...f, id: '', kind: 'state', subtitle: '' }, node(layout, 'ProvisionInParallel'))).toBe(
+        true,
+      );
     expect(layout.branches.filter((b) => b.state === 'ProvisionInParallel')).toHaveLength(3);
     expect(layout.branches.filter((b) => b.state === 'AddRules')).toHaveLength(3);
   });
 
-  it('keeps a Wait/Choice polling loop visible as a back edge from its Wait state', () => {
+  it('keeps a Wait/Choice polling loop visible as a back edge from its Wait state', async () => {
     // Prepare: natflow's own machines poll through a Retry; a Wait/Choice loop is still drawn as one.
     const polling: AslMachine = {
       StartAt: 'Check',
@@ -119,22 +131,28 @@ describe('layoutStateMachine', () => {
     } as AslMachine;
 
     // Act
-    const layout = layoutStateMachine(polling);
+    const layout = await layoutStateMachine(polling, elk);
 
     // Assess
     assertWellFormed(polling, layout);
     const back = layout.edges.filter((e) => e.back).map((e) => `${e.from}→${e.to}`);
     expect(back).toEqual(['WaitAWhile→Check']);
-    // The Wait sits beside the chain, and the chain goes on straight below the Choice.
+    // Drawn as a loop: the back edge climbs from the Wait state up to the state it returns to.
+    for (const edge of layout.edges.filter((e) => e.back)) {
+      const from = node(layout, edge.from);
+      const to = node(layout, edge.to);
+      expect(to.y + to.h, `${edge.from}→${edge.to}`).toBeLessThanOrEqual(from.y);
+    }
+    // The chain goes on below the Choice, the Wait beside it: neither overlaps the other.
     const choice = node(layout, 'Ready?');
     const next = node(layout, 'Done');
     const wait = node(layout, 'WaitAWhile');
-    expect(next.x + next.w / 2).toBeCloseTo(choice.x + choice.w / 2);
-    expect(wait.x).toBeGreaterThanOrEqual(next.x + next.w);
+    expect(next.y).toBeGreaterThan(choice.y + choice.h);
+    expect(overlap(wait, next)).toBe(false);
   });
 
-  it('draws Catch edges as such, the rollback beside the main column, and labels the Choice rules', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('draws Catch edges as such, the rollback beside the main column, and labels the Choice rules', async () => {
+    const layout = await layoutStateMachine(machine('provision'), elk);
 
     const catches = layout.edges.filter((e) => e.kind === 'catch' && e.to === 'Rollback').map((e) => e.from);
     expect(catches).toEqual(
@@ -146,17 +164,32 @@ describe('layoutStateMachine', () => {
         'VerifyConnectivity',
       ]),
     );
+    // The rollback is off the main column: beside the state that follows the verification.
     const rollback = node(layout, 'Rollback');
     const succeeded = node(layout, 'PublishProvisioningSucceeded');
-    expect(rollback.x).toBeGreaterThanOrEqual(succeeded.x + succeeded.w);
-    const choices = layoutStateMachine(machine('rollback'));
+    expect(overlap(rollback, succeeded)).toBe(false);
+    expect(
+      rollback.x + rollback.w <= succeeded.x ||
+        succeeded.x + succeeded.w <= rollback.x ||
+        rollback.y > succeeded.y + succeeded.h,
+    ).toBe(true);
+    // The Choice rules' labels (the rollback machine's: provision has no Choice left) are placed by the
+    // layout, clear of every state box.
+    const choices = await layoutStateMachine(machine('rollback'), elk);
+    const labelled = choices.edges.filter((e) => e.labelBox);
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const edge of labelled)
+      for (const n of choices.nodes.filter((n) => n.type !== 'Parallel' && n.type !== 'Map'))
+        expect(overlap({ ...n, ...edge.labelBox!, id: 'label' }, n), `${edge.label} over ${n.id}`).toBe(
+          false,
+        );
     const choice = choices.edges.find((e) => e.from === 'IsForced' && e.kind === 'choice');
     expect(choice?.label).toBe('$.force is present and $.force == true');
     expect(choices.edges.find((e) => e.from === 'IsForced' && e.kind === 'default')?.label).toBe('Default');
   });
 
-  it('draws a Map state as a frame around its iterator', () => {
-    const layout = layoutStateMachine(machine('verify'));
+  it('draws a Map state as a frame around its iterator', async () => {
+    const layout = await layoutStateMachine(machine('verify'), elk);
 
     const map = node(layout, 'VerifyEachPlan');
     const iterator = node(layout, 'VerifyPlan');
@@ -166,15 +199,15 @@ describe('layoutStateMachine', () => {
     expect(layout.branches.filter((b) => b.state === 'VerifyEachPlan')).toHaveLength(1);
   });
 
-  it('still draws states no path reaches', () => {
+  it('still draws states no path reaches', async () => {
     const definition: AslMachine = {
       StartAt: 'A',
       States: { A: { Type: 'Pass', End: true }, Orphan: { Type: 'Pass', End: true } },
     };
-    assertWellFormed(definition, layoutStateMachine(definition));
+    assertWellFormed(definition, await layoutStateMachine(definition, elk));
   });
 
-  it('keeps its invariants on random machines of chains, choices, loops, catches and parallels', () => {
+  it('keeps its invariants on random machines of chains, choices, loops, catches and parallels', async () => {
     const arbitraryMachine = fc
       .record({
         size: fc.integer({ min: 1, max: 12 }),
@@ -228,11 +261,11 @@ describe('layoutStateMachine', () => {
         }
         return { StartAt: 'S0', States: states } as AslMachine;
       });
-    fc.assert(
-      fc.property(arbitraryMachine, (definition) => {
-        assertWellFormed(definition, layoutStateMachine(definition));
+    await fc.assert(
+      fc.asyncProperty(arbitraryMachine, async (definition) => {
+        assertWellFormed(definition, await layoutStateMachine(definition, elk));
       }),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 });
