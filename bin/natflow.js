@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `natflow` command. A plain .js entry because Node strips no TypeScript types under node_modules;
-// in a checkout it loads the TypeScript sources directly (Node >= 22.18 strips types by default).
+// in a checkout it loads the TypeScript sources directly (Node >= 22.18 strips types by default), through
+// fast-start.js's cache of stripped sources (docs/cli.md "Start-up").
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(
@@ -8,6 +9,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+const { installFastStart } = await import('./fast-start.js');
+installFastStart();
 await import('../src/stack/quiet-warnings.ts');
 // `natflow … | head` closes stdout early: that is the reader's choice, not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {

@@ -33,10 +33,9 @@ export const ExecutionNameSchema = z
 export const StartExecutionRequestSchema = z
   .strictObject({
     workflow: WorkflowSchema,
-    input: z
-      .unknown()
-      .optional()
-      .meta({ description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+    input: z.unknown().optional().meta({
+      description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+    }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -80,10 +79,9 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
-    onFailure: z
-      .enum(['rollback', 'keep'])
-      .optional()
-      .meta({ description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch" }),
+    onFailure: z.enum(['rollback', 'keep']).optional().meta({
+      description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+    }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
   })
@@ -96,7 +94,10 @@ export const ExecutionListSchema = z
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
-  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
+  error: z
+    .string()
+    .optional()
+    .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
   cause: z.string().optional(),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
@@ -186,6 +187,34 @@ export const ListResourcesQuerySchema = z.object({
   type: ResourceTypeSchema.optional(),
   plan: PlanNameSchema.optional(),
 });
+
+/** GET /plans (docs/http-api.md): what has been provisioned, plan by plan. */
+export const PlanListSchema = z
+  .object({
+    plans: z.array(
+      z
+        .object({
+          plan: z.string(),
+          cloud: z.string().meta({ description: 'the cloud that holds its resources (docs/clouds.md)' }),
+          resources: z.number().int().min(0).meta({ description: 'how many resources it holds' }),
+          lastExecution: z
+            .object({
+              name: z.string(),
+              workflow: z.enum(['provision', 'verify', 'teardown']),
+              status: z.string(),
+              startDate: z.string(),
+            })
+            .optional()
+            .meta({ description: 'its newest execution (a provisioning, verify or teardown)' }),
+          lastVerification: z
+            .object({ ok: z.boolean(), at: z.string() })
+            .optional()
+            .meta({ description: 'its newest verification: a verify, or a provisioning that verified it' }),
+        })
+        .meta({ id: 'PlanSummary' }),
+    ),
+  })
+  .meta({ id: 'PlanList' });
 
 export const ResourceIdParamsSchema = z.object({
   id: z.string().min(1).meta({ description: "a resource's id, or its name when unique (within ?plan=)" }),

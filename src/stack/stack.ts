@@ -201,10 +201,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       console: consoleApp?.handle,
       token: options.token,
     });
-    await new Promise<void>((done, fail) => {
-      server?.once('error', fail);
-      server?.listen(options.port, '127.0.0.1', () => done());
-    });
+    try {
+      await new Promise<void>((done, fail) => {
+        server?.once('error', fail);
+        server?.listen(options.port, '127.0.0.1', () => done());
+      });
+    } catch (error) {
+      // Nothing listens (a port in use): close what was opened, so the caller's process can exit.
+      stopSchedules();
+      consoleApp?.close();
+      await huaweiCloud.close();
+      await sfn.close();
+      await dataPlane?.close();
+      await store.close();
+      throw error;
+    }
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const stackFile = dataFile(dataDir, 'stack');

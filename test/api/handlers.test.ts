@@ -28,16 +28,14 @@ import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
 import { createHandler as create_listExecutions } from '../../functions/api/list-executions.ts';
 import { createHandler as create_listResources } from '../../functions/api/list-resources.ts';
 import { createHandler as create_openApi } from '../../functions/api/openapi.ts';
-import {
-  createHandler as create_startExecution,
-  generatedName,
-} from '../../functions/api/start-execution.ts';
+import { createHandler as create_startExecution } from '../../functions/api/start-execution.ts';
 import { createHandler as create_stopExecution } from '../../functions/api/stop-execution.ts';
 import { createHandler as create_validate } from '../../functions/api/validate-plan.ts';
 import { buildOpenApi } from '../../src/api/openapi.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
 import { ManualClock } from '../../src/net/clock.ts';
+import { executionNameFor } from '../../src/workflow/workflows.ts';
 import { call, type Handler } from './events.ts';
 
 /** Each handler built with this test's deps (set in beforeEach), as the local runtime builds them. */
@@ -281,7 +279,7 @@ describe('POST /executions', () => {
         fc.string({ maxLength: 100 }),
         fc.integer({ min: 0, max: 4_102_444_800_000 }),
         (prefix, now) => {
-          expect(generatedName(prefix, now)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+          expect(executionNameFor('verify', { plan: prefix }, now)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
         },
       ),
     );
