@@ -95,7 +95,7 @@ export async function provisionWithPreview(
   const read = readPlanFile(file);
   if (!read.ok) throw new Error(`${file} changed while it was previewed`);
   const document = read.plan.document;
-  const session = await openSession({ dataDir, endpoint: flags.endpoint });
+  const session = await openSession({ dataDir, endpoint: flags.endpoint, env });
   try {
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {

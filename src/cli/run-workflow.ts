@@ -86,6 +86,7 @@ export async function runWorkflowCommand(
   const session = await openSession({
     dataDir: dataDirOf(flags['data-dir'], context.env),
     endpoint: flags.endpoint,
+    env: context.env,
     ...(run.dataPlane === undefined ? {} : { dataPlane: run.dataPlane }),
   });
   try {

@@ -52,6 +52,7 @@ const command: Command = {
     const session = await openSession({
       dataDir: dataDirOf(values['data-dir'], env),
       endpoint: values.endpoint,
+      env,
       dataPlane: sub === 'watch',
     });
     try {
