@@ -202,7 +202,7 @@ describe('POST /executions', () => {
     });
     // Assess
     expect(answer.status).toBe(201);
-    expect(answer.json.name).toMatch(/^app-a-to-elb01-20260102T030405678Z-[0-9a-f]{4}$/);
+    expect(answer.json.name).toMatch(/^app-a-to-elb01-20260102T030405Z-[0-9a-f]{4}$/);
     expect(answer.json).toMatchObject({ workflow: 'provision', startDate: START.toISOString() });
     expect(answer.headers.Location).toBe(
       `/executions/${encodeURIComponent(String(answer.json.executionArn))}`,
@@ -593,7 +593,11 @@ describe('GET /resources', () => {
     });
     expect(answer.status).toBe(status);
     if (found) expect(answer.json.id).toBe(found);
-    if (status === 422) expect(answer.json.detail).toContain('vpc-1');
+    // Every candidate, ready to use instead: PLAN/NAME (or the id of one in no plan).
+    if (status === 422) {
+      expect(answer.json.detail).toContain('plan-a/VPC-A');
+      expect(answer.json.candidates).toEqual(['plan-a/VPC-A', 'plan-b/VPC-A']);
+    }
   });
 });
 

@@ -20,7 +20,7 @@ async function huaweiWorld(): Promise<Topology> {
     protocol: 'tcp',
     transitPort: 80,
     internalPort: 80,
-    target: { kind: 'load-balancer', loadBalancerId: world.elb.id },
+    target: { loadBalancerId: world.elb.id },
   });
   await world.cloud.activate(rule.id);
   const resources = (await world.store.list()).map((r) => ({ ...r, cloud: 'huaweicloud' }) as Resource);

@@ -125,8 +125,10 @@ async function remoteEvaluate(url: string, request: EvaluateRequest): Promise<Ev
   });
   const document = (await response.json()) as unknown;
   if (!response.ok) {
-    const problem = document as { code?: string; detail?: string };
-    const error = new NatflowError(problem.detail ?? `POST /dnat/evaluate answered ${response.status}`);
+    const problem = document as { code?: string; detail?: string; candidates?: string[] };
+    const error = new NatflowError(problem.detail ?? `POST /dnat/evaluate answered ${response.status}`, {
+      ...(problem.candidates ? { details: { candidates: problem.candidates } } : {}),
+    });
     error.name = problem.code ?? 'VALIDATION_FAILED';
     throw error;
   }

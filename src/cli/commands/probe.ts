@@ -152,9 +152,15 @@ async function remoteProbe(url: string, request: ProbeRequest): Promise<ProbeRep
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(request),
   });
-  const document = (await response.json()) as ProbeReport & { code?: string; detail?: string };
+  const document = (await response.json()) as ProbeReport & {
+    code?: string;
+    detail?: string;
+    candidates?: string[];
+  };
   if (!response.ok) {
-    const error = new NatflowError(document.detail ?? `POST /probes answered ${response.status}`);
+    const error = new NatflowError(document.detail ?? `POST /probes answered ${response.status}`, {
+      ...(document.candidates ? { details: { candidates: document.candidates } } : {}),
+    });
     error.name = document.code ?? 'VALIDATION_FAILED';
     throw error;
   }
