@@ -41,13 +41,10 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.string().meta({ description: "the first error's code" }),
     errors: z.array(IssueSchema),
-    candidates: z
-      .array(z.string())
-      .optional()
-      .meta({
-        description:
-          'AMBIGUOUS_NAME: every resource the name matches, each as PLAN/NAME or (in no plan) its id, ready to use instead',
-      }),
+    candidates: z.array(z.string()).optional().meta({
+      description:
+        'AMBIGUOUS_NAME: every resource the name matches, each as PLAN/NAME or (in no plan) its id, ready to use instead',
+    }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
