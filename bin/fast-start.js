@@ -20,9 +20,10 @@
 // And V8's compile cache (`module.enableCompileCache`) for everything loaded from disk.
 //
 // The cache lives in `node_modules/.cache/natflow/` of the checkout (or `NATFLOW_CACHE_DIR`;
-// `NATFLOW_CACHE_DIR=off` turns all of this off). Whatever goes wrong with it (a read-only directory,
+// `NATFLOW_CACHE_DIR=off` turns all of this off). `npm ci` fills it (the `prepare` script runs this file
+// with `--warm`), so even a fresh checkout's first command starts fast. Whatever goes wrong with it (a read-only directory,
 // no esbuild) costs only speed: each hook falls back to what Node does without it.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -171,6 +172,56 @@ function vendoredFile(dir, name, esbuild) {
   }
 }
 
+/** esbuild, loaded on first use; null when it is not installed (a production install). */
+function esbuildLoader() {
+  let loaded;
+  return () => {
+    if (loaded === undefined) {
+      try {
+        loaded = module.createRequire(join(ROOT, 'package.json'))('esbuild');
+      } catch {
+        loaded = null;
+      }
+    }
+    return loaded;
+  };
+}
+
+/** Strips a source into the cache unless the cache holds it already. */
+function warmSource(dir, path) {
+  const entry = cacheEntry(dir, path);
+  if (!entry || readCached(entry) !== undefined) return false;
+  writeAtomically(entry.file, `${stripTypes(readFileSync(path, 'utf8'))}${KEY_MARK}${entry.key}`);
+  return true;
+}
+
+/** Every `.ts` file under a directory of the checkout. */
+function sourcesUnder(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourcesUnder(path));
+    else if (entry.name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Fills the cache ahead of the first command (npm's `prepare`, so right after `npm ci`): every source
+ * of `src/` and `functions/` stripped, `zod` and `yaml` bundled. Returns how many sources it stripped;
+ * does nothing where the hooks cannot run (an older Node, the cache off).
+ */
+export function warmCache(env = process.env) {
+  const dir = cacheDirOf(env);
+  if (dir === undefined || typeof module.registerHooks !== 'function') return 0;
+  let stripped = 0;
+  for (const folder of ['src', 'functions'])
+    for (const path of sourcesUnder(join(ROOT, folder))) if (warmSource(dir, path)) stripped++;
+  const esbuild = esbuildLoader();
+  for (const name of VENDORED) vendoredFile(dir, name, esbuild);
+  return stripped;
+}
+
 /**
  * Installs the hooks for this process; returns false (and changes nothing) when they are off or the
  * running Node has no in-thread hooks.
@@ -183,17 +234,7 @@ export function installFastStart(env = process.env) {
   } catch {
     // Only slower.
   }
-  let esbuildModule;
-  const esbuild = () => {
-    if (esbuildModule === undefined) {
-      try {
-        esbuildModule = module.createRequire(join(ROOT, 'package.json'))('esbuild');
-      } catch {
-        esbuildModule = null;
-      }
-    }
-    return esbuildModule;
-  };
+  const esbuild = esbuildLoader();
   const vendored = new Map();
   const vendorUrl = (name) => {
     if (!vendored.has(name)) {
@@ -229,4 +270,18 @@ export function installFastStart(env = process.env) {
     },
   });
   return true;
+}
+
+// `node bin/fast-start.js --warm` (npm's `prepare`): fill the cache. Never fails an install: a cache that
+// cannot be filled only makes the first commands slower.
+if (
+  process.argv[1] &&
+  import.meta.url === pathToFileURL(process.argv[1]).href &&
+  process.argv[2] === '--warm'
+) {
+  try {
+    warmCache();
+  } catch {
+    // Only slower.
+  }
 }

@@ -226,6 +226,27 @@ console.log(answer);`;
     expect(first.stderr).toBe('');
   });
 
+  it("npm's prepare (fast-start.js --warm) fills the cache: the first command strips nothing more", async () => {
+    // Prepare
+    const cache = join(scratch, 'cache-warm');
+    const warm = await run([join(ROOT, 'bin/fast-start.js'), '--warm'], {
+      env: { NATFLOW_CACHE_DIR: cache },
+    });
+    const before = readdirSync(join(cache, 'ts')).sort();
+
+    // Act
+    const first = await natflow(['plan', REFERENCE, '--json', '--data-dir', dataDir], {
+      env: { NATFLOW_CACHE_DIR: cache },
+    });
+
+    // Assess
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(before.length).toBeGreaterThan(100);
+    expect(readdirSync(join(cache, 'vendor')).filter((f) => f.endsWith('.ok'))).toHaveLength(2);
+    expect(first.code, first.stderr).toBe(0);
+    expect(readdirSync(join(cache, 'ts')).sort()).toEqual(before);
+  });
+
   it('NATFLOW_CACHE_DIR=off runs from the sources, writing nothing', async () => {
     const result = await natflow(['--help'], { env: { NATFLOW_CACHE_DIR: 'off' } });
     expect(result.code).toBe(0);
