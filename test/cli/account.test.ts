@@ -147,6 +147,27 @@ describe('the Huawei account path, with natflow up running on the data directory
   });
 });
 
+describe('without a running stack: the command’s own process', () => {
+  const solo = (...args: string[]) =>
+    natflow([...args, '--data-dir', join(dir, 'solo')], { env: settings(), timeoutMs: 180_000 });
+
+  it('provisions, probes by analysis only (a live probe refused), and tears down', async () => {
+    const provisioned = await solo('provision', REFERENCE, '--cloud', 'huaweicloud', '--json');
+    expect(provisioned.code, provisioned.stderr + provisioned.stdout).toBe(0);
+    const args = ['probe', '--from', 'app-a-to-elb01/ECS-A', '--to', 'transit-ip-A:80', '--protocol', 'http'];
+    const analysed = await solo(...args);
+    expect(analysed.code, analysed.stderr).toBe(0);
+    expect(analysed.stdout).toContain('REACHABLE');
+    expect(analysed.stdout).not.toContain('live:');
+    expect(analysed.stderr).toContain('is recorded in huaweicloud');
+    const refused = await solo(...args, '--mode', 'both');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('LIVE_PROBE_UNAVAILABLE');
+    const torn = await solo('teardown', 'app-a-to-elb01', '--json');
+    expect(torn.code, torn.stderr).toBe(0);
+  });
+});
+
 describe('a plan provisioned in another cloud of the data directory', () => {
   it('is PLAN_CHANGED for huaweicloud, never counted as already provisioned', async () => {
     // Prepare: the reference plan, in the virtual cloud of a data directory of its own.
