@@ -79,3 +79,16 @@ export function executionNameFor(
   const prefix = (planOfInput(input) ?? workflow).replace(/[^A-Za-z0-9_-]/g, '-');
   return `${prefix.slice(0, EXECUTION_NAME_MAX - tail.length)}${tail}`;
 }
+
+/**
+ * The plan a generated execution name carries (`executionNameFor`'s format; names generated before it
+ * had the time to the millisecond, which is read too); none for another name, or for a verify of every
+ * plan (named after the workflow).
+ *
+ * @example planOfExecutionName('app-a-to-elb01-20261207T091333Z-a1b2', 'provision') // 'app-a-to-elb01'
+ */
+export function planOfExecutionName(name: string, workflow: string): string | undefined {
+  const match = /^([a-z0-9-]{1,64})-\d{8}T\d{6}(?:\d{3})?Z-[0-9a-f]{4}$/.exec(name);
+  if (!match || (workflow === 'verify' && match[1] === 'verify')) return undefined;
+  return match[1];
+}

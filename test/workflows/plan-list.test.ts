@@ -9,7 +9,7 @@ import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
 import { type ExecutionSummary, listPlans } from '../../src/workflow/plan-list.ts';
 import { applyStep, PROVISION_STEPS } from '../../src/workflow/steps/index.ts';
-import { executionNameFor } from '../../src/workflow/workflows.ts';
+import { executionNameFor, planOfExecutionName } from '../../src/workflow/workflows.ts';
 import { referencePlan } from '../cloud/plans.ts';
 import { newCloud } from '../cloud/world.ts';
 
@@ -177,6 +177,15 @@ describe('Function: executionNameFor', () => {
     const name = executionNameFor('provision', { name: 'p'.repeat(64) }, now);
     expect(name).toHaveLength(80);
     expect(name).toMatch(/^p+-20261207T091333Z-[0-9a-f]{4}$/);
+  });
+
+  it('reads the plan back from a generated name (and from the older names to the millisecond)', () => {
+    expect(planOfExecutionName(executionNameFor('teardown', { plan: 'app-a' }, now), 'teardown')).toBe(
+      'app-a',
+    );
+    expect(planOfExecutionName('app-a-20260102T030405678Z-9abc', 'provision')).toBe('app-a');
+    expect(planOfExecutionName(executionNameFor('verify', {}, now), 'verify')).toBeUndefined();
+    expect(planOfExecutionName('my-own-name', 'provision')).toBeUndefined();
   });
 
   it('gives two starts in one second different names', () => {

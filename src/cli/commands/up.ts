@@ -1,4 +1,5 @@
 import type { Resource } from '../../cloud/resources.ts';
+import type { HuaweiCloudConfig } from '../../local-huaweicloud/index.ts';
 import type { StackOptions } from '../../stack/stack.ts';
 import { CLOUD_FLAG, CLOUD_LIST } from '../cloud.ts';
 import {
@@ -44,16 +45,33 @@ const command: Command = {
     if (port !== 0 && !(await portIsFree(port)))
       throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
 
-    const [{ startStack }, { huaweiCloudConfig }, { DEPENDENCY_ORDER }, registry, cloudFlags, planFile, run] =
-      await Promise.all([
-        import('../../stack/stack.ts'),
-        import('../../local-huaweicloud/index.ts'),
-        import('../../cloud/resources.ts'),
-        import('../../providers/registry.ts'),
-        import('../cloud.ts'),
-        import('../plan-file.ts'),
-        import('../run-workflow.ts'),
-      ]);
+    const [
+      { startStack },
+      { huaweiCloudConfig, usesDefaultKeys },
+      { DEPENDENCY_ORDER },
+      registry,
+      cloudFlags,
+      planFile,
+      run,
+    ] = await Promise.all([
+      import('../../stack/stack.ts'),
+      import('../../local-huaweicloud/index.ts'),
+      import('../../cloud/resources.ts'),
+      import('../../providers/registry.ts'),
+      import('../cloud.ts'),
+      import('../plan-file.ts'),
+      import('../run-workflow.ts'),
+    ]);
+    // The local Huawei API's settings first: a malformed NATFLOW_HWC_SETTLE_MS stops the start, named.
+    let hwc: HuaweiCloudConfig;
+    try {
+      hwc = huaweiCloudConfig(env);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    // With NATFLOW_TOKEN, the published default AK/SK are refused unless the stack has its own
+    // (docs/huaweicloud-api.md).
+    const refusesDefaultKeys = Boolean(env.NATFLOW_TOKEN) && usesDefaultKeys(hwc);
     // A plan file that cannot be read, or is no YAML/JSON, is refused before the stack starts.
     if (file) {
       const read = planFile.readPlanFile(file);
@@ -74,7 +92,6 @@ const command: Command = {
         throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
       throw error;
     });
-    const hwc = huaweiCloudConfig(env);
     const stopped = new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
@@ -87,13 +104,24 @@ const command: Command = {
           console: `${stack.url}/console`,
           dataDir: stack.dataDir,
           recovered: stack.recovered.length,
-          huaweiCloud: { endpoint: stack.url, ak: hwc.ak, projectId: hwc.projectId },
+          huaweiCloud: {
+            endpoint: stack.url,
+            ak: hwc.ak,
+            projectId: hwc.projectId,
+            ...(refusesDefaultKeys ? { refusesDefaultKeys: true } : {}),
+          },
         });
       else {
         io.out(
           `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${stack.url}/console, data ${stack.dataDir})`)}`,
         );
-        io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
+        if (refusesDefaultKeys)
+          io.out(
+            red(
+              `Huawei Cloud API on ${stack.url} refuses the published default AK/SK: NATFLOW_TOKEN protects this stack, so set its own NATFLOW_HWC_AK and NATFLOW_HWC_SK to use it`,
+            ),
+          );
+        else io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
         for (const r of stack.recovered)
           io.out(
             red(
