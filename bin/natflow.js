@@ -4,9 +4,13 @@
 // fast-start.js's cache of stripped sources (docs/cli.md "Start-up").
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(
-    `natflow needs Node.js >= 22.18 (this is ${process.versions.node}); run it through npm (npx natflow, npm start), which uses the pinned Node.\n`,
-  );
+  const message = `natflow needs Node.js >= 22.18 (this is ${process.versions.node}); run it through npm (npx natflow, npm start), which uses the pinned Node.`;
+  if (process.argv.includes('--json')) {
+    const issue = { path: '', code: 'USAGE', message };
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: 'USAGE', message, errors: [issue] } }, null, 2)}\n`,
+    );
+  } else process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 const { installFastStart } = await import('./fast-start.js');

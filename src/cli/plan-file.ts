@@ -77,7 +77,7 @@ export function placed(errors: readonly Issue[], plan: PlanText): PlacedIssue[] 
   });
 }
 
-/** Exit 2 for a file that cannot be validated, whatever the problem: the file's or the plan's. */
+/** A plan file's validate document, with what a workflow then needs of it. */
 export interface ValidatedPlanFile {
   valid: boolean;
   errors: PlacedIssue[];
@@ -89,7 +89,8 @@ export interface ValidatedPlanFile {
 
 /**
  * The validate document of a plan file against `source` (or the source its document chooses, e.g. by
- * its `cloud:`); a file that is missing or no YAML/JSON is invalid with that one problem.
+ * its `cloud:`), each problem placed in the file; a file that is missing or no YAML/JSON is invalid with
+ * its own problems (FILE_NOT_FOUND, MALFORMED_PLAN).
  */
 export async function validatePlanFile(
   source: DryRunSource | ((document: unknown) => Promise<DryRunSource>),

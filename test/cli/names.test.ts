@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { natflow, REFERENCE, type RunningUp, run, startUp } from './support.ts';
+import { natflow, REFERENCE, type RunningUp, runProgram, startUp } from './support.ts';
 
 let dir: string;
 let up: RunningUp;
@@ -35,8 +35,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'natflow-names-'));
   up = await startUp([REFERENCE, '--data-dir', dir]);
   expect(await up.next('summary')).toMatchObject({ status: 'SUCCEEDED' });
-  // The walkthrough, as its header says, against this stack's Huawei API.
-  walkthrough = await run(['examples/huaweicloud-walkthrough.ts'], {
+  // The walkthrough, as its header says (`npm run example:walkthrough`), against this stack's Huawei API.
+  walkthrough = await runProgram('npm', ['run', '--silent', 'example:walkthrough'], {
     env: { HUAWEICLOUD_ENDPOINT: up.url },
   });
 }, 180_000);

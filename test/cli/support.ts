@@ -27,8 +27,17 @@ export function run(
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
 ): Promise<Run> {
+  return runProgram(NODE, args, options);
+}
+
+/** Runs any program (`npm`, as a user types it) and collects what it printed. */
+export function runProgram(
+  program: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(NODE, [...args], {
+    const child = spawn(program, [...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...CLEAN, ...options.env },
     });
