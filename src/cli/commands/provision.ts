@@ -1,6 +1,14 @@
 import { type CloudName, DEFAULT_CLOUD } from '../../providers/registry.ts';
 import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
-import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
+import {
+  type Command,
+  dataDirOf,
+  EXIT_FAILED,
+  EXIT_USAGE,
+  parseFlags,
+  printJson,
+  UsageError,
+} from '../io.ts';
 import { openLocalStore } from '../local-store.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { provisionWithPreview } from '../provision-preview.ts';
@@ -11,8 +19,10 @@ const usage = `usage: natflow provision PLAN_FILE ${CLOUD_FLAG} [--name NAME] [-
        natflow provision --preview PLAN_FILE [--yes] ${CLOUD_FLAG} [--name NAME]
                          [--on-failure rollback|keep] [--json] [--data-dir DIR] [--endpoint URL]
 
-Validates the plan (an invalid plan exits 2 with the validate document and starts nothing), starts the
-provision workflow and follows it state by state. Prints the execution document
+Validates the plan (an invalid plan exits 2 with the validate document and starts nothing; on a real
+cloud, drift only a replacement would repair exits 1 with DRIFT_REQUIRES_REPLACE, starting nothing),
+starts the provision workflow and follows it state by state; on a real cloud it repairs drift (what is
+gone is recreated, what changed is updated in place). Prints the execution document
 {executionArn, name, status, error?, cause?, output?}; exit 0 on SUCCEEDED, 1 otherwise.
 Re-running the same plan converges on the same resources.
 --on-failure keep (the plan's onFailure: keep) leaves what a failed run created, so that
@@ -56,7 +66,9 @@ const command: Command = {
       else {
         printPlanErrors(io, file, validation.errors);
       }
-      return EXIT_USAGE;
+      // A plan that holds together but meets a cloud only a replacement would repair fails (exit 1).
+      const drifted = validation.errors.some((e) => e.code === 'DRIFT_REQUIRES_REPLACE');
+      return drifted ? EXIT_FAILED : EXIT_USAGE;
     }
     return runWorkflowCommand(
       values,
