@@ -4,7 +4,7 @@ import { parsePlanText } from '../../plan/plan.ts';
 import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
 import type { PreviewDocument } from '../../plan/preview-common.ts';
 import { steps } from '../../workflow/steps/index.ts';
-import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import { CLOUD_FLAG, dryRunSourceOf, plannedCloud } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import { openLocalReader } from '../local-store.ts';
 import { RemoteApi, RemoteProblem } from '../remote/client.ts';
@@ -23,7 +23,11 @@ the code that blocks it). Prints {actions, summary, reachability} with --json.
 Exit 0 the plan applies cleanly, 1 it would fail (a conflict or an entry that differs), 2 it cannot be
 previewed (not a plan: the validate document). With --detailed-exitcode a clean plan exits 0 when it
 would change nothing and 3 when it would change something. On a real cloud (--cloud, or the plan's
-cloud:, or NATFLOW_CLOUD) the dry run reads that account first (refreshed through its API).`;
+cloud:, or NATFLOW_CLOUD, or where the plan's resources are recorded) the dry run reads that account
+first (refreshed through its API) and reads back everything the plan recorded there: a resource gone
+from the cloud is + create (gone from the cloud), a managed field changed there is ~ drifted with
+field: recorded → actual (exit 0, or 3 with --detailed-exitcode), and a change only a replacement would
+repair is ! conflict DRIFT_REQUIRES_REPLACE (exit 1).`;
 
 const command: Command = {
   summary: 'preview a plan: actions, conflicts and the paths it opens or closes',
@@ -65,7 +69,7 @@ export async function localPreview(
     if (!('file' in request)) return await previewDestroy(store, request.destroy);
     // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
     const env = selection.env ?? {};
-    const cloud = commandCloud({ cloud: selection.flag }, env, document);
+    const cloud = await plannedCloud({ cloud: selection.flag }, env, document, store);
     return await previewPlan(await dryRunSourceOf(cloud, store, env), document, { steps });
   } finally {
     await store.close();

@@ -1,5 +1,5 @@
 import { type CloudName, DEFAULT_CLOUD } from '../../providers/registry.ts';
-import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import { CLOUD_FLAG, CLOUD_LIST, dryRunSourceOf, plannedCloud } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -27,8 +27,8 @@ gone is recreated, what changed is updated in place). Prints the execution docum
 Re-running the same plan converges on the same resources.
 --on-failure keep (the plan's onFailure: keep) leaves what a failed run created, so that
 natflow executions redrive ID continues it, or natflow executions rollback ID removes it; the default,
-rollback, removes it at once. --cloud (or the plan's cloud:, or NATFLOW_CLOUD) chooses where the
-resources are created:
+rollback, removes it at once. --cloud (or the plan's cloud:, or NATFLOW_CLOUD, or where the plan's
+resources are recorded) chooses where the resources are created:
 ${CLOUD_LIST}
 On a real cloud the dry run reads that account first.
 With --preview it first prints what 'natflow plan' would (actions and paths), starts nothing if the plan
@@ -58,7 +58,7 @@ const command: Command = {
     const store = openLocalStore(dataDir);
     let cloud: CloudName = DEFAULT_CLOUD;
     const validation = await validatePlanFile(async (document) => {
-      cloud = commandCloud(values, env, document);
+      cloud = await plannedCloud(values, env, document, store);
       return dryRunSourceOf(cloud, store, env);
     }, file).finally(() => store.close());
     if (!validation.valid || !validation.plan) {

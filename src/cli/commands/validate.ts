@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
+import type { StoreReader } from '../../cloud/store.ts';
 import { parsePlanText } from '../../plan/plan.ts';
 import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
 import { type CloudName, can } from '../../providers/registry.ts';
 import { steps } from '../../workflow/steps/index.ts';
-import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import { CLOUD_FLAG, dryRunSourceOf, plannedCloud } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -42,8 +43,8 @@ const command: Command = {
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
 
-    const document = await validateFile(file, dataDirOf(values['data-dir'], env), env, (plan) =>
-      commandCloud(values, env, plan),
+    const document = await validateFile(file, dataDirOf(values['data-dir'], env), env, (plan, store) =>
+      plannedCloud(values, env, plan, store),
     );
     if (values.json) printJson(io, document);
     else printHuman(io, file, document);
@@ -55,7 +56,7 @@ async function validateFile(
   file: string,
   dataDir: string,
   env: NodeJS.ProcessEnv,
-  cloudOf: (plan: unknown) => CloudName,
+  cloudOf: (plan: unknown, store: StoreReader) => Promise<CloudName>,
 ): Promise<ValidateDocument> {
   let text: string;
   try {
@@ -77,7 +78,8 @@ async function validateFile(
     if (error instanceof MalformedPlanError) return { valid: false, errors: [error.toIssue()] };
     throw error;
   }
-  const cloud = cloudOf(input);
+  const reader = openLocalReader(dataDir);
+  const cloud = await cloudOf(input, reader).finally(() => reader.close());
   // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
   const store = can(cloud, 'realCloud') ? openLocalStore(dataDir) : openLocalReader(dataDir);
   try {
