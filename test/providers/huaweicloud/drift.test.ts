@@ -231,6 +231,70 @@ describe('drift on a Huawei Cloud account, read back and repaired by the huaweic
     expect(vpc?.externalId).toBe((await api.vpc.listVpcs()).find((v) => v.name === 'VPC-A')?.id);
   });
 
+  it('VPC-B deleted out of band with everything in it: gateway, load balancer, pool and server recreated and wired again', async () => {
+    // Prepare: what Huawei requires to go before VPC-B — the rule, the gateway, the listener, the pool's
+    // monitor and members, the pool, the load balancer, ECS-B and its group, the subnet.
+    const vpcB = (await api.vpc.listVpcs()).find((v) => v.name === 'VPC-B');
+    for (const rule of await api.nat.listDnatRules()) await api.nat.deleteDnatRule(rule.id);
+    for (const gateway of await api.nat.listGateways()) await api.nat.deleteGateway(gateway.id);
+    for (const listener of await api.elb.listListeners()) await api.elb.deleteListener(listener.id);
+    for (const pool of await api.elb.listPools()) {
+      if (pool.healthmonitor_id) await api.elb.deleteHealthMonitor(pool.healthmonitor_id);
+      for (const member of await api.elb.listMembers(pool.id)) await api.elb.deleteMember(pool.id, member.id);
+      await api.elb.deletePool(pool.id);
+    }
+    for (const lb of await api.elb.listLoadBalancers()) await api.elb.deleteLoadBalancer(lb.id);
+    const ecsB = (await api.ecs.listServers()).find((s) => s.name === 'ECS-B');
+    await api.ecs.deleteServer(ecsB?.id as string);
+    for (const group of await api.vpc.listSecurityGroups())
+      if (group.name === 'ECS-B-sg') await api.vpc.deleteSecurityGroup(group.id);
+    for (const subnet of await api.vpc.listSubnets({ vpc_id: vpcB?.id }))
+      await api.vpc.deleteSubnet(vpcB?.id as string, subnet.id);
+    await api.vpc.deleteVpc(vpcB?.id as string);
+
+    // Act
+    const preview = await previewPlan(cloud, document, { steps });
+
+    // Assess
+    if (!preview.previewable) throw new Error(`not previewable: ${JSON.stringify(preview.errors)}`);
+    expect(preview.preview.actions.filter((a) => a.gone).map((a) => `${a.kind} ${a.name}`)).toEqual([
+      'vpc VPC-B',
+      'subnet subnet-B01',
+      'server ECS-B',
+      'security-group ECS-B-sg',
+      'backend-group backend-server-group-B',
+      'load-balancer ELB01',
+      'listener ELB01/HTTP-80',
+      'private-nat-gateway private_nat_gateway',
+      'dnat-rule transit-ip-A-tcp-80',
+    ]);
+
+    // Act
+    await provision(cloud, plan, REPAIR);
+
+    // Assess
+    expect(await accountCounts(api)).toMatchObject({
+      vpcs: 2,
+      subnets: 2,
+      servers: 2,
+      pools: 1,
+      loadBalancers: 1,
+      listeners: 1,
+      gateways: 1,
+      transitIps: 1,
+      dnatRules: 1,
+    });
+    const [rule] = await api.nat.listDnatRules();
+    const [lb] = await api.elb.listLoadBalancers();
+    const [pool] = await api.elb.listPools();
+    expect(rule?.network_interface_id).toBe(lb?.vip_port_id);
+    expect((await api.elb.listListeners())[0]?.default_pool_id).toBe(pool?.id);
+    expect(
+      (await api.elb.listMembers(pool?.id as string)).map((m) => `${m.address}:${m.protocol_port}`),
+    ).toEqual(['10.0.0.2:80']);
+    expect((await cloud.dryRun({ plan: plan.name })).drift).toEqual([]);
+  });
+
   it('a DNAT rule whose port was changed: ~ drifted with the field, updated in place by a provisioning', async () => {
     // Prepare
     const [rule] = await api.nat.listDnatRules();
