@@ -22,6 +22,11 @@
  *   has the resource (an ECS delete job, a subnet whose ports are going away), and the ledger keeps it.
  * - **Imported resources** (`natflow import`, `importAccount`) are read-only: natflow references them,
  *   never deletes them.
+ * - **Drift** (docs/real-cloud.md#change-drift). The dry run reads back everything natflow recorded for
+ *   the plan, one list call per kind (`read-back.ts`), and answers it as `DryRun.drift`; a create that
+ *   replays what an earlier execution realised first reads that resource back and repairs it — recreated
+ *   under the same natflow id when gone, updated in place when Huawei can, DRIFT_REQUIRES_REPLACE
+ *   otherwise (`repair.ts`).
  *
  * The class keeps the creates (rules first, then the call) and hands its private `Account` (API clients,
  * model, settings, clock; `account.ts`) to the modules that do the rest, never itself.
@@ -82,7 +87,7 @@ import { describe, lbAlgorithmOf, tagsOf, userDataOf } from './mapping.ts';
 import { refreshModel } from './model-refresh.ts';
 import { wirePort } from './nat.ts';
 import { findOnCloud } from './ops.ts';
-import { readDrift } from './read-back.ts';
+import { comparable, readDrift } from './read-back.ts';
 import { repairDrift, replacementRefused } from './repair.ts';
 
 export interface HuaweiCloudOptions {
@@ -359,7 +364,9 @@ export class HuaweiCloud implements Provider {
    * have drifted since — repaired in place, or made an intent again to be recreated (`repair.ts`).
    */
   private async drifted<T extends Resource>(record: T, ctx: CreateContext): Promise<T> {
-    if (!isRealized(record) || ctx.execution === undefined || record.execution === ctx.execution)
+    // Only what an earlier execution realised (not an ECS job still naming no server, not what natflow
+    // itself is deleting, never an import) is read back.
+    if (!comparable(record) || ctx.execution === undefined || record.execution === ctx.execution)
       return record;
     return repairDrift(this.account, record, ctx);
   }
