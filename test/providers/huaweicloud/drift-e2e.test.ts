@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PreviewSchema } from '../../../src/api/schemas.ts';
 import type { Resource } from '../../../src/cloud/resources.ts';
 import type { Store } from '../../../src/cloud/store.ts';
 import { DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK } from '../../../src/local-huaweicloud/index.ts';
@@ -117,6 +118,9 @@ interface PreviewRow {
 
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
 
+/** The reference plan's document, as the file holds it. */
+const referenceDocument = () => parsePlanText(readFileSync(REFERENCE, 'utf8')) as Record<string, unknown>;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'natflow-drift-e2e-'));
   account = (await startStack({ dataDir: join(dir, 'account'), port: 0, dataPlane: false })) as Stack & {
@@ -160,6 +164,11 @@ describe('drift on a Huawei Cloud account, through the CLI and two stacks', () =
     const text = await natflow('plan', REFERENCE, '--cloud', 'huaweicloud', '--detailed-exitcode');
     const json = await natflow('plan', REFERENCE, '--cloud', 'huaweicloud', '--json');
     const verify = await natflow('verify', PLAN, '--json');
+    const previewed = await fetch(new URL('/plans/preview', natflowStack.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ plan: { ...referenceDocument(), cloud: 'huaweicloud' } }),
+    });
 
     // Assess: the text preview
     expect(text.code, text.stderr + text.stdout).toBe(3);
@@ -174,6 +183,13 @@ describe('drift on a Huawei Cloud account, through the CLI and two stacks', () =
     expect(doc.actions.find((a) => a.kind === 'dnat-rule')).toMatchObject({ action: 'create', gone: true });
     expect(doc.actions.filter((a) => a.gone)).toHaveLength(1);
     expect(doc.summary).toMatchObject({ create: 1, unchanged: 13, conflicts: 0 });
+    // … and POST /plans/preview's, as its schema says
+    expect(previewed.status).toBe(200);
+    const answered = PreviewSchema.parse(await previewed.json());
+    expect(answered.actions.find((a) => a.kind === 'dnat-rule')).toMatchObject({
+      action: 'create',
+      gone: true,
+    });
     // verify: connectivity lost, and the drift published with its exact shape
     expect(verify.code).toBe(1);
     const events = natflowStack.bus.list({ detailType: 'DriftDetected' });
@@ -317,7 +333,7 @@ describe('drift on a Huawei Cloud account, through the CLI and two stacks', () =
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         workflow: 'provision',
-        input: { ...(parsePlanText(readFileSync(REFERENCE, 'utf8')) as object), cloud: 'huaweicloud' },
+        input: { ...referenceDocument(), cloud: 'huaweicloud' },
       }),
     });
 
