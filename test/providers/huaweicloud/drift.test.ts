@@ -331,6 +331,35 @@ describe('drift on a Huawei Cloud account, read back and repaired by the huaweic
     expect((await cloud.dryRun({ plan: plan.name })).drift).toEqual([]);
   });
 
+  it("a VPC's block changed out of band (UpdateVpc): drifted, and put back in place; a block without its subnets is refused", async () => {
+    // Prepare
+    const vpcA = (await api.vpc.listVpcs()).find((v) => v.name === 'VPC-A');
+    await expect(api.vpc.updateVpc(vpcA?.id as string, { cidr: '192.168.128.0/17' })).rejects.toThrow(
+      /must contain every subnet/,
+    );
+    await api.vpc.updateVpc(vpcA?.id as string, { cidr: '192.168.0.0/17' });
+
+    // Act
+    const preview = await previewPlan(cloud, document, { steps });
+
+    // Assess
+    if (!preview.previewable) throw new Error(`not previewable: ${JSON.stringify(preview.errors)}`);
+    expect(preview.preview.actions.filter((a) => a.action === 'drifted')).toEqual([
+      expect.objectContaining({
+        kind: 'vpc',
+        name: 'VPC-A',
+        fields: [{ field: 'cidr', recorded: '192.168.0.0/16', actual: '192.168.0.0/17' }],
+      }),
+    ]);
+
+    // Act
+    await provision(cloud, plan, REPAIR);
+
+    // Assess
+    expect((await api.vpc.showVpc(vpcA?.id as string)).cidr).toBe('192.168.0.0/16');
+    expect((await cloud.dryRun({ plan: plan.name })).drift).toEqual([]);
+  });
+
   it('the gateway spec and a security group rule changed: both drifted, both put back in place', async () => {
     // Prepare
     const [gateway] = await api.nat.listGateways();
