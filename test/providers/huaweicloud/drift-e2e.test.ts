@@ -144,7 +144,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('drift on a Huawei Cloud account, through the CLI and two stacks', () => {
+/** Each case runs several `natflow` processes, each a whole provisioning or dry run: minutes on a busy machine. */
+const CASE_TIMEOUT_MS = 300_000;
+
+describe('drift on a Huawei Cloud account, through the CLI and two stacks', {
+  timeout: CASE_TIMEOUT_MS,
+}, () => {
   it('provisions the reference walkthrough; plan then finds nothing to change (exit 0)', async () => {
     const run = await natflow('provision', REFERENCE, '--cloud', 'huaweicloud', '--json');
     expect(run.code, run.stderr + run.stdout).toBe(0);

@@ -67,7 +67,9 @@ async function accountCounts(api: HuaweiApis) {
   };
 }
 
-describe('drift on a Huawei Cloud account, read back and repaired by the huaweicloud provider', () => {
+describe('drift on a Huawei Cloud account, read back and repaired by the huaweicloud provider', {
+  timeout: 120_000,
+}, () => {
   let remote: MemoryStore;
   let server: HuaweiCloudServer;
   let ledger: MemoryStore;
@@ -91,7 +93,7 @@ describe('drift on a Huawei Cloud account, read back and repaired by the huaweic
     document = referenceDocument();
     plan = PlanSchema.parse(document);
     await provision(cloud, plan, FIRST);
-  });
+  }, 120_000);
 
   afterEach(async () => {
     await server.close();
