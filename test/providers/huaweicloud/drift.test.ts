@@ -437,3 +437,77 @@ describe('drift on a Huawei Cloud account, read back and repaired by the huaweic
     expect(await accountCounts(api)).toEqual(counts);
   });
 });
+
+describe('drift repaired on a slow account (every kind settles in 150 ms, deletions too)', {
+  timeout: 180_000,
+}, () => {
+  const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+  /** A provisioning as the workflow runs it on a slow account: Natflow.* and pending retried after a pause. */
+  async function patiently(cloud: HuaweiCloud, plan: Plan, execution: string): Promise<void> {
+    for (const name of STEPS) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const result = await applyStep(cloud, plan, name, { execution });
+          if ((result.pending ?? []).length === 0) break;
+        } catch (error) {
+          if (!(error as Error).name.startsWith('Natflow.') || attempt > 150) throw error;
+        }
+        if (attempt > 150) throw new Error(`${name} still pending`);
+        await pause(40);
+      }
+    }
+  }
+
+  /** Waits until `done` holds (a deletion settling on the account). */
+  async function until(done: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200 && !(await done()); i++) await pause(25);
+  }
+
+  it('VPC-A deleted (each deletion settling), seen gone, then recreated through the in-between states', async () => {
+    // Prepare
+    const remote = new MemoryStore();
+    const server = await startHuaweiCloudServer({ store: remote, settleMs: 150 });
+    try {
+      const settings = readSettings({
+        HUAWEICLOUD_ENDPOINT: server.url,
+        HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
+        HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
+      });
+      const credentials = { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID };
+      const api = apisFor(settings, credentials);
+      const cloud = new HuaweiCloud({ store: new MemoryStore(), settings, credentials, apis: api });
+      const document = referenceDocument();
+      const plan = PlanSchema.parse(document);
+      await patiently(cloud, plan, FIRST);
+      const vpcA = (await api.vpc.listVpcs()).find((v) => v.name === 'VPC-A');
+      for (const rule of await api.nat.listDnatRules()) await api.nat.deleteDnatRule(rule.id);
+      await until(async () => (await api.nat.listDnatRules()).length === 0);
+      for (const tip of await api.nat.listTransitIps()) await api.nat.deleteTransitIp(tip.id);
+      await until(async () => (await api.nat.listTransitIps()).length === 0);
+      const ecsA = (await api.ecs.listServers()).find((s) => s.name === 'ECS-A');
+      await api.ecs.deleteServer(ecsA?.id as string);
+      await until(async () => !(await api.ecs.listServers()).some((s) => s.name === 'ECS-A'));
+      for (const group of await api.vpc.listSecurityGroups())
+        if (group.name === 'ECS-A-sg') await api.vpc.deleteSecurityGroup(group.id);
+      for (const subnet of await api.vpc.listSubnets({ vpc_id: vpcA?.id }))
+        await api.vpc.deleteSubnet(vpcA?.id as string, subnet.id);
+      await until(async () => (await api.vpc.listSubnets({ vpc_id: vpcA?.id })).length === 0);
+      await api.vpc.deleteVpc(vpcA?.id as string);
+      await until(async () => !(await api.vpc.listVpcs()).some((v) => v.id === vpcA?.id));
+
+      // Act
+      const { drift } = await cloud.dryRun({ plan: plan.name });
+      await patiently(cloud, plan, REPAIR);
+
+      // Assess
+      expect(drift?.filter((d) => d.change === 'gone')).toHaveLength(6);
+      expect((await api.vpc.listVpcs()).map((v) => v.name).sort()).toEqual(['VPC-A', 'VPC-B']);
+      expect((await api.nat.listTransitIps()).map((t) => t.ip_address)).toEqual(['192.168.0.144']);
+      expect(await api.nat.listDnatRules()).toHaveLength(1);
+      expect((await cloud.dryRun({ plan: plan.name })).drift).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
