@@ -143,7 +143,9 @@ describe('drift on a Huawei Cloud account, read back and repaired by the huaweic
     ]);
     expect(previewExitCode(preview, true)).toBe(3);
     expect(previewExitCode(preview, false)).toBe(0);
-    expect((await validatePlan(cloud, document, { steps })).valid).toBe(true);
+    const validation = await validatePlan(cloud, document, { steps });
+    expect(validation.valid).toBe(true);
+    expect(validation.summary).toMatchObject({ toCreate: 1, alreadyProvisioned: 13 });
 
     // Act: a provisioning of another execution repairs it
     await provision(cloud, plan, REPAIR);
