@@ -90,6 +90,20 @@ export class InvalidPlanProblem extends HttpProblemError {
   }
 }
 
+/**
+ * A provisioning refused because its real cloud drifted where only replacing a resource would repair it
+ * (POST /executions, docs/real-cloud.md#change-drift): 409 `DRIFT_REQUIRES_REPLACE` (the code's status),
+ * listing every problem, those of the drift first. The plan is not what is wrong: the cloud's state is.
+ */
+export class DriftProblem extends HttpProblemError {
+  constructor(issues: readonly Issue[], message: string) {
+    const drift = issues.filter((i) => i.code === 'DRIFT_REQUIRES_REPLACE');
+    super(httpStatusOf('DRIFT_REQUIRES_REPLACE'), 'DRIFT_REQUIRES_REPLACE', message, {
+      issues: [...drift, ...issues.filter((i) => i.code !== 'DRIFT_REQUIRES_REPLACE')],
+    });
+  }
+}
+
 /** Step Functions service errors (by `name`) and the natflow code each becomes (its status the table's). */
 const SFN_ERRORS: Readonly<Record<string, ErrorCode>> = {
   ExecutionAlreadyExists: 'EXECUTION_ALREADY_EXISTS',
