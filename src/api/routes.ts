@@ -17,6 +17,7 @@ import {
   HistorySchema,
   ListExecutionsQuerySchema,
   ListResourcesQuerySchema,
+  PlanListSchema,
   PreviewRequestSchema,
   PreviewSchema,
   ProbeRequestSchema,
@@ -62,7 +63,7 @@ export const API_ROUTES: readonly ApiRouteSpec[] = [
     bodyRequired: true,
     status: 200,
     response: ValidationResultSchema,
-    errors: [422],
+    errors: [409, 422],
   },
   {
     method: 'POST',
@@ -180,6 +181,16 @@ export const API_ROUTES: readonly ApiRouteSpec[] = [
     status: 200,
     response: ProbeResponseSchema,
     errors: [404, 422],
+  },
+  {
+    method: 'GET',
+    path: '/plans',
+    operationId: 'listPlans',
+    summary: 'The provisioned plans: cloud, resources, last execution and last verification',
+    function: 'apiListPlans',
+    status: 200,
+    response: PlanListSchema,
+    errors: [],
   },
   {
     method: 'GET',

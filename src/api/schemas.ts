@@ -6,6 +6,7 @@
  * owns the shape (an unknown field is an error, not silently ignored).
  */
 import { z } from 'zod';
+import { FieldDriftSchema as CoreFieldDriftSchema } from '../cloud/drift.ts';
 import { RESOURCE_TYPES } from '../cloud/resources.ts';
 import {
   EvaluateRequestSchema as DnatEvaluateRequestSchema,
@@ -205,6 +206,34 @@ export const ListResourcesQuerySchema = z.object({
   plan: PlanNameSchema.optional(),
 });
 
+/** GET /plans (docs/http-api.md): what has been provisioned, plan by plan. */
+export const PlanListSchema = z
+  .object({
+    plans: z.array(
+      z
+        .object({
+          plan: z.string(),
+          cloud: z.string().meta({ description: 'the cloud that holds its resources (docs/clouds.md)' }),
+          resources: z.number().int().min(0).meta({ description: 'how many resources it holds' }),
+          lastExecution: z
+            .object({
+              name: z.string(),
+              workflow: z.enum(['provision', 'verify', 'teardown']),
+              status: z.string(),
+              startDate: z.string(),
+            })
+            .optional()
+            .meta({ description: 'its newest execution (a provisioning, verify or teardown)' }),
+          lastVerification: z
+            .object({ ok: z.boolean(), at: z.string() })
+            .optional()
+            .meta({ description: 'its newest verification: a verify, or a provisioning that verified it' }),
+        })
+        .meta({ id: 'PlanSummary' }),
+    ),
+  })
+  .meta({ id: 'PlanList' });
+
 export const ResourceIdParamsSchema = z.object({
   id: z.string().min(1).meta({ description: "a resource's id, or its name when unique (within ?plan=)" }),
 });
@@ -283,6 +312,13 @@ export const PreviewPathSchema = z
   })
   .meta({ id: 'PreviewPath' });
 
+/** A managed field the cloud holds otherwise (docs/real-cloud.md#change-drift). */
+export const FieldDriftSchema = CoreFieldDriftSchema.extend({
+  field: z.string().meta({ description: "natflow's name of the field: internalPort, spec, inbound…" }),
+  recorded: z.unknown().meta({ description: 'what natflow recorded (the plan says)' }),
+  actual: z.unknown().meta({ description: 'what the cloud holds now' }),
+}).meta({ id: 'FieldDrift' });
+
 export const PreviewSchema = z
   .object({
     plan: z.string(),
@@ -292,11 +328,18 @@ export const PreviewSchema = z
         entry: z.string().meta({ description: 'the plan path: privateNatGateways[0].dnatRules[0]' }),
         kind: ResourceTypeSchema,
         name: z.string(),
-        action: z.enum(['create', 'unchanged', 'differs', 'conflict', 'existing', 'destroy']),
+        action: z.enum(['create', 'unchanged', 'differs', 'drifted', 'conflict', 'existing', 'destroy']),
         code: z.string().optional(),
         errors: z.array(PreviewIssueSchema).optional(),
         id: z.string().optional(),
         address: z.string().optional(),
+        gone: z
+          .literal(true)
+          .optional()
+          .meta({ description: 'create: natflow recorded it and it is gone from the cloud (recreated)' }),
+        fields: z.array(FieldDriftSchema).optional().meta({
+          description: 'drifted, or a DRIFT_REQUIRES_REPLACE conflict: the fields changed in the cloud',
+        }),
       }),
     ),
     summary: z.object({
@@ -306,6 +349,11 @@ export const PreviewSchema = z
       conflicts: z.number().int(),
       existing: z.number().int(),
       destroy: z.number().int(),
+      drifted: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: 'resources whose managed fields changed in the cloud; present when any' }),
     }),
     reachability: z.object({
       opened: z.array(PreviewPathSchema),

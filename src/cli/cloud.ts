@@ -5,15 +5,17 @@
  */
 import type { DryRunSource } from '../cloud/dry-run.ts';
 import type { Resource } from '../cloud/resources.ts';
-import type { Store } from '../cloud/store.ts';
+import type { Store, StoreReader } from '../cloud/store.ts';
 import {
   type Capability,
   CLOUD_CHOICES,
   type CloudName,
   can,
   cloudOfResource,
+  isCloudName,
   openCloud,
   PROVIDERS,
+  recordedCloud,
   selectCloud,
 } from '../providers/registry.ts';
 import { UsageError } from './io.ts';
@@ -24,17 +26,39 @@ export const CLOUD_FLAG = `[--cloud ${CLOUD_CHOICES}]`;
 /** The providers, one a line with what each is, for usage texts. */
 export const CLOUD_LIST = PROVIDERS.map((p) => `  ${p.name.padEnd(12)} ${p.description}`).join('\n');
 
-/** The cloud a command drives; a bad `--cloud`/`NATFLOW_CLOUD` value is a usage error (exit 2). */
+/**
+ * The cloud a command drives; a bad `--cloud`/`NATFLOW_CLOUD` value is a usage error (exit 2). A plan
+ * whose `cloud:` names no provider counts as naming none here: validating it reports that field.
+ */
 export function commandCloud(
   values: { cloud?: string | undefined },
   env: NodeJS.ProcessEnv,
   plan?: unknown,
 ): CloudName {
+  const planCloud = plan && typeof plan === 'object' ? (plan as { cloud?: unknown }).cloud : undefined;
   try {
-    return selectCloud({ flag: values.cloud, plan, env });
+    return selectCloud({ flag: values.cloud, plan: isCloudName(planCloud) ? plan : undefined, env });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * The cloud a plan command drives (docs/clouds.md): `commandCloud`'s choice when anything makes one
+ * (`--cloud`, the plan's `cloud:`, NATFLOW_CLOUD); else the cloud the plan's resources are recorded in,
+ * so a plan provisioned on a real cloud is previewed, validated and provisioned there again (its drift
+ * read back) rather than against the default cloud; else the default.
+ */
+export async function plannedCloud(
+  values: { cloud?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  plan: unknown,
+  store: StoreReader,
+): Promise<CloudName> {
+  const chosen = commandCloud(values, env, plan);
+  const document = plan && typeof plan === 'object' ? (plan as { cloud?: unknown; name?: unknown }) : {};
+  if (values.cloud || env.NATFLOW_CLOUD || document.cloud) return chosen;
+  return typeof document.name === 'string' ? recordedCloud(store, { plan: document.name }, chosen) : chosen;
 }
 
 /** Refuses (exit 2) what `cloud` cannot do, as its registry entry says. */

@@ -6,6 +6,7 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { NatflowError } from '../net/errors.ts';
+import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer } from './render.ts';
 import { executionDocument, followExecution, type Session } from './session.ts';
@@ -16,6 +17,11 @@ export class ApiProblemError extends NatflowError {
     super(message, { details: { status } });
     this.name = code;
   }
+}
+
+function settingsHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const header = settingsHeader(env);
+  return header ? { [CLOUD_SETTINGS_HEADER]: header } : {};
 }
 
 async function post(
@@ -31,6 +37,8 @@ async function post(
       headers: {
         Accept: 'application/json',
         ...(env.NATFLOW_TOKEN ? { Authorization: `Bearer ${env.NATFLOW_TOKEN}` } : {}),
+        // The command's cloud settings, for the redrive or rollback the stack runs (cloud-settings.ts).
+        ...settingsHeaders(env),
       },
     },
   );

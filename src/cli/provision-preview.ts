@@ -11,9 +11,12 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { previewFails } from '../plan/preview.ts';
-import { commandCloud } from './cloud.ts';
-import { localPreview, printResult, readPlanDocument, remotePreview } from './commands/plan.ts';
+import type { CloudName } from '../providers/registry.ts';
+import { commandCloud, plannedCloud } from './cloud.ts';
+import { localPreview, printResult, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
+import { openLocalReader } from './local-store.ts';
+import { readPlanFile } from './plan-file.ts';
 import { RemoteApi } from './remote/client.ts';
 import { bold, red } from './render.ts';
 import { renderPreview } from './render-preview.ts';
@@ -63,7 +66,7 @@ export async function provisionWithPreview(
     ? await remotePreview(new RemoteApi({ endpoint: flags.endpoint, env }), { file })
     : await localPreview(dataDir, { file }, { flag: flags.cloud, env });
   if (!result.previewable) {
-    printResult(io, result, flags.json, file);
+    await printResult(io, result, flags.json, file);
     return EXIT_USAGE;
   }
   const preview = result.preview;
@@ -91,20 +94,21 @@ export async function provisionWithPreview(
       return EXIT_FAILED;
     }
   }
-  const read = readPlanDocument(file);
-  if ('errors' in read) throw new Error(`${file} changed while it was previewed`);
-  const session = await openSession({ dataDir, endpoint: flags.endpoint });
+  const read = readPlanFile(file);
+  if (!read.ok) throw new Error(`${file} changed while it was previewed`);
+  const document = read.plan.document;
+  const session = await openSession({ dataDir, endpoint: flags.endpoint, env });
   try {
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {
       workflow: 'provision',
       // The cloud travels with the plan, as without --preview.
       input: {
-        ...(read.document as Record<string, unknown>),
-        cloud: commandCloud(flags, env, read.document),
+        ...(document as Record<string, unknown>),
+        cloud: await cloudOfPlan(flags, env, document, dataDir),
         ...(flags.onFailure === undefined ? {} : { onFailure: flags.onFailure }),
       },
-      name: flags.name ?? executionName(preview.plan),
+      name: flags.name ?? executionName('provision', { name: preview.plan }),
       json: flags.json,
       wait: !flags['no-wait'],
       io: flags.json ? quiet : io,
@@ -113,5 +117,21 @@ export async function provisionWithPreview(
     return exitCode;
   } finally {
     await session.close();
+  }
+}
+
+/** The cloud the preview read (`plannedCloud` over this data directory's ledger; another stack: the flags'). */
+async function cloudOfPlan(
+  flags: PreviewFlags,
+  env: NodeJS.ProcessEnv,
+  document: unknown,
+  dataDir: string,
+): Promise<CloudName> {
+  if (flags.endpoint) return commandCloud(flags, env, document);
+  const store = openLocalReader(dataDir);
+  try {
+    return await plannedCloud(flags, env, document, store);
+  } finally {
+    await store.close();
   }
 }
