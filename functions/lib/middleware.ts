@@ -44,8 +44,8 @@ export function codedErrors(): MiddlewareObj {
 
 /**
  * A step waiting for a resource (`Natflow.NotReady`) leaves the Lambda with what it waits for as its
- * message — the document of src/cloud/waiting.ts, `{code, message, waiting: [{name, kind, status,
- * seconds}]}` — and no stack, so the execution history carries it as data the CLI and the console read
+ * message — the document of src/cloud/waiting.ts, `{code, message, waiting: {name, kind, status,
+ * seconds}, alsoWaiting: […]}` — and no stack, so the execution history carries it as data the CLI and the console read
  * (docs/workflows.md#what-a-step-waits-for), and no source path.
  */
 export function waitingErrors(): MiddlewareObj {

@@ -8,8 +8,10 @@
  * Where it sits in the history (docs/workflows.md#what-a-step-waits-for): the `LambdaFunctionFailed`
  * event of a Task whose error is `Natflow.NotReady`; its `cause` is Lambda's error document
  * `{"errorType": "Natflow.NotReady", "errorMessage": "<document>", "trace": []}` whose `errorMessage` is
- * this module's document, `{"code": "Natflow.NotReady", "message": "waiting for …", "waiting": [{name,
- * kind, status, seconds}]}` (no stack trace). `waitingOfCause` reads either form.
+ * this module's document, `{"code": "Natflow.NotReady", "message": "waiting for …", "waiting": {name,
+ * kind, status, seconds}, "alsoWaiting": [{name, kind, status, seconds}, …]}` (no stack trace): `waiting`
+ * the first resource the step waits for — the shape the console reads — and `alsoWaiting` the others,
+ * absent when there are none. `waitingOfCause` reads either form.
  */
 import { NotReadyError } from './errors.ts';
 import type { Resource } from './resources.ts';
@@ -34,7 +36,10 @@ export interface Waiting {
 export interface WaitingDocument {
   code: 'Natflow.NotReady';
   message: string;
-  waiting: Waiting[];
+  /** The first resource the step waits for (absent when the step named none). */
+  waiting?: Waiting;
+  /** The other resources it waits for, in the step's order (absent when there are none). */
+  alsoWaiting?: Waiting[];
 }
 
 /** One resource waited for, from its record: its cloud status when the provider records one. */
@@ -78,7 +83,13 @@ export function waitingOfError(error: unknown): Waiting[] {
 
 /** The history document of a wait (see the file comment). */
 export function waitingDocument(error: NotReadyError): WaitingDocument {
-  return { code: 'Natflow.NotReady', message: error.message, waiting: waitingOfError(error) };
+  const [first, ...others] = waitingOfError(error);
+  return {
+    code: 'Natflow.NotReady',
+    message: error.message,
+    ...(first ? { waiting: first } : {}),
+    ...(others.length > 0 ? { alsoWaiting: others } : {}),
+  };
 }
 
 /**
@@ -88,12 +99,18 @@ export function waitingDocument(error: NotReadyError): WaitingDocument {
 export function waitingOfCause(cause: string | undefined): Waiting[] {
   const outer = parseObject(cause);
   if (!outer) return [];
-  const document = Array.isArray(outer.waiting)
-    ? outer
-    : typeof outer.errorMessage === 'string'
-      ? parseObject(outer.errorMessage)
-      : undefined;
-  return Array.isArray(document?.waiting) ? document.waiting.filter(isWaiting) : [];
+  const document =
+    'waiting' in outer
+      ? outer
+      : typeof outer.errorMessage === 'string'
+        ? parseObject(outer.errorMessage)
+        : undefined;
+  if (!document) return [];
+  const listed = [
+    ...(Array.isArray(document.waiting) ? document.waiting : [document.waiting]),
+    ...(Array.isArray(document.alsoWaiting) ? document.alsoWaiting : []),
+  ];
+  return listed.filter(isWaiting);
 }
 
 function dedupe(waiting: readonly Waiting[]): Waiting[] {

@@ -13,7 +13,7 @@ import { lambdaHandler } from '../../../functions/lib/middleware.ts';
 import { lambdaContext } from '../../../src/aws/local.ts';
 import { NotReadyError } from '../../../src/cloud/errors.ts';
 import { MemoryStore } from '../../../src/cloud/memory-store.ts';
-import { waitingOfCause, waitingOfError } from '../../../src/cloud/waiting.ts';
+import { notReady, waitingOfCause, waitingOfError } from '../../../src/cloud/waiting.ts';
 import {
   DEFAULT_AK,
   DEFAULT_PROJECT_ID,
@@ -175,9 +175,42 @@ describe('Function: lambdaHandler (a step that waits)', () => {
     expect(JSON.parse(error.message)).toEqual({
       code: 'Natflow.NotReady',
       message: 'waiting for ECS-B: BUILD, 42 s',
-      waiting: [{ name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42 }],
+      waiting: { name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42 },
     });
     const cause = JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
     expect(waitingOfCause(cause)).toEqual([{ name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42 }]);
+  });
+
+  it('names the first resource in waiting, the others in alsoWaiting, and reads both back', async () => {
+    // Prepare
+    const ecs = { name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42 };
+    const vpc = { name: 'VPC-A', kind: 'vpc', status: 'CREATING', seconds: 3 };
+    const handler = lambdaHandler(z.object({}), async () => {
+      throw notReady([ecs, vpc, ecs]);
+    });
+
+    // Act
+    const error = (await handler(
+      {},
+      lambdaContext({ functionName: 'f', requestId: 'r', timeoutMs: 5_000 }),
+    ).catch((e: unknown) => e)) as Error;
+
+    // Assess: one object in `waiting` (the console's shape), the rest once each, in the step's order.
+    expect(JSON.parse(error.message)).toEqual({
+      code: 'Natflow.NotReady',
+      message: 'waiting for ECS-B: BUILD, 42 s; VPC-A: CREATING, 3 s',
+      waiting: ecs,
+      alsoWaiting: [vpc],
+    });
+    const cause = JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
+    expect(waitingOfCause(cause)).toEqual([ecs, vpc]);
+    expect(waitingOfCause(error.message)).toEqual([ecs, vpc]);
+  });
+
+  it('reads nothing from a cause that is not a waiting document', () => {
+    expect(waitingOfCause(undefined)).toEqual([]);
+    expect(waitingOfCause('not json')).toEqual([]);
+    expect(waitingOfCause(JSON.stringify({ errorType: 'X', errorMessage: 'boom', trace: [] }))).toEqual([]);
+    expect(waitingOfCause(JSON.stringify({ code: 'Natflow.NotReady', waiting: { name: 'A' } }))).toEqual([]);
   });
 });
