@@ -5,7 +5,8 @@
  * `{"Fn::GetAtt": ["<function>", "Arn"]}`, which serverless-step-functions resolves on deployment. The
  * local engine validates Task resources as ARN strings, so each one is replaced by the function's ARN in
  * the local account (`arn:aws:lambda:us-east-1:123456789012:function:<function>`), and the original
- * resource is kept for the runtime's `resolveTask`.
+ * resource is kept for the runtime's `resolveTask`. A Task with no `TimeoutSeconds` gets no bound but the
+ * execution's, as on AWS (`UNBOUNDED_TASK_TIMEOUT_SECONDS`), not the engine's 60 s.
  *
  * The index maps every state name — including those inside Parallel branches and Map processors — to its
  * type and to the Parallel or Map state that contains it. The history recorder uses the containment to keep
@@ -51,6 +52,16 @@ const STATE_TYPES: ReadonlySet<string> = new Set([
   'Succeed',
   'Fail',
 ]);
+
+/**
+ * The `TimeoutSeconds` given to a Task that sets none. Step Functions puts no bound of its own on such a
+ * Task (its documented default, 99999999 s: the Lambda function's timeout is the bound), while
+ * `aws-local-stepfunctions` fails it `States.Timeout` after 60 s — which a create that the cloud answers
+ * only once it exists (an ELB v3 load balancer taking minutes, docs/real-cloud.md#time) outlasts. The
+ * largest a timer takes (about 24.8 days; a longer one would fire at once); the execution's own
+ * `TimeoutSeconds` bounds it first.
+ */
+export const UNBOUNDED_TASK_TIMEOUT_SECONDS = 2_147_483;
 
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/;
 
@@ -100,6 +111,8 @@ export function compileDefinition(
         const functionArn = `arn:aws:lambda:${arnPrefix.region}:${arnPrefix.accountId}:function:${functionName}`;
         tasks.set(name, { stateName: name, resource: state.Resource, functionName, functionArn });
         state.Resource = functionArn;
+        if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+          state.TimeoutSeconds = UNBOUNDED_TASK_TIMEOUT_SECONDS;
       } else if (type === 'Parallel' && Array.isArray(state.Branches)) {
         state.Branches.forEach((branch, i) => {
           visit(branch, name, `${name}.Branches[${i}]`);

@@ -15,6 +15,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/natflow.js');
 const REFERENCE = join(ROOT, 'examples/reference.plan.yaml');
+/** Set with NATFLOW_TEST_TIME_SCALE 0, the tests' knob that skips the retries' pauses (docs/workflows.md). */
 const OUTLASTING = JSON.stringify([{ at: 'AddDnatRule', kind: 'transient', times: 4 }]);
 
 let dataDir: string;
@@ -63,6 +64,7 @@ describe('natflow executions redrive / rollback', () => {
   it('provision --on-failure keep fails at the Task past its retries and keeps what it created (exit 1)', () => {
     const run = natflow(['provision', REFERENCE, '--on-failure', 'keep', '--json'], {
       NATFLOW_FAULTS: OUTLASTING,
+      NATFLOW_TEST_TIME_SCALE: '0',
     });
     expect(run.code, run.stderr).toBe(1);
     const doc = run.json();
@@ -101,7 +103,10 @@ describe('natflow executions redrive / rollback', () => {
   });
 
   it('refuses to redrive a provisioning that rolled back (onFailure: rollback, the default) and says why', () => {
-    const failed = natflow(['provision', otherPlan, '--json'], { NATFLOW_FAULTS: OUTLASTING });
+    const failed = natflow(['provision', otherPlan, '--json'], {
+      NATFLOW_FAULTS: OUTLASTING,
+      NATFLOW_TEST_TIME_SCALE: '0',
+    });
     expect(failed.code).toBe(1);
     const arn = failed.json().executionArn as string;
     expect(resources('other-plan')).toEqual([]);
@@ -118,6 +123,7 @@ describe('natflow executions redrive / rollback', () => {
   it('executions rollback removes a kept failure, which is then refused a redrive', () => {
     const failed = natflow(['provision', otherPlan, '--on-failure', 'keep', '--json'], {
       NATFLOW_FAULTS: OUTLASTING,
+      NATFLOW_TEST_TIME_SCALE: '0',
     });
     expect(failed.code).toBe(1);
     const arn = failed.json().executionArn as string;

@@ -28,7 +28,7 @@ function planText(name: string, n: number, keep = false): string {
 let b: Browser;
 
 beforeAll(async () => {
-  b = await openBrowser();
+  b = await openBrowser({ waitTimeScale: 0 }); // the retries' pauses skipped: a test's knob (docs/workflows.md)
   b.page.on('dialog', (dialog) => void dialog.accept());
 }, 60_000);
 

@@ -19,6 +19,7 @@ beforeAll(async () => {
   // A kept provisioning: CreateLoadBalancer fails twice then succeeds; AddDnatRule fails its 4 attempts;
   // fixed, then redriven.
   h = await openHarness({
+    waitTimeScale: 0, // the retries' pauses skipped: a test's knob (docs/workflows.md)
     faults: [
       { at: 'CreateLoadBalancer', kind: 'transient', times: 2 },
       { at: 'AddDnatRule', kind: 'transient', times: 4 },

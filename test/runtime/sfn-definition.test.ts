@@ -10,6 +10,7 @@ import {
   isWithin,
   mapLengthOf,
   type StateInfo,
+  UNBOUNDED_TASK_TIMEOUT_SECONDS,
   waitTimeOverridesOf,
   withScaledRetries,
 } from '../../src/local-sfn/definition.ts';
@@ -72,6 +73,39 @@ describe('compileDefinition', () => {
     },
   ])('rejects $name', ({ definition, message }) => {
     expect(() => compileDefinition(definition, SCOPE)).toThrow(message);
+  });
+
+  it('bounds a Task that sets no TimeoutSeconds by the execution only, as on AWS (not the engine’s 60 s)', () => {
+    // Prepare: a create the cloud answers only once it exists may take minutes (an ELB v3 load balancer).
+    const definition = {
+      StartAt: 'CreateLoadBalancer',
+      States: {
+        CreateLoadBalancer: {
+          Type: 'Task',
+          Resource: { 'Fn::GetAtt': ['createLoadBalancers', 'Arn'] },
+          Next: 'Own',
+        },
+        Own: { Type: 'Task', Resource: { 'Fn::GetAtt': ['f', 'Arn'] }, TimeoutSeconds: 5, Next: 'ByPath' },
+        ByPath: {
+          Type: 'Task',
+          Resource: { 'Fn::GetAtt': ['f', 'Arn'] },
+          TimeoutSecondsPath: '$.timeout',
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const compiled = compileDefinition(definition, SCOPE);
+
+    // Assess: the engine's copy carries the bound; what the history and console read stays as written.
+    const engineStates = compiled.engineDefinition.States as Record<string, Record<string, unknown>>;
+    expect(engineStates.CreateLoadBalancer?.TimeoutSeconds).toBe(UNBOUNDED_TASK_TIMEOUT_SECONDS);
+    expect(UNBOUNDED_TASK_TIMEOUT_SECONDS * 1000).toBeLessThanOrEqual(2 ** 31 - 1); // a timer's limit
+    expect(UNBOUNDED_TASK_TIMEOUT_SECONDS).toBeGreaterThan(3600); // past any natflow execution's
+    expect(engineStates.Own?.TimeoutSeconds).toBe(5);
+    expect(engineStates.ByPath?.TimeoutSeconds).toBeUndefined();
+    expect(compiled.states.get('CreateLoadBalancer')?.definition.TimeoutSeconds).toBeUndefined();
   });
 
   it.each([
