@@ -9,8 +9,9 @@
  * with the official SDK clients (VPC, ECS) and signed calls (ELB, NAT); the history polls without
  * spinning (no Wait state, at most 8 events a poll, each poll's cause naming what it waits for, with no
  * stack trace); the CLI shows the waits (`waiting for VPC-A: CREATING, 1 s`, and `{"waiting": …}` lines
- * with `--json`); and a deadline too short for a booting server fails CLOUD_TIMEOUT naming the server,
- * its status on the cloud and how long natflow waited, then rolls everything back. No timing assertion.
+ * with `--json`: provision's on stderr, executions watch's and up's among their events); and a deadline
+ * too short for a booting server fails CLOUD_TIMEOUT naming the server, its status on the cloud and how
+ * long natflow waited, then rolls everything back. No timing assertion.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -302,6 +303,48 @@ describe('natflow provision --cloud huaweicloud against a slow account', () => {
         .map((line) => (JSON.parse(line) as { waiting: { name: string } }).waiting.name);
       expect(waits).toContain('VPC-A');
       expect(waits).toContain('subnet-B01');
+      expect((await natflow(['teardown', PLAN, '--json'])).code).toBe(0);
+      expect(await accountStore.list()).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
+    'up --once --json prints a {"waiting": …} line for each wait among its events, then its summary',
+    async () => {
+      // Act: the same plan through `natflow up` (its own stack, serving on a free port, once).
+      const run = await natflow([
+        'up',
+        REFERENCE,
+        '--cloud',
+        'huaweicloud',
+        '--once',
+        '--port',
+        '0',
+        '--json',
+      ]);
+
+      // Assess: every stdout line one JSON document; the waits among them, in the console's shape.
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const lines = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const waits = lines.filter((line) => 'waiting' in line).map((line) => line.waiting);
+      expect(waits).toContainEqual({
+        name: 'VPC-A',
+        kind: 'vpc',
+        status: 'CREATING',
+        seconds: expect.any(Number),
+      });
+      for (const waiting of waits)
+        expect(waiting).toEqual({
+          name: expect.any(String),
+          kind: expect.any(String),
+          status: expect.any(String),
+          seconds: expect.any(Number),
+        });
+      expect(lines.find((line) => line.type === 'summary')).toMatchObject({ status: 'SUCCEEDED' });
       expect((await natflow(['teardown', PLAN, '--json'])).code).toBe(0);
       expect(await accountStore.list()).toEqual([]);
     },
