@@ -33,10 +33,9 @@ export const ExecutionNameSchema = z
 export const StartExecutionRequestSchema = z
   .strictObject({
     workflow: WorkflowSchema,
-    input: z
-      .unknown()
-      .optional()
-      .meta({ description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}' }),
+    input: z.unknown().optional().meta({
+      description: 'provision: the plan (docs/plan-format.md); verify: {plan?: NAME}; teardown: {plan: NAME}',
+    }),
     name: ExecutionNameSchema.optional().meta({
       description: 'the execution name; without one natflow generates <plan>-<time>',
     }),
@@ -57,6 +56,14 @@ export const StartExecutionResponseSchema = z
     startDate: z.string().meta({ format: 'date-time' }),
   })
   .meta({ id: 'StartedExecution' });
+
+/** A teardown of a plan with nothing recorded starts nothing: 200 with this (docs/http-api.md). */
+export const NothingToTearDownSchema = z
+  .object({
+    plan: z.string(),
+    nothing: z.literal(true).meta({ description: 'nothing is recorded to the plan: no execution started' }),
+  })
+  .meta({ id: 'NothingToTearDown' });
 
 export const ExecutionIdParamsSchema = z.object({
   id: z.string().min(1).meta({ description: "the URL-encoded execution ARN or the execution's name" }),
@@ -80,10 +87,9 @@ export const ExecutionSummarySchema = z
     status: z.enum(EXECUTION_STATUSES),
     startDate: z.string().meta({ format: 'date-time' }),
     stopDate: z.string().meta({ format: 'date-time' }).optional(),
-    onFailure: z
-      .enum(['rollback', 'keep'])
-      .optional()
-      .meta({ description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch" }),
+    onFailure: z.enum(['rollback', 'keep']).optional().meta({
+      description: "a provisioning's onFailure (docs/plan-format.md): keep runs the variant without Catch",
+    }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
   })
@@ -96,7 +102,10 @@ export const ExecutionListSchema = z
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
-  error: z.string().optional().meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
+  error: z
+    .string()
+    .optional()
+    .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
   cause: z.string().optional(),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
@@ -194,7 +203,16 @@ export const ResourceIdParamsSchema = z.object({
 export const ResourceQuerySchema = z.object({ plan: PlanNameSchema.optional() });
 
 export const HealthSchema = z
-  .object({ status: z.literal('ok'), service: z.literal('natflow'), version: z.string(), time: z.string() })
+  .object({
+    status: z.literal('ok'),
+    service: z.literal('natflow'),
+    version: z.string(),
+    time: z.string(),
+    instance: z
+      .string()
+      .optional()
+      .meta({ description: "a local stack's instance id, as its stack.json records it (none on AWS)" }),
+  })
   .meta({ id: 'Health' });
 
 /** The evaluate contract is the DNAT engine's own (shared with the Lambda and the CLI). */

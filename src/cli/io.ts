@@ -28,6 +28,8 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
+  /** The token of a stack started with NATFLOW_TOKEN (src/cli/token.ts); NATFLOW_TOKEN when not given. */
+  token: { type: 'string' },
   sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
   /** A provider of src/providers/registry.ts (docs/clouds.md): wins over the plan's `cloud:` and NATFLOW_CLOUD. */

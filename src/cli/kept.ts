@@ -9,6 +9,7 @@ import { NatflowError } from '../net/errors.ts';
 import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer } from './render.ts';
 import { executionDocument, followExecution, type Session } from './session.ts';
+import { unauthorized } from './token.ts';
 
 /** A refusal or error the API answered with a problem document; its name is the problem's code. */
 export class ApiProblemError extends NatflowError {
@@ -22,7 +23,6 @@ async function post(
   session: Session,
   executionArn: string,
   action: 'redrive' | 'rollback',
-  env: NodeJS.ProcessEnv,
 ): Promise<Record<string, unknown>> {
   const response = await fetch(
     new URL(`/executions/${encodeURIComponent(executionArn)}/${action}`, session.url),
@@ -30,7 +30,7 @@ async function post(
       method: 'POST',
       headers: {
         Accept: 'application/json',
-        ...(env.NATFLOW_TOKEN ? { Authorization: `Bearer ${env.NATFLOW_TOKEN}` } : {}),
+        ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
       },
     },
   );
@@ -41,6 +41,7 @@ async function post(
   } catch {
     body = { detail: text.slice(0, 200) };
   }
+  if (response.status === 401) throw unauthorized(session.url, session.token);
   if (!response.ok) {
     throw new ApiProblemError(
       typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
@@ -55,14 +56,14 @@ async function post(
 export async function redriveCommand(
   session: Session,
   executionArn: string,
-  options: { json: boolean; wait: boolean; io: Output; env: NodeJS.ProcessEnv },
+  options: { json: boolean; wait: boolean; io: Output },
 ): Promise<number> {
   const { io } = options;
   const last = await session.sfn.send(
     new GetExecutionHistoryCommand({ executionArn, maxResults: 1, reverseOrder: true }),
   );
   const seen = last.events?.[0]?.id ?? 0;
-  await post(session, executionArn, 'redrive', options.env);
+  await post(session, executionArn, 'redrive');
   if (!options.wait) {
     const doc = executionDocument(await session.sfn.send(new DescribeExecutionCommand({ executionArn })));
     if (options.json) printJson(io, doc);
@@ -83,9 +84,9 @@ export async function redriveCommand(
 export async function rollbackCommand(
   session: Session,
   executionArn: string,
-  options: { json: boolean; io: Output; env: NodeJS.ProcessEnv },
+  options: { json: boolean; io: Output },
 ): Promise<number> {
-  const result = await post(session, executionArn, 'rollback', options.env);
+  const result = await post(session, executionArn, 'rollback');
   if (options.json) printJson(options.io, result);
   else {
     const deleted = Array.isArray(result.deleted) ? result.deleted : [];

@@ -2,11 +2,13 @@
  * How a CLI command reaches natflow: always through the Step Functions API (`@aws-sdk/client-sfn`),
  * at one of three places, in this order:
  * 1. `--endpoint URL`: a natflow stack somewhere else;
- * 2. the stack running on this data directory (`DATA_DIR/stack.json`, its process alive and healthy —
- *    before use and again when a call is refused, falling back to 3.: `live-stack.ts`);
+ * 2. the stack running on this data directory (`DATA_DIR/stack.json`: natflow's record, its process
+ *    alive, its `/health` answering the recorded instance — before use and again when a call is refused,
+ *    falling back to 3.: `live-stack.ts`; a record it does not trust is ignored, said on stderr);
  * 3. an embedded stack started in this process for as long as the command runs (the default: state in
  *    SQLite under the data directory, so separate invocations see the same resources and executions).
- * Validation and resource listings read the store directly (the same SQLite file the stack uses).
+ * Validation and resource listings read the store directly (the same SQLite file the stack uses). Every
+ * client sends the CLI's token (`--token`, NATFLOW_TOKEN: token.ts); a refusal is `UNAUTHORIZED`.
  */
 import {
   DescribeExecutionCommand,
@@ -20,12 +22,15 @@ import { LOCAL_REGION } from '../aws/local.ts';
 import type { Stack } from '../stack/stack.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
+import { withToken } from './token.ts';
 
 export interface Session {
   sfn: SFNClient;
   url: string;
   /** The embedded stack, when this process runs one. */
   stack: Stack | undefined;
+  /** The token this session sends (`--token`, NATFLOW_TOKEN), if any. */
+  token: string | undefined;
   stateMachineArn(workflow: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -35,23 +40,32 @@ export interface SessionOptions {
   endpoint?: string | undefined;
   /** Keep an embedded stack's data plane off (commands that never probe). */
   dataPlane?: boolean;
+  /** The token to send (`--token`, else NATFLOW_TOKEN: `tokenOf`). */
+  token?: string | undefined;
+  /** Where the session says why it ignores a `stack.json` (the CLI: stderr). */
+  warn?: ((text: string) => void) | undefined;
 }
 
 /** The running stack recorded in the data directory, if its process is alive (see `live-stack.ts`). */
 export const runningStack = advertisedStack;
 
-export function sfnClient(url: string): SFNClient {
-  return new SFNClient({
+/** A Step Functions client of the stack at `url`, sending `token` when given (token.ts). */
+export function sfnClient(url: string, token?: string): SFNClient {
+  const client = new SFNClient({
     endpoint: url,
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
   });
+  return withToken(client, url, token);
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   // An advertised stack only if it is alive (pid and /health), and again when a call to it is refused.
-  const advertised = options.endpoint ? undefined : await liveStack(options.dataDir);
+  const { token } = options;
+  const advertised = options.endpoint
+    ? undefined
+    : await liveStack(options.dataDir, { token, warn: options.warn });
   const embedded = async () => {
     const { startStack } = await import('../stack/stack.ts');
     // One-shot: never advertised in stack.json, so no other command finds it after it is gone.
@@ -60,20 +74,23 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       port: 0,
       dataPlane: options.dataPlane ?? true,
       advertise: false,
+      ...(options.warn ? { warn: (text: string) => options.warn?.(`natflow: ${text}`) } : {}),
     });
   };
   let stack = options.endpoint || advertised ? undefined : await embedded();
   let url = options.endpoint ?? advertised?.url ?? (stack?.url as string);
-  let sfn = sfnClient(url);
+  // An embedded stack has no token: it is this process's own, on 127.0.0.1.
+  let sfn = sfnClient(url, stack ? undefined : token);
   if (advertised) {
     sfn = withFallback(
       sfn,
-      async () => (await liveStack(options.dataDir))?.url === advertised.url,
+      async () => (await liveStack(options.dataDir, { token }))?.instance === advertised.instance,
       async () => {
         stack = await embedded();
         url = stack.url as string;
         session.url = url;
         session.stack = stack;
+        session.token = undefined;
         return sfnClient(url);
       },
     );
@@ -83,6 +100,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     sfn,
     url,
     stack,
+    token: stack ? undefined : token,
     async stateMachineArn(workflow) {
       if (!arns) {
         const listed = await sfn.send(new ListStateMachinesCommand({}));

@@ -20,12 +20,16 @@
  * own endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane
  * map in `DATA_DIR/stack.json` (stack-file.ts) so CLI commands use it instead of starting their own.
  *
+ * The data directory is private (0700, its files 0600: src/store/data-dir.ts); a looser one is tightened
+ * and the stack says so. Its executions are kept within the retention bounds (retention.ts) and its
+ * HTTP server within its caps on streams and requests (limits.ts), both settable from the environment.
+ *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
  * back (recovery.ts). Every execution that closes puts its "Execution Status Change" event on the bus,
  * whose rule starts the rollback workflow for a provisioning ABORTED or TIMED_OUT — the path AWS takes
  * too (after-close.ts). Nothing is orphaned.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -40,13 +44,15 @@ import { DataPlane } from '../local-dataplane/index.ts';
 import { createHuaweiCloudApi, type HuaweiCloudApi } from '../local-huaweicloud/index.ts';
 import { createSfnHandler, type ExecutionRecord, SfnService } from '../local-sfn/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
-import { dataFile } from '../store/data-dir.ts';
+import { dataFile, describeTightened, preparePrivateDir, preparePrivateFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { withKeepVariant } from '../workflow/keep-variant.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { afterClose } from './after-close.ts';
 import { createHttpServer } from './http/index.ts';
+import { limitsFromEnv, type StackLimits } from './limits.ts';
 import { rollBackRecovered } from './recovery.ts';
+import { createRetention } from './retention.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
 import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
@@ -71,11 +77,24 @@ export interface StackOptions {
   config?: ServerlessConfig;
   /** Record this stack in `DATA_DIR/stack.json` for other commands (default true; one-shot CLI runs: false). */
   advertise?: boolean;
+  /**
+   * Caps and retention (limits.ts); what is not given comes from `env` (NATFLOW_MAX_STREAMS,
+   * NATFLOW_MAX_REQUESTS, NATFLOW_RETENTION_DAYS, NATFLOW_RETENTION_EXECUTIONS), else the defaults.
+   */
+  limits?: Partial<StackLimits> | undefined;
+  /** Where the limits are read from (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where the stack says what people should know (a tightened data directory); default stderr. */
+  warn?: (text: string) => void;
 }
 
 export interface Stack {
   url: string | undefined;
   dataDir: string;
+  /** This stack's instance id: `GET /health` answers it and `stack.json` records it. */
+  instance: string;
+  /** The caps and retention it runs with. */
+  limits: StackLimits;
   store: Store;
   sfn: SfnService;
   bus: LocalEventBus;
@@ -95,7 +114,14 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const warn = options.warn ?? ((text: string) => process.stderr.write(`natflow: ${text}\n`));
+  const limits = { ...limitsFromEnv(options.env ?? process.env), ...definedOf(options.limits) };
+  // Private: 0700, its files 0600; a looser directory (an older natflow made it) is tightened, and said.
+  for (const entry of preparePrivateDir(dataDir)) warn(describeTightened(entry));
+  preparePrivateFile(dataFile(dataDir, 'executions'));
+  const instance = randomUUID();
+  // The secret of the stack's own clients (its handlers' Step Functions calls): never capped.
+  const internalKey = randomBytes(16).toString('hex');
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
   const store = openSqliteStore(dataFile(dataDir, 'store'));
@@ -128,14 +154,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stepFunctions: () => {
       if (!url)
         throw new Error('this stack serves no HTTP: its API handlers have no Step Functions endpoint');
-      stepFunctions ??= sfnClientFor({ endpoint: url, region: LOCAL_REGION, token: options.token });
+      stepFunctions ??= sfnClientFor({
+        endpoint: url,
+        region: LOCAL_REGION,
+        token: options.token,
+        internalKey,
+      });
       return stepFunctions;
     },
     stateMachineArns: () => apiArns,
+    instance,
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
 
+  let closed = false;
   // Work the stack does after executions close, which `idle()` waits for.
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
@@ -164,10 +197,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     accountId: LOCAL_ACCOUNT_ID,
     waitTimeScale: options.waitTimeScale ?? 0,
     clock,
-    onExecutionClosed: (execution) => track(onClose(execution)),
+    onExecutionClosed: (execution) =>
+      track(onClose(execution).then(() => pruned(retention.executionClosed()))),
   });
+  // Retention: executions and their history kept within the bounds (retention.ts).
+  const retention = createRetention({
+    sfn,
+    store,
+    limits,
+    now: () => clock.now(),
+    machineOf: (arn) => workflowOf(arn),
+  });
+  const pruned = (sweep: Promise<unknown>): Promise<void> =>
+    sweep.then(
+      () => undefined,
+      (error: unknown) => {
+        if (!closed) process.emitWarning(`natflow: pruning executions failed: ${(error as Error)?.message}`);
+      },
+    );
   const recovered = await sfn.recover();
   await rollBackRecovered(recovered, { store, deps, workflowOf });
+  await pruned(retention.sweep());
   if (dataPlane) await dataPlane.sync(await store.list());
 
   // What starts workflows besides callers: the bus rules and schedules of serverless.yml.
@@ -200,6 +250,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       huaweiCloud,
       console: consoleApp?.handle,
       token: options.token,
+      caps: { maxStreams: limits.maxStreams, maxRequests: limits.maxRequests },
+      internalKey,
     });
     await new Promise<void>((done, fail) => {
       server?.once('error', fail);
@@ -212,15 +264,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (url !== undefined && advertised)
     writeStackFile(stackFile, {
       url,
+      instance,
       dataDir,
       startedAt: new Date(clock.now()),
       dataPlane: dataPlane?.map(),
     });
 
-  let closed = false;
   return {
     url,
     dataDir,
+    instance,
+    limits,
     store,
     sfn,
     bus,
@@ -241,6 +295,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (closed) return;
       closed = true;
       stopSchedules();
+      retention.stop();
       consoleApp?.close();
       if (server) {
         server.closeAllConnections();
@@ -254,4 +309,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await store.close();
     },
   };
+}
+
+/** The fields of a partial object that are set (an explicit `undefined` does not override a default). */
+function definedOf<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -13,7 +13,7 @@ import type { Cloud } from '../cloud/cloud.ts';
 import { CloudTimeoutError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
 import { rollbackProvisioning } from './rollback.ts';
-import { PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
+import { checkTeardown, PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
 
 export interface RoundOptions {
   /** The execution's start (ISO), from `$$.Execution.StartTime`; absent: no bound. */
@@ -51,16 +51,27 @@ export async function rollbackRound(
   return { deleted, pending: left.length };
 }
 
-/** One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. */
+/** The check round of a teardown: it needs no cloud, so a plan with nothing recorded opens none. */
+export async function checkRound(
+  store: Store,
+  plan: string,
+): Promise<{ phase: 'check'; deleted: string[]; pending: number; nothing: boolean }> {
+  return { phase: 'check', deleted: [], pending: 0, ...(await checkTeardown(store, plan)) };
+}
+
+/**
+ * One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. The check
+ * phase adds `nothing`: true when nothing is recorded to the plan (the state machine then ends there).
+ */
 export async function teardownRound(
   cloud: Cloud,
   store: Store,
   plan: string,
   phase: TeardownPhase,
   options: RoundOptions,
-): Promise<{ phase: TeardownPhase; deleted: string[]; pending: number }> {
+): Promise<{ phase: TeardownPhase; deleted: string[]; pending: number; nothing?: boolean }> {
+  if (phase === 'check') return checkRound(store, plan);
   const deleted = await teardownPhase(cloud, store, plan, phase);
-  if (phase === 'check') return { phase, deleted, pending: 0 };
   const left = [];
   for (const type of PHASE_TYPES[phase]) left.push(...(await store.list({ plan, type })));
   if (left.length > 0 && overdue(options)) {

@@ -62,6 +62,11 @@ export interface SfnClientOptions {
   region?: string | undefined;
   /** Sent as `x-natflow-token` to a local endpoint that requires a token. */
   token?: string | undefined;
+  /**
+   * Sent as `x-natflow-internal` to the local stack that built this client for its own handlers: their
+   * calls, made while an API request is in flight, are not counted against its cap on requests.
+   */
+  internalKey?: string | undefined;
 }
 
 /**
@@ -71,17 +76,19 @@ export interface SfnClientOptions {
 export function sfnClientFor(options: SfnClientOptions): SFNClient {
   const endpoint = options.endpoint || undefined;
   const token = options.token || undefined;
+  const internalKey = options.internalKey || undefined;
   const client = new SFNClient({
     region: options.region || LOCAL_REGION,
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'natflow-local', secretAccessKey: 'natflow-local' } }
       : {}),
   });
-  if (endpoint && token) {
+  if (endpoint && (token || internalKey)) {
     client.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { headers?: Record<string, string> };
-        if (request.headers) request.headers['x-natflow-token'] = token;
+        if (request.headers && token) request.headers['x-natflow-token'] = token;
+        if (request.headers && internalKey) request.headers['x-natflow-internal'] = internalKey;
         return next(args);
       },
       { step: 'build', name: 'natflowLocalToken' },

@@ -11,6 +11,7 @@ import {
   resolveExecutionArn,
   type Session,
 } from '../session.ts';
+import { tokenOf } from '../token.ts';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
@@ -53,6 +54,8 @@ const command: Command = {
       dataDir: dataDirOf(values['data-dir'], env),
       endpoint: values.endpoint,
       dataPlane: sub === 'watch',
+      token: tokenOf(values.token, env),
+      warn: io.err,
     });
     try {
       switch (sub) {
@@ -109,12 +112,11 @@ const command: Command = {
             json: values.json,
             wait: !values['no-wait'],
             io,
-            env,
           });
         }
         case 'rollback': {
           const arn = await resolveExecutionArn(session, id as string);
-          return await rollbackCommand(session, arn, { json: values.json, io, env });
+          return await rollbackCommand(session, arn, { json: values.json, io });
         }
         default:
           throw new UsageError(`unknown subcommand ${sub}\n${usage}`);

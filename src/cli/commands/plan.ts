@@ -39,7 +39,7 @@ const command: Command = {
     const request: Request =
       destroy === undefined ? { file: positionals[0] as string } : { destroy: destroy as string };
     const result = values.endpoint
-      ? await remotePreview(new RemoteApi({ endpoint: values.endpoint, env }), request)
+      ? await remotePreview(new RemoteApi({ endpoint: values.endpoint, env, token: values.token }), request)
       : await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
     printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);
     return previewExitCode(result, values['detailed-exitcode']);

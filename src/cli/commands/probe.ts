@@ -7,6 +7,7 @@ import { commandCloud, refuseWithout } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import { liveStack } from '../live-stack.ts';
 import { openLocalReader } from '../local-store.ts';
+import { tokenOf, unauthorized } from '../token.ts';
 
 const usage = `usage: natflow probe --from SERVER --to DEST:PORT --protocol http|tcp|udp
                      [--mode analyze|live|both] [--plan NAME] [--expect reachable|unreachable]
@@ -67,8 +68,9 @@ const command: Command = {
     let report: ProbeReport;
     try {
       const dataDir = dataDirOf(values['data-dir'], env);
-      const url = values.endpoint ?? (await liveStack(dataDir))?.url;
-      report = url ? await remoteProbe(url, request) : await localProbe(dataDir, request, timeoutMs);
+      const token = tokenOf(values.token, env);
+      const url = values.endpoint ?? (await liveStack(dataDir, { token, warn: io.err }))?.url;
+      report = url ? await remoteProbe(url, request, token) : await localProbe(dataDir, request, timeoutMs);
     } catch (error) {
       // A disagreement between the modes is natflow's own failure, not bad input.
       if (error instanceof NatflowError && error.name === 'PROBE_DISAGREEMENT') {
@@ -136,13 +138,21 @@ async function localProbe(
   }
 }
 
-/** Probes through a running stack's API (`POST /probes`). */
-async function remoteProbe(url: string, request: ProbeRequest): Promise<ProbeReport> {
+/** Probes through a running stack's API (`POST /probes`), with the CLI's token. */
+async function remoteProbe(
+  url: string,
+  request: ProbeRequest,
+  token: string | undefined,
+): Promise<ProbeReport> {
   const response = await fetch(new URL('/probes', url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(request),
   });
+  if (response.status === 401) throw unauthorized(url, token);
   const document = (await response.json()) as ProbeReport & { code?: string; detail?: string };
   if (!response.ok) {
     const error = new NatflowError(document.detail ?? `POST /probes answered ${response.status}`);

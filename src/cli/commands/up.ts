@@ -17,6 +17,7 @@ import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { bold, dim, green, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
 import { sfnClient } from '../session.ts';
+import { tokenOf } from '../token.ts';
 
 const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
                  [--schedule] [--json]
@@ -44,13 +45,17 @@ const command: Command = {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
     const dataDir = dataDirOf(values['data-dir'], env);
+    // The stack's token (--token, else NATFLOW_TOKEN): its API needs it, and this command's client sends it.
+    const token = tokenOf(values.token, env);
     const emit = (event: Record<string, unknown>) => io.out(JSON.stringify(event));
 
     const stack = await startStack({
       dataDir,
       port,
       schedule: values.schedule,
-      token: env.NATFLOW_TOKEN,
+      token,
+      env,
+      warn: (text) => io.err(`natflow: ${text}`),
       console: await consoleFactory(),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
@@ -102,11 +107,12 @@ const command: Command = {
           io.out(
             `provisioning ${bold(plan.name)} from ${file}${can(cloud, 'realCloud') ? ` into ${bold(cloud)}` : ''}`,
           );
-        const sfn = sfnClient(stack.url as string);
+        const sfn = sfnClient(stack.url as string, token);
         const session = {
           sfn,
           url: stack.url as string,
           stack,
+          token,
           stateMachineArn: async (w: string) => stack.stateMachineArn(w),
           close: async () => sfn.destroy(),
         };

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { previewExitCode } from '../../plan/preview.ts';
 import { printResult, remotePreview } from '../commands/plan.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output, printJson, UsageError } from '../io.ts';
+import { isNothing, printNothingToTearDown } from '../nothing.ts';
 import { readPlanFile } from '../plan-file.ts';
 import { describeExecution, table } from '../render.ts';
 import type { ExecutionDocument } from '../session.ts';
@@ -62,6 +63,7 @@ function flags(argv: string[]): Flags {
             'timeout',
             'data-dir',
             'cloud',
+            'token',
           ].map((name) => [name, { type: 'string' as const }]),
         ),
       },
@@ -87,7 +89,7 @@ export async function runRemote(
   const json = values.json === true;
   const localOnly = LOCAL_ONLY.get(name);
   if (localOnly) throw new UsageError(`natflow ${name} ${localOnly}`);
-  const api = new RemoteApi({ endpoint, sigv4: values.sigv4 === true, env });
+  const api = new RemoteApi({ endpoint, sigv4: values.sigv4 === true, env, token: str(values.token) });
   switch (name) {
     case 'validate':
       return validate(api, io, json, requiredArg(positionals, 'PLAN_FILE'));
@@ -228,7 +230,7 @@ async function startAndFollow(
   input: unknown,
   noWait: boolean,
 ): Promise<number> {
-  let started: { executionArn: string };
+  let started: { executionArn: string } | { plan: string; nothing: true };
   try {
     started = await api.request('POST', '/executions', { body: { workflow, input } });
   } catch (error) {
@@ -240,6 +242,11 @@ async function startAndFollow(
       return EXIT_USAGE;
     }
     throw error;
+  }
+  // A teardown of a plan with nothing recorded: 200 {plan, nothing: true}, no execution.
+  if (isNothing(started)) {
+    printNothingToTearDown(io, started.plan, json);
+    return EXIT_OK;
   }
   const doc = noWait ? await describe(api, started.executionArn) : await follow(api, started.executionArn);
   return printExecution(io, json, doc);
