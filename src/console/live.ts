@@ -9,7 +9,10 @@
  * - `topology` `{}` — resources may have changed: a Task succeeded (steps create, rollbacks delete) or an
  *   execution closed; coalesced over 150 ms, since a provisioning's Parallel branches finish together.
  *
- * A comment line every 20 s keeps proxies and the browser from closing an idle stream. The stream works
+ * Messages are coalesced: those of one turn of the event loop go to each stream in one write, so that
+ * the cost of a history event does not grow with the streams open times the messages it makes (the
+ * stack caps the streams too, docs/http-api.md#caps). A comment line every 20 s keeps proxies and the
+ * browser from closing an idle stream. The stream works
  * with `fetch` as well as `EventSource`, so a token-protected stack's page sends its `x-natflow-token`
  * header on it like on every other call (the HTTP server checks it before this handler runs).
  *
@@ -72,9 +75,19 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let topologyTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
 
+  // Frames waiting for the end of this turn of the event loop, written to every stream at once.
+  let pending = '';
+  let flushing: NodeJS.Immediate | undefined;
+  const flush = () => {
+    flushing = undefined;
+    const frames = pending;
+    pending = '';
+    if (frames !== '') for (const res of streams) res.write(frames);
+  };
   const send = (event: string, data: unknown) => {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams) res.write(frame);
+    if (streams.size === 0) return;
+    pending += `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    flushing ??= setImmediate(flush);
   };
   const topologyChanged = () => {
     if (topologyTimer !== undefined) return;
@@ -134,6 +147,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     clients: () => streams.size,
     close() {
       unsubscribe();
+      if (flushing !== undefined) {
+        clearImmediate(flushing);
+        flush();
+      }
       if (topologyTimer !== undefined) clearTimeout(topologyTimer);
       if (heartbeat !== undefined) clearInterval(heartbeat);
       for (const res of streams) res.end();

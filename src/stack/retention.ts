@@ -188,22 +188,24 @@ export function createRetention(options: RetentionOptions): Retention {
   const sweep = (when: 'always' | 'due' | 'count'): Promise<PruneResult | undefined> => {
     if (stopped) return Promise.resolve(undefined);
     // One sweep at a time: a second caller shares the one under way.
-    running ??= (async () => {
-      try {
-        if (when !== 'always' && !due(when === 'due')) return undefined;
-        const rules = { now: options.now(), maxAgeMs, maxExecutions };
-        let listed = 0;
-        const result = await options.sfn.pruneExecutions(async (executions) => {
-          listed = executions.length;
-          return executionsToPrune(executions, rules, facts);
-        });
-        lastKept = listed - result.executions;
-        return result;
-      } finally {
-        running = undefined;
-      }
+    if (running) return running;
+    const work = (async () => {
+      if (when !== 'always' && !due(when === 'due')) return undefined;
+      const rules = { now: options.now(), maxAgeMs, maxExecutions };
+      let listed = 0;
+      const result = await options.sfn.pruneExecutions(async (executions) => {
+        listed = executions.length;
+        return executionsToPrune(executions, rules, facts);
+      });
+      lastKept = listed - result.executions;
+      return result;
     })();
-    return running;
+    running = work;
+    const done = () => {
+      if (running === work) running = undefined;
+    };
+    work.then(done, done);
+    return work;
   };
 
   const timer =

@@ -42,7 +42,7 @@ import type { Console, ConsoleOptions } from '../console/index.ts';
 import { LocalEventBus } from '../local-bus/index.ts';
 import { DataPlane } from '../local-dataplane/index.ts';
 import { createHuaweiCloudApi, type HuaweiCloudApi } from '../local-huaweicloud/index.ts';
-import { createSfnHandler, type ExecutionRecord, SfnService } from '../local-sfn/index.ts';
+import { createSfnHandler, type ExecutionRecord, type PruneResult, SfnService } from '../local-sfn/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { dataFile, describeTightened, preparePrivateDir, preparePrivateFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
@@ -109,6 +109,8 @@ export interface Stack {
   recovered: ExecutionRecord[];
   /** Resolves when the work the runtime does after executions close (rollback, data-plane sync) is done. */
   idle(): Promise<void>;
+  /** Prunes executions now, by the retention rules (retention.ts), even when no bound is passed yet. */
+  pruneExecutions(): Promise<PruneResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -291,6 +293,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    pruneExecutions: () => retention.sweep(true),
     async close() {
       if (closed) return;
       closed = true;

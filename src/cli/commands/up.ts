@@ -78,8 +78,11 @@ const command: Command = {
           huaweiCloud: { endpoint: stack.url, ak: hwc.ak, projectId: hwc.projectId },
         });
       else {
+        // With a token, the console's address carries it in its fragment (never sent to the server), so
+        // the page opened from this terminal needs no prompt — as Jupyter prints its token URL.
+        const consoleUrl = `${stack.url}/console${token ? `#token=${encodeURIComponent(token)}` : ''}`;
         io.out(
-          `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${stack.url}/console, data ${stack.dataDir})`)}`,
+          `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${consoleUrl}, data ${stack.dataDir})`)}`,
         );
         io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
         for (const r of stack.recovered)

@@ -140,7 +140,8 @@ export function createRouter(options: RouterOptions): Server {
         return;
       }
       const { problem, headers } = problemOfError(error);
-      if (problem.status >= 500)
+      // natflow's own fault is logged; a deliberate refusal (503 OVERLOADED) is not.
+      if (problem.status >= 500 && !(error instanceof HttpProblemError))
         process.emitWarning(`natflow API: ${(error as Error)?.stack ?? String(error)}`);
       sendProblem(res, problem, headers);
     }
