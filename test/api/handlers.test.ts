@@ -270,7 +270,9 @@ describe('POST /executions', () => {
 
   it('starts the teardown of a plan whose only resources are ones a rollback left behind', async () => {
     // Prepare: no plan record, one resource still recorded to the plan
-    await store.transaction([], (tx) => tx.insert(vpc('vpc-9', 'VPC-L', 'left-behind'), { keys: [], refs: [] }));
+    await store.transaction([], (tx) =>
+      tx.insert(vpc('vpc-9', 'VPC-L', 'left-behind'), { keys: [], refs: [] }),
+    );
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: executionArn('teardown', 'left'), startDate: START });

@@ -311,7 +311,7 @@ describe('a stack with retention', () => {
     // the pruned ones are gone for the API too, history and all
     await expect(
       s.sfn.getExecutionHistory(
-        s.stateMachineArn('provision').replace(':stateMachine:', ':execution:') + ':cycle-0-provision',
+        `${s.stateMachineArn('provision').replace(':stateMachine:', ':execution:')}:cycle-0-provision`,
       ),
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
   });
