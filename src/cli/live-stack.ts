@@ -25,6 +25,12 @@ export interface AdvertisedStack {
   dataPlane?: unknown;
 }
 
+/**
+ * How long a stack has to answer `/health`: a live stack answers in milliseconds, but a loaded machine
+ * must not make a CLI take a healthy stack for a dead one (a dead one is refused at once anyway).
+ */
+const HEALTH_TIMEOUT_MS = 3000;
+
 /** Where natflow's own stacks listen, as `stack.json` records it. */
 const LOCAL_URL = /^http:\/\/127\.0\.0\.1:([1-9][0-9]{0,4})$/;
 
@@ -92,7 +98,7 @@ export async function checkHealth(
         ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 1000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? HEALTH_TIMEOUT_MS),
     });
   } catch {
     return { ok: false, reason: `nothing answers ${url}/health` };
@@ -112,7 +118,7 @@ export async function checkHealth(
 }
 
 /** `GET /health` answers 200 (any natflow stack). */
-export async function healthy(url: string, timeoutMs = 1000): Promise<boolean> {
+export async function healthy(url: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<boolean> {
   return (await checkHealth(url, { timeoutMs })).ok;
 }
 
