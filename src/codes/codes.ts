@@ -248,7 +248,7 @@ export const CODES = {
     status: 405,
     title: 'the route does not take this method (Allow lists those it does)',
   },
-  PAYLOAD_TOO_LARGE: { status: 413, title: 'the body is over 256 KB' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'the body is over 256 KB (2 MB for POST /dnat/evaluate)' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'the body is not application/json' },
   OVERLOADED: { status: 503, retryAfter: true, title: 'the stack is at its cap of streams or requests' },
   INTERNAL_ERROR: { status: 500, title: "natflow's own fault; the details are in the logs only" },
