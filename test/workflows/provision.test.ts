@@ -79,19 +79,21 @@ describe('provision workflow', () => {
     expect(second.output?.resources).toEqual(first.output?.resources);
   });
 
-  it('tears a plan down completely, and refuses an unknown plan', async () => {
+  it('tears a plan down completely, and ends at once, saying so, for a plan with nothing recorded', async () => {
     // Prepare
     await h.run('provision', REFERENCE);
 
     // Act
     const teardown = await h.run('teardown', { plan: PLAN });
     const unknown = await h.run('teardown', { plan: 'no-such-plan' });
+    const again = await h.run('teardown', { plan: PLAN });
 
     // Assess
     expect(teardown.status, teardown.cause).toBe('SUCCEEDED');
     expect(await h.resources()).toEqual([]);
     expect(await h.stack.store.getPlan(PLAN)).toBeUndefined();
-    expect(unknown).toMatchObject({ status: 'FAILED', error: 'NOT_FOUND' });
+    expect(unknown).toMatchObject({ status: 'SUCCEEDED', output: { plan: 'no-such-plan', nothing: true } });
+    expect(again).toMatchObject({ status: 'SUCCEEDED', output: { plan: PLAN, nothing: true } });
   });
 
   it('fails with VERIFICATION_FAILED and leaves nothing when a verify entry does not hold', async () => {
