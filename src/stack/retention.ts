@@ -12,13 +12,14 @@
  *   still be redriven;
  * - the latest execution of each plan that still has resources, and the execution its plan record names
  *   (the provisioning that made it what it is). A torn-down plan's executions are prunable like any other.
- * Kept executions count toward `retentionExecutions`: pruning takes the newest ones first, so the bound
- * holds whenever fewer than that many are protected.
+ * The newest `retentionExecutions` closed within the days are kept, whatever they are (protected ones
+ * among them included); an older one is kept only when protected, on top of the bound.
  *
  * When: at start, after every `max(1, retentionExecutions / 10)` closed executions once the bound is
  * passed (so the file oscillates within 10 % of the bound instead of paying a vacuum per execution; when
- * protected executions alone pass it, a batch past what the last sweep kept), and once an hour for age. The rules (`executionsToPrune`) read the store through `RetentionFacts`, so they
- * are tested without a stack.
+ * protected executions alone pass it, a batch past what the last sweep kept), and once an hour for age.
+ * The rules (`executionsToPrune`) read the store through `RetentionFacts`, so they are tested without a
+ * stack.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Store } from '../cloud/store.ts';

@@ -176,7 +176,7 @@ describe('Function: executionsToPrune', () => {
     expect(pruned).toContain(candidate.name);
   });
 
-  it('counts the protected ones toward the bound, so it holds whenever fewer are protected', async () => {
+  it('counts the protected ones among the newest toward the bound', async () => {
     // Prepare: 2 protected (running), then 4 prunable
     const executions = [
       execution('r1-1', { status: 'RUNNING' }),
