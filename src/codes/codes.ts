@@ -18,7 +18,9 @@
  * - `cli`: only the CLI raises it (the API never answers it); `retryAfter`: answered with `Retry-After`.
  *
  * The workflow's own retry and wait signals (`Natflow.Transient`, `Natflow.NotReady`, …) are error names
- * too but no codes: ASL `Retry` matches them and no client ever sees one. They are `SIGNALS`, below. The
+ * too but no codes: ASL `Retry` matches them and no client of natflow's API ever sees one. They are
+ * `SIGNALS`, below; two have Huawei words too (throttling is `Natflow.Transient`; a parent not settled
+ * yet is `Natflow.NotReady`, which the local Huawei API answers and the provider reads back). The
  * probe's explanation codes (`NO_MATCHING_RULE`, …) and the DNAT engine's verdicts are a vocabulary of
  * answers, not errors: they stay with the probe (`src/probe/analyze.ts`) and the engine.
  *
@@ -294,6 +296,11 @@ export const SIGNALS = {
   },
   'Natflow.NotReady': {
     title: 'a resource the step needs is still being provisioned: the workflow waits and runs it again',
+    // In Huawei's words, a create under a parent that has not settled yet: the VPC API's VPC.0004 "VPC is
+    // not active, please try later." (VPC Error Codes page), which the provider reads as this wait. ECS,
+    // ELB and NAT document no such code: the local API answers the closest (Ecs.0005 "Invalid parameters",
+    // the ELB and NAT fallbacks) with this signal named in `error_msg` (docs/huaweicloud-api.md).
+    huawei: { answer: { vpc: { code: 'VPC.0004' }, ecs: { code: 'Ecs.0005' } }, accept: ['VPC.0004'] },
   },
   'Natflow.ExecutionDraining': { title: 'the execution is rolling back: no further step of it runs' },
   'Natflow.InjectedFault': { title: 'a fault a test injected into a step' },

@@ -1,8 +1,9 @@
 /**
  * The `huawei` column of the code table (`./codes.ts`, docs/huaweicloud-api.md), read both ways:
  * - natflow → Huawei, for the local Huawei Cloud API: `huaweiAnswerOf(code, service, case?)` is the code
- *   and HTTP status a service answers for a natflow code; a code without a documented Huawei code gets
- *   the service's fallback (`NAT.1000`), and the local API writes natflow's code in `error_msg`;
+ *   and HTTP status a service answers for a natflow code (or the `Natflow.NotReady` signal: a parent not
+ *   settled yet); a code without a documented Huawei code gets the service's fallback (`NAT.1000`), and
+ *   the local API writes natflow's code in `error_msg`;
  * - Huawei → natflow, for the `huaweicloud` provider: `natflowCodeOfHuawei('NAT.1310')` is
  *   `DNAT_PORT_CONFLICT`; `acceptsStatus('CLOUD_AUTH_FAILED', 401)` says a 401 is that code whatever
  *   Huawei's code. The precedence between them (credentials, throttling, codes, 404) is the provider's.
@@ -18,6 +19,7 @@ import {
   type HuaweiRow,
   type HuaweiService,
   isErrorCode,
+  isSignal,
   rowOf,
   SIGNALS,
   type Signal,
@@ -57,7 +59,7 @@ export function huaweiAnswerOf(
   service: HuaweiService,
   huaweiCase?: string,
 ): { code: string; status: number } {
-  const row: HuaweiRow | undefined = isErrorCode(code) ? rowOf(code).huawei : undefined;
+  const row = huaweiRowOf(code);
   const answer: HuaweiAnswer | undefined = row?.answer?.[service];
   const cased = huaweiCase === undefined ? undefined : answer?.cases?.[huaweiCase];
   if (huaweiCase !== undefined && cased === undefined) {
@@ -67,6 +69,13 @@ export function huaweiAnswerOf(
     code: cased ?? answer?.code ?? HUAWEI_FALLBACK[service],
     status: answer?.status ?? row?.status ?? DEFAULT_STATUS,
   };
+}
+
+/** The `huawei` column of a code's row, or of a signal's (`Natflow.NotReady`: a parent not settled yet). */
+function huaweiRowOf(code: string): HuaweiRow | undefined {
+  if (isErrorCode(code)) return rowOf(code).huawei;
+  if (isSignal(code)) return (SIGNALS[code] as { readonly huawei?: HuaweiRow }).huawei;
+  return undefined;
 }
 
 /** Huawei's code → natflow's, from every row's `accept` (the signals' too: throttling is a retry). */

@@ -14,11 +14,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { ControlPlane, externalIdOf } from '../cloud/control-plane.ts';
+import { DependencyViolationError } from '../cloud/errors.ts';
 import { ID_PREFIX, type Resource, type ResourceOf, type ResourceType } from '../cloud/resources.ts';
 import { keys, type Store } from '../cloud/store.ts';
+import { huaweiAnswerOf } from '../codes/huawei.ts';
 import type { Clock } from '../net/clock.ts';
 import { NatflowError } from '../net/errors.ts';
-import { fromNatflow, type HuaweiService, notFound } from './errors.ts';
+import { fromNatflow, HuaweiApiError, type HuaweiService, notFound } from './errors.ts';
+import type { MemberHealthSource } from './health-source.ts';
+import { Deletions, type SettleKind, type SettleTimes, settleTimes, waitSettle } from './settle.ts';
 
 /** A listener created through the API; realised as a natflow listener once it has a default pool. */
 export interface ListenerRecord {
@@ -108,6 +112,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   body: unknown;
   requestId: string;
+  /** Aborts when the client disconnects before its answer (a create waiting to settle creates nothing). */
+  signal?: AbortSignal;
 }
 
 export interface ApiResult {
@@ -132,14 +138,55 @@ export function huaweiIdOf(resource: Resource): string {
   return resource.externalId ?? externalIdOf(resource.id);
 }
 
+/** The settle kind of each natflow type the API creates (NATFLOW_HWC_SETTLE_MS's keys; settle.ts). */
+export const SETTLE_KIND_OF: Readonly<Partial<Record<ResourceType, SettleKind>>> = {
+  vpc: 'vpc',
+  subnet: 'subnet',
+  server: 'server',
+  'load-balancer': 'loadbalancer',
+  listener: 'listener',
+  'backend-group': 'pool',
+  'private-nat-gateway': 'gateway',
+  'transit-ip': 'transit_ip',
+  'dnat-rule': 'dnat_rule',
+  'snat-rule': 'snat_rule',
+};
+
+/** Huawei's in-between state of a kind while it settles (what a parent not ready yet is shown as). */
+const SETTLING_STATUS: Readonly<Partial<Record<SettleKind, string>>> = {
+  vpc: 'CREATING',
+  subnet: 'UNKNOWN',
+  server: 'BUILD',
+  gateway: 'INACTIVE',
+  transit_ip: 'INACTIVE',
+  dnat_rule: 'INACTIVE',
+  snat_rule: 'INACTIVE',
+};
+
+/**
+ * The refusal of a create under a parent that has not settled (or is being deleted), per answering
+ * service: the code table's `Natflow.NotReady` row (`src/codes/codes.ts`): VPC.0004 "VPC is not active,
+ * please try later." is the VPC API's documented code; ECS, ELB and NAT document none for a subnet, load
+ * balancer, pool or transit IP not ready, so the closest one answers (Ecs.0005 "Invalid parameters",
+ * ELB.1000, NAT.1000: docs/huaweicloud-api.md#asynchrony). A gateway is
+ * NAT.1208, GATEWAY_NOT_ACTIVE's code. A parent not ready *yet* names the signal in `error_msg`
+ * (`natflow: Natflow.NotReady`), so the `huaweicloud` provider waits for it; one being deleted does not.
+ */
+function notReady(service: HuaweiService, message: string, settling: boolean): HuaweiApiError {
+  const answer = huaweiAnswerOf('Natflow.NotReady', service);
+  return new HuaweiApiError(answer.status, answer.code, message, settling ? 'Natflow.NotReady' : undefined);
+}
+
 export interface ContextOptions {
   store: Store;
   clock: Clock;
-  settleMs: number;
+  settle: SettleTimes;
   projectId: string;
   region: string;
   /** What a write sets off once committed (the composer's `onWrite`). */
   sync: () => Promise<void>;
+  /** What the live data plane knows of members' health (the stack provides it); else the model decides. */
+  memberHealth?: MemberHealthSource | undefined;
 }
 
 export class HuaweiContext {
@@ -147,7 +194,11 @@ export class HuaweiContext {
   readonly clock: Clock;
   readonly cloud: ControlPlane;
   readonly state = new HuaweiState();
-  readonly settleMs: number;
+  /** NATFLOW_HWC_SETTLE_MS per kind. */
+  readonly settle: SettleTimes;
+  /** Resources (by natflow id) and members (by id) being deleted, removed once their deletion settles. */
+  readonly deletions: Deletions;
+  readonly memberHealth: MemberHealthSource | undefined;
   readonly projectId: string;
   readonly region: string;
   private readonly onWrite: () => Promise<void>;
@@ -156,7 +207,12 @@ export class HuaweiContext {
   constructor(options: ContextOptions) {
     this.store = options.store;
     this.clock = options.clock;
-    this.settleMs = options.settleMs;
+    this.settle = options.settle ?? settleTimes(undefined);
+    this.memberHealth = options.memberHealth;
+    this.deletions = new Deletions(
+      () => this.clock.now(),
+      () => this.sync(),
+    );
     this.projectId = options.projectId;
     this.region = options.region;
     this.onWrite = options.sync;
@@ -194,9 +250,110 @@ export class HuaweiContext {
     return `${iso.slice(0, 19)}`;
   }
 
-  /** True when a resource created at `createdAt` has settled (NATFLOW_HWC_SETTLE_MS). */
-  settled(createdAt: string): boolean {
-    return this.now() - Date.parse(createdAt) >= this.settleMs;
+  /** True when a resource of `kind` created at `createdAt` has settled (NATFLOW_HWC_SETTLE_MS). */
+  settled(kind: SettleKind, createdAt: string): boolean {
+    return this.now() - Date.parse(createdAt) >= this.settle[kind];
+  }
+
+  /**
+   * Before the create of a kind whose API documents no in-between state: waits its settle time (the
+   * answer waits, the event loop does not); a client that disconnects meanwhile gets nothing created.
+   */
+  waitCreate(kind: SettleKind, req: ApiRequest): Promise<void> {
+    return waitSettle(this.settle[kind], req.signal);
+  }
+
+  /** True while `key` (a natflow id, a member id) is being deleted. */
+  deleting(key: string): boolean {
+    return this.deletions.has(key);
+  }
+
+  /**
+   * Deletes now (`commit`) when `kind` settles at once; else answers now and removes it once its settle
+   * time has passed (listed meanwhile with its last status). Asking again while it settles changes nothing.
+   * The caller has checked what the product checks before accepting a deletion (`checkUnreferenced`).
+   */
+  async remove(
+    kind: SettleKind,
+    key: string,
+    commit: () => Promise<void>,
+    check?: () => Promise<void>,
+  ): Promise<void> {
+    if (this.deletions.has(key)) return;
+    const ms = this.settle[kind];
+    if (ms <= 0) {
+      await commit();
+      return;
+    }
+    await check?.();
+    this.deletions.schedule(key, ms, commit);
+  }
+
+  /** `remove` for a natflow resource: a deletion is accepted only when nothing references it. */
+  removeResource(
+    service: HuaweiService,
+    resource: Resource,
+    commit: () => Promise<void>,
+    dependencyCode?: string,
+  ): Promise<void> {
+    const kind = SETTLE_KIND_OF[resource.type];
+    if (!kind) return commit();
+    return this.remove(kind, resource.id, commit, () =>
+      this.checkUnreferenced(service, resource, dependencyCode),
+    );
+  }
+
+  /** The control plane's DEPENDENCY_VIOLATION, checked when a deletion is accepted rather than when it settles. */
+  async checkUnreferenced(
+    service: HuaweiService,
+    resource: Resource,
+    dependencyCode?: string,
+  ): Promise<void> {
+    const referrers = await this.store.referrers(resource.id);
+    if (referrers.length === 0) return;
+    throw fromNatflow(
+      service,
+      new DependencyViolationError(
+        `${resource.type} ${resource.name} (${huaweiIdOf(resource)}) is still referenced by ${referrers
+          .slice(0, 5)
+          .map((r) => `${r.type} ${r.name} (${huaweiIdOf(r)})`)
+          .join(', ')}${referrers.length > 5 ? ` and ${referrers.length - 5} more` : ''}`,
+      ),
+      dependencyCode,
+    );
+  }
+
+  /** A resource a create names (a member's server, a DNAT rule's target) must not be being deleted. */
+  requireNotDeleting(service: HuaweiService, resource: Resource, label: string): void {
+    if (!this.deletions.has(resource.id)) return;
+    throw notReady(service, `${label} ${huaweiIdOf(resource)} is being deleted, please try later`, false);
+  }
+
+  /**
+   * A parent a create hangs off must have settled and not be being deleted (a subnet in a `CREATING`
+   * VPC, a rule on an `INACTIVE` gateway, a listener on a `PENDING_DELETE` load balancer): else the
+   * answering service's refusal (`notReady`; NAT.1208 for a gateway).
+   */
+  requireReady(service: HuaweiService, parent: Resource, label: string): void {
+    const kind = SETTLE_KIND_OF[parent.type];
+    // A kind with no in-between state is created once settled (waitCreate): only its deletion counts.
+    const settling = kind ? SETTLING_STATUS[kind] : undefined;
+    const deleting = this.deletions.has(parent.id);
+    if (!deleting && (!kind || !settling || this.settled(kind, parent.createdAt))) return;
+    const state = deleting ? 'being deleted' : `not active yet (${settling})`;
+    const what = `${label} ${huaweiIdOf(parent)} is ${state}`;
+    if (parent.type === 'private-nat-gateway') {
+      throw new HuaweiApiError(
+        400,
+        'NAT.1208',
+        `${what}: rules are added only to an ACTIVE gateway`,
+        'GATEWAY_NOT_ACTIVE',
+      );
+    }
+    if (service === 'vpc' && parent.type === 'vpc') {
+      throw notReady(service, `VPC is not active, please try later. (${what})`, !deleting);
+    }
+    throw notReady(service, `${what}, please try later`, !deleting);
   }
 
   /** Serialises work on one key (one pool, one security group) within this process. */
@@ -270,7 +427,14 @@ export class HuaweiContext {
     while (this.locks.size > 0) await Promise.allSettled([...this.locks.values()]);
   }
 
+  /** Removes the resources whose deletion has settled (run before every request). */
+  reap(): Promise<void> {
+    return this.deletions.reap();
+  }
+
   async close(): Promise<void> {
+    await this.idle();
+    await this.deletions.flush();
     await this.idle();
   }
 

@@ -68,7 +68,8 @@ async function serverView(ctx: HuaweiContext, server: Server): Promise<Record<st
     const group = await ctx.store.get(id);
     if (group) groups.push({ id: huaweiIdOf(group), name: group.name });
   }
-  const settled = ctx.settled(server.createdAt);
+  const settled = ctx.settled('server', server.createdAt);
+  const deleting = ctx.deleting(server.id);
   const flavor = (attrs.flavorRef as string | undefined) ?? 's6.small.1';
   return {
     id: huaweiIdOf(server),
@@ -100,7 +101,7 @@ async function serverView(ctx: HuaweiContext, server: Server): Promise<Record<st
     updated: `${server.createdAt.slice(0, 19)}Z`,
     'OS-EXT-AZ:availability_zone': (attrs.availability_zone as string | undefined) ?? `${ctx.region}a`,
     'OS-EXT-STS:vm_state': settled ? 'active' : 'building',
-    'OS-EXT-STS:task_state': settled ? '' : 'spawning',
+    'OS-EXT-STS:task_state': deleting ? 'deleting' : settled ? '' : 'spawning',
     'OS-EXT-STS:power_state': settled ? 1 : 0,
     'OS-EXT-SRV-ATTR:user_data': (attrs.user_data as string | undefined) ?? '',
     'OS-EXT-SRV-ATTR:hostname': server.name,
@@ -178,6 +179,8 @@ async function createServers(ctx: HuaweiContext, req: ApiRequest) {
       `server.nics[0].subnet_id ${subnetUuid} is not in VPC ${vpcUuid} (server.vpcid)`,
     );
   }
+  ctx.requireReady(SERVICE, vpc, 'server.vpcid: VPC');
+  ctx.requireReady(SERVICE, subnet, 'server.nics[0].subnet_id: subnet');
   if (count > 1 && ipAddress !== undefined) {
     throw ecsError(400, 'Ecs.0005', 'server.nics[0].ip_address cannot be given with count > 1');
   }
@@ -253,7 +256,7 @@ async function createServers(ctx: HuaweiContext, req: ApiRequest) {
 function newJob(ctx: HuaweiContext, type: 'createServer' | 'deleteServer', serverIds: string[]): string {
   const id = randomUUID().replace(/-/g, '').slice(0, 32);
   const begin = ctx.now();
-  ctx.state.jobs.set(id, { id, type, serverIds, begin, due: begin + ctx.settleMs });
+  ctx.state.jobs.set(id, { id, type, serverIds, begin, due: begin + ctx.settle.server });
   return id;
 }
 
@@ -321,12 +324,16 @@ async function deleteServers(ctx: HuaweiContext, req: ApiRequest) {
       );
     }
   }
+  // The job runs NATFLOW_HWC_SETTLE_MS's `server` time: the servers stay listed (task_state `deleting`)
+  // until it succeeds.
   for (const server of servers) {
-    await ctx.call(SERVICE, () => ctx.cloud.delete(server.id), DEPENDENCY_CODES.ecs);
-    const own = ctx.state.attrs.get(server.id)?.ownSecurityGroupId as string | undefined;
-    if (own && (await ctx.store.referrers(own)).length === 0)
-      await ctx.cloud.delete(own).catch(() => undefined);
-    ctx.state.attrs.delete(server.id);
+    await ctx.remove('server', server.id, async () => {
+      await ctx.call(SERVICE, () => ctx.cloud.delete(server.id), DEPENDENCY_CODES.ecs);
+      const own = ctx.state.attrs.get(server.id)?.ownSecurityGroupId as string | undefined;
+      if (own && (await ctx.store.referrers(own)).length === 0)
+        await ctx.cloud.delete(own).catch(() => undefined);
+      ctx.state.attrs.delete(server.id);
+    });
   }
   return { status: 200, body: { job_id: newJob(ctx, 'deleteServer', servers.map(huaweiIdOf)) } };
 }

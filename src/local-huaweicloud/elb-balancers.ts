@@ -44,7 +44,8 @@ export async function lbView(
     id: huaweiIdOf(lb),
     name: lb.name,
     description: attrs.description ?? '',
-    provisioning_status: provisioning ?? (ctx.settled(lb.createdAt) ? 'ACTIVE' : 'PENDING_CREATE'),
+    // The SDK model's enum is ACTIVE | PENDING_DELETE: a create answers once settled (ctx.waitCreate).
+    provisioning_status: provisioning ?? (ctx.deleting(lb.id) ? 'PENDING_DELETE' : 'ACTIVE'),
     operating_status: 'ONLINE',
     admin_state_up: true,
     provider: 'vlb',
@@ -54,7 +55,8 @@ export async function lbView(
     vip_port_id: vipPortIdOf(lb),
     vip_subnet_cidr_id: frontend && frontend.type === 'subnet' ? ipv4SubnetIdOf(frontend) : '',
     elb_virsubnet_ids: backend ? [huaweiIdOf(backend)] : [],
-    elb_virsubnet_type: 'dualstack',
+    // ipv4 | dualstack: natflow's subnets are IPv4 only.
+    elb_virsubnet_type: 'ipv4',
     ipv6_vip_address: null,
     ipv6_vip_virsubnet_id: null,
     ipv6_vip_port_id: null,
@@ -122,7 +124,16 @@ export async function createLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
     );
   }
   let vpcId: string | undefined;
-  if (vpcUuid) vpcId = (await ctx.requireByUuid(vpcUuid, 'vpc', SERVICE, 'VPC')).id;
+  if (vpcUuid) {
+    const vpc = await ctx.requireByUuid(vpcUuid, 'vpc', SERVICE, 'VPC');
+    ctx.requireReady(SERVICE, vpc, 'loadbalancer.vpc_id: VPC');
+    vpcId = vpc.id;
+  }
+  if (frontend) ctx.requireReady(SERVICE, frontend, 'loadbalancer.vip_subnet_cidr_id: subnet');
+  for (const [i, subnet] of backends.entries())
+    ctx.requireReady(SERVICE, subnet, `loadbalancer.elb_virsubnet_ids[${i}]: subnet`);
+  // ELB v3 documents no in-between state for a creation: the answer comes once it has settled.
+  await ctx.waitCreate('loadbalancer', req);
   const lb = await ctx.call(SERVICE, () =>
     ctx.cloud.createLoadBalancer({
       name: name || 'loadbalancer',
@@ -142,7 +153,7 @@ export async function createLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
   return {
     status: 201,
     body: {
-      loadbalancer: await lbView(ctx, lb, 'PENDING_CREATE'),
+      loadbalancer: await lbView(ctx, lb),
       loadbalancer_id: huaweiIdOf(lb),
       request_id: req.requestId,
     },
@@ -181,8 +192,11 @@ export async function deleteLoadBalancer(ctx: HuaweiContext, req: ApiRequest) {
   }
   const pools = [...ctx.state.pools.entries()].filter(([, a]) => a.loadBalancerId === lb.id);
   if (pools.length > 0) throw conflict(`load balancer ${lb.name} still has pools; delete them first`);
-  await ctx.call(SERVICE, () => ctx.cloud.delete(lb.id));
-  ctx.state.attrs.delete(lb.id);
+  // PENDING_DELETE until NATFLOW_HWC_SETTLE_MS's `loadbalancer` time has passed.
+  await ctx.removeResource(SERVICE, lb, async () => {
+    await ctx.call(SERVICE, () => ctx.cloud.delete(lb.id));
+    ctx.state.attrs.delete(lb.id);
+  });
   return { status: 204 };
 }
 
@@ -245,7 +259,11 @@ export async function createListener(ctx: HuaweiContext, req: ApiRequest) {
       'listener.ipgroup: IP address groups are not modelled locally; the listener allows all IP addresses',
     );
   const lb = await ctx.requireByUuid(lbUuid, 'load-balancer', SERVICE, 'load balancer');
+  ctx.requireReady(SERVICE, lb, 'listener.loadbalancer_id: load balancer');
   const pool = poolUuid ? await poolOf(ctx, poolUuid, 'listener.default_pool_id') : undefined;
+  if (pool) ctx.requireReady(SERVICE, pool, 'listener.default_pool_id: pool');
+  // No in-between state for a listener: the answer comes once it has settled.
+  await ctx.waitCreate('listener', req);
   const existing = (await listenerRecords(ctx)).find(
     (r) => r.loadBalancerId === lb.id && r.port === port && (r.protocol === 'UDP') === (protocol === 'UDP'),
   );
@@ -325,8 +343,11 @@ export async function updateListener(ctx: HuaweiContext, req: ApiRequest) {
 
 export async function deleteListener(ctx: HuaweiContext, req: ApiRequest) {
   const record = await requireListener(ctx, req.params.listener_id as string);
-  if (await ctx.store.get(record.id)) await ctx.call(SERVICE, () => ctx.cloud.delete(record.id));
-  ctx.state.listeners.delete(record.id);
-  for (const attrs of ctx.state.pools.values()) if (attrs.listenerId === record.id) attrs.listenerId = null;
+  // Listed (and its load balancer not deletable) until NATFLOW_HWC_SETTLE_MS's `listener` time has passed.
+  await ctx.remove('listener', record.id, async () => {
+    if (await ctx.store.get(record.id)) await ctx.call(SERVICE, () => ctx.cloud.delete(record.id));
+    ctx.state.listeners.delete(record.id);
+    for (const attrs of ctx.state.pools.values()) if (attrs.listenerId === record.id) attrs.listenerId = null;
+  });
   return { status: 204 };
 }

@@ -2,6 +2,7 @@
 import type { BackendGroup, Server } from '../cloud/resources.ts';
 import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf } from './context.ts';
 import { listenerRecords, pageOf, poolAttrs, poolOf } from './elb-common.ts';
+import { operatingStatusOf, topologyLoader } from './elb-health.ts';
 import { healthCheckOfMonitor, memberIdOf, rebuildGroup } from './elb-pools.ts';
 import { badRequest, HuaweiApiError, notFound } from './errors.ts';
 import { Fields as F } from './fields.ts';
@@ -15,12 +16,14 @@ export async function memberView(
   ctx: HuaweiContext,
   group: BackendGroup,
   member: BackendGroup['members'][number],
+  topology = topologyLoader(ctx),
 ) {
   const server = (await ctx.store.get(member.serverId)) as Server | undefined;
   const subnet = server ? await ctx.store.get(server.subnetId) : undefined;
-  const memberAttrs = (ctx.state.attrs.get(memberIdOf(group, member)) ?? {}) as Record<string, unknown>;
+  const id = memberIdOf(group, member);
+  const memberAttrs = (ctx.state.attrs.get(id) ?? {}) as Record<string, unknown>;
   return {
-    id: memberIdOf(group, member),
+    id,
     name: (memberAttrs.name as string | undefined) ?? '',
     project_id: ctx.projectId,
     pool_id: huaweiIdOf(group),
@@ -30,7 +33,8 @@ export async function memberView(
     weight: member.weight,
     address: server?.ip ?? '',
     ip_version: 'v4',
-    operating_status: 'ONLINE',
+    // NO_MONITOR | INITIAL | ONLINE | OFFLINE | UNKNOWN (elb-health.ts), never ONLINE unchecked.
+    operating_status: await operatingStatusOf(ctx, group, member, id, topology),
     status: [],
     member_type: 'instance',
     instance_id: server ? huaweiIdOf(server) : '',
@@ -49,6 +53,7 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
   body.boolean('admin_state_up');
   const poolUuid = req.params.pool_id as string;
   const group = await poolOf(ctx, poolUuid, 'pool');
+  ctx.requireReady(SERVICE, group, 'pool');
   const subnet = subnetUuid ? await ctx.findSubnet(subnetUuid) : undefined;
   if (subnetUuid && !subnet)
     throw badRequest(
@@ -72,6 +77,7 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
     );
   }
   const server = candidates[0] as Server;
+  ctx.requireNotDeleting(SERVICE, server, 'member.address: server');
   // The pool serves its load balancers' VPC: a member elsewhere would break its listeners.
   const lbIds = new Set(
     (await listenerRecords(ctx)).filter((r) => r.defaultPoolId === group.id).map((r) => r.loadBalancerId),
@@ -87,6 +93,10 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
       );
     }
   }
+  // A monitored pool shows its new member INITIAL while it settles; an unmonitored one (NO_MONITOR) has
+  // no in-between state, so the answer comes once it has settled.
+  const monitored = poolAttrs(ctx, group).healthmonitor !== null;
+  if (!monitored) await ctx.waitCreate('member', req);
   const rebuilt = await ctx.lock(`pool:${group.id}`, async () => {
     const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
     if (!current) throw notFound(SERVICE, `pool ${poolUuid} could not be found`);
@@ -108,7 +118,9 @@ export async function createMember(ctx: HuaweiContext, req: ApiRequest) {
   const member = rebuilt.members.find(
     (m) => m.serverId === server.id && m.port === port,
   ) as BackendGroup['members'][number];
-  if (name !== undefined) ctx.state.attrsOf(memberIdOf(rebuilt, member)).name = name;
+  const attrs = ctx.state.attrsOf(memberIdOf(rebuilt, member));
+  if (name !== undefined) attrs.name = name;
+  if (monitored) attrs.createdAt = ctx.iso();
   return { status: 201, body: { member: await memberView(ctx, rebuilt, member), request_id: req.requestId } };
 }
 
@@ -130,28 +142,33 @@ export async function showMember(ctx: HuaweiContext, req: ApiRequest) {
 
 export async function listMembers(ctx: HuaweiContext, req: ApiRequest) {
   const group = await poolOf(ctx, req.params.pool_id as string, 'pool');
+  const topology = topologyLoader(ctx);
   const views = [];
   for (const member of group.members)
-    views.push((await memberView(ctx, group, member)) as Record<string, unknown> & { id: string });
+    views.push((await memberView(ctx, group, member, topology)) as Record<string, unknown> & { id: string });
   return pageOf(views, req, 'members');
 }
 
 export async function deleteMember(ctx: HuaweiContext, req: ApiRequest) {
   const { group } = await findMember(ctx, req);
-  await ctx.lock(`pool:${group.id}`, async () => {
-    const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
-    if (!current) throw notFound(SERVICE, `pool ${req.params.pool_id} could not be found`);
-    const members = current.members.filter((m) => memberIdOf(current, m) !== req.params.member_id);
-    if (members.length === current.members.length)
-      throw notFound(SERVICE, `member ${req.params.member_id} could not be found`);
-    await rebuildGroup(ctx, current, {
-      members,
-      ...(poolAttrs(ctx, current).healthmonitor
-        ? { healthCheck: healthCheckOfMonitor(poolAttrs(ctx, current).healthmonitor) as never }
-        : {}),
+  const memberId = req.params.member_id as string;
+  // Listed (and its pool not deletable) until NATFLOW_HWC_SETTLE_MS's `member` time has passed.
+  await ctx.remove('member', memberId, async () => {
+    await ctx.lock(`pool:${group.id}`, async () => {
+      const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
+      if (!current) throw notFound(SERVICE, `pool ${req.params.pool_id} could not be found`);
+      const members = current.members.filter((m) => memberIdOf(current, m) !== memberId);
+      if (members.length === current.members.length)
+        throw notFound(SERVICE, `member ${memberId} could not be found`);
+      await rebuildGroup(ctx, current, {
+        members,
+        ...(poolAttrs(ctx, current).healthmonitor
+          ? { healthCheck: healthCheckOfMonitor(poolAttrs(ctx, current).healthmonitor) as never }
+          : {}),
+      });
     });
+    ctx.state.attrs.delete(memberId);
   });
-  ctx.state.attrs.delete(req.params.member_id as string);
   return { status: 204 };
 }
 
@@ -208,6 +225,7 @@ export async function createMonitor(ctx: HuaweiContext, req: ApiRequest) {
     created_at: `${ctx.stamp(ctx.iso())}Z`,
   };
   const group = await poolOf(ctx, poolUuid, 'healthmonitor.pool_id');
+  ctx.requireReady(SERVICE, group, 'healthmonitor.pool_id: pool');
   const rebuilt = await ctx.lock(`pool:${group.id}`, async () => {
     const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
     if (!current) throw notFound(SERVICE, `pool ${poolUuid} could not be found`);

@@ -114,6 +114,16 @@ export async function createPool(ctx: HuaweiContext, req: ApiRequest) {
     );
   }
   const vpc = vpcUuid ? await ctx.requireByUuid(vpcUuid, 'vpc', SERVICE, 'VPC') : undefined;
+  if (lb) ctx.requireReady(SERVICE, lb, 'pool.loadbalancer_id: load balancer');
+  if (listener)
+    ctx.requireReady(
+      SERVICE,
+      { id: listener.id, type: 'listener', createdAt: listener.createdAt } as never,
+      'pool.listener_id: listener',
+    );
+  if (vpc) ctx.requireReady(SERVICE, vpc, 'pool.vpc_id: VPC');
+  // No in-between state for a pool: the answer comes once it has settled.
+  await ctx.waitCreate('pool', req);
   const group = await ctx.call(SERVICE, () =>
     ctx.cloud.createBackendGroup({
       name: name || 'pool',
@@ -166,23 +176,35 @@ export async function listPools(ctx: HuaweiContext, req: ApiRequest) {
 
 export async function deletePool(ctx: HuaweiContext, req: ApiRequest) {
   const group = await poolOf(ctx, req.params.pool_id as string, 'pool');
-  await ctx.lock(`pool:${group.id}`, async () => {
+  const check = async (): Promise<BackendGroup> => {
     const current = (await ctx.store.get(group.id)) as BackendGroup | undefined;
     if (!current) throw notFound(SERVICE, `pool ${req.params.pool_id} could not be found`);
     if (current.members.length > 0)
       throw conflict(`pool ${current.name} still has ${current.members.length} members; remove them first`);
     if (poolAttrs(ctx, current).healthmonitor)
       throw conflict(`pool ${current.name} still has a health monitor; delete it first`);
-    // Its listeners keep existing on Huawei, without a default pool: here they stop being natflow listeners.
-    for (const record of await listenerRecords(ctx)) {
-      if (record.defaultPoolId !== current.id) continue;
-      if (await ctx.store.get(record.id)) await ctx.call(SERVICE, () => ctx.cloud.delete(record.id));
-      ctx.state.listeners.set(record.id, { ...record, defaultPoolId: null, updatedAt: ctx.iso() });
-    }
-    await ctx.call(SERVICE, () => ctx.cloud.delete(current.id));
-    ctx.state.pools.delete(current.id);
-  });
+    return current;
+  };
+  // Listed until NATFLOW_HWC_SETTLE_MS's `pool` time has passed; nothing is added to it meanwhile.
+  await ctx.remove(
+    'pool',
+    group.id,
+    () => ctx.lock(`pool:${group.id}`, async () => removePool(ctx, await check())),
+    () => ctx.lock(`pool:${group.id}`, async () => void (await check())),
+  );
   return { status: 204 };
+}
+
+/** Deletes a pool natflow checked: its listeners stay, without a default pool (as on the product). */
+async function removePool(ctx: HuaweiContext, current: BackendGroup): Promise<void> {
+  // Its listeners keep existing on Huawei, without a default pool: here they stop being natflow listeners.
+  for (const record of await listenerRecords(ctx)) {
+    if (record.defaultPoolId !== current.id) continue;
+    if (await ctx.store.get(record.id)) await ctx.call(SERVICE, () => ctx.cloud.delete(record.id));
+    ctx.state.listeners.set(record.id, { ...record, defaultPoolId: null, updatedAt: ctx.iso() });
+  }
+  await ctx.call(SERVICE, () => ctx.cloud.delete(current.id));
+  ctx.state.pools.delete(current.id);
 }
 
 /**

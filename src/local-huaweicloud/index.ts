@@ -24,12 +24,24 @@ import { type ApiRequest, HuaweiContext } from './context.ts';
 import { ecsRoutes } from './ecs.ts';
 import { elbRoutes } from './elb.ts';
 import { errorBody, HuaweiApiError, type HuaweiService, unauthorized } from './errors.ts';
+import type { MemberHealthSource } from './health-source.ts';
 import { natRoutes } from './nat.ts';
 import type { Route } from './routes.ts';
+import { ClientGoneError, parseSettleEnv, type SettleSpec, type SettleTimes, settleTimes } from './settle.ts';
 import { vpcRoutes } from './vpc.ts';
 
 /** Signs a request as Huawei's SDKs do (the tests' own clients use it). */
 export { signRequest } from './auth.ts';
+/** What the live data plane knows of a member's health: the composer provides it (`memberHealth`). */
+export type { MemberHealthSource } from './health-source.ts';
+/** NATFLOW_HWC_SETTLE_MS, per kind (docs/huaweicloud-api.md). */
+export {
+  parseSettleEnv,
+  SETTLE_KINDS,
+  type SettleKind,
+  type SettleSpec,
+  type SettleTimes,
+} from './settle.ts';
 
 export const DEFAULT_AK = 'NATFLOWLOCALAK000000';
 export const DEFAULT_SK = 'natflowlocalsecretkey000000000000000000';
@@ -40,24 +52,31 @@ export interface HuaweiCloudConfig {
   ak: string;
   sk: string;
   projectId: string;
-  /** NATFLOW_HWC_SETTLE_MS: how long VPCs, ECS jobs, ELBs and gateways take to settle (default 0). */
-  settleMs: number;
+  /** NATFLOW_HWC_SETTLE_MS per kind: how long creations and deletions take to settle (default 0; settle.ts). */
+  settle: SettleTimes;
   region: string;
 }
 
-/** The configuration from the environment (docs/huaweicloud-api.md names and defaults). */
+/**
+ * The configuration from the environment (docs/huaweicloud-api.md names, defaults and settle times). A
+ * malformed NATFLOW_HWC_SETTLE_MS throws, naming the variable: a stack refuses to start on it.
+ */
 export function huaweiCloudConfig(env: NodeJS.ProcessEnv = process.env): HuaweiCloudConfig {
-  const settle = Number(env.NATFLOW_HWC_SETTLE_MS ?? 0);
   return {
     ak: env.NATFLOW_HWC_AK || DEFAULT_AK,
     sk: env.NATFLOW_HWC_SK || DEFAULT_SK,
     projectId: env.NATFLOW_HWC_PROJECT_ID || DEFAULT_PROJECT_ID,
-    settleMs: Number.isFinite(settle) && settle >= 0 ? settle : 0,
+    settle: parseSettleEnv(env.NATFLOW_HWC_SETTLE_MS),
     region: env.HUAWEICLOUD_REGION || 'cn-north-4',
   };
 }
 
-export interface HuaweiCloudApiOptions extends Partial<HuaweiCloudConfig> {
+/** True when the keys in effect include a published default (DEFAULT_AK or DEFAULT_SK). */
+export function usesDefaultKeys(config: Pick<HuaweiCloudConfig, 'ak' | 'sk'>): boolean {
+  return config.ak === DEFAULT_AK || config.sk === DEFAULT_SK;
+}
+
+export interface HuaweiCloudApiOptions extends Partial<Omit<HuaweiCloudConfig, 'settle'>> {
   store: Store;
   /**
    * Called after every write has committed, before it is answered: what the change sets off where this
@@ -65,6 +84,17 @@ export interface HuaweiCloudApiOptions extends Partial<HuaweiCloudConfig> {
    */
   onWrite?: (() => Promise<void>) | undefined;
   clock?: Clock;
+  /** Settle times: one number for every kind, or some kinds (default: NATFLOW_HWC_SETTLE_MS). */
+  settle?: SettleSpec;
+  /** The same as `settle` (its older name). */
+  settleMs?: SettleSpec;
+  /** Members' health from the live data plane (the stack provides it); without it the model decides. */
+  memberHealth?: MemberHealthSource | undefined;
+  /**
+   * A stack started with NATFLOW_TOKEN refuses the published default AK/SK (401, nothing changed) unless
+   * its own NATFLOW_HWC_AK/_SK are set (docs/huaweicloud-api.md#authentication).
+   */
+  refuseDefaultKeys?: boolean;
   /** TEST ONLY: responses to drop after their write committed (see `TestFaults`). */
   faults?: TestFaults;
 }
@@ -104,6 +134,8 @@ export interface HuaweiCloudApi {
   /** TEST ONLY: the dropped-response switch. */
   readonly faults: TestFaults;
   readonly config: HuaweiCloudConfig;
+  /** True when every request is refused: the keys are the published defaults and the stack has a token. */
+  readonly refusesDefaultKeys: boolean;
   readonly context: HuaweiContext;
   /** Resolves when serialised work in flight is done (every write syncs the data plane before it answers). */
   idle(): Promise<void>;
@@ -168,22 +200,29 @@ function serviceOfPath(path: string): HuaweiService {
 }
 
 export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiCloudApi {
-  const env = huaweiCloudConfig();
-  const config: HuaweiCloudConfig = {
-    ak: options.ak ?? env.ak,
-    sk: options.sk ?? env.sk,
-    projectId: options.projectId ?? env.projectId,
-    settleMs: options.settleMs ?? env.settleMs,
-    region: options.region ?? env.region,
+  let fromEnv: HuaweiCloudConfig | undefined;
+  const env = () => {
+    fromEnv ??= huaweiCloudConfig();
+    return fromEnv;
   };
+  const settle = options.settle ?? options.settleMs;
+  const config: HuaweiCloudConfig = {
+    ak: options.ak ?? env().ak,
+    sk: options.sk ?? env().sk,
+    projectId: options.projectId ?? env().projectId,
+    settle: settle === undefined ? env().settle : settleTimes(settle),
+    region: options.region ?? env().region,
+  };
+  const refusesDefaultKeys = options.refuseDefaultKeys === true && usesDefaultKeys(config);
   const clock = options.clock ?? systemClock;
   const faults = options.faults ?? new TestFaults(process.env.NATFLOW_HWC_TEST_DROP_RESPONSE);
   const context = new HuaweiContext({
     store: options.store,
     clock,
-    settleMs: config.settleMs,
+    settle: config.settle,
     projectId: config.projectId,
     region: config.region,
+    memberHealth: options.memberHealth,
     sync: async () => {
       await options.onWrite?.();
     },
@@ -196,6 +235,11 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
     const requestId = context.requestId();
     try {
       const body = await readRaw(req);
+      if (refusesDefaultKeys) {
+        throw unauthorized(
+          'this natflow stack is protected by NATFLOW_TOKEN and refuses the published default AK/SK: start it with its own NATFLOW_HWC_AK and NATFLOW_HWC_SK',
+        );
+      }
       const method = (req.method ?? 'GET').toUpperCase();
       const matches = ROUTES.filter((route) => route.pattern.test(path));
       const route = matches.find((candidate) => candidate.method === method);
@@ -223,13 +267,19 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
       if (headerProject !== undefined && headerProject !== config.projectId) {
         throw unauthorized(`X-Project-Id ${String(headerProject)} is not this endpoint's project`);
       }
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableEnded) gone.abort();
+      });
       const request: ApiRequest = {
         method,
         params,
         query: new URLSearchParams(rawQuery),
         body: parseBody(route.service, body, method),
         requestId,
+        signal: gone.signal,
       };
+      await context.reap();
       const result = await route.handler(context, request);
       if (route.write) await context.sync();
       if (route.write && faults.consume(method, route.path)) {
@@ -238,6 +288,10 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
       }
       send(res, result.status, result.body, requestId);
     } catch (error) {
+      if (error instanceof ClientGoneError) {
+        res.destroy(); // the client left while its create settled: nothing was created, nothing to answer
+        return true;
+      }
       const answering = error instanceof HuaweiApiError && error.code.startsWith('APIGW') ? 'apigw' : service;
       if (error instanceof HuaweiApiError) {
         send(res, error.status, errorBody(answering, error, requestId), requestId);
@@ -258,6 +312,7 @@ export function createHuaweiCloudApi(options: HuaweiCloudApiOptions): HuaweiClou
     handle,
     faults,
     config,
+    refusesDefaultKeys,
     context,
     idle: () => context.idle(),
     close: () => context.close(),
@@ -364,6 +419,11 @@ export async function startHuaweiCloudServer(
       }
     });
   });
+  // As the stack's server: idle keep-alive connections live 65 s (an SDK reusing one must not meet a
+  // closed socket); a request being received is bounded (Node applies these to it, not to idle time).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, '127.0.0.1', () => done());

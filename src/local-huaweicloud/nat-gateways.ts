@@ -2,7 +2,14 @@
 import type { DnatRule, PrivateNatGateway, Resource, SnatRule, TransitIp } from '../cloud/resources.ts';
 import { GATEWAY_SPECS, SPEC_LIMITS } from '../cloud/resources.ts';
 import { huaweiAnswerOf } from '../codes/huawei.ts';
-import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf, paginate } from './context.ts';
+import {
+  type ApiRequest,
+  derivedId,
+  type HuaweiContext,
+  huaweiIdOf,
+  paginate,
+  SETTLE_KIND_OF,
+} from './context.ts';
 import { badRequest, DEPENDENCY_CODES, HuaweiApiError, notFound } from './errors.ts';
 import { Fields } from './fields.ts';
 
@@ -16,9 +23,17 @@ export function badMarker(): Error {
   );
 }
 
-/** natflow's lifecycle in the API's enum (ACTIVE | FROZEN | INACTIVE): a PENDING one takes no traffic yet. */
-export function natStatus(resource: Resource): string {
-  return resource.status === 'PENDING' ? 'INACTIVE' : resource.status;
+/**
+ * natflow's lifecycle in the API's enum (ACTIVE | FROZEN | INACTIVE, the SDK models `PrivateNat`,
+ * `TransitIp`, `PrivateDnat`, `PrivateSnat`): a PENDING one takes no traffic yet, and private NAT has no
+ * creating state, so one still settling (NATFLOW_HWC_SETTLE_MS) is INACTIVE too.
+ */
+export function natStatus(ctx: HuaweiContext, resource: Resource): string {
+  if (resource.status === 'FROZEN') return 'FROZEN';
+  if (resource.status === 'PENDING') return 'INACTIVE';
+  const kind = SETTLE_KIND_OF[resource.type];
+  if (kind && !ctx.settled(kind, resource.createdAt)) return 'INACTIVE';
+  return resource.status;
 }
 
 export function listOf(
@@ -56,7 +71,7 @@ export async function gatewayView(
     name: attrs.name ?? gateway.name,
     description: attrs.description ?? '',
     spec: gateway.spec,
-    status: natStatus(gateway),
+    status: natStatus(ctx, gateway),
     created_at: ctx.stamp(gateway.createdAt),
     updated_at: ctx.stamp((attrs.updatedAt as string | undefined) ?? gateway.createdAt),
     downlink_vpcs: [
@@ -68,6 +83,8 @@ export async function gatewayView(
     ],
     tags: (attrs.tags as unknown[] | undefined) ?? [],
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
+    // Rules (SNAT + DNAT) the spec allows (docs/plan-format.md#private-nat-gateways): Small 20,
+    // Medium 50, Large 200, Extra-large 500.
     rule_max: SPEC_LIMITS[gateway.spec].rules,
     transit_ip_pool_size_max: 1,
   };
@@ -97,6 +114,7 @@ export async function createGateway(ctx: HuaweiContext, req: ApiRequest) {
   const subnet = await ctx.findSubnet(subnetUuid);
   if (!subnet)
     throw notFound(SERVICE, `gateway.downlink_vpcs[0].virsubnet_id ${subnetUuid}: subnet could not be found`);
+  ctx.requireReady(SERVICE, subnet, 'gateway.downlink_vpcs[0].virsubnet_id: subnet');
   const gateway = await ctx.call(SERVICE, () =>
     ctx.cloud.createGateway({
       name,
@@ -109,7 +127,7 @@ export async function createGateway(ctx: HuaweiContext, req: ApiRequest) {
   if (description !== undefined) attrs.description = description;
   if (tags) attrs.tags = tags;
   if (enterpriseProjectId) attrs.enterprise_project_id = enterpriseProjectId;
-  // The product answers a private gateway ACTIVE (SDK enum ACTIVE | FROZEN | INACTIVE): activate it now.
+  // natflow's gateway is ACTIVE at once; the API shows it INACTIVE until it has settled (natStatus).
   const active = (await ctx.cloud.activate(gateway.id)) as PrivateNatGateway;
   return { status: 201, body: { gateway: await gatewayView(ctx, active), request_id: req.requestId } };
 }
@@ -219,8 +237,16 @@ export async function deleteGateway(ctx: HuaweiContext, req: ApiRequest) {
       'DEPENDENCY_VIOLATION',
     );
   }
-  await ctx.call(SERVICE, () => ctx.cloud.delete(gateway.id), DEPENDENCY_CODES.gateway);
-  ctx.state.attrs.delete(gateway.id);
+  // Listed with its last status until NATFLOW_HWC_SETTLE_MS's `gateway` time has passed.
+  await ctx.removeResource(
+    SERVICE,
+    gateway,
+    async () => {
+      await ctx.call(SERVICE, () => ctx.cloud.delete(gateway.id), DEPENDENCY_CODES.gateway);
+      ctx.state.attrs.delete(gateway.id);
+    },
+    DEPENDENCY_CODES.gateway,
+  );
   return { status: 204 };
 }
 
@@ -242,7 +268,7 @@ export async function transitIpView(ctx: HuaweiContext, tip: TransitIp): Promise
     created_at: ctx.stamp(tip.createdAt),
     updated_at: ctx.stamp(tip.createdAt),
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
-    status: 'ACTIVE',
+    status: natStatus(ctx, tip),
   };
 }
 
@@ -254,6 +280,7 @@ export async function createTransitIp(ctx: HuaweiContext, req: ApiRequest) {
   const enterpriseProjectId = body.string('enterprise_project_id', false, 36);
   const subnet = await ctx.findSubnet(subnetUuid);
   if (!subnet) throw notFound(SERVICE, `transit_ip.virsubnet_id ${subnetUuid}: subnet could not be found`);
+  ctx.requireReady(SERVICE, subnet, 'transit_ip.virsubnet_id: subnet');
   const name = `transit-ip-${(ip ?? 'auto').replace(/\./g, '-')}`;
   const tip = await ctx.call(SERVICE, () =>
     ctx.cloud.createTransitIp({ name, subnetId: subnet.id, ...(ip === undefined ? {} : { ip }) }),
@@ -295,7 +322,14 @@ export async function deleteTransitIp(ctx: HuaweiContext, req: ApiRequest) {
     SERVICE,
     'transit IP',
   );
-  await ctx.call(SERVICE, () => ctx.cloud.delete(tip.id), DEPENDENCY_CODES.transitIp);
-  ctx.state.attrs.delete(tip.id);
+  await ctx.removeResource(
+    SERVICE,
+    tip,
+    async () => {
+      await ctx.call(SERVICE, () => ctx.cloud.delete(tip.id), DEPENDENCY_CODES.transitIp);
+      ctx.state.attrs.delete(tip.id);
+    },
+    DEPENDENCY_CODES.transitIp,
+  );
   return { status: 204 };
 }

@@ -1,5 +1,11 @@
 /** NAT v3 DNAT and SNAT rules of private gateways (see nat.ts). */
-import type { DnatRule, SnatRule, TransitIp } from '../cloud/resources.ts';
+import {
+  type DnatRule,
+  type PrivateNatGateway,
+  type SnatRule,
+  SPEC_LIMITS,
+  type TransitIp,
+} from '../cloud/resources.ts';
 import type { ErrorCode } from '../codes/codes.ts';
 import { type HuaweiCase, huaweiAnswerOf } from '../codes/huawei.ts';
 import { type ApiRequest, type HuaweiContext, huaweiIdOf } from './context.ts';
@@ -58,7 +64,7 @@ export async function dnatView(ctx: HuaweiContext, rule: DnatRule): Promise<Reco
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
     created_at: ctx.stamp(rule.createdAt),
     updated_at: ctx.stamp(rule.createdAt),
-    status: natStatus(rule),
+    status: natStatus(ctx, rule),
   };
 }
 
@@ -117,10 +123,16 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuid, 'transit-ip', SERVICE, 'transit IP');
+  ctx.requireReady(SERVICE, gateway, 'dnat_rule.gateway_id: gateway');
+  ctx.requireReady(SERVICE, tip, 'dnat_rule.transit_ip_id: transit IP');
   const target = portId
     ? await targetOfPort(ctx, portId)
     : await targetOfAddress(ctx, privateIp as string, gateway.vpcId);
   if (!target) throw notFound(SERVICE, `dnat_rule.network_interface_id ${portId}: port could not be found`);
+  const targetId =
+    'serverId' in target ? target.serverId : 'loadBalancerId' in target ? target.loadBalancerId : undefined;
+  const targeted = targetId ? await ctx.store.get(targetId) : undefined;
+  if (targeted) ctx.requireNotDeleting(SERVICE, targeted, 'dnat_rule target');
   const rule = await ctx.call(SERVICE, async () => {
     try {
       return await ctx.cloud.createDnatRule({
@@ -136,6 +148,7 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
       // The all-ports side (NAT.1410) and the specific side (NAT.1309) of PORT_TYPE_CONFLICT.
       if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any')
         throw withCase(error as Error, 'PORT_TYPE_CONFLICT', 'allPorts');
+      if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }
   });
@@ -156,6 +169,21 @@ export function withCase<C extends ErrorCode>(
     answer.code,
     `${error.message} (natflow: ${error.name})`,
     error.name,
+  );
+}
+
+/**
+ * QUOTA_EXCEEDED (the code table's NAT.1207) in the NAT Error Codes page's words for it ("…over rule
+ * max %d.", docs/huaweicloud-api.md#error-codes).
+ */
+export function overRuleMax(error: Error, gateway: PrivateNatGateway): HuaweiApiError {
+  const max = SPEC_LIMITS[gateway.spec].rules;
+  const answer = huaweiAnswerOf('QUOTA_EXCEEDED', SERVICE);
+  return new HuaweiApiError(
+    answer.status,
+    answer.code,
+    `Add this gateway rule over rule max ${max}: ${error.message} (natflow: QUOTA_EXCEEDED)`,
+    'QUOTA_EXCEEDED',
   );
 }
 
@@ -214,8 +242,11 @@ export async function deleteRule(
   what: string,
 ) {
   const rule = await ctx.requireByUuid(req.params[param] as string, type, SERVICE, what);
-  await ctx.call(SERVICE, () => ctx.cloud.delete(rule.id));
-  ctx.state.attrs.delete(rule.id);
+  // Listed with its last status until NATFLOW_HWC_SETTLE_MS's `dnat_rule` / `snat_rule` time has passed.
+  await ctx.removeResource(SERVICE, rule, async () => {
+    await ctx.call(SERVICE, () => ctx.cloud.delete(rule.id));
+    ctx.state.attrs.delete(rule.id);
+  });
   return { status: 204 };
 }
 
@@ -237,7 +268,7 @@ export async function snatView(ctx: HuaweiContext, rule: SnatRule): Promise<Reco
     created_at: ctx.stamp(rule.createdAt),
     updated_at: ctx.stamp(rule.createdAt),
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
-    status: natStatus(rule),
+    status: natStatus(ctx, rule),
   };
 }
 
@@ -260,6 +291,8 @@ export async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
   }
   const gateway = await ctx.requireByUuid(gatewayUuid, 'private-nat-gateway', SERVICE, 'private NAT gateway');
   const tip = await ctx.requireByUuid(tipUuids[0] as string, 'transit-ip', SERVICE, 'transit IP');
+  ctx.requireReady(SERVICE, gateway, 'snat_rule.gateway_id: gateway');
+  ctx.requireReady(SERVICE, tip, 'snat_rule.transit_ip_ids[0]: transit IP');
   const subnet = subnetUuid ? await ctx.findSubnet(subnetUuid) : undefined;
   if (subnetUuid && !subnet)
     throw notFound(SERVICE, `snat_rule.virsubnet_id ${subnetUuid}: subnet could not be found`);
@@ -275,6 +308,7 @@ export async function createSnat(ctx: HuaweiContext, req: ApiRequest) {
       if (code === 'TRANSIT_IP_SHARED') throw withCase(error as Error, 'TRANSIT_IP_SHARED', 'snat');
       if (code === 'SNAT_SOURCE_CONFLICT' && !subnet)
         throw withCase(error as Error, 'SNAT_SOURCE_CONFLICT', 'cidr');
+      if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
       throw error;
     }
   });

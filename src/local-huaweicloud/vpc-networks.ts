@@ -20,7 +20,7 @@ export function vpcView(ctx: HuaweiContext, vpc: Vpc, status?: string): Record<s
     name: attrs.name ?? vpc.name,
     description: attrs.description ?? '',
     cidr: vpc.cidr,
-    status: status ?? (ctx.settled(vpc.createdAt) ? 'OK' : 'CREATING'),
+    status: status ?? (ctx.settled('vpc', vpc.createdAt) ? 'OK' : 'CREATING'),
     routes: [],
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
     tenant_id: ctx.projectId,
@@ -76,8 +76,15 @@ export async function updateVpc(ctx: HuaweiContext, req: ApiRequest) {
 
 export async function deleteVpc(ctx: HuaweiContext, req: ApiRequest) {
   const vpc = await ctx.requireByUuid(req.params.vpc_id as string, 'vpc', SERVICE, 'VPC');
-  await ctx.call(SERVICE, () => ctx.cloud.delete(vpc.id), DEPENDENCY_CODES.vpc);
-  ctx.state.attrs.delete(vpc.id);
+  await ctx.removeResource(
+    SERVICE,
+    vpc,
+    async () => {
+      await ctx.call(SERVICE, () => ctx.cloud.delete(vpc.id), DEPENDENCY_CODES.vpc);
+      ctx.state.attrs.delete(vpc.id);
+    },
+    DEPENDENCY_CODES.vpc,
+  );
   return { status: 204 };
 }
 
@@ -119,7 +126,7 @@ export function subnetView(
     ],
     availability_zone: (attrs.availability_zone as string | undefined) ?? '',
     vpc_id: vpcUuid,
-    status: status ?? (ctx.settled(subnet.createdAt) ? 'ACTIVE' : 'UNKNOWN'),
+    status: status ?? (ctx.settled('subnet', subnet.createdAt) ? 'ACTIVE' : 'UNKNOWN'),
     neutron_network_id: id,
     neutron_subnet_id: ipv4SubnetIdOf(subnet),
     extra_dhcp_opts: [],
@@ -147,6 +154,7 @@ export async function createSubnet(ctx: HuaweiContext, req: ApiRequest) {
   const az = body.string('availability_zone');
   const dhcp = body.boolean('dhcp_enable');
   const vpc = await ctx.requireByUuid(vpcUuid, 'vpc', SERVICE, 'VPC');
+  ctx.requireReady(SERVICE, vpc, 'VPC');
   const subnet = await ctx.call(SERVICE, async () => {
     // The gateway must be the subnet's first host: the address natflow reserves as its gateway.
     const block = parseCidr(cidr, 'subnet.cidr');
@@ -212,7 +220,14 @@ export async function updateSubnet(ctx: HuaweiContext, req: ApiRequest) {
 
 export async function deleteSubnet(ctx: HuaweiContext, req: ApiRequest) {
   const subnet = await subnetOfPath(ctx, req);
-  await ctx.call(SERVICE, () => ctx.cloud.delete(subnet.id), DEPENDENCY_CODES.vpc);
-  ctx.state.attrs.delete(subnet.id);
+  await ctx.removeResource(
+    SERVICE,
+    subnet,
+    async () => {
+      await ctx.call(SERVICE, () => ctx.cloud.delete(subnet.id), DEPENDENCY_CODES.vpc);
+      ctx.state.attrs.delete(subnet.id);
+    },
+    DEPENDENCY_CODES.vpc,
+  );
   return { status: 204 };
 }

@@ -41,7 +41,7 @@ import type { Store } from '../cloud/store.ts';
 import type { Console, ConsoleOptions } from '../console/index.ts';
 import { LocalEventBus } from '../local-bus/index.ts';
 import { DataPlane } from '../local-dataplane/index.ts';
-import { createHuaweiCloudApi, type HuaweiCloudApi } from '../local-huaweicloud/index.ts';
+import { createHuaweiCloudApi, type HuaweiCloudApi, huaweiCloudConfig } from '../local-huaweicloud/index.ts';
 import { createSfnHandler, type ExecutionRecord, type PruneResult, SfnService } from '../local-sfn/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
 import { dataFile, describeTightened, preparePrivateDir, preparePrivateFile } from '../store/data-dir.ts';
@@ -51,6 +51,7 @@ import type { Workflow } from '../workflow/workflows.ts';
 import { afterClose } from './after-close.ts';
 import { createHttpServer } from './http/index.ts';
 import { limitsFromEnv, type StackLimits } from './limits.ts';
+import { memberHealthOf } from './member-health.ts';
 import { rollBackRecovered } from './recovery.ts';
 import { createRetention } from './retention.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
@@ -126,12 +127,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const internalKey = randomBytes(16).toString('hex');
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
+  // The local Huawei API's settings before anything opens: a malformed NATFLOW_HWC_SETTLE_MS stops the start.
+  const huaweiConfig = options.port === undefined ? undefined : huaweiCloudConfig(process.env);
   const store = openSqliteStore(dataFile(dataDir, 'store'));
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
 
-  // The state machines: serverless.yml's, and provision-keep (onFailure: keep), generated from
-  // provision's definition here, never written down.
+  // The state machines: serverless.yml's, provision-keep (onFailure: keep) among them, derived from
+  // provision's definition as the packaged template derives it (infra/keep-variant.cjs).
   const machines = withKeepVariant(config.stateMachines.values());
   const arnOfWorkflow = new Map(machines.map((m) => [m.key, localStateMachineArn(m.name)]));
   const workflowOfArn = new Map(machines.map((m) => [localStateMachineArn(m.name), m.key]));
@@ -236,8 +239,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (options.port !== undefined) {
     huaweiCloud = createHuaweiCloudApi({
       store,
+      ...huaweiConfig,
       clock,
-      ...(dataPlane ? { onWrite: async () => dataPlane.sync(await store.list()) } : {}),
+      ...(dataPlane
+        ? { onWrite: async () => dataPlane.sync(await store.list()), memberHealth: memberHealthOf(dataPlane) }
+        : {}),
+      // A stack with a token refuses the published default AK/SK (docs/huaweicloud-api.md#authentication).
+      refuseDefaultKeys: Boolean(options.token),
     });
     consoleApp = options.console?.({
       stateMachines: () => machines,

@@ -18,6 +18,7 @@ import {
   RULE_ORDER,
   rowOf,
   SIGNALS,
+  type Signal,
 } from '../../src/codes/codes.ts';
 import {
   HUAWEI_FALLBACK,
@@ -223,6 +224,12 @@ const HUAWEI_TABLE: readonly [ErrorCode, readonly string[]][] = [
   ['LB_ALREADY_MAPPED', []],
 ];
 
+/**
+ * The workflow's waits in Huawei's words (docs/huaweicloud-api.md#asynchrony): the Huawei codes the
+ * provider reads as the signal. The throttling codes (`Natflow.Transient`) are the retry's, apart.
+ */
+const HUAWEI_SIGNALS: readonly [Signal, readonly string[]][] = [['Natflow.NotReady', ['VPC.0004']]];
+
 /** Every code the local API's NAT service may answer for a natflow code: its code and its cases. */
 function natAnswers(code: ErrorCode): string[] {
   const answer = rowOf(code).huawei?.answer?.nat;
@@ -265,11 +272,30 @@ describe('Column: huawei', () => {
   );
 
   it('accepts no Huawei code that the code table does not list (but the throttling codes, which retry)', () => {
-    const listed = new Set(HUAWEI_TABLE.flatMap(([, huawei]) => huawei));
+    const listed = new Map(
+      [...HUAWEI_TABLE, ...HUAWEI_SIGNALS].flatMap(([code, huawei]) => huawei.map((h) => [h, code] as const)),
+    );
     for (const [huaweiCode, code] of huaweiCodesAccepted()) {
       if (code === 'Natflow.Transient') continue;
-      expect(listed.has(huaweiCode), huaweiCode).toBe(true);
+      expect(listed.get(huaweiCode), huaweiCode).toBe(code);
     }
+  });
+
+  it.each(HUAWEI_SIGNALS.map(([signal, huawei]) => ({ signal, huawei })))(
+    '$signal: the provider reads $huawei as the wait',
+    ({ signal, huawei }) => {
+      expect([...((SIGNALS[signal] as { huawei?: { accept?: string[] } }).huawei?.accept ?? [])]).toEqual(
+        huawei,
+      );
+      for (const accepted of huawei) expect(natflowCodeOfHuawei(accepted)).toBe(signal);
+    },
+  );
+
+  it('answers a parent not settled yet (Natflow.NotReady) with VPC.0004, Ecs.0005 and the ELB and NAT fallbacks', () => {
+    expect(huaweiAnswerOf('Natflow.NotReady', 'vpc')).toEqual({ code: 'VPC.0004', status: 400 });
+    expect(huaweiAnswerOf('Natflow.NotReady', 'ecs')).toEqual({ code: 'Ecs.0005', status: 400 });
+    expect(huaweiAnswerOf('Natflow.NotReady', 'elb')).toEqual({ code: 'ELB.1000', status: 400 });
+    expect(huaweiAnswerOf('Natflow.NotReady', 'nat')).toEqual({ code: 'NAT.1000', status: 400 });
   });
 
   it('gives the provider an error class for every Huawei code it maps to a code', () => {

@@ -1,8 +1,9 @@
 /**
  * The local Huawei Cloud API's guarantees beyond single requests: racing creates (20 DNAT creates of
  * one transit port → exactly one), marker/limit/page_info pagination, ECS offset pages, and the
- * asynchrony of NATFLOW_HWC_SETTLE_MS (VPC CREATING → OK, job RUNNING → SUCCESS, ELB PENDING_CREATE →
- * ACTIVE) on a manual clock.
+ * asynchrony of NATFLOW_HWC_SETTLE_MS (VPC CREATING → OK, subnet UNKNOWN → ACTIVE, job RUNNING →
+ * SUCCESS, no child under an unsettled parent) on a manual clock; settle.test.ts covers every kind in
+ * real time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/net/clock.ts';
@@ -187,20 +188,43 @@ describe('pagination', () => {
 });
 
 describe('NATFLOW_HWC_SETTLE_MS', () => {
-  it('VPCs, subnets, ECS jobs and ELBs report their intermediate status until the settle time has passed', async () => {
+  it('VPCs, subnets and ECS jobs report their intermediate status until the settle time has passed, and take no child meanwhile', async () => {
     const clock = new ManualClock(Date.now());
-    local = await startLocal({ dataPlane: false, settleMs: 5_000, clock });
+    local = await startLocal({
+      dataPlane: false,
+      settleMs: { vpc: 5_000, subnet: 5_000, server: 5_000 },
+      clock,
+    });
     const vpc = (await call(local.hc, 'POST', `${V1}/vpcs`, { vpc: { name: 'slow', cidr: '10.0.0.0/16' } }))
       .vpc as Record<string, string>;
     expect((await call(local.hc, 'GET', `${V1}/vpcs/${vpc.id}`)).vpc).toMatchObject({ status: 'CREATING' });
-    const subnet = (
-      await call(local.hc, 'POST', `${V1}/subnets`, {
-        subnet: { name: 's', cidr: '10.0.0.0/24', gateway_ip: '10.0.0.1', vpc_id: vpc.id },
-      })
-    ).subnet as Record<string, string>;
-    const created = await call(local.hc, 'POST', `${V1}/cloudservers`, {
+    const subnetBody = {
+      subnet: { name: 's', cidr: '10.0.0.0/24', gateway_ip: '10.0.0.1', vpc_id: vpc.id },
+    };
+    // A subnet in a CREATING VPC: the VPC API's documented VPC.0004, nothing created.
+    const early = await failure(call(local.hc, 'POST', `${V1}/subnets`, subnetBody));
+    expect(early).toMatchObject({ status: 400, code: 'VPC.0004' });
+    expect(await local.store.list({ type: 'subnet' })).toHaveLength(0);
+
+    clock.advance(5_000);
+    expect((await call(local.hc, 'GET', `${V1}/vpcs/${vpc.id}`)).vpc).toMatchObject({ status: 'OK' });
+    const subnet = (await call(local.hc, 'POST', `${V1}/subnets`, subnetBody)).subnet as Record<
+      string,
+      string
+    >;
+    expect(subnet.status).toBe('UNKNOWN');
+    const serverBody = {
       server: { name: 'web', imageRef: 'i', flavorRef: 'f', vpcid: vpc.id, nics: [{ subnet_id: subnet.id }] },
+    };
+    const building = await failure(call(local.hc, 'POST', `${V1}/cloudservers`, serverBody));
+    expect(building).toMatchObject({ status: 400, code: 'Ecs.0005' });
+    expect(await local.store.list({ type: 'server' })).toHaveLength(0);
+
+    clock.advance(5_000);
+    expect((await call(local.hc, 'GET', `${V1}/subnets/${subnet.id}`)).subnet).toMatchObject({
+      status: 'ACTIVE',
     });
+    const created = await call(local.hc, 'POST', `${V1}/cloudservers`, serverBody);
     const job = `${V1}/jobs/${created.job_id}`;
     expect((await call(local.hc, 'GET', job)).status).toBe('RUNNING');
     const serverId = (created.serverIds as string[])[0];
@@ -208,30 +232,9 @@ describe('NATFLOW_HWC_SETTLE_MS', () => {
       ((await call(local.hc, 'GET', `${V1}/cloudservers/${serverId}`)).server as Record<string, unknown>)
         .status,
     ).toBe('BUILD');
-    const lb = (
-      await call(local.hc, 'POST', `${V3}/elb/loadbalancers`, {
-        loadbalancer: {
-          name: 'lb',
-          vip_subnet_cidr_id: subnet.neutron_subnet_id,
-          availability_zone_list: ['az1'],
-        },
-      })
-    ).loadbalancer as Record<string, string>;
-    expect(
-      (
-        (await call(local.hc, 'GET', `${V3}/elb/loadbalancers/${lb.id}`)).loadbalancer as Record<
-          string,
-          string
-        >
-      ).provisioning_status,
-    ).toBe('PENDING_CREATE');
 
     clock.advance(5_000);
 
-    expect((await call(local.hc, 'GET', `${V1}/vpcs/${vpc.id}`)).vpc).toMatchObject({ status: 'OK' });
-    expect((await call(local.hc, 'GET', `${V1}/subnets/${subnet.id}`)).subnet).toMatchObject({
-      status: 'ACTIVE',
-    });
     const done = await call(local.hc, 'GET', job);
     expect(done).toMatchObject({ status: 'SUCCESS', job_type: 'createServer' });
     expect(
@@ -241,14 +244,6 @@ describe('NATFLOW_HWC_SETTLE_MS', () => {
     expect(
       ((await call(local.hc, 'GET', `${V1}/cloudservers/${serverId}`)).server as Record<string, unknown>)
         .status,
-    ).toBe('ACTIVE');
-    expect(
-      (
-        (await call(local.hc, 'GET', `${V3}/elb/loadbalancers/${lb.id}`)).loadbalancer as Record<
-          string,
-          string
-        >
-      ).provisioning_status,
     ).toBe('ACTIVE');
   });
 });

@@ -164,14 +164,26 @@ describe('SDK-HMAC-SHA256 verification', () => {
 describe('on a stack: Huawei paths by AK/SK, natflow routes by token', () => {
   it('serves the Huawei API on the stack port and keeps NATFLOW_TOKEN for natflow’s own routes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-stack-'));
-    const stack = await startStack({ dataDir: dir, port: 0, dataPlane: false, token: 'secret-token' });
+    // A stack with a token takes only its own keys on the Huawei paths (docs/huaweicloud-api.md#authentication; security.test.ts).
+    const keys = { ak: 'STACKOWNAK0000000001', sk: 'stack-own-secret-key-0000000000000000001' };
+    process.env.NATFLOW_HWC_AK = keys.ak;
+    process.env.NATFLOW_HWC_SK = keys.sk;
+    const stack = await startStack({
+      dataDir: dir,
+      port: 0,
+      dataPlane: false,
+      token: 'secret-token',
+    }).finally(() => {
+      delete process.env.NATFLOW_HWC_AK;
+      delete process.env.NATFLOW_HWC_SK;
+    });
     try {
       const url = stack.url as string;
       expect((await fetch(`${url}/resources`)).status).toBe(401);
       expect(
         (await fetch(`${url}/resources`, { headers: { authorization: 'Bearer secret-token' } })).status,
       ).toBe(200);
-      const created = await raw(url, 'POST', `${V1}/vpcs`, SPACED);
+      const created = await raw(url, 'POST', `${V1}/vpcs`, SPACED, keys);
       expect(created.status).toBe(200);
       const listed = await fetch(`${url}/resources`, { headers: { authorization: 'Bearer secret-token' } });
       const body = JSON.stringify(await listed.json());

@@ -81,7 +81,8 @@ describe('ELB v3 in Huawei’s orders', () => {
       protocol_port: 80,
       weight: 5,
       name: 'ecs-b',
-      operating_status: 'ONLINE',
+      // The pool has no health monitor yet (the SDK model's NO_MONITOR, not ONLINE).
+      operating_status: 'NO_MONITOR',
       instance_id: base.ecsB,
     });
     const monitor = (
@@ -100,6 +101,15 @@ describe('ELB v3 in Huawei’s orders', () => {
       ((await call(local.hc, 'GET', `${V3}/elb/pools/${pool.id}`)).pool as Record<string, unknown>)
         .healthmonitor_id,
     ).toBe(monitor.id);
+    // Monitored now: ECS-B serves HTTP on 80, so the HTTP check passes.
+    expect(
+      (
+        (await call(local.hc, 'GET', `${V3}/elb/pools/${pool.id}/members/${member.id}`)).member as Record<
+          string,
+          unknown
+        >
+      ).operating_status,
+    ).toBe('ONLINE');
     const group = (await local.store.list({ type: 'backend-group' }))[0];
     expect(group).toMatchObject({
       algorithm: 'least-connections',

@@ -19,10 +19,12 @@ import {
   DEFAULT_PROJECT_ID,
   DEFAULT_SK,
   type HuaweiCloudServer,
+  type SettleSpec,
   signRequest,
   startHuaweiCloudServer,
 } from '../../src/local-huaweicloud/index.ts';
 import type { Clock } from '../../src/net/clock.ts';
+import { memberHealthOf } from '../../src/stack/member-health.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 export const AK = DEFAULT_AK;
@@ -45,7 +47,7 @@ export function credentials(ak = AK, sk = SK, project = PROJECT): BasicCredentia
 }
 
 export async function startLocal(
-  options: { dataPlane?: boolean; settleMs?: number; prefix?: string; clock?: Clock } = {},
+  options: { dataPlane?: boolean; settleMs?: SettleSpec; prefix?: string; clock?: Clock } = {},
 ): Promise<Local> {
   const dir = mkdtempSync(join(tmpdir(), 'natflow-hwc-'));
   const store = openSqliteStore(join(dir, 'natflow.sqlite'));
@@ -59,8 +61,11 @@ export async function startLocal(
         });
   const server = await startHuaweiCloudServer({
     store,
-    // As the local stack composes it: every write syncs the data plane before it is answered.
-    ...(dataPlane ? { onWrite: async () => dataPlane.sync(await store.list()) } : {}),
+    // As the local stack composes it: every write syncs the data plane before it is answered, and the
+    // members' health comes from the data plane's checks.
+    ...(dataPlane
+      ? { onWrite: async () => dataPlane.sync(await store.list()), memberHealth: memberHealthOf(dataPlane) }
+      : {}),
     settleMs: options.settleMs ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -132,7 +137,7 @@ export async function raw(
   method: string,
   path: string,
   body?: string | Buffer,
-  options: { sk?: string; now?: number; headers?: Record<string, string>; query?: string } = {},
+  options: { ak?: string; sk?: string; now?: number; headers?: Record<string, string>; query?: string } = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const host = new URL(url).host;
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
@@ -144,7 +149,7 @@ export async function raw(
       headers: { host, 'content-type': 'application/json', ...(options.headers ?? {}) },
       body: payload,
     },
-    { ak: AK, sk: options.sk ?? SK },
+    { ak: options.ak ?? AK, sk: options.sk ?? SK },
     options.now ?? Date.now(),
   );
   const response = await fetch(`${url}${path}${options.query ? `?${options.query}` : ''}`, {

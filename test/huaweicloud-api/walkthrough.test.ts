@@ -146,7 +146,9 @@ describe('the walkthrough through the local Huawei Cloud API', () => {
     });
     expect(created.httpStatusCode).toBe(201);
     const lb = created.loadbalancer as Record<string, string>;
-    expect(lb.provisioning_status).toBe('PENDING_CREATE');
+    // ELB v3's model has ACTIVE | PENDING_DELETE only: a create answers ACTIVE once it has settled.
+    expect(lb.provisioning_status).toBe('ACTIVE');
+    expect(lb.elb_virsubnet_type).toBe('ipv4');
     const lbShown = (await call(local.hc, 'GET', `${P}/elb/loadbalancers/${lb.id}`)).loadbalancer as Record<
       string,
       string

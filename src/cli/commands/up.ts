@@ -1,5 +1,5 @@
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
-import { huaweiCloudConfig } from '../../local-huaweicloud/index.ts';
+import { type HuaweiCloudConfig, huaweiCloudConfig, usesDefaultKeys } from '../../local-huaweicloud/index.ts';
 import { type CloudName, can, DEFAULT_CLOUD } from '../../providers/registry.ts';
 import { type StackOptions, startStack } from '../../stack/stack.ts';
 import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
@@ -48,6 +48,16 @@ const command: Command = {
     // The stack's token (--token, else NATFLOW_TOKEN): its API needs it, and this command's client sends it.
     const token = tokenOf(values.token, env);
     const emit = (event: Record<string, unknown>) => io.out(JSON.stringify(event));
+    // The local Huawei API's settings first: a malformed NATFLOW_HWC_SETTLE_MS stops the start, named.
+    let hwc: HuaweiCloudConfig;
+    try {
+      hwc = huaweiCloudConfig(env);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    // With NATFLOW_TOKEN, the published default AK/SK are refused unless the stack has its own
+    // (docs/huaweicloud-api.md).
+    const refusesDefaultKeys = Boolean(env.NATFLOW_TOKEN) && usesDefaultKeys(hwc);
 
     const stack = await startStack({
       dataDir,
@@ -62,7 +72,6 @@ const command: Command = {
         throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
       throw error;
     });
-    const hwc = huaweiCloudConfig(env);
     const stopped = new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
@@ -75,7 +84,12 @@ const command: Command = {
           console: `${stack.url}/console`,
           dataDir: stack.dataDir,
           recovered: stack.recovered.length,
-          huaweiCloud: { endpoint: stack.url, ak: hwc.ak, projectId: hwc.projectId },
+          huaweiCloud: {
+            endpoint: stack.url,
+            ak: hwc.ak,
+            projectId: hwc.projectId,
+            ...(refusesDefaultKeys ? { refusesDefaultKeys: true } : {}),
+          },
         });
       else {
         // With a token, the console's address carries it in its fragment (never sent to the server), so
@@ -84,7 +98,13 @@ const command: Command = {
         io.out(
           `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${consoleUrl}, data ${stack.dataDir})`)}`,
         );
-        io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
+        if (refusesDefaultKeys)
+          io.out(
+            red(
+              `Huawei Cloud API on ${stack.url} refuses the published default AK/SK: NATFLOW_TOKEN protects this stack, so set its own NATFLOW_HWC_AK and NATFLOW_HWC_SK to use it`,
+            ),
+          );
+        else io.out(dim(`Huawei Cloud API on ${stack.url} (AK ${hwc.ak}, project ${hwc.projectId})`));
         for (const r of stack.recovered)
           io.out(
             red(

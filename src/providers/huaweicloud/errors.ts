@@ -7,7 +7,9 @@
  * `cause`), so nothing Huawei said is lost.
  *
  * Precedence: 401/403 → CLOUD_AUTH_FAILED; 429, 5xx, throttling codes and transport failures →
- * `Natflow.Transient` (the workflow's Retry); a code of the table; a rule code named in the message;
+ * `Natflow.Transient` (the workflow's Retry); a code of the table (`VPC.0004`, a parent not active yet:
+ * `Natflow.NotReady`, the workflow's wait); a rule code named in the message, or the wait
+ * (`natflow: Natflow.NotReady`, the local Huawei API's refusal under a parent not settled yet);
  * 404 → NOT_FOUND; anything else → CLOUD_REJECTED.
  */
 
@@ -17,6 +19,7 @@ import {
   CloudRejectedError,
   NatflowError,
   NotFoundError,
+  NotReadyError,
   TransientError,
 } from '../../cloud/errors.ts';
 import { type ErrorCode, isErrorCode, RULE_ORDER } from '../../codes/codes.ts';
@@ -49,6 +52,8 @@ export const HUAWEI_CODES: Readonly<Record<string, ErrorClass>> = Object.fromEnt
 );
 
 const CODE_IN_MESSAGE = new RegExp(`\\b(${RULE_ORDER.join('|')})\\b`);
+/** The wait named in a message, as the local Huawei API names it: `(natflow: Natflow.NotReady)`. */
+const NOT_READY_IN_MESSAGE = /\(natflow: Natflow\.NotReady\)/;
 
 /** What one failed call told us, whatever shape the SDK or the transport gave it. */
 export interface HuaweiFailure {
@@ -105,9 +110,15 @@ export function mapHuaweiError(error: unknown, operation: string, path?: string)
   }
   const mapped = failure.code === undefined ? undefined : HUAWEI_CODES[failure.code];
   if (mapped) return new mapped(said, options);
+  if (failure.code !== undefined && natflowCodeOfHuawei(failure.code) === 'Natflow.NotReady') {
+    return new NotReadyError(`Huawei Cloud is not ready for it yet — ${said}`, options);
+  }
   const named = CODE_IN_MESSAGE.exec(failure.message)?.[1];
   const namedClass = isErrorCode(named) ? CLASS_OF_CODE.get(named) : undefined;
   if (namedClass) return new namedClass(said, options);
+  if (NOT_READY_IN_MESSAGE.test(failure.message)) {
+    return new NotReadyError(`Huawei Cloud is not ready for it yet — ${said}`, options);
+  }
   if (acceptsStatus('NOT_FOUND', failure.status)) return new NotFoundError(said, options);
   return new CloudRejectedError(`Huawei Cloud refused the request — ${said}`, options);
 }

@@ -168,7 +168,9 @@ export function lifecycleOf(
     case 'transit-ip':
       if (s === 'ACTIVE' || s === '') return 'ACTIVE';
       if (s === 'FROZEN') return 'FROZEN';
-      if (s === 'INACTIVE') return 'INACTIVE';
+      // Private NAT's enum is ACTIVE | FROZEN | INACTIVE, with no creating state: a gateway, transit IP or
+      // rule being set up is INACTIVE, not ready yet (natflow waits for it, up to its CLOUD_TIMEOUT).
+      if (s === 'INACTIVE') return 'PENDING';
       if (s.startsWith('PENDING') || s === 'CREATING') return 'PENDING';
       throw failed();
     default:

@@ -322,7 +322,7 @@ export class HuaweiCloud implements Provider {
     return this.realize(record, async () => {
       const hw = await this.account.api.nat.createDnatRule({
         gateway_id: await ready(this.account, record.gatewayId),
-        transit_ip_id: await hwId(this.account, record.transitIpId),
+        transit_ip_id: await ready(this.account, record.transitIpId),
         ...(await targetOf(this.account, record)),
         protocol: record.protocol,
         internal_service_port: wirePort(record.internalPort),
@@ -341,7 +341,7 @@ export class HuaweiCloud implements Provider {
         ...(record.subnetId
           ? { virsubnet_id: await hwId(this.account, record.subnetId) }
           : { cidr: record.cidr }),
-        transit_ip_ids: [await hwId(this.account, record.transitIpId)],
+        transit_ip_ids: [await ready(this.account, record.transitIpId)],
         description: describe(tokenOf(record), record.plan),
       });
       return { externalId: hw.id, status: hw.status };

@@ -150,6 +150,11 @@ export function createRouter(options: RouterOptions): Server {
   // A request must arrive whole in bounded time: a stalled client cannot hold a connection for minutes.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  // Idle keep-alive connections stay open 65 s (at least 60 s, docs/huaweicloud-api.md#keep-alive), so
+  // an SDK client reusing a pooled one after a pause never meets a socket closed under it. Node (18+)
+  // applies the two bounds above to a request being received, never to an idle connection between
+  // requests, so they stay short.
+  server.keepAliveTimeout = 65_000;
 
   // Bind loopback whatever the caller passes: the stack is unauthenticated by default.
   const listen = server.listen.bind(server) as (...args: unknown[]) => Server;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NatflowError } from '../../../src/cloud/errors.ts';
+import { NatflowError, NotReadyError } from '../../../src/cloud/errors.ts';
 import { mapHuaweiError } from '../../../src/providers/huaweicloud/errors.ts';
 import { normalizeErrorBody } from '../../../src/providers/huaweicloud/hc.ts';
 
@@ -67,6 +67,36 @@ describe('Function: mapHuaweiError', () => {
     const error = mapHuaweiError(sdkError(409, 'NAT.1000', 'LB_ALREADY_MAPPED: elb already mapped'), 'op');
     expect(error.name).toBe('LB_ALREADY_MAPPED');
     expect(error.details).toMatchObject({ huaweiCode: 'NAT.1000' });
+  });
+
+  it('reads a parent not active yet as the workflow’s wait (Natflow.NotReady): VPC.0004, or the wait named in error_msg', () => {
+    // Act
+    const vpc = mapHuaweiError(
+      sdkError(400, 'VPC.0004', 'VPC is not active, please try later.'),
+      'VPC CreateSubnet',
+      'vpcs[0].subnets[0]',
+    );
+    const named = mapHuaweiError(
+      sdkError(
+        400,
+        'NAT.1000',
+        'transit_ip_ids[0]: transit IP 1f0e… is not active yet (INACTIVE), please try later (natflow: Natflow.NotReady)',
+      ),
+      'NAT CreatePrivateSnat',
+    );
+    const deleting = mapHuaweiError(
+      sdkError(400, 'ELB.1000', 'pool 9c2d… is being deleted, please try later'),
+      'ELB CreateMember',
+    );
+
+    // Assess: the two waits keep what Huawei said; a parent being deleted is no wait
+    expect(vpc).toBeInstanceOf(NotReadyError);
+    expect(vpc.name).toBe('Natflow.NotReady');
+    expect(vpc.path).toBe('vpcs[0].subnets[0]');
+    expect(vpc.details).toMatchObject({ huaweiCode: 'VPC.0004', httpStatus: 400 });
+    expect(named.name).toBe('Natflow.NotReady');
+    expect(named.details).toMatchObject({ huaweiCode: 'NAT.1000' });
+    expect(deleting.name).toBe('CLOUD_REJECTED');
   });
 
   it('passes natflow errors through unchanged', () => {

@@ -168,3 +168,65 @@ describe('huaweicloud provider against the local Huawei Cloud API', () => {
     expect(await remote.list({ type: 'server' })).toHaveLength(1);
   });
 });
+
+describe('huaweicloud provider against a slow local account (NATFLOW_HWC_SETTLE_MS)', () => {
+  const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+  /** A step as the workflow runs it: Natflow.* errors and pending activations retried after a pause. */
+  async function patiently(cloud: HuaweiCloud, plan: Plan, name: (typeof STEPS)[number]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await applyStep(cloud, plan, name, { execution: EXECUTION });
+        if ((result.pending ?? []).length === 0 || attempt > 80) return result;
+      } catch (error) {
+        if (!(error as Error).name.startsWith('Natflow.') || attempt > 80) throw error;
+      }
+      await pause(40);
+    }
+  }
+
+  it('provisions the reference walkthrough when every kind settles in 150 ms, then rolls it all back', async () => {
+    // Prepare: in-between states on every kind (gateway, transit IP and rules INACTIVE while they settle)
+    const remote = new MemoryStore();
+    const server = await startHuaweiCloudServer({ store: remote, settleMs: 150 });
+    const settings = readSettings({
+      HUAWEICLOUD_ENDPOINT: server.url,
+      HUAWEICLOUD_DEFAULT_IMAGE: 'image-ubuntu-22',
+      HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
+    });
+    const credentials = { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: DEFAULT_PROJECT_ID };
+    const api = apisFor(settings, credentials);
+    const cloud = new HuaweiCloud({ store: new MemoryStore(), settings, credentials, apis: api });
+    try {
+      // Act
+      const plan = referencePlan();
+      for (const name of STEPS) await patiently(cloud, plan, name);
+
+      // Assess: everything realised, the gateway and the rule ACTIVE, read back through the API
+      const ledger = await cloud.list({ plan: plan.name });
+      expect(ledger.length).toBeGreaterThan(10);
+      const remoteIds = new Set((await remote.list()).map((r) => r.externalId));
+      for (const r of ledger) expect(remoteIds.has(r.externalId), `${r.type} ${r.name}`).toBe(true);
+      for (const type of ['private-nat-gateway', 'dnat-rule'] as const)
+        expect(ledger.filter((r) => r.type === type).map((r) => r.status)).toEqual(['ACTIVE']);
+      expect((await api.nat.listDnatRules()).map((r) => r.status)).toEqual(['ACTIVE']);
+      expect((await api.nat.listGateways()).map((g) => g.status)).toEqual(['ACTIVE']);
+
+      let rounds = 0;
+      while ((await cloud.list({ execution: EXECUTION })).length > 0 && rounds < 200) {
+        try {
+          await rollbackExecution(cloud, EXECUTION);
+        } catch (error) {
+          if (!(error as Error).name.startsWith('Natflow.')) throw error;
+        }
+        rounds++;
+        await pause(40);
+      }
+      expect(await cloud.list({ execution: EXECUTION })).toEqual([]);
+      await server.api.idle();
+      expect((await remote.list()).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
