@@ -480,6 +480,7 @@ function openDescriptors(): number {
 async function cycle(url: string, plan: Record<string, unknown>, headers: Record<string, string> = {}) {
   const name = String(plan.name);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const provision = await api(url, '/executions', {
     body: { workflow: 'provision', input: plan, name: `${name}-p` },
     headers,
@@ -488,13 +489,16 @@ async function cycle(url: string, plan: Record<string, unknown>, headers: Record
     throw new Error(`provision ${name}: HTTP ${provision.status} ${provision.text}`);
   const provisioned = await closed(url, `${name}-p`, 120_000, headers);
   const provisionMs = performance.now() - t0;
+  const used = process.cpuUsage(cpu0);
+  // This process's CPU while it provisioned (the stack and its client): what other load cannot inflate.
+  const provisionCpuMs = (used.user + used.system) / 1000;
   const teardown = await api(url, '/executions', {
     body: { workflow: 'teardown', input: { plan: name }, name: `${name}-t` },
     headers,
   });
   if (teardown.status !== 201) throw new Error(`teardown ${name}: HTTP ${teardown.status} ${teardown.text}`);
   const tornDown = await closed(url, `${name}-t`, 120_000, headers);
-  return { provisioned: provisioned.status, tornDown: tornDown.status, provisionMs };
+  return { provisioned: provisioned.status, tornDown: tornDown.status, provisionMs, provisionCpuMs };
 }
 
 async function retention(): Promise<void> {
@@ -679,15 +683,21 @@ async function caps(): Promise<void> {
     // weighs on both alike; each provisioning's time (and its teardown, so each plan is new).
     const usual: number[] = [];
     const atCap: number[] = [];
+    const usualCpu: number[] = [];
+    const atCapCpu: number[] = [];
     let opened = 0;
     let refused: Awaited<ReturnType<typeof oneStream>> | undefined;
     let receiving = 0;
     for (let round = 1; round <= 9; round++) {
-      usual.push((await cycle(url, generatedPlan(round, 'caps-idle'))).provisionMs);
+      const idle = await cycle(url, generatedPlan(round, 'caps-idle'));
+      usual.push(idle.provisionMs);
+      usualCpu.push(idle.provisionCpuMs);
       opened = Math.min(opened || cap, await client.open());
       refused ??= await oneStream(url);
       await client.receiving();
-      atCap.push((await cycle(url, generatedPlan(round, 'caps-full'))).provisionMs);
+      const full = await cycle(url, generatedPlan(round, 'caps-full'));
+      atCap.push(full.provisionMs);
+      atCapCpu.push(full.provisionCpuMs);
       const moved = await client.receiving();
       receiving = round === 1 ? moved : Math.min(receiving, moved);
       await client.close();
@@ -701,6 +711,8 @@ async function caps(): Promise<void> {
       streamsStillReceiving: receiving,
       provisionMs: { usualP50: Math.round(median(usual)), atCapP50: Math.round(median(atCap)) },
       ratio: Math.round((median(atCap) / median(usual)) * 100) / 100,
+      stackCpuMs: { usualP50: Math.round(median(usualCpu)), atCapP50: Math.round(median(atCapCpu)) },
+      cpuRatio: Math.round((median(atCapCpu) / median(usualCpu)) * 100) / 100,
     };
     figures.caps = result;
     log(JSON.stringify(result));

@@ -9,9 +9,10 @@
  * - `topology` `{}` — resources may have changed: a Task succeeded (steps create, rollbacks delete) or an
  *   execution closed; coalesced over 150 ms, since a provisioning's Parallel branches finish together.
  *
- * Messages are coalesced: those of one turn of the event loop go to each stream in one write, so that
- * the cost of a history event does not grow with the streams open times the messages it makes (the
- * stack caps the streams too, docs/http-api.md#caps). A comment line every 20 s keeps proxies and the
+ * Messages are coalesced: those of 50 ms go to each stream in one write, so that the cost of a
+ * provisioning's hundred-odd history events does not grow with the streams open times the messages
+ * (a few writes a stream per provisioning, not hundreds; the stack caps the streams too,
+ * docs/http-api.md#caps). 50 ms is below what a person sees as a delay. A comment line every 20 s keeps proxies and the
  * browser from closing an idle stream. The stream works
  * with `fetch` as well as `EventSource`, so a token-protected stack's page sends its `x-natflow-token`
  * header on it like on every other call (the HTTP server checks it before this handler runs).
@@ -54,6 +55,8 @@ export interface LiveFeedOptions {
   history: HistorySource;
   heartbeatMs?: number;
   topologyDebounceMs?: number;
+  /** How long messages gather before they are written to the streams (default 50 ms). */
+  flushMs?: number;
 }
 
 export interface LiveFeed {
@@ -71,13 +74,14 @@ export const LIVE_PATH = '/console/api/live';
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   const debounceMs = options.topologyDebounceMs ?? 150;
+  const flushMs = options.flushMs ?? 50;
   const streams = new Set<ServerResponse>();
   let topologyTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
 
-  // Frames waiting for the end of this turn of the event loop, written to every stream at once.
+  // Frames waiting for the next flush, written to every stream at once.
   let pending = '';
-  let flushing: NodeJS.Immediate | undefined;
+  let flushing: NodeJS.Timeout | undefined;
   const flush = () => {
     flushing = undefined;
     const frames = pending;
@@ -87,7 +91,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const send = (event: string, data: unknown) => {
     if (streams.size === 0) return;
     pending += `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    flushing ??= setImmediate(flush);
+    if (flushing === undefined) {
+      flushing = setTimeout(flush, flushMs);
+      flushing.unref();
+    }
   };
   const topologyChanged = () => {
     if (topologyTimer !== undefined) return;
@@ -148,7 +155,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     close() {
       unsubscribe();
       if (flushing !== undefined) {
-        clearImmediate(flushing);
+        clearTimeout(flushing);
         flush();
       }
       if (topologyTimer !== undefined) clearTimeout(topologyTimer);
