@@ -68,6 +68,7 @@ const ACCESS = {
   apiRollbackExecution: ['describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
+  apiListPlans: ['tableRead', 'listExecutions', 'describeExecution'],
   apiListResources: ['tableRead'],
   apiGetResource: ['tableRead'],
   apiHealth: [],

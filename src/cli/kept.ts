@@ -6,6 +6,7 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { NatflowError } from '../net/errors.ts';
+import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer } from './render.ts';
 import { executionDocument, followExecution, type Session } from './session.ts';
@@ -19,10 +20,16 @@ export class ApiProblemError extends NatflowError {
   }
 }
 
+function settingsHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const header = settingsHeader(env);
+  return header ? { [CLOUD_SETTINGS_HEADER]: header } : {};
+}
+
 async function post(
   session: Session,
   executionArn: string,
   action: 'redrive' | 'rollback',
+  env: NodeJS.ProcessEnv,
 ): Promise<Record<string, unknown>> {
   const response = await fetch(
     new URL(`/executions/${encodeURIComponent(executionArn)}/${action}`, session.url),
@@ -30,7 +37,10 @@ async function post(
       method: 'POST',
       headers: {
         Accept: 'application/json',
+        // The session's token (--token, NATFLOW_TOKEN; none for its own embedded stack).
         ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
+        // The command's cloud settings, for the redrive or rollback the stack runs (cloud-settings.ts).
+        ...settingsHeaders(env),
       },
     },
   );
@@ -56,14 +66,14 @@ async function post(
 export async function redriveCommand(
   session: Session,
   executionArn: string,
-  options: { json: boolean; wait: boolean; io: Output },
+  options: { json: boolean; wait: boolean; io: Output; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   const { io } = options;
   const last = await session.sfn.send(
     new GetExecutionHistoryCommand({ executionArn, maxResults: 1, reverseOrder: true }),
   );
   const seen = last.events?.[0]?.id ?? 0;
-  await post(session, executionArn, 'redrive');
+  await post(session, executionArn, 'redrive', options.env);
   if (!options.wait) {
     const doc = executionDocument(await session.sfn.send(new DescribeExecutionCommand({ executionArn })));
     if (options.json) printJson(io, doc);
@@ -84,9 +94,9 @@ export async function redriveCommand(
 export async function rollbackCommand(
   session: Session,
   executionArn: string,
-  options: { json: boolean; io: Output },
+  options: { json: boolean; io: Output; env: NodeJS.ProcessEnv },
 ): Promise<number> {
-  const result = await post(session, executionArn, 'rollback');
+  const result = await post(session, executionArn, 'rollback', options.env);
   if (options.json) printJson(options.io, result);
   else {
     const deleted = Array.isArray(result.deleted) ? result.deleted : [];

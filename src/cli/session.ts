@@ -19,6 +19,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
+import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import type { Stack } from '../stack/stack.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
@@ -40,6 +41,11 @@ export interface SessionOptions {
   endpoint?: string | undefined;
   /** Keep an embedded stack's data plane off (commands that never probe). */
   dataPlane?: boolean;
+  /**
+   * The command's environment: its cloud settings (`HUAWEICLOUD_*`) go with the executions it starts
+   * in a running stack (src/stack/cloud-settings.ts; never to an --endpoint).
+   */
+  env?: NodeJS.ProcessEnv | undefined;
   /** The token to send (`--token`, else NATFLOW_TOKEN: `tokenOf`). */
   token?: string | undefined;
   /** Where the session says why it ignores a `stack.json` (the CLI: stderr). */
@@ -49,15 +55,33 @@ export interface SessionOptions {
 /** The running stack recorded in the data directory, if its process is alive (see `live-stack.ts`). */
 export const runningStack = advertisedStack;
 
-/** A Step Functions client of the stack at `url`, sending `token` when given (token.ts). */
-export function sfnClient(url: string, token?: string): SFNClient {
+/**
+ * A Step Functions client of the stack at `url`, sending `token` when given (token.ts) and the command's
+ * cloud `settings` (src/stack/cloud-settings.ts).
+ */
+export function sfnClient(
+  url: string,
+  options: { token?: string | undefined; settings?: string | undefined } = {},
+): SFNClient {
+  const { settings } = options;
   const client = new SFNClient({
     endpoint: url,
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
   });
-  return withToken(client, url, token);
+  if (settings) {
+    // The command's cloud settings, for the executions it starts or redrives in that stack.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers[CLOUD_SETTINGS_HEADER] = settings;
+        return next(args);
+      },
+      { step: 'build', name: 'natflowCloudSettings' },
+    );
+  }
+  return withToken(client, url, options.token);
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
@@ -79,8 +103,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   };
   let stack = options.endpoint || advertised ? undefined : await embedded();
   let url = options.endpoint ?? advertised?.url ?? (stack?.url as string);
+  const settings = options.endpoint || !options.env ? undefined : settingsHeader(options.env);
   // An embedded stack has no token: it is this process's own, on 127.0.0.1.
-  let sfn = sfnClient(url, stack ? undefined : token);
+  let sfn = sfnClient(url, { token: stack ? undefined : token, settings });
   if (advertised) {
     sfn = withFallback(
       sfn,
@@ -91,7 +116,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         session.url = url;
         session.stack = stack;
         session.token = undefined;
-        return sfnClient(url);
+        return sfnClient(url, { settings });
       },
     );
   }
