@@ -2,7 +2,7 @@
  * The token on every CLI path (docs/cli.md#the-token): with a stack started with NATFLOW_TOKEN, each
  * client the CLI builds — the Step Functions client of a command on the data directory of a running
  * stack, the API client of `--endpoint`, `up PLAN`'s own client, the calls to the stack's routes
- * (`executions rollback`, `probe`) — sends the token it has (NATFLOW_TOKEN, or `--token`); a missing or
+ * (`executions rollback`, `probe`), `plans` — sends the token it has (NATFLOW_TOKEN, or `--token`); a missing or
  * wrong token is a clear UNAUTHORIZED, exit 2, never INTERNAL and never a stack trace.
  */
 import { execFile } from 'node:child_process';
@@ -107,6 +107,24 @@ describe('the CLI beside a running stack with NATFLOW_TOKEN', () => {
       expect(run.code, run.stderr).toBe(0);
       expect((JSON.parse(run.stdout) as { executions: unknown[] }).executions).toHaveLength(1);
     }
+  });
+
+  it('lists the plans with the token, locally and through --endpoint (was UNAUTHORIZED with it)', async () => {
+    for (const run of [
+      await natflow({ NATFLOW_TOKEN: TOKEN }, ...on('plans', '--json')),
+      await natflow({}, ...on('plans', '--json', '--token', TOKEN)),
+      await natflow({ NATFLOW_TOKEN: TOKEN }, 'plans', '--endpoint', url, '--json'),
+    ]) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        plans: [{ plan: PLAN, lastExecution: { workflow: 'provision', status: 'SUCCEEDED' } }],
+      });
+    }
+    expectUnauthorized(await natflow({}, ...on('plans')));
+    expectUnauthorized(
+      await natflow({ NATFLOW_TOKEN: 'wrong-token' }, 'plans', '--endpoint', url, '--json'),
+      true,
+    );
   });
 
   it('refuses without the token, and with a wrong one: UNAUTHORIZED, exit 2', async () => {
