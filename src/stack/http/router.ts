@@ -101,7 +101,10 @@ export function createRouter(options: RouterOptions): Server {
   const admit = (kind: 'streams' | 'requests', res: ServerResponse): void => {
     const cap = kind === 'streams' ? caps?.maxStreams : caps?.maxRequests;
     if (cap !== undefined && open[kind] >= cap) {
-      const what = kind === 'streams' ? 'event streams' : 'requests in flight';
+      const what =
+        kind === 'streams'
+          ? `event stream${cap === 1 ? '' : 's'}`
+          : `request${cap === 1 ? '' : 's'} in flight`;
       throw new HttpProblemError(
         503,
         'OVERLOADED',
