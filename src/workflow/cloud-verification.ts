@@ -14,7 +14,7 @@ import { can, type Provider } from '../providers/registry.ts';
 import { type PlanVerification, verifyPlan } from './verification.ts';
 
 export const REAL_CLOUD_NOTE =
-  'verified by analysis of the model freshly read from the cloud (natflow sends no packet into a real VPC)';
+  'verified by analysis of the model freshly read from the cloud (natflow sent no packet into a real VPC)';
 
 export async function verifyOnCloud(
   cloud: Provider,
@@ -22,7 +22,7 @@ export async function verifyOnCloud(
   planOrName: Plan | string,
   options: Parameters<typeof verifyPlan>[2],
 ): Promise<PlanVerification & { mode?: 'analyze'; note?: string }> {
-  if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, options);
+  if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, { ...options, cloud: cloud.name });
   const name = typeof planOrName === 'string' ? planOrName : planOrName.name;
   const own = await store.list({ plan: name });
   for (const resource of own) {
@@ -35,11 +35,7 @@ export async function verifyOnCloud(
   }
   const vpcs = own.filter((r) => r.type === 'vpc').map((r) => r.externalId as string);
   if (cloud.importAccount && vpcs.length > 0) await cloud.importAccount({ vpcs });
-  const result = await verifyPlan(store, planOrName, { ...options, dataPlane: undefined });
-  return {
-    ...result,
-    results: result.results.map((r) => ({ ...r, mode: 'analyze' as const })),
-    mode: 'analyze',
-    note: `${cloud.name}: ${REAL_CLOUD_NOTE}`,
-  };
+  // No data plane: every entry is found by analysis (`mode: 'analyze'` in each result and row).
+  const result = await verifyPlan(store, planOrName, { ...options, cloud: cloud.name, dataPlane: undefined });
+  return { ...result, mode: 'analyze', note: `${cloud.name}: ${REAL_CLOUD_NOTE}` };
 }

@@ -1,3 +1,4 @@
+import { shownResource, shownResources } from '../../cloud/intent.ts';
 import { resolveResource } from '../../cloud/resolve.ts';
 import { RESOURCE_TYPES, type Resource, type ResourceType } from '../../cloud/resources.ts';
 import { type Command, dataDirOf, EXIT_OK, type Output, parseFlags, printJson, UsageError } from '../io.ts';
@@ -23,20 +24,25 @@ const command: Command = {
     try {
       const [one] = positionals;
       if (one !== undefined) {
-        const resource = await resolveResource(
-          store,
-          type === undefined ? RESOURCE_TYPES : (type as ResourceType),
-          one,
-          values.plan,
+        // An intent the cloud never confirmed is PENDING with no externalId (docs/real-cloud.md#failure).
+        const resource = shownResource(
+          await resolveResource(
+            store,
+            type === undefined ? RESOURCE_TYPES : (type as ResourceType),
+            one,
+            values.plan,
+          ),
         );
         if (values.json) printJson(io, resource);
         else printTable(io, [resource]);
         return EXIT_OK;
       }
-      const resources = await store.list({
-        ...(type === undefined ? {} : { type: type as ResourceType }),
-        ...(values.plan === undefined ? {} : { plan: values.plan }),
-      });
+      const resources = shownResources(
+        await store.list({
+          ...(type === undefined ? {} : { type: type as ResourceType }),
+          ...(values.plan === undefined ? {} : { plan: values.plan }),
+        }),
+      );
       if (values.json) printJson(io, { resources });
       else if (resources.length === 0) io.out('no resources');
       else printTable(io, resources);

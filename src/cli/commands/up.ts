@@ -1,3 +1,4 @@
+import { shownResources } from '../../cloud/intent.ts';
 import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
 import { type HuaweiCloudConfig, huaweiCloudConfig, usesDefaultKeys } from '../../local-huaweicloud/index.ts';
 import { type CloudName, can, DEFAULT_CLOUD } from '../../providers/registry.ts';
@@ -14,9 +15,9 @@ import {
   UsageError,
 } from '../io.ts';
 import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
-import { bold, dim, green, red, table } from '../render.ts';
+import { bold, dim, red, table } from '../render.ts';
 import { executionName, runWorkflow } from '../run-workflow.ts';
-import { sfnClient } from '../session.ts';
+import { readHistory, type Session, sfnClient } from '../session.ts';
 
 const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
                  [--schedule] [--json]
@@ -140,7 +141,7 @@ const command: Command = {
           io,
         });
         exitCode = code;
-        const resources = await stack.store.list({ plan: plan.name });
+        const resources = shownResources(await stack.store.list({ plan: plan.name }));
         const map = stack.dataPlane?.map();
         if (values.json)
           emit({
@@ -150,7 +151,8 @@ const command: Command = {
             resources: resources.map(brief),
             dataPlane: map,
           });
-        else if (doc.status === 'SUCCEEDED') printSummary(io, resources, doc.output as ProvisionOutput, map);
+        else if (doc.status === 'SUCCEEDED')
+          printSummary(io, resources, doc.output as ProvisionOutput, await liveResultsOf(session, doc), map);
       }
       if (values.once) return exitCode;
       if (!values.json) io.out(dim('serving; Ctrl-C to stop'));
@@ -170,18 +172,37 @@ interface ProvisionOutput {
     translated?: { src: string; dst: string };
     reply?: { packet: string; translated?: { src: string; dst: string } };
   }[];
-  verify?: {
-    entry: { from: string; to: string; protocol: string; port: number };
-    verdict: string;
-    code?: string;
-    ok: boolean;
-    live?: {
-      status: unknown;
-      latencyMs: number;
-      responder?: string;
-      seen?: { loadBalancer?: string; server?: string };
+}
+
+/** A verify entry's probe result with its live request (the VerifyConnectivity state's output). */
+interface LiveResult {
+  entry: { from: string; to: string; protocol: string; port: number };
+  live?: {
+    status: unknown;
+    latencyMs: number;
+    responder?: string;
+    seen?: { loadBalancer?: string; server?: string };
+  };
+}
+
+/**
+ * The probe's full results of the provisioning's verification, read from its history: the rows of
+ * `output.verify` (printed with the execution) say what was found; these say what each live request
+ * saw on its way.
+ */
+async function liveResultsOf(session: Session, doc: { executionArn: string }): Promise<LiveResult[]> {
+  const events = await readHistory(session, doc.executionArn);
+  const exited = events.findLast(
+    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'VerifyConnectivity',
+  );
+  try {
+    const state = JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}') as {
+      verify?: { results?: LiveResult[] };
     };
-  }[];
+    return (state.verify?.results ?? []).filter((r) => r.live);
+  } catch {
+    return [];
+  }
 }
 
 const TYPE_ORDER = new Map(DEPENDENCY_ORDER.map((type, i) => [type, i]));
@@ -213,6 +234,7 @@ function printSummary(
   io: Output,
   resources: Resource[],
   output: ProvisionOutput,
+  live: LiveResult[],
   map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined,
 ) {
   io.out(`\n${bold('created')}`);
@@ -236,31 +258,26 @@ function printSummary(
         io.out(dim(`    reply ${t.reply.packet}  →  ${t.reply.translated.src} > ${t.reply.translated.dst}`));
     }
   }
-  if (output?.verify?.length) {
-    io.out(`\n${bold('verification')}`);
-    for (const v of output.verify) {
-      const mark = v.ok ? green('✓') : red('✗');
-      const live = v.live
-        ? dim(
-            `  live ${String(v.live.status)} in ${v.live.latencyMs.toFixed(1)} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
-          )
-        : '';
+  if (live.length > 0) {
+    io.out(`\n${bold('live requests')} ${dim('(through the local data plane)')}`);
+    for (const { entry, live: request } of live) {
+      if (!request) continue;
       io.out(
-        `  ${mark} ${v.entry.from} → ${v.entry.to}:${v.entry.port}/${v.entry.protocol}  ${v.verdict}${v.code ? ` (${v.code})` : ''}${live}`,
+        `  ${entry.from} → ${entry.to}:${entry.port}/${entry.protocol}  ${String(request.status)} in ${request.latencyMs.toFixed(1)} ms${request.responder ? ` from ${request.responder}` : ''}`,
       );
       // Full NAT, seen from inside: each hop names the source address it saw.
-      if (v.live?.seen?.loadBalancer)
+      if (request.seen?.loadBalancer)
         io.out(
           dim(
-            `      the load balancer saw the client as ${v.live.seen.loadBalancer} (the gateway's address)`,
+            `      the load balancer saw the client as ${request.seen.loadBalancer} (the gateway's address)`,
           ),
         );
-      if (v.live?.seen?.server) {
-        const via = v.live.seen.loadBalancer
+      if (request.seen?.server) {
+        const via = request.seen.loadBalancer
           ? "the load balancer's backend address"
           : "the gateway's address";
         io.out(
-          dim(`      ${v.live.responder ?? 'the server'} saw the client as ${v.live.seen.server} (${via})`),
+          dim(`      ${request.responder ?? 'the server'} saw the client as ${request.seen.server} (${via})`),
         );
       }
     }
