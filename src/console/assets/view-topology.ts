@@ -460,24 +460,32 @@ function relatedTo(r: TopologyResource, all: TopologyResource[], plan: string): 
   );
 }
 
+/**
+ * The verify results of an event or a provisioning's output: the probe's results (`{entry, verdict,
+ * ok, …}`, the Connectivity* events' `results`) or verification rows (`{from, to, protocol, port, expect,
+ * verdict, code?, mode, ok}`, a provisioning's `output.verify`: docs/real-cloud.md#verification-output).
+ */
 function toResults(plan: string, value: unknown, source: string): ProbeResult[] {
   if (!Array.isArray(value)) return [];
-  return value
-    .filter(
-      (v): v is Record<string, unknown> =>
-        Boolean(v) && typeof v === 'object' && typeof (v as { entry?: unknown }).entry === 'object',
-    )
-    .map((v) => ({
-      plan,
-      entry: v.entry as ProbeResult['entry'],
-      verdict: String(v.verdict ?? 'unknown'),
-      ok: v.ok === true,
-      source,
-      ...(typeof v.expected === 'string'
-        ? { expected: v.expected }
-        : typeof (v.entry as { expect?: unknown }).expect === 'string'
-          ? { expected: (v.entry as { expect: string }).expect }
-          : {}),
-      ...(typeof v.code === 'string' ? { code: v.code } : {}),
-    }));
+  return value.flatMap((item): ProbeResult[] => {
+    if (!item || typeof item !== 'object') return [];
+    const v = item as Record<string, unknown>;
+    const row = typeof v.from === 'string' && typeof v.to === 'string';
+    if (typeof v.entry !== 'object' && !row) return [];
+    const entry = (
+      row ? { from: v.from, to: v.to, protocol: v.protocol, port: v.port, expect: v.expect } : v.entry
+    ) as ProbeResult['entry'] & { expect?: unknown };
+    const expected = typeof v.expected === 'string' ? v.expected : entry.expect;
+    return [
+      {
+        plan,
+        entry,
+        verdict: String(v.verdict ?? 'unknown'),
+        ok: v.ok === true,
+        source,
+        ...(typeof expected === 'string' ? { expected } : {}),
+        ...(typeof v.code === 'string' ? { code: v.code } : {}),
+      },
+    ];
+  });
 }
