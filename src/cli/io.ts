@@ -6,7 +6,7 @@
  * one JSON event a line); human output goes to stdout too, diagnostics to stderr.
  */
 import { parseArgs } from 'node:util';
-import { NatflowError } from '../net/errors.ts';
+import { NatflowError, withoutTraces } from '../net/errors.ts';
 import { DEFAULT_DATA_DIR } from '../store/data-dir.ts';
 
 export const EXIT_OK = 0;
@@ -100,11 +100,12 @@ export function reportError(io: Output, error: unknown, json: boolean): number {
     }
     return EXIT_USAGE;
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  if (json)
-    printJson(io, {
-      error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
-    });
+  // natflow's own fault: its message, never its trace (docs/real-cloud.md#failure) — unless the user
+  // asks for the logs (NATFLOW_LOG_LEVEL=DEBUG), where traces go.
+  const message = withoutTraces(error instanceof Error ? error.message : String(error));
+  if (json) printJson(io, { error: { code: 'INTERNAL', message } });
   else io.err(`natflow: internal error: ${message}`);
+  if (process.env.NATFLOW_LOG_LEVEL?.toUpperCase() === 'DEBUG' && error instanceof Error && error.stack)
+    io.err(error.stack);
   return EXIT_FAILED;
 }

@@ -53,7 +53,7 @@ export async function rollbackTurn(
   previousAttempts = 0,
   previousStalls = 0,
 ): Promise<RollbackTurn> {
-  const { deleted, failed } = await rollbackPass(cloud, execution);
+  const { deleted, failed, blocked } = await rollbackPass(cloud, execution);
   await forgetEmptyPlans(store, execution);
   const left = await store.list({ execution });
   const remaining = left.map((r) => r.id);
@@ -65,7 +65,11 @@ export async function rollbackTurn(
   const pending = remaining.length > 0 && attempt < MAX_ROLLBACK_ATTEMPTS && !givenUp;
   const turn: RollbackTurn = { deleted, remaining, attempt, stalls, pending };
   if (pending) return turn;
-  const errors = new Map(failed.map(({ id, error }) => [id, error]));
+  // Why each one is still there: its deletion failed, or what it holds is still there.
+  const errors = new Map<string, Error>(
+    blocked.flatMap((error) => (typeof error.details?.id === 'string' ? [[error.details.id, error]] : [])),
+  );
+  for (const { id, error } of failed) errors.set(id, error);
   return {
     ...turn,
     status: remaining.length === 0 ? 'COMPLETE' : 'INCOMPLETE',
