@@ -126,7 +126,7 @@ describe('a wrong secret key', () => {
       error: 'CLOUD_AUTH_FAILED',
       cause: {
         code: 'CLOUD_AUTH_FAILED',
-        cloud: { code: 'APIGW.0301', message: expect.any(String) },
+        cloud: { code: 'APIGW.0301', message: expect.any(String), requestId: expect.any(String) },
         rollback: { status: 'COMPLETE', leftBehind: [] },
       },
     });
@@ -137,6 +137,70 @@ describe('a wrong secret key', () => {
       expect(resource.status).not.toBe('ACTIVE');
       if (resource.externalId) expect(held).toContain(resource.externalId);
     }
+    expect(await account.holdings()).toEqual([]);
+  });
+});
+
+describe('verification rows on a real cloud', () => {
+  const client = () => ({ dataDir: join(dir, 'verified'), endpoint: account.url });
+  const HTTP_ROW = {
+    from: 'ECS-A',
+    to: 'transit-ip-A',
+    protocol: 'http',
+    port: 80,
+    expect: 'reachable',
+    verdict: 'REACHABLE',
+    mode: 'analyze',
+  };
+
+  it('provision prints a row per entry, by analysis, saying natflow sent no packet into a real VPC', async () => {
+    const run = await natflow(client(), 'provision', REFERENCE, '--cloud', 'huaweicloud');
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toMatch(
+      /app-a-to-elb01\s+ECS-A → transit-ip-A:80\/http\s+reachable\s+✓ REACHABLE\s+analyze/,
+    );
+    expect(run.stdout).toMatch(/ECS-A → transit-ip-A:22\/tcp\s+.*UNREACHABLE \(NO_MATCHING_RULE\)\s+analyze/);
+    expect(run.stdout).toContain('natflow sent no packet into a real VPC');
+    const shown = (await natflow(client(), 'executions', 'list', '--json')).json().executions as {
+      name: string;
+    }[];
+    const output = (await natflow(client(), 'executions', 'show', String(shown[0]?.name), '--json')).json()
+      .output as { verify: unknown[] };
+    expect(output.verify).toEqual([
+      expect.objectContaining(HTTP_ROW),
+      expect.objectContaining({
+        port: 22,
+        verdict: 'UNREACHABLE',
+        code: 'NO_MATCHING_RULE',
+        mode: 'analyze',
+      }),
+    ]);
+  });
+
+  it('verify: rows in text and JSON, mode analyze, on the cloud it names', async () => {
+    const text = await natflow(client(), 'verify', 'app-a-to-elb01');
+    expect(text.code, text.stderr + text.stdout).toBe(0);
+    expect(text.stdout).toMatch(/ECS-A → transit-ip-A:80\/http\s+reachable\s+✓ REACHABLE\s+analyze/);
+    expect(text.stdout).toContain('huaweicloud: natflow sent no packet into a real VPC');
+
+    const json = await natflow(client(), 'verify', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.json()).toMatchObject({
+      ok: true,
+      plans: [
+        {
+          plan: 'app-a-to-elb01',
+          cloud: 'huaweicloud',
+          ok: true,
+          entries: [HTTP_ROW, expect.objectContaining({ port: 22, mode: 'analyze' })],
+        },
+      ],
+    });
+  });
+
+  it('tears down: nothing left in the account', async () => {
+    const run = await natflow(client(), 'teardown', 'app-a-to-elb01');
+    expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(await account.holdings()).toEqual([]);
   });
 });
