@@ -7,6 +7,7 @@ import { openLocalReader } from '../local-store.ts';
 const usage = `usage: natflow resources [ID_OR_NAME] [--type TYPE] [--plan NAME] [--json] [--data-dir DIR]
 
 Lists the virtual cloud's resources in creation order: {resources:[{id, type, name, plan, status, …}]}.
+A real cloud's resource natflow recorded before the cloud confirmed it shows PENDING, with no externalId.
 --type keeps one type (${RESOURCE_TYPES.join(', ')}); --plan keeps only what that plan created.
 With ID_OR_NAME, shows that one resource (a name matching several is an error listing their ids).`;
 
