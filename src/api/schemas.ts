@@ -68,6 +68,11 @@ export const ListExecutionsQuerySchema = z.object({
   status: z.enum(EXECUTION_STATUSES).optional(),
   limit: LimitSchema.default(100),
   nextToken: z.string().min(1).max(4096).optional(),
+  q: z.string().min(1).max(200).optional().meta({
+    description:
+      "text to find, without regard to case, in an execution's name, plan or input (within the executions a request reads: docs/http-api.md)",
+  }),
+  plan: PlanNameSchema.optional().meta({ description: 'only the executions of this plan' }),
 });
 
 export const ExecutionSummarySchema = z
@@ -84,11 +89,23 @@ export const ExecutionSummarySchema = z
     }),
     redriveCount: z.number().int().optional().meta({ description: 'how many times it was redriven' }),
     redriveDate: z.string().meta({ format: 'date-time' }).optional(),
+    plan: z.string().optional().meta({
+      description:
+        'the plan it ran for: from its input in a search (q, plan), else from a generated name (`<plan>-<time>-<hex>`)',
+    }),
   })
   .meta({ id: 'ExecutionSummary' });
 
 export const ExecutionListSchema = z
-  .object({ executions: z.array(ExecutionSummarySchema), nextToken: z.string().optional() })
+  .object({
+    executions: z.array(ExecutionSummarySchema),
+    nextToken: z.string().optional(),
+    scanned: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'a search (q, plan): how many executions this page read to find these' }),
+  })
   .meta({ id: 'ExecutionList' });
 
 /** The failure document of docs/real-cloud.md#failure: an execution's `cause`, shown as an object. */

@@ -7,6 +7,8 @@
  *     GET  /console/assets/<file>         CSS, and the ES modules: written in TypeScript, served with
  *                                         their types stripped by Node (`module.stripTypeScriptTypes`),
  *                                         so there is no build step and the same modules are unit-tested
+ *     GET  /console/assets/vendor/<file>  the layout library's browser bundle (elkjs), read from
+ *                                         node_modules and served from this origin (assets/elk.ts)
  *     GET  /console/api/state-machines    the ASL definitions of the stack's state machines (provision-keep,
  *                                         the variant onFailure: keep runs, included), to draw the graphs
  *     GET  /console/api/examples          the example plans under examples/
@@ -22,7 +24,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stripTypeScriptTypes } from 'node:module';
+import { createRequire, stripTypeScriptTypes } from 'node:module';
 import { extname, join, resolve, sep } from 'node:path';
 import { PROBLEM_CONTENT_TYPE, problem } from '../api/problem.ts';
 import { NatflowError } from '../net/errors.ts';
@@ -44,6 +46,15 @@ export interface ConsoleHandlerOptions {
 }
 
 const ASSETS_DIR = resolve(import.meta.dirname, 'assets');
+const require = createRequire(import.meta.url);
+
+/**
+ * Third-party browser code the console serves from its own origin, by file name. elkjs's bundled build
+ * lays out on the page's thread (no Worker) and uses no eval, so it runs under the CSP below.
+ */
+const VENDOR: Record<string, () => string> = {
+  'elk.bundled.js': () => require.resolve('elkjs/lib/elk.bundled.js'),
+};
 const MAX_PLAN_BYTES = 256 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -156,6 +167,22 @@ export function createConsoleHandler(
       sendProblem(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
       return;
     }
+    if (path.startsWith('/console/assets/vendor/')) {
+      const locate = VENDOR[path.slice('/console/assets/vendor/'.length)];
+      if (!locate) {
+        sendProblem(res, 404, 'NOT_FOUND', `no console file ${path}`);
+        return;
+      }
+      const body = vendorFile(locate());
+      res.writeHead(200, {
+        'Content-Type': CONTENT_TYPES['.js']!,
+        'Content-Length': body.length,
+        ...SECURITY_HEADERS,
+        'Cache-Control': 'max-age=3600',
+      });
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     const relative =
       path === '/console/' ? 'index.html' : path.slice('/console/'.length).replace(/^assets\//, '');
     const file = resolve(ASSETS_DIR, decodeURIComponent(relative));
@@ -167,6 +194,16 @@ export function createConsoleHandler(
     const body = extname(file) === '.ts' ? compile(file) : readFileSync(file);
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, ...SECURITY_HEADERS });
     res.end(method === 'HEAD' ? undefined : body);
+  };
+
+  const vendored = new Map<string, Buffer>();
+  const vendorFile = (file: string): Buffer => {
+    let body = vendored.get(file);
+    if (!body) {
+      body = readFileSync(file);
+      vendored.set(file, body);
+    }
+    return body;
   };
 
   const compile = (file: string): Buffer => {

@@ -25,7 +25,10 @@ import { createHandler as create_history } from '../../functions/api/get-executi
 import { createHandler as create_getResource } from '../../functions/api/get-resource.ts';
 import { createHandler as create_health } from '../../functions/api/health.ts';
 import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
-import { createHandler as create_listExecutions } from '../../functions/api/list-executions.ts';
+import {
+  createHandler as create_listExecutions,
+  SEARCH_WINDOW,
+} from '../../functions/api/list-executions.ts';
 import { createHandler as create_listResources } from '../../functions/api/list-resources.ts';
 import { createHandler as create_openApi } from '../../functions/api/openapi.ts';
 import {
@@ -550,6 +553,139 @@ describe('GET /executions', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  describe('a search (q, plan)', () => {
+    /** Executions whose inputs name a plan and carry a marker; DescribeExecution answers each one's input. */
+    function serveInputs(inputs: Record<string, unknown>) {
+      sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+        const name = input.executionArn.slice(input.executionArn.lastIndexOf(':') + 1);
+        return { executionArn: input.executionArn, name, input: JSON.stringify(inputs[name] ?? {}) };
+      });
+    }
+    const named = (workflow: keyof typeof ARNS, name: string, time: number): ExecutionListItem => ({
+      executionArn: executionArn(workflow, name),
+      stateMachineArn: ARNS[workflow],
+      name,
+      status: 'SUCCEEDED',
+      startDate: new Date(time),
+    });
+
+    it('finds an execution by a value in its input, with its plan, and says how many it read', async () => {
+      // Prepare: a custom name that says nothing of the plan; the marker is only in the input.
+      serve({
+        provision: [
+          named('provision', 'custom-run', 30),
+          named('provision', 'other-20260101T000000000Z-ab12', 20),
+        ],
+        verify: [named('verify', 'verify-20260101T000000000Z-cd34', 10)],
+        teardown: [],
+      });
+      serveInputs({
+        'custom-run': { name: 'app-a', vpcs: [{ name: 'VPC-A', cidr: '192.168.77.0/24' }] },
+        'other-20260101T000000000Z-ab12': { name: 'other', vpcs: [] },
+        'verify-20260101T000000000Z-cd34': {},
+      });
+
+      // Act
+      const answer = await call(listExecutions, { resource: '/executions', query: { q: '192.168.77' } });
+
+      // Assess
+      expect(answer.status).toBe(200);
+      expect(answer.json.executions).toEqual([
+        expect.objectContaining({ name: 'custom-run', plan: 'app-a' }),
+      ]);
+      expect(answer.json.scanned).toBe(3);
+      expect(answer.json.nextToken).toBeUndefined();
+    });
+
+    it.each([
+      [
+        'the plan filter, told by the input',
+        { plan: 'app-a' },
+        ['custom-run', 'app-a-20260101T000000000Z-ef56'],
+      ],
+      ['q in the name, any case', { q: 'CUSTOM' }, ['custom-run']],
+      ['q in the plan', { q: 'other' }, ['other-20260101T000000000Z-ab12']],
+      ['q and plan together', { q: 'custom', plan: 'app-a' }, ['custom-run']],
+      ['nothing found', { q: 'nowhere' }, []],
+    ])('%s', async (_name, query, names) => {
+      serve({
+        provision: [
+          named('provision', 'custom-run', 30),
+          named('provision', 'other-20260101T000000000Z-ab12', 20),
+          named('provision', 'app-a-20260101T000000000Z-ef56', 5),
+        ],
+        verify: [],
+        teardown: [],
+      });
+      serveInputs({
+        'custom-run': { name: 'app-a' },
+        'other-20260101T000000000Z-ab12': { name: 'other' },
+        'app-a-20260101T000000000Z-ef56': { name: 'app-a' },
+      });
+      const answer = await call(listExecutions, { resource: '/executions', query });
+      expect((answer.json.executions as { name: string }[]).map((e) => e.name)).toEqual(names);
+    });
+
+    it('pages a search: at most limit matches a page, each match exactly once, the reads bounded', async () => {
+      // Prepare: 250 provisionings, every third of plan "hit"; more than one search window.
+      const items = Array.from({ length: 250 }, (_, i) => named('provision', `run-${i}`, 10_000 - i));
+      serve({ provision: items, verify: [], teardown: [] });
+      serveInputs(Object.fromEntries(items.map((e, i) => [e.name, { name: i % 3 === 0 ? 'hit' : 'miss' }])));
+
+      // Act
+      const seen: string[] = [];
+      const scanned: number[] = [];
+      let token: string | undefined;
+      for (let page = 0; page < 50; page++) {
+        const answer = await call(listExecutions, {
+          resource: '/executions',
+          query: { plan: 'hit', limit: '30', ...(token ? { nextToken: token } : {}) },
+        });
+        const executions = answer.json.executions as { name: string; plan: string }[];
+        expect(executions.length).toBeLessThanOrEqual(30);
+        expect(executions.every((e) => e.plan === 'hit')).toBe(true);
+        seen.push(...executions.map((e) => e.name));
+        scanned.push(answer.json.scanned as number);
+        token = answer.json.nextToken as string | undefined;
+        if (!token) break;
+      }
+
+      // Assess
+      expect(seen).toEqual(items.filter((_, i) => i % 3 === 0).map((e) => e.name));
+      expect(Math.max(...scanned)).toBeLessThanOrEqual(SEARCH_WINDOW);
+      expect(scanned.reduce((a, b) => a + b, 0)).toBe(250);
+    });
+
+    it('reads at most one window per request when nothing matches', async () => {
+      const items = Array.from({ length: 450 }, (_, i) => named('provision', `run-${i}`, 10_000 - i));
+      serve({ provision: items, verify: [], teardown: [] });
+      serveInputs({});
+      const answer = await call(listExecutions, { resource: '/executions', query: { q: 'absent' } });
+      expect(answer.json.executions).toEqual([]);
+      expect(answer.json.scanned).toBe(SEARCH_WINDOW);
+      expect(answer.json.nextToken).toEqual(expect.any(String));
+      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(SEARCH_WINDOW);
+    });
+  });
+
+  it('gives each summary the plan its generated name carries', async () => {
+    serve({
+      provision: [
+        item('provision', 1, 9),
+        { ...item('provision', 2, 8), name: 'app-a-20260102T030405678Z-9abc' },
+      ],
+      verify: [{ ...item('verify', 3, 7), name: 'verify-20260102T030405678Z-9abc' }],
+      teardown: [],
+    });
+    const answer = await call(listExecutions, { resource: '/executions' });
+    const plans = (answer.json.executions as { name: string; plan?: string }[]).map((e) => [e.name, e.plan]);
+    expect(plans).toEqual([
+      ['provision-1', undefined],
+      ['app-a-20260102T030405678Z-9abc', 'app-a'],
+      ['verify-20260102T030405678Z-9abc', undefined],
+    ]);
   });
 
   it('answers 422 for a token it did not issue', async () => {

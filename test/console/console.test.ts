@@ -230,18 +230,29 @@ describe('console', () => {
     await svg.waitFor();
 
     // Assess
-    await expect.poll(() => page.locator('svg.topology g.vpc').count()).toBe(2);
-    expect(await page.locator('g.vpc[data-name="VPC-A"] .cidr').textContent()).toBe('192.168.0.0/16');
-    expect(await page.locator('g.vpc[data-name="VPC-B"] .cidr').textContent()).toBe('10.0.0.0/16');
-    expect(await page.locator('g.subnet[data-name="subnet-B01"] .cidr').textContent()).toBe('10.0.0.0/24');
-    expect(await page.locator('g.item[data-name="transit-ip-A"] .address').textContent()).toBe(
-      '192.168.0.144',
-    );
-    const dnat = page.locator('g.arrow-dnat');
+    await expect.poll(() => page.locator('svg.topology g[data-kind="vpc"]').count()).toBe(2);
+    expect(
+      await page.locator('g.box[data-kind="vpc"][data-name="VPC-A"] .line-name').textContent(),
+    ).toContain('192.168.0.0/16');
+    expect(
+      await page.locator('g.box[data-kind="vpc"][data-name="VPC-B"] .line-name').textContent(),
+    ).toContain('10.0.0.0/16');
+    expect(
+      await page.locator('g.box[data-kind="subnet"][data-name="subnet-B01"] .line-name').textContent(),
+    ).toContain('10.0.0.0/24');
+    expect(
+      await page
+        .locator('g.box[data-kind="transit-ip"][data-name="transit-ip-A"] .line-address')
+        .textContent(),
+    ).toBe('192.168.0.144');
+    const dnat = page.locator('g.edge[data-kind="dnat"]');
     expect(await dnat.count()).toBe(1);
-    expect(await dnat.locator('.arrow-label').textContent()).toBe('tcp 80 → 80');
-    await expect.poll(() => dnat.getAttribute('class')).toContain('path-ok');
-    expect(await page.locator('g.arrow-probe').count()).toBe(2);
+    const id = (await dnat.getAttribute('data-id')) ?? '';
+    expect(await page.locator(`g.edge-label[data-for="${id}"] .line-name`).textContent()).toBe(
+      'tcp 80 → 80 via private_nat_gateway',
+    );
+    await expect.poll(() => dnat.getAttribute('data-status')).toBe('verified');
+    expect(await page.locator('g.edge[data-kind="probe"]').count()).toBe(2);
     await shot('topology', '#topology');
   }, 30_000);
 

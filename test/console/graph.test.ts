@@ -9,6 +9,9 @@ import {
   layoutStateMachine,
   statesOf,
 } from '../../src/console/assets/graph.ts';
+import { newElk } from './elk.ts';
+
+const elk = newElk();
 
 const machine = (name: string) =>
   JSON.parse(
@@ -79,31 +82,40 @@ function assertWellFormed(definition: AslMachine, layout: GraphLayout) {
 describe('layoutStateMachine', () => {
   it.each(['provision', 'verify', 'teardown'])(
     'lays out statemachines/%s.asl.json without overlaps',
-    (name) => {
+    async (name) => {
       // Act
       const definition = machine(name);
-      const layout = layoutStateMachine(definition);
+      const layout = await layoutStateMachine(definition, elk);
 
       // Assess
       assertWellFormed(definition, layout);
     },
   );
 
-  it('draws the provision Parallel branches side by side inside their frame', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('draws the provision Parallel branches side by side inside their frame', async () => {
+    const layout = await layoutStateMachine(machine('provision'), elk);
 
     const servers = node(layout, 'CreateServersAndSecurityGroups');
     const transit = node(layout, 'AssignTransitIp');
     expect(servers.container).toBe('ProvisionInParallel');
     expect(transit.container).toBe('ProvisionInParallel');
-    expect(servers.y).toBe(transit.y);
-    expect(transit.x).toBeGreaterThanOrEqual(servers.x + servers.w);
+    // Each in its own branch frame, the frames side by side (no horizontal overlap), inside the state.
+    const frames = layout.branches.filter((b) => b.state === 'ProvisionInParallel');
+    const frameOf = (n: GraphNode) =>
+      frames.find((f) => inside(n, { ...f, id: '', kind: 'state', subtitle: '' }));
+    const [a, b] = [frameOf(servers), frameOf(transit)];
+    expect(a && b && a !== b).toBe(true);
+    expect(a!.x + a!.w <= b!.x || b!.x + b!.w <= a!.x).toBe(true);
+    for (const f of frames)
+      expect(inside({ ...f, id: '', kind: 'state', subtitle: '' }, node(layout, 'ProvisionInParallel'))).toBe(
+        true,
+      );
     expect(layout.branches.filter((b) => b.state === 'ProvisionInParallel')).toHaveLength(2);
     expect(layout.branches.filter((b) => b.state === 'AddRules')).toHaveLength(2);
   });
 
-  it('keeps the polling loops visible as back edges from the Wait states', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('keeps the polling loops visible as back edges from the Wait states', async () => {
+    const layout = await layoutStateMachine(machine('provision'), elk);
 
     const back = layout.edges.filter((e) => e.back).map((e) => `${e.from}→${e.to}`);
     // The rollback's own loop (Wait → RollbackAgain → DeletionsPending) closes at its Choice.
@@ -112,16 +124,22 @@ describe('layoutStateMachine', () => {
       'WaitForGateways→CheckGatewaysActive',
       'WaitForRules→CheckRulesActive',
     ]);
-    // The Wait sits beside the chain, and the chain goes on straight below the Choice.
+    // Drawn as loops: each back edge climbs from its Wait state up to the state it returns to.
+    for (const edge of layout.edges.filter((e) => e.back)) {
+      const from = node(layout, edge.from);
+      const to = node(layout, edge.to);
+      expect(to.y + to.h, `${edge.from}→${edge.to}`).toBeLessThanOrEqual(from.y);
+    }
+    // The chain goes on below the Choice, the Wait beside it: neither overlaps the other.
     const choice = node(layout, 'RulesActive?');
     const next = node(layout, 'EvaluateTranslation');
     const wait = node(layout, 'WaitForRules');
-    expect(next.x + next.w / 2).toBeCloseTo(choice.x + choice.w / 2);
-    expect(wait.x).toBeGreaterThanOrEqual(next.x + next.w);
+    expect(next.y).toBeGreaterThan(choice.y + choice.h);
+    expect(overlap(wait, next)).toBe(false);
   });
 
-  it('draws Catch edges as such, the rollback beside the main column, and labels the Choice rules', () => {
-    const layout = layoutStateMachine(machine('provision'));
+  it('draws Catch edges as such, the rollback beside the main column, and labels the Choice rules', async () => {
+    const layout = await layoutStateMachine(machine('provision'), elk);
 
     const catches = layout.edges.filter((e) => e.kind === 'catch' && e.to === 'Rollback').map((e) => e.from);
     expect(catches).toEqual(
@@ -133,9 +151,23 @@ describe('layoutStateMachine', () => {
         'VerifyConnectivity',
       ]),
     );
+    // The rollback is off the main column: beside the state that follows the verification.
     const rollback = node(layout, 'Rollback');
     const succeeded = node(layout, 'PublishProvisioningSucceeded');
-    expect(rollback.x).toBeGreaterThanOrEqual(succeeded.x + succeeded.w);
+    expect(overlap(rollback, succeeded)).toBe(false);
+    expect(
+      rollback.x + rollback.w <= succeeded.x ||
+        succeeded.x + succeeded.w <= rollback.x ||
+        rollback.y > succeeded.y + succeeded.h,
+    ).toBe(true);
+    // The Choice rules' labels are placed by the layout, clear of every state box.
+    const labelled = layout.edges.filter((e) => e.labelBox);
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const edge of labelled)
+      for (const n of layout.nodes.filter((n) => n.type !== 'Parallel' && n.type !== 'Map'))
+        expect(overlap({ ...n, ...edge.labelBox!, id: 'label' }, n), `${edge.label} over ${n.id}`).toBe(
+          false,
+        );
     const choice = layout.edges.find((e) => e.from === 'RulesActive?' && e.kind === 'choice');
     expect(choice?.label).toBe('$.activateRules.ready == true');
     expect(layout.edges.find((e) => e.from === 'RulesActive?' && e.kind === 'default')?.label).toBe(
@@ -143,8 +175,8 @@ describe('layoutStateMachine', () => {
     );
   });
 
-  it('draws a Map state as a frame around its iterator', () => {
-    const layout = layoutStateMachine(machine('verify'));
+  it('draws a Map state as a frame around its iterator', async () => {
+    const layout = await layoutStateMachine(machine('verify'), elk);
 
     const map = node(layout, 'VerifyEachPlan');
     const iterator = node(layout, 'VerifyPlan');
@@ -154,15 +186,15 @@ describe('layoutStateMachine', () => {
     expect(layout.branches.filter((b) => b.state === 'VerifyEachPlan')).toHaveLength(1);
   });
 
-  it('still draws states no path reaches', () => {
+  it('still draws states no path reaches', async () => {
     const definition: AslMachine = {
       StartAt: 'A',
       States: { A: { Type: 'Pass', End: true }, Orphan: { Type: 'Pass', End: true } },
     };
-    assertWellFormed(definition, layoutStateMachine(definition));
+    assertWellFormed(definition, await layoutStateMachine(definition, elk));
   });
 
-  it('keeps its invariants on random machines of chains, choices, loops, catches and parallels', () => {
+  it('keeps its invariants on random machines of chains, choices, loops, catches and parallels', async () => {
     const arbitraryMachine = fc
       .record({
         size: fc.integer({ min: 1, max: 12 }),
@@ -216,11 +248,11 @@ describe('layoutStateMachine', () => {
         }
         return { StartAt: 'S0', States: states } as AslMachine;
       });
-    fc.assert(
-      fc.property(arbitraryMachine, (definition) => {
-        assertWellFormed(definition, layoutStateMachine(definition));
+    await fc.assert(
+      fc.asyncProperty(arbitraryMachine, async (definition) => {
+        assertWellFormed(definition, await layoutStateMachine(definition, elk));
       }),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 });

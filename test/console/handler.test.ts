@@ -60,6 +60,11 @@ describe('createConsole', () => {
     'view-start.ts',
     'view-topology.ts',
     'view-executions.ts',
+    'elk.ts',
+    'topology-state.ts',
+    'topology-svg.ts',
+    'verification.ts',
+    'zoom.ts',
   ])(
     'serves assets/%s as JavaScript a browser can run (types stripped, imports same-origin)',
     async (file) => {
@@ -89,6 +94,31 @@ describe('createConsole', () => {
       const response = await fetch(`${base}${path}`);
       expect(response.status, path).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('serves the layout library from its own origin, under the same policy, and no other vendor file', async () => {
+    // Act
+    const elk = await fetch(`${base}/console/assets/vendor/elk.bundled.js`);
+    const head = await fetch(`${base}/console/assets/vendor/elk.bundled.js`, { method: 'HEAD' });
+
+    // Assess
+    expect(elk.status).toBe(200);
+    expect(elk.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(elk.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const code = await elk.text();
+    expect(code).toContain('g.ELK = f()');
+    // Nothing the policy would refuse: no eval, no Function constructor.
+    expect(code).not.toMatch(/\beval\(|new Function\(/);
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const path of [
+      '/console/assets/vendor/elk-worker.js',
+      '/console/assets/vendor/%2e%2e%2fapp.ts',
+      '/console/assets/vendor/',
+    ]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(404);
     }
   });
 

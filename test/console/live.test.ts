@@ -263,30 +263,41 @@ describe('console: redrive, timeline, live updates', () => {
 
     // Act
     await page.getByRole('link', { name: 'Topology', exact: true }).click();
-    await page.getByLabel('Plan').selectOption('');
+    await page.getByLabel('Plan', { exact: true }).selectOption('');
     await page.locator('svg.topology').waitFor();
 
     // Assess: ELB01 → ECS-B:80 of each plan, healthy once the data plane's health check ran.
-    const members = page.locator('g.arrow-member');
+    const members = page.locator('g.edge[data-kind="member"]');
     // Three plans succeeded here (kept-plan after its redrive, retried-plan, snat-plan): one member each.
-    await expect.poll(() => members.count()).toBe(3);
+    await expect.poll(() => members.count(), { timeout: 20_000 }).toBe(3);
     await expect
-      .poll(() => page.locator('g.arrow-member.path-ok').count(), { timeout: 15_000 })
+      .poll(() => page.locator('g.edge[data-kind="member"][data-status="healthy"]').count(), {
+        timeout: 15_000,
+      })
       .toBeGreaterThanOrEqual(1);
-    expect(await page.locator('g.arrow-member.path-ok .arrow-label').first().textContent()).toBe(
-      ':80 healthy',
-    );
-    const snat = page.locator('g.arrow-snat');
+    const healthyId = await page
+      .locator('g.edge[data-kind="member"][data-status="healthy"]')
+      .first()
+      .getAttribute('data-id');
+    expect(await page.locator(`g.edge-label[data-for="${healthyId}"]`).textContent()).toBe(':80 healthy');
+    const snat = page.locator('g.edge[data-kind="snat"]');
     expect(await snat.count()).toBe(1);
-    expect(await snat.locator('.arrow-label').textContent()).toBe('SNAT 10.5.0.0/24');
+    const snatId = (await snat.getAttribute('data-id')) ?? '';
+    expect(await page.locator(`g.edge-label[data-for="${snatId}"] .line-name`).textContent()).toBe(
+      'SNAT 10.5.0.0/24 via private_nat_gateway',
+    );
     expect(await snat.locator('title').textContent()).toContain('leaves from transit-ip-A 172.21.0.144');
-    const imported = page.locator('g.vpc[data-name="prod-vpc"]');
+    const imported = page.locator('g.box[data-kind="vpc"][data-name="prod-vpc"]');
     expect(await imported.getAttribute('data-imported')).toBe('huaweicloud');
-    expect(await imported.locator('.imported-tag').textContent()).toBe('imported · huaweicloud');
+    expect(await imported.locator('.line-meta').textContent()).toContain('imported · huaweicloud');
     // One plan's picture, to look at and to export.
-    await page.getByLabel('Plan').selectOption('snat-plan');
-    await expect.poll(() => members.count()).toBe(1);
-    await expect.poll(() => page.locator('g.arrow-member.path-ok').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByLabel('Plan', { exact: true }).selectOption('snat-plan');
+    await expect.poll(() => members.count(), { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('g.edge[data-kind="member"][data-status="healthy"]').count(), {
+        timeout: 15_000,
+      })
+      .toBe(1);
     await b.shot('topology-edges', '#topology');
 
     const svgDownload = page.waitForEvent('download');

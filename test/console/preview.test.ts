@@ -82,14 +82,14 @@ describe('console: Preview before Start provisioning', () => {
     expect(await page.locator('#preview-paths li.preview-opened').textContent()).toContain(
       'ECS-A → 192.168.0.144:80/tcp',
     );
-    const arrow = page.locator('#preview-topology g.arrow.preview-opened');
-    expect(await arrow.count()).toBe(1);
+    const arrow = page.locator('#preview-topology g.edge.preview-opened');
+    await expect.poll(() => arrow.count(), { timeout: 20_000 }).toBe(1);
     expect(await arrow.getAttribute('data-path')).toBe('ECS-A 192.168.0.144:80/tcp');
     const dash = await arrow.locator('path').evaluate((el) => getComputedStyle(el).strokeDasharray);
     expect(dash).not.toBe('none');
     // The picture holds the resources the plan would create, and the DNAT rule's own arrow.
-    expect(await page.locator('#preview-topology g.item[data-name="ELB01"]').count()).toBe(1);
-    expect(await page.locator('#preview-topology g.arrow-dnat').count()).toBe(1);
+    expect(await page.locator('#preview-topology g.box[data-name="ELB01"]').count()).toBe(1);
+    expect(await page.locator('#preview-topology g.edge[data-kind="dnat"]').count()).toBe(1);
     expect(await resources()).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'console-preview-reference.png'), fullPage: true });
 
@@ -122,7 +122,9 @@ describe('console: Preview before Start provisioning', () => {
     expect(await page.locator('#preview-paths li.preview-still-closed').textContent()).toContain(
       'SECURITY_GROUP_DENIED',
     );
-    expect(await page.locator('#preview-topology g.arrow.preview-still-closed').count()).toBe(1);
+    await expect
+      .poll(() => page.locator('#preview-topology g.edge.preview-still-closed').count(), { timeout: 20_000 })
+      .toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'console-preview-conflict.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 60_000);

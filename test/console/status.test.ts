@@ -407,3 +407,30 @@ describe('readCause', () => {
     expect(readCause(cause)).toEqual(expected);
   });
 });
+
+describe('waitingOf', () => {
+  it('reads what a polling step last reported waiting for, and forgets it once the step reports none', async () => {
+    const { waitingOf } = await import('../../src/console/assets/status.ts');
+    const exited = (id: number, output: unknown) => ({
+      id,
+      type: 'TaskStateExited',
+      timestamp: id,
+      stateExitedEventDetails: { name: 'CheckGatewaysActive', output: JSON.stringify(output) },
+    });
+    const owner = new Map([
+      [1, 'CheckGatewaysActive'],
+      [2, 'CheckGatewaysActive'],
+    ]);
+    const waiting = {
+      check: { ready: false, waiting: { name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42.2 } },
+    };
+    expect(waitingOf([exited(1, waiting)], owner)).toEqual({
+      text: 'waiting for ECS-B: BUILD, 42 s',
+      state: 'CheckGatewaysActive',
+    });
+    expect(
+      waitingOf([exited(1, waiting), exited(2, { check: { ready: true, waiting: null } })], owner),
+    ).toBeUndefined();
+    expect(waitingOf([exited(2, { check: { ready: true } })], owner)).toBeUndefined();
+  });
+});

@@ -112,6 +112,8 @@ export interface ExecutionSummary {
   onFailure?: 'rollback' | 'keep';
   redriveCount?: number;
   redriveDate?: string;
+  /** The plan it ran for, when the API can tell (GET /executions). */
+  plan?: string;
 }
 
 export interface ExecutionDetail extends ExecutionSummary {

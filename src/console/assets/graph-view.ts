@@ -64,6 +64,9 @@ export function renderGraph(layout: GraphLayout, onSelect: (state: string) => vo
       {
         class: `state ${frame ? 'frame' : ''} status-not-started`,
         'data-state': node.id,
+        'data-kind': 'state',
+        'data-type': node.type ?? '',
+        'data-id': node.id,
         'data-status': 'not-started',
         role: 'button',
         tabindex: 0,
@@ -108,30 +111,35 @@ export function renderGraph(layout: GraphLayout, onSelect: (state: string) => vo
       s('rect', { class: 'branch', x: branch.x, y: branch.y, width: branch.w, height: branch.h, rx: 6 }),
     );
   }
+  const edgePaths: { edge: (typeof layout.edges)[number]; path: SVGElement }[] = [];
+  const labels: SVGElement[] = [];
   for (const edge of layout.edges) {
     const d = edge.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'} ${x} ${y}`).join(' ');
     const kind = edge.back ? 'back' : edge.kind === 'catch' ? 'catch' : 'next';
-    svg.append(
-      s('path', {
-        class: `edge edge-${edge.kind}${edge.back ? ' edge-back' : ''}`,
-        d,
-        'data-from': edge.from,
-        'data-to': edge.to,
-        'marker-end': `url(#arrow-${kind})`,
-      }),
-    );
-    if (edge.label && edge.kind !== 'catch' && !edge.back) {
-      // A straight edge carries its label on its left, a jogging one on its horizontal stretch.
-      const text = edge.label.length > 34 ? `${edge.label.slice(0, 33)}…` : edge.label;
-      const [first, second, third] = edge.points;
-      const straight = edge.points.length === 2 || !third;
-      const attrs =
-        straight || !second
-          ? { x: first![0] - 6, y: (first![1] + edge.points.at(-1)![1]) / 2 + 4, 'text-anchor': 'end' }
-          : { x: (second[0] + third[0]) / 2, y: second[1] - 4, 'text-anchor': 'middle' };
-      svg.append(s('text', { class: 'edge-label', ...attrs }, text));
-    }
+    const path = s('path', {
+      class: `edge edge-${edge.kind}${edge.back ? ' edge-back' : ''}`,
+      d,
+      'data-kind': edge.kind,
+      'data-id': `${edge.from}→${edge.to}`,
+      'data-status': 'not-taken',
+      'data-from': edge.from,
+      'data-to': edge.to,
+      'marker-end': `url(#arrow-${kind})`,
+    });
+    edgePaths.push({ edge, path });
+    svg.append(path);
+    // The label where the layout placed it (clear of the boxes).
+    const box = edge.labelBox;
+    if (box)
+      labels.push(
+        s(
+          'text',
+          { class: 'edge-label', 'data-kind': 'label', x: box.x + 3, y: box.y + box.h - 3 },
+          box.text,
+        ),
+      );
   }
+  svg.append(...labels);
   for (const node of plain) {
     if (node.kind === 'state') svg.append(stateGroup(node, false));
     else {
@@ -150,6 +158,16 @@ export function renderGraph(layout: GraphLayout, onSelect: (state: string) => vo
   return {
     svg,
     update(run, selected) {
+      // An edge was taken when both its ends ran (its target entered after its source).
+      for (const { edge, path } of edgePaths) {
+        const from =
+          edge.from === 'Start' ? run?.startedAt !== undefined : run?.states.get(edge.from)?.entries;
+        const to =
+          edge.to === 'End'
+            ? run?.status !== undefined && run.status !== 'RUNNING'
+            : run?.states.get(edge.to)?.entries;
+        path.setAttribute('data-status', from && to ? 'taken' : 'not-taken');
+      }
       for (const [name, g] of groups) {
         const state = run?.states.get(name);
         const status: StateStatus = state?.status ?? 'not-started';
@@ -167,9 +185,17 @@ export function renderGraph(layout: GraphLayout, onSelect: (state: string) => vo
         ]
           .filter(Boolean)
           .join(', ');
-        const text = `${name}: ${STATUS_TEXT[status]}${extra ? ` (${extra})` : ''}`;
+        const text = `${name}: ${STATUS_TEXT[status]}${extra ? ` (${extra})` : ''}${state?.waiting && status === 'running' ? ` — ${state.waiting}` : ''}`;
         titles.get(name)!.textContent = text;
         g.setAttribute('aria-label', text);
+        const waiting = state?.waiting;
+        if (waiting && state?.status === 'running') g.setAttribute('data-waiting', waiting);
+        else g.removeAttribute('data-waiting');
+        const sub = g.querySelector('text.subtitle');
+        if (sub && !g.classList.contains('frame')) {
+          const node = nodeOf.get(name)!;
+          sub.textContent = waiting && state?.status === 'running' ? waiting : node.subtitle;
+        }
         // The failing state carries its error on the picture itself.
         const node = nodeOf.get(name)!;
         const tag = errorTags.get(name);

@@ -4,11 +4,15 @@
  * touch drawn on the topology picture as dashed arrows (opened green, closed red, still closed amber with
  * the code that blocks them), the picture being the resources those paths go through after the plan.
  *
- * The picture is `layoutTopology`'s (topology.ts): each path is handed to it as a probe result, so it is
- * placed as a verify entry's arrow is, and then classed by what the preview says about it.
+ * The picture is `layoutTopology`'s (topology.ts): each path is handed to it as a verification row, so it
+ * is placed as a verify entry's arrow is, and then classed by what the preview says about it.
  */
-import { h, s } from './dom.ts';
-import { layoutTopology, type ProbeResult, type TopologyArrow, type TopologyResource } from './topology.ts';
+import { h, replace } from './dom.ts';
+import { canvasMeasure, loadElk } from './elk.ts';
+import { layoutTopology } from './topology.ts';
+import { type TopologyResource, topologyState } from './topology-state.ts';
+import { drawTopology } from './topology-svg.ts';
+import type { VerificationRow } from './verification.ts';
 
 export interface PreviewPath {
   from: string;
@@ -166,6 +170,15 @@ function pathsList(paths: Array<{ path: PreviewPath; kind: PathClass }>, unchang
 
 function picture(preview: PreviewAnswer, paths: Array<{ path: PreviewPath; kind: PathClass }>): HTMLElement {
   const resources = preview.topology ?? [];
+  const box = h(
+    'div',
+    { class: 'topology-box', id: 'preview-picture' },
+    h('p', { class: 'muted' }, 'drawing…'),
+  );
+  if (resources.length === 0) {
+    replace(box, h('p', { class: 'empty' }, 'No resources to draw.'));
+    return box;
+  }
   // The path's ends by id: names and addresses can repeat across VPCs (overlapping CIDRs).
   const ends = (path: PreviewPath) => {
     const ip = path.to.slice(0, path.to.lastIndexOf(':'));
@@ -175,133 +188,61 @@ function picture(preview: PreviewAnswer, paths: Array<{ path: PreviewPath; kind:
     const tip = tips.find((t) => t.vpcId === server?.vpcId) ?? tips[0];
     return { from: server?.id ?? path.from, to: tip?.id ?? ip };
   };
-  const probes: ProbeResult[] = paths.map(({ path, kind }) => ({
+  // Each path as a verification row of the plan, so it is placed as a verify entry's arrow is.
+  const rows: VerificationRow[] = paths.map(({ path, kind }) => ({
     plan: preview.plan,
-    entry: { ...ends(path), protocol: path.protocol, port: path.port },
+    ...ends(path),
+    protocol: path.protocol,
+    port: path.port,
+    expect: kind === 'still-closed' ? 'unreachable' : 'reachable',
     verdict: path.after.verdict,
     ok: kind === 'opened',
-    expected: kind === 'closed' ? 'reachable' : kind === 'opened' ? 'reachable' : 'unreachable',
+    at: 0,
+    source: { kind: 'event', id: 'preview', label: `preview: ${kind}` },
     ...(path.after.code ? { code: path.after.code } : {}),
-    source: `preview: ${kind}`,
   }));
-  const layout = layoutTopology(resources, probes);
-  if (layout.vpcs.length === 0) return h('p', { class: 'empty' }, 'No resources to draw.');
-  const svg = s(
-    'svg',
-    {
-      class: 'topology preview-topology',
-      id: 'preview-topology',
-      viewBox: `0 0 ${layout.width} ${layout.height}`,
-      width: layout.width,
-      height: layout.height,
-      role: 'img',
-      'aria-label': `The paths of ${preview.plan} on ${layout.vpcs.map((v) => v.name).join(', ')}`,
-    },
-    s(
-      'defs',
-      {},
-      ...['ok', 'fail', 'unknown', 'warn'].map((status) =>
-        s(
-          'marker',
-          {
-            id: `preview-arrow-${status}`,
-            viewBox: '0 0 10 10',
-            refX: 9,
-            refY: 5,
-            markerWidth: 8,
-            markerHeight: 8,
-            orient: 'auto-start-reverse',
-          },
-          s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `arrowhead path-${status}` }),
-        ),
-      ),
-    ),
-  );
-  for (const vpc of layout.vpcs) {
-    svg.append(
-      s(
-        'g',
-        { class: 'vpc', 'data-id': vpc.id, 'data-name': vpc.name },
-        s('rect', { x: vpc.x, y: vpc.y, width: vpc.w, height: vpc.h, rx: 10 }),
-        s('text', { class: 'vpc-name', x: vpc.x + 14, y: vpc.y + 22 }, vpc.name),
-        s('text', { class: 'cidr', x: vpc.x + vpc.w - 14, y: vpc.y + 22, 'text-anchor': 'end' }, vpc.cidr),
-      ),
-    );
-    for (const subnet of vpc.subnets) {
-      svg.append(
-        s(
-          'g',
-          { class: 'subnet', 'data-name': subnet.name },
-          s('rect', { x: subnet.x, y: subnet.y, width: subnet.w, height: subnet.h, rx: 8 }),
-          s('text', { class: 'subnet-name', x: subnet.x + 12, y: subnet.y + 21 }, subnet.name),
-        ),
-      );
-      for (const item of subnet.items) {
-        svg.append(
-          s(
-            'g',
-            {
-              class: `item item-${item.kind}`,
-              'data-name': item.name,
-              transform: `translate(${item.x} ${item.y})`,
-            },
-            s('rect', { width: item.w, height: item.h, rx: 6 }),
-            s('text', { class: 'kind', x: 10, y: 16 }, item.kind.toUpperCase()),
-            s('text', { class: 'item-name', x: 10, y: 32 }, item.name),
-            ...item.addresses.map((address, line) =>
-              s('text', { class: 'address', x: 10, y: 50 + line * 14 }, address),
-            ),
-          ),
+  const state = topologyState(resources, rows, [], () => 'in this preview');
+  void (async () => {
+    try {
+      const layout = await layoutTopology(resources, state, await loadElk(), { measure: canvasMeasure() });
+      const svg = drawTopology(layout, {
+        id: 'preview-topology',
+        className: 'preview-topology',
+        markerPrefix: 'preview-arrow',
+        label: `The paths of ${preview.plan}`,
+      });
+      // The probe edges are the paths, in order: class each by what the preview says of it.
+      for (const edge of svg.querySelectorAll<SVGGElement>('g.edge[data-kind="probe"]')) {
+        const index = Number(edge.dataset.id?.split(':').at(-1));
+        const entry = paths[index];
+        if (!entry) continue;
+        const text =
+          `${entry.kind === 'still-closed' ? 'still closed' : entry.kind} ${entry.path.protocol} ${entry.path.port}${
+            entry.kind === 'opened' ? '' : ` ${entry.path.after.code ?? ''}`
+          }`.trim();
+        edge.classList.add(`preview-${entry.kind}`, `status-${entry.kind}`);
+        edge.dataset.status = entry.kind;
+        edge.dataset.path = `${entry.path.from} ${entry.path.to}/${entry.path.protocol}`;
+        edge.querySelector('path')?.setAttribute('marker-end', `url(#preview-arrow-${entry.kind})`);
+        const title = edge.querySelector('title');
+        if (title)
+          title.textContent = `${entry.path.from} → ${entry.path.to}/${entry.path.protocol}: ${text}`;
+        const label = svg.querySelector<SVGGElement>(
+          `g.edge-label[data-for="${CSS.escape(edge.dataset.id ?? '')}"]`,
         );
+        if (label) {
+          label.classList.add(`status-${entry.kind}`);
+          const line = label.querySelector('text');
+          if (line) line.textContent = text;
+        }
       }
+      replace(box, svg);
+    } catch (error) {
+      replace(
+        box,
+        h('p', { class: 'alert alert-error' }, `The picture could not be drawn: ${String(error)}`),
+      );
     }
-  }
-  for (const arrow of layout.arrows) {
-    const index = arrow.kind === 'probe' ? Number(arrow.id.slice('probe-'.length)) : -1;
-    const path = paths[index];
-    svg.append(drawArrow(arrow, path ? { kind: path.kind, path: path.path } : undefined));
-  }
-  return h('div', { class: 'topology-box' }, svg);
-}
-
-function drawArrow(
-  arrow: TopologyArrow,
-  preview: { kind: PathClass; path: PreviewPath } | undefined,
-): SVGElement {
-  const d = arrow.segments
-    .map(
-      ([[x0, y0], [x1, y1], [x2, y2], [x3, y3]]) => `M ${x0} ${y0} C ${x1} ${y1}, ${x2} ${y2}, ${x3} ${y3}`,
-    )
-    .join(' ');
-  const status = preview
-    ? preview.kind === 'opened'
-      ? 'ok'
-      : preview.kind === 'closed'
-        ? 'fail'
-        : 'warn'
-    : 'unknown';
-  const label = preview
-    ? `${preview.kind === 'still-closed' ? 'still closed' : preview.kind} ${preview.path.protocol} ${preview.path.port}${
-        preview.kind === 'opened' ? '' : ` ${preview.path.after.code ?? ''}`
-      }`.trim()
-    : arrow.label;
-  const [lx, ly] = arrow.labelAt;
-  const width = label.length * 6.6 + 14;
-  return s(
-    'g',
-    {
-      class: `arrow arrow-${arrow.kind} path-${status}${preview ? ` preview-${preview.kind}` : ''}`,
-      'data-from': arrow.from,
-      'data-to': arrow.to,
-      ...(preview ? { 'data-path': `${preview.path.from} ${preview.path.to}/${preview.path.protocol}` } : {}),
-    },
-    s(
-      'title',
-      {},
-      preview ? `${preview.path.from} → ${preview.path.to}/${preview.path.protocol}: ${label}` : arrow.title,
-    ),
-    s('path', { d, 'marker-end': `url(#preview-arrow-${status})` }),
-    s('rect', { class: 'label-bg', x: lx - width / 2, y: ly - 12, width, height: 17, rx: 4 }),
-    s('text', { class: 'arrow-label', x: lx, y: ly, 'text-anchor': 'middle' }, label),
-  );
+  })();
+  return box;
 }

@@ -57,6 +57,8 @@ export interface StateRun {
   exitedAt?: number;
   /** Ids of the events that name this state or were attributed to it. */
   eventIds: number[];
+  /** What a running polling loop waits for: `waiting for ECS-B: BUILD, 42 s` (see `waitingOf`). */
+  waiting?: string;
 }
 
 export interface ExecutionRun {
@@ -350,7 +352,74 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
   }
   if (run.status === 'FAILED' || run.status === 'TIMED_OUT')
     run.failedState = failedStateOf(run, trackers, index);
+  // What a polling step last reported waiting for, shown on it and on the loop's running Wait state.
+  const waiting = run.status === 'RUNNING' ? waitingOf(sorted, stateOfEvent) : undefined;
+  if (waiting) {
+    const reporter = run.states.get(waiting.state);
+    if (reporter) reporter.waiting = waiting.text;
+    for (const state of run.states.values())
+      if (state.status === 'running' && state.type === 'Wait') state.waiting = waiting.text;
+  }
   return run;
+}
+
+/** A wait report: `{name, kind?, status, seconds}` (what a polling step says it waits for). */
+interface WaitingReport {
+  name: string;
+  kind?: string;
+  status?: string;
+  seconds?: number;
+}
+
+function findWaiting(value: unknown, depth = 0): WaitingReport | null | undefined {
+  if (!value || typeof value !== 'object' || depth > 4) return undefined;
+  const record = value as Record<string, unknown>;
+  if ('waiting' in record) {
+    const w = record.waiting;
+    if (w && typeof w === 'object' && typeof (w as { name?: unknown }).name === 'string')
+      return w as WaitingReport;
+    if (Array.isArray(w) && w[0] && typeof w[0] === 'object') return w[0] as WaitingReport;
+    return null; // reported, and waiting for nothing
+  }
+  for (const inner of Object.values(record)) {
+    const found = findWaiting(inner, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The last wait a polling step reported in the history (its output, or its result, carries
+ * `waiting: {name, kind, status, seconds}`), as text and the state that reported it; undefined when the
+ * step's last report waits for nothing.
+ *
+ * @example
+ *   waitingOf(events, stateOfEvent)?.text; // 'waiting for ECS-B: BUILD, 42 s'
+ */
+export function waitingOf(
+  events: readonly HistoryEvent[],
+  stateOfEvent: ReadonlyMap<number, string>,
+): { text: string; state: string } | undefined {
+  let last: { text: string; state: string } | undefined;
+  for (const event of events) {
+    const details = Object.values(event).find(
+      (v): v is Record<string, unknown> => typeof v === 'object' && v !== null && 'output' in v,
+    );
+    if (!details) continue;
+    const report = findWaiting(parseJson(details.output));
+    if (report === undefined) continue;
+    const state = stateOfEvent.get(event.id) ?? '';
+    if (report === null) {
+      if (last?.state === state) last = undefined;
+      continue;
+    }
+    const seconds = typeof report.seconds === 'number' ? `, ${Math.round(report.seconds)} s` : '';
+    last = {
+      text: `waiting for ${report.name}${report.status ? `: ${report.status}` : ''}${seconds}`,
+      state,
+    };
+  }
+  return last;
 }
 
 /** The state to point at for a failed execution's error. */

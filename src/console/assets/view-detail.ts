@@ -14,6 +14,7 @@ import {
   workflowOf,
 } from './api.ts';
 import { badge, formatDuration, formatTime, h, json, replace } from './dom.ts';
+import { canvasMeasure, loadElk } from './elk.ts';
 import { layoutStateMachine, statesOf } from './graph.ts';
 import { type GraphView, renderGraph } from './graph-view.ts';
 import { watch } from './live.ts';
@@ -28,6 +29,7 @@ import {
 import { timelineOf } from './timeline.ts';
 import { type Cleanup, errorBox } from './ui.ts';
 import { createTableView } from './view-table.ts';
+import { createZoom } from './zoom.ts';
 
 export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   const title = h('h1', { id: 'execution-title', class: 'mono' }, id);
@@ -41,6 +43,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     h('p', { class: 'muted' }, 'loading the state machine…'),
   );
   const panel = h('aside', { class: 'panel', id: 'state-panel', 'aria-live': 'polite' });
+  const zoom = createZoom(graphBox, 'graph');
   const historyBody = h('tbody');
   const stopButton = h('button', { type: 'button', class: 'danger', hidden: true }, 'Stop execution');
   const redriveButton = h(
@@ -87,6 +90,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
     tableTab.setAttribute('aria-selected', String(which === 'table'));
     graphBox.hidden = which !== 'graph';
     graphLegend.hidden = which !== 'graph';
+    zoom.controls.hidden = which !== 'graph';
     tableView.element.hidden = which !== 'table';
     // The table needs the width: the state panel goes below it.
     split.classList.toggle('table-mode', which === 'table');
@@ -142,6 +146,9 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
           ? h('span', { class: 'muted' }, ` · ${state.retries} retried (${state.retriedError})`)
           : null,
       ),
+      state?.waiting && state.status === 'running'
+        ? h('p', { class: 'alert alert-info', id: 'state-waiting' }, state.waiting)
+        : null,
       state?.error
         ? h(
             'div',
@@ -387,11 +394,15 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
       ]);
       detail = d;
       if (!machine) {
-        machine = workflowOf(d.stateMachineArn, machines);
-        if (!machine) throw new Error(`no state machine of this stack is named by ${d.stateMachineArn}`);
-        const layout = layoutStateMachine(machine.definition);
+        const found = workflowOf(d.stateMachineArn, machines);
+        if (!found) throw new Error(`no state machine of this stack is named by ${d.stateMachineArn}`);
+        const layout = await layoutStateMachine(found.definition, await loadElk(), {
+          measure: canvasMeasure(),
+        });
+        machine = found;
         view = renderGraph(layout, (state) => select(state));
         replace(graphBox, view.svg);
+        zoom.show(view.svg as SVGSVGElement, layout.width, layout.height);
       }
       // Events arrive in order and never change: a shorter history means another execution (never here).
       events = history.sort((a, b) => a.id - b.id);
@@ -523,6 +534,7 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
         { class: 'card-head' },
         h('h2', { id: 'graph-title' }, 'Execution'),
         h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, graphTab, tableTab),
+        zoom.controls,
       ),
       graphLegend,
       graphBox,
@@ -534,11 +546,15 @@ export function mountExecutionDetail(root: HTMLElement, id: string): Cleanup {
   showTab(sessionStorage.getItem('natflow.detailTab') === 'table' ? 'table' : 'graph');
   // Live: reload when this execution's history grows (a redrive reopens a closed one); poll only while
   // the live stream is down, every second while it runs and every 5 s otherwise.
-  return watch(
+  const stop = watch(
     refresh,
     (m) => m.topic === 'history' && (m.executionArn === detail?.executionArn || m.executionArn === id),
     () => (detail?.status === 'RUNNING' || !detail ? 1000 : 5000),
   );
+  return () => {
+    stop();
+    zoom.dispose();
+  };
 }
 
 interface DataFlowStage {

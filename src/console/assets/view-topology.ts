@@ -1,34 +1,48 @@
 /**
- * The virtual cloud as a picture (topology.ts lays it out): VPCs, subnets, the resources in them, the
- * DNAT rules as arrows and the last verification's results on the paths. Refreshed every two seconds.
+ * The topology view: the picture (topology.ts laid out by elkjs, drawn by topology-svg.ts) with plan and
+ * gateway filters and zoom/pan, and beside it the tables that say the same in words — DNAT rules, SNAT
+ * rules, the last verification of every plan that exists (each row with its time and source), and
+ * standing drift. Live: reloaded when the stream says resources changed (live.ts).
  */
 import { api, type ExecutionDetail, type ExecutionSummary } from './api.ts';
-import { h, replace, s } from './dom.ts';
+import { formatTime, h, replace } from './dom.ts';
+import { canvasMeasure, type Elk, loadElk } from './elk.ts';
 import { exportPng, exportSvg } from './export.ts';
 import { watch } from './live.ts';
-import { timeOf } from './status.ts';
+import { layoutTopology } from './topology.ts';
 import {
-  layoutTopology,
+  filterResources,
   type MemberHealth,
-  type ProbeResult,
-  type TopologyArrow,
+  type ResolvedRow,
   type TopologyResource,
-} from './topology.ts';
+  type TopologyState,
+  topologyState,
+} from './topology-state.ts';
+import { drawTopology } from './topology-svg.ts';
 import { type Cleanup, errorBox } from './ui.ts';
+import {
+  type BusEvent,
+  type DriftReport,
+  type ExecutionRecord,
+  latestVerification,
+  standingDrift,
+} from './verification.ts';
+import { createZoom } from './zoom.ts';
 
-interface BusEvent {
-  id?: string;
-  time?: string;
-  'detail-type'?: string;
-  detail?: { plan?: string; executionArn?: string; results?: unknown[]; verify?: unknown[] };
-}
+/** `12:03:04`, the time an arrow shows (the tables show the date too). */
+export const clockTime = (at: number) => {
+  const d = new Date(at);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
 
-const KIND_LABEL: Record<string, string> = {
-  server: 'ECS',
-  'load-balancer': 'Load balancer',
-  'transit-ip': 'Transit IP',
-  'private-nat-gateway': 'Private NAT gateway',
-  address: 'Address',
+const LIFECYCLE_CLASS: Record<string, string> = {
+  active: 'ok',
+  frozen: 'frozen',
+  pending: 'warn',
+  inactive: 'idle',
+  gone: 'fail',
+  changed: 'warn',
 };
 
 export function mountTopology(root: HTMLElement): Cleanup {
@@ -37,84 +51,83 @@ export function mountTopology(root: HTMLElement): Cleanup {
     { id: 'topology-plan', name: 'plan' },
     h('option', { value: '' }, 'All plans'),
   );
+  const gatewaySelect = h(
+    'select',
+    { id: 'topology-gateway', name: 'gateway' },
+    h('option', { value: '' }, 'All gateways'),
+  );
   const picture = h('div', { class: 'topology-box', id: 'topology' }, h('p', { class: 'muted' }, 'loading…'));
+  const zoom = createZoom(picture, 'topology');
   const errors = h('div', { 'aria-live': 'polite' });
-  const rulesBody = h('tbody');
-  const probesBody = h('tbody');
+  const dnatBody = h('tbody');
+  const snatBody = h('tbody');
+  const rowsBody = h('tbody');
+  const driftSection = h('section', { class: 'card', 'aria-labelledby': 'drift-title', hidden: true });
   const updated = h('span', { class: 'muted live' }, '');
-  const detailCache = new Map<string, ExecutionDetail>();
+  const details = new Map<string, ExecutionDetail>();
+  let elk: Elk | undefined;
   let lastKey = '';
+  let drawing = 0;
 
-  const probesOf = async (): Promise<ProbeResult[]> => {
-    const latest = new Map<string, ProbeResult[]>();
-    const times = new Map<string, number>();
-    const consider = (plan: string, at: number, results: ProbeResult[]) => {
-      if ((times.get(plan) ?? -1) >= at) return;
-      times.set(plan, at);
-      latest.set(plan, results);
-    };
-    // The verify workflow's events carry every result, ProvisioningSucceeded its own verification; the
-    // events live in memory, so the provisionings' outputs (kept in the store) come in too.
-    const [bus, provisions] = await Promise.all([
-      api<{ events: BusEvent[] }>('/events?limit=200').catch(() => ({ events: [] as BusEvent[] })),
-      api<{ executions: ExecutionSummary[] }>('/executions?workflow=provision&status=SUCCEEDED&limit=20'),
-    ]);
-    for (const event of bus.events) {
-      const type = event['detail-type'];
-      const plan = event.detail?.plan;
-      if (!plan) continue;
-      if (type === 'ConnectivityVerified' || type === 'ConnectivityLost')
-        consider(plan, timeOf(event.time), toResults(plan, event.detail?.results, `${type} event`));
-      else if (type === 'ProvisioningSucceeded')
-        consider(
-          plan,
-          timeOf(event.time),
-          toResults(plan, event.detail?.verify, 'ProvisioningSucceeded event'),
-        );
-    }
-    for (const summary of provisions.executions) {
-      let detail = detailCache.get(summary.executionArn);
+  /** Closed executions' outputs (a provisioning's verify rows, a verify run's), each read once. */
+  const outputsOf = async (summaries: ExecutionSummary[]): Promise<ExecutionRecord[]> => {
+    const out: ExecutionRecord[] = [];
+    for (const summary of summaries) {
+      let detail = details.get(summary.executionArn);
       if (!detail) {
         detail = await api<ExecutionDetail>(`/executions/${encodeURIComponent(summary.executionArn)}`);
-        detailCache.set(summary.executionArn, detail);
+        details.set(summary.executionArn, detail);
       }
-      const output = detail.output as { plan?: string; verify?: unknown[] } | undefined;
-      if (!output?.plan) continue;
-      consider(
-        output.plan,
-        timeOf(detail.stopDate ?? detail.startDate),
-        toResults(output.plan, output.verify, `provisioning ${detail.name}`),
-      );
+      out.push(detail);
     }
-    return [...latest.values()].flat();
+    return out;
   };
 
   const refresh = async () => {
     try {
-      const plan = planSelect.value;
-      const [{ resources }, probes, health] = await Promise.all([
+      const [{ resources }, bus, provisions, verifies, health] = await Promise.all([
         api<{ resources: TopologyResource[] }>('/resources'),
-        probesOf(),
-        // Local only (the live data plane's health checks); elsewhere members show as not checked.
+        // The bus's list is local (GET /events); elsewhere the outputs below are what there is.
+        api<{ events: BusEvent[] }>('/events?limit=1000').catch(() => ({ events: [] as BusEvent[] })),
+        api<{ executions: ExecutionSummary[] }>('/executions?workflow=provision&status=SUCCEEDED&limit=50'),
+        api<{ executions: ExecutionSummary[] }>('/executions?workflow=verify&status=SUCCEEDED&limit=20'),
         api<{ health?: MemberHealth[] }>('/dataplane')
           .then((map) => map.health ?? [])
           .catch(() => [] as MemberHealth[]),
       ]);
-      const plans = [
-        ...new Set(resources.map((r) => r.plan).filter((p): p is string => typeof p === 'string')),
-      ].sort();
-      const known = [...planSelect.options].map((o) => o.value);
-      for (const p of plans) if (!known.includes(p)) planSelect.append(h('option', { value: p }, p));
-      const shown = plan
-        ? resources.filter((r) => r.plan === plan || relatedTo(r, resources, plan))
-        : resources;
-      const shownProbes = plan ? probes.filter((p) => p.plan === plan) : probes;
-      const key = JSON.stringify([shown, shownProbes, health]);
+      const executions = await outputsOf([...provisions.executions, ...verifies.executions]);
+      const plans = new Set(resources.map((r) => r.plan).filter((p): p is string => typeof p === 'string'));
+      const rows = latestVerification(bus.events, executions, plans);
+      const drift = standingDrift(bus.events, executions, plans);
+      syncOptions(
+        planSelect,
+        [...plans].sort().map((p) => [p, p]),
+      );
+      syncOptions(
+        gatewaySelect,
+        resources
+          .filter((r) => r.type === 'private-nat-gateway')
+          .map((g) => [g.id, `${g.name} (${g.plan ?? g.cloud ?? 'no plan'})`]),
+      );
+      const shown = filterResources(resources, {
+        plan: planSelect.value || undefined,
+        gateway: gatewaySelect.value || undefined,
+      });
+      const shownIds = new Set(shown.map((r) => r.id));
+      const shownRows = rows.filter((r) => !planSelect.value || r.plan === planSelect.value);
+      const state = topologyState(shown, shownRows, drift, clockTime);
+      const key = JSON.stringify([shown, shownRows, drift, health]);
       if (key !== lastKey) {
         lastKey = key;
-        draw(shown, shownProbes, health);
+        await draw(shown, state, health);
+        tables(
+          shown,
+          state,
+          drift.filter((d) => !planSelect.value || d.plan === planSelect.value),
+          shownIds,
+        );
       }
-      updated.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+      updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
       replace(errors);
     } catch (error) {
       updated.textContent = 'not updating';
@@ -122,9 +135,17 @@ export function mountTopology(root: HTMLElement): Cleanup {
     }
   };
 
-  const draw = (resources: TopologyResource[], probes: ProbeResult[], health: MemberHealth[]) => {
-    const layout = layoutTopology(resources, probes, health);
-    if (layout.vpcs.length === 0) {
+  const draw = async (resources: TopologyResource[], state: TopologyState, health: MemberHealth[]) => {
+    const turn = ++drawing;
+    elk ??= await loadElk();
+    const targetWidth = Math.max(640, (picture.clientWidth || root.clientWidth || 1360) - 24);
+    const layout = await layoutTopology(resources, state, elk, {
+      measure: canvasMeasure(),
+      targetWidth,
+      health,
+    });
+    if (turn !== drawing) return;
+    if (layout.boxes.length === 0) {
       replace(
         picture,
         h(
@@ -134,182 +155,221 @@ export function mountTopology(root: HTMLElement): Cleanup {
           h('a', { href: '#/start' }, 'Start a provisioning'),
         ),
       );
-    } else {
-      const svg = s(
-        'svg',
-        {
-          class: 'topology',
-          viewBox: `0 0 ${layout.width} ${layout.height}`,
-          width: layout.width,
-          height: layout.height,
-          role: 'img',
-          'aria-label': `Topology: ${layout.vpcs.map((v) => `${v.name} ${v.cidr}`).join(', ')}`,
-        },
-        s(
-          'defs',
-          {},
-          ...['ok', 'fail', 'unknown'].map((status) =>
-            s(
-              'marker',
-              {
-                id: `topo-arrow-${status}`,
-                viewBox: '0 0 10 10',
-                refX: 9,
-                refY: 5,
-                markerWidth: 8,
-                markerHeight: 8,
-                orient: 'auto-start-reverse',
-              },
-              s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `arrowhead path-${status}` }),
-            ),
-          ),
-        ),
-      );
-      for (const vpc of layout.vpcs) {
-        svg.append(
-          s(
-            'g',
-            {
-              class: `vpc${vpc.importedFrom ? ' imported' : ''}`,
-              'data-id': vpc.id,
-              'data-name': vpc.name,
-              ...(vpc.importedFrom ? { 'data-imported': vpc.importedFrom } : {}),
-            },
-            s('rect', { x: vpc.x, y: vpc.y, width: vpc.w, height: vpc.h, rx: 10 }),
-            s('text', { class: 'vpc-name', x: vpc.x + 14, y: vpc.y + 22 }, `${vpc.name}`),
-            vpc.importedFrom
-              ? s(
-                  'text',
-                  { class: 'imported-tag', x: vpc.x + 14, y: vpc.y + 36 },
-                  `imported · ${vpc.importedFrom}`,
-                )
-              : null,
-            s(
-              'text',
-              { class: 'cidr', x: vpc.x + vpc.w - 14, y: vpc.y + 22, 'text-anchor': 'end' },
-              vpc.cidr,
-            ),
-          ),
-        );
-        for (const subnet of vpc.subnets) {
-          svg.append(
-            s(
-              'g',
-              { class: 'subnet', 'data-id': subnet.id, 'data-name': subnet.name },
-              s('rect', { x: subnet.x, y: subnet.y, width: subnet.w, height: subnet.h, rx: 8 }),
-              s('text', { class: 'subnet-name', x: subnet.x + 12, y: subnet.y + 21 }, subnet.name),
-              s(
-                'text',
-                { class: 'cidr', x: subnet.x + subnet.w - 12, y: subnet.y + 21, 'text-anchor': 'end' },
-                subnet.cidr,
-              ),
-            ),
-          );
-          for (const item of subnet.items) {
-            svg.append(
-              s(
-                'g',
-                {
-                  class: `item item-${item.kind}${item.importedFrom ? ' imported' : ''}`,
-                  'data-id': item.id,
-                  'data-name': item.name,
-                  ...(item.importedFrom ? { 'data-imported': item.importedFrom } : {}),
-                  transform: `translate(${item.x} ${item.y})`,
-                },
-                s(
-                  'title',
-                  {},
-                  `${KIND_LABEL[item.kind] ?? item.kind} ${item.name} (${item.id})${item.status ? ` ${item.status}` : ''}${item.importedFrom ? ` — imported from ${item.importedFrom}` : ''}`,
-                ),
-                s('rect', { width: item.w, height: item.h, rx: 6 }),
-                s(
-                  'text',
-                  { class: 'kind', x: 10, y: 16 },
-                  (KIND_LABEL[item.kind] ?? item.kind).toUpperCase(),
-                ),
-                s('text', { class: 'item-name', x: 10, y: 32 }, item.name),
-                item.importedFrom
-                  ? s(
-                      'text',
-                      { class: 'imported-tag', x: item.w - 8, y: 16, 'text-anchor': 'end' },
-                      `imported · ${item.importedFrom}`,
-                    )
-                  : null,
-                ...item.addresses.map((address, line) =>
-                  s('text', { class: 'address', x: 10, y: 50 + line * 14 }, address),
-                ),
-              ),
-            );
-          }
-        }
-      }
-      for (const arrow of layout.arrows) svg.append(drawArrow(arrow));
-      replace(picture, svg);
+      return;
     }
-    const rules = resources.filter((r) => r.type === 'dnat-rule');
-    const nameOf = (id: string | undefined) => resources.find((r) => r.id === id)?.name ?? id ?? '—';
-    const status = new Map(layout.arrows.filter((a) => a.kind === 'dnat').map((a) => [a.id, a.status]));
+    const vpcs = layout.boxes.filter((b) => b.kind === 'vpc');
+    const svg = drawTopology(layout, {
+      label: `Topology: ${vpcs.map((v) => `${v.lines[0]?.text} (${v.plan ?? 'no plan'})`).join(', ')}`,
+    });
+    replace(picture, svg);
+    zoom.show(svg, layout.width, layout.height);
+  };
+
+  const tables = (
+    resources: TopologyResource[],
+    state: TopologyState,
+    drift: DriftReport[],
+    shownIds: Set<string>,
+  ) => {
+    const byId = new Map(resources.map((r) => [r.id, r]));
+    const nameOf = (id: string | undefined | null) => (id ? (byId.get(id)?.name ?? id) : '—');
+    const cloudOf = (r: TopologyResource | undefined) => r?.cloud ?? 'virtual';
+    const lifecycle = (r: TopologyResource) => {
+      const s = state.resources.get(r.id) ?? { status: 'active', text: r.status ?? 'ACTIVE' };
+      return h(
+        'span',
+        { class: `state-badge state-${LIFECYCLE_CLASS[s.status] ?? 'idle'}`, 'data-status': s.status },
+        s.text,
+      );
+    };
+    const dnat = resources.filter((r) => r.type === 'dnat-rule');
     replace(
-      rulesBody,
-      ...(rules.length === 0
-        ? [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No DNAT rules.'))]
-        : rules.map((r) =>
-            h(
+      dnatBody,
+      ...(dnat.length === 0
+        ? [h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No DNAT rules.'))]
+        : dnat.map((r) => {
+            const path = state.rules.get(r.id);
+            const tip = byId.get(r.transitIpId ?? '');
+            return h(
               'tr',
-              {},
-              h('td', { class: 'mono' }, r.id),
+              { 'data-id': r.id, 'data-plan': r.plan ?? '', 'data-status': path?.path ?? 'unverified' },
+              h('td', {}, r.plan ?? '—', h('div', { class: 'muted small' }, cloudOf(r))),
+              h('td', { class: 'mono' }, r.name || r.id, h('div', { class: 'muted small' }, r.id)),
               h('td', {}, nameOf(r.gatewayId)),
-              h('td', { class: 'mono' }, `${r.transitIp}:${r.transitPort}`),
-              h('td', {}, r.protocol ?? ''),
               h(
                 'td',
                 { class: 'mono' },
-                `${nameOf(r.target?.serverId ?? r.target?.loadBalancerId) ?? ''} ${r.target?.ip}:${r.internalPort}`,
+                `${r.protocol} ${r.transitIp}:${r.transitPort}`,
+                h('div', { class: 'muted small' }, tip?.name ?? ''),
               ),
-              h(
-                'td',
-                {},
-                h('span', { class: `path-badge path-${status.get(r.id) ?? 'unknown'}` }, r.status ?? ''),
-              ),
-            ),
-          )),
-    );
-    replace(
-      probesBody,
-      ...(probes.length === 0
-        ? [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No verification has run yet.'))]
-        : probes.map((p) =>
-            h(
-              'tr',
-              {},
-              h('td', {}, p.plan),
               h(
                 'td',
                 { class: 'mono' },
-                `${p.entry.from} → ${p.entry.to}:${p.entry.port}/${p.entry.protocol}`,
+                `${r.target?.ip}:${r.internalPort}`,
+                h(
+                  'div',
+                  { class: 'muted small' },
+                  r.target?.kind === 'ip'
+                    ? 'custom IP'
+                    : nameOf(r.target?.serverId ?? r.target?.loadBalancerId),
+                ),
               ),
-              h('td', {}, p.expected ?? '—'),
+              h('td', {}, lifecycle(r)),
               h(
                 'td',
                 {},
                 h(
                   'span',
-                  { class: `path-badge path-${p.ok ? 'ok' : 'fail'}` },
-                  `${p.verdict}${p.code ? ` (${p.code})` : ''}`,
+                  { class: `path-badge path-${path?.path ?? 'unverified'}` },
+                  path?.text ?? 'not verified',
                 ),
               ),
-              h('td', { class: 'muted' }, p.source ?? ''),
+            );
+          })),
+    );
+    const snat = resources.filter((r) => r.type === 'snat-rule');
+    replace(
+      snatBody,
+      ...(snat.length === 0
+        ? [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No SNAT rules.'))]
+        : snat.map((r) => {
+            const tip = byId.get(r.transitIpId ?? '');
+            const gateway = byId.get(r.gatewayId ?? '');
+            const gatewayFrozen = gateway?.status === 'FROZEN';
+            return h(
+              'tr',
+              {
+                'data-id': r.id,
+                'data-plan': r.plan ?? '',
+                'data-status': (r.status ?? 'ACTIVE').toLowerCase(),
+              },
+              h('td', {}, r.plan ?? '—', h('div', { class: 'muted small' }, cloudOf(r))),
+              h('td', { class: 'mono' }, r.name || r.id, h('div', { class: 'muted small' }, r.id)),
+              h('td', {}, nameOf(r.gatewayId), gatewayFrozen ? h('span', { class: 'tag' }, 'FROZEN') : null),
+              h('td', { class: 'mono' }, `${r.cidr}${r.subnetId ? ` (${nameOf(r.subnetId)})` : ''}`),
+              h('td', { class: 'mono' }, `${tip?.name ?? ''} ${tip?.ip ?? ''}`),
+              h('td', {}, lifecycle(r)),
+            );
+          })),
+    );
+    replace(
+      rowsBody,
+      ...(state.rows.length === 0
+        ? [h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No verification of a provisioned plan yet.'))]
+        : state.rows.map((row: ResolvedRow) =>
+            h(
+              'tr',
+              {
+                'data-plan': row.plan,
+                'data-status': row.status,
+                'data-rules': row.ruleIds.filter((id) => shownIds.has(id)).join(' '),
+              },
+              h('td', {}, row.plan),
+              h('td', {}, row.cloud ?? cloudOf(resources.find((r) => r.plan === row.plan))),
+              h('td', { class: 'mono' }, `${row.from} → ${row.to}:${row.port}/${row.protocol}`),
+              h('td', {}, row.expect),
+              h(
+                'td',
+                {},
+                h(
+                  'span',
+                  { class: `path-badge path-${row.status === 'held' ? 'verified' : row.status}` },
+                  `${row.verdict}${row.code ? ` (${row.code})` : ''}`,
+                  row.status === 'stale' ? ' · stale: the rule changed since' : '',
+                ),
+              ),
+              h('td', {}, row.mode ?? '—'),
+              h('td', { class: 'mono', 'data-at': new Date(row.at).toISOString() }, formatTime(row.at)),
+              h(
+                'td',
+                { class: 'small' },
+                row.source.executionArn
+                  ? h(
+                      'a',
+                      { href: `#/executions/${encodeURIComponent(row.source.executionArn)}`, class: 'mono' },
+                      row.source.label,
+                    )
+                  : row.source.label,
+                row.source.kind === 'event' ? h('div', { class: 'muted mono' }, row.source.id) : null,
+              ),
             ),
           )),
+    );
+    const driftRows = [
+      ...drift.flatMap((report) =>
+        report.drift.map((item) => ({ ...item, plan: report.plan, cloud: report.cloud, at: report.at })),
+      ),
+    ];
+    driftSection.hidden = driftRows.length === 0;
+    replace(
+      driftSection,
+      h('h2', { id: 'drift-title' }, 'Drift'),
+      h(
+        'table',
+        { class: 'grid', id: 'drift-rows' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Plan', 'Cloud', 'Kind', 'Name', 'External id', 'Change', 'Detected'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...driftRows.map((d) =>
+            h(
+              'tr',
+              { 'data-plan': d.plan, 'data-status': d.change },
+              h('td', {}, d.plan),
+              h('td', {}, d.cloud ?? '—'),
+              h('td', {}, d.kind),
+              h('td', { class: 'mono' }, d.name),
+              h('td', { class: 'mono small' }, d.externalId ?? '—'),
+              h(
+                'td',
+                {},
+                d.change === 'gone'
+                  ? 'gone from the cloud'
+                  : `changed: ${(d.fields ?? []).map((f) => `${f.field} ${String(f.recorded)} → ${String(f.actual)}`).join(', ')}`,
+              ),
+              h('td', { class: 'mono' }, formatTime(d.at)),
+            ),
+          ),
+        ),
+      ),
     );
   };
 
   let stop = watch(refresh, (m) => m.topic === 'topology', 5000);
-  planSelect.addEventListener('change', () => {
+  const restart = () => {
     stop();
     lastKey = '';
     stop = watch(refresh, (m) => m.topic === 'topology', 5000);
-  });
+  };
+  planSelect.addEventListener('change', restart);
+  gatewaySelect.addEventListener('change', restart);
+
+  const table = (id: string, title: string, heads: string[], body: HTMLElement) =>
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': `${id}-title` },
+      h('h2', { id: `${id}-title` }, title),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h(
+          'table',
+          { class: 'grid', id },
+          h('thead', {}, h('tr', {}, ...heads.map((t) => h('th', { scope: 'col' }, t)))),
+          body,
+        ),
+      ),
+    );
 
   replace(
     root,
@@ -340,61 +400,37 @@ export function mountTopology(root: HTMLElement): Cleanup {
         { class: 'filters', onsubmit: (e: Event) => e.preventDefault() },
         h('label', { for: 'topology-plan' }, 'Plan'),
         planSelect,
+        h('label', { for: 'topology-gateway' }, 'Gateway'),
+        gatewaySelect,
+        zoom.controls,
         updated,
       ),
       errors,
-      h(
-        'ul',
-        { class: 'legend', 'aria-label': 'Legend' },
-        h('li', {}, h('span', { class: 'line path-unknown' }), 'DNAT rule (transit IP → target)'),
-        h('li', {}, h('span', { class: 'line path-ok' }), 'path verified'),
-        h('li', {}, h('span', { class: 'line path-fail' }), 'path failed'),
-        h('li', {}, h('span', { class: 'line dashed' }), 'verify entry (probe)'),
-        h('li', {}, h('span', { class: 'line member' }), 'load balancer → backend member (health)'),
-        h('li', {}, h('span', { class: 'line snat' }), 'SNAT rule (source → transit IP)'),
-        h('li', {}, h('span', { class: 'line imported' }), 'imported from a real cloud'),
-      ),
+      legend(),
       h('div', { class: 'card' }, picture),
       h(
-        'section',
-        { class: 'card', 'aria-labelledby': 'rules-title' },
-        h('h2', { id: 'rules-title' }, 'DNAT rules'),
-        h(
-          'table',
-          { class: 'grid' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Rule', 'Gateway', 'Transit', 'Protocol', 'Target', 'Status'].map((t) =>
-                h('th', { scope: 'col' }, t),
-              ),
-            ),
-          ),
-          rulesBody,
+        'div',
+        { class: 'tables-side' },
+        table(
+          'dnat-rules',
+          'DNAT rules',
+          ['Plan', 'Rule', 'Gateway', 'Transit', 'Target', 'Status', 'Path'],
+          dnatBody,
+        ),
+        table(
+          'snat-rules',
+          'SNAT rules',
+          ['Plan', 'Rule', 'Gateway', 'Source', 'Transit IP', 'Status'],
+          snatBody,
         ),
       ),
-      h(
-        'section',
-        { class: 'card', 'aria-labelledby': 'probes-title' },
-        h('h2', { id: 'probes-title' }, 'Last verification'),
-        h(
-          'table',
-          { class: 'grid' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Plan', 'Path', 'Expected', 'Found', 'From'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          probesBody,
-        ),
+      table(
+        'verification-rows',
+        'Last verification',
+        ['Plan', 'Cloud', 'Path', 'Expected', 'Found', 'Mode', 'When', 'Source'],
+        rowsBody,
       ),
+      driftSection,
     ),
   );
   const exportFrom = (format: 'svg' | 'png') => {
@@ -411,81 +447,37 @@ export function mountTopology(root: HTMLElement): Cleanup {
       );
   };
 
-  return () => stop();
+  return () => {
+    stop();
+    zoom.dispose();
+  };
 }
 
-function drawArrow(arrow: TopologyArrow): SVGElement {
-  const d = arrow.segments
-    .map(
-      ([[x0, y0], [x1, y1], [x2, y2], [x3, y3]]) => `M ${x0} ${y0} C ${x1} ${y1}, ${x2} ${y2}, ${x3} ${y3}`,
-    )
-    .join(' ');
-  const [lx, ly] = arrow.labelAt;
-  const width = arrow.label.length * 6.6 + 14;
-  return s(
-    'g',
-    {
-      class: `arrow arrow-${arrow.kind} path-${arrow.status}`,
-      'data-id': arrow.id,
-      'data-from': arrow.from,
-      'data-to': arrow.to,
-    },
-    s('title', {}, arrow.title),
-    s('path', { d, 'marker-end': `url(#topo-arrow-${arrow.status})` }),
-    s('rect', { class: 'label-bg', x: lx - width / 2, y: ly - 12, width, height: 17, rx: 4 }),
-    s('text', { class: 'arrow-label', x: lx, y: ly, 'text-anchor': 'middle' }, arrow.label),
-  );
+/** Keeps a select's options equal to `options` (value, text) after its first, and its value if still offered. */
+function syncOptions(select: HTMLSelectElement, options: [string, string][]): void {
+  const current = [...select.options].slice(1).map((o) => `${o.value}\u0000${o.textContent}`);
+  const wanted = options.map(([v, t]) => `${v}\u0000${t}`);
+  if (current.join('\u0001') === wanted.join('\u0001')) return;
+  const value = select.value;
+  while (select.options.length > 1) select.remove(1);
+  for (const [v, t] of options) select.append(h('option', { value: v }, t));
+  select.value = options.some(([v]) => v === value) ? value : '';
 }
 
-/** Resources another plan created that this plan's rules use (an existing gateway, transit IP, VPC…). */
-function relatedTo(r: TopologyResource, all: TopologyResource[], plan: string): boolean {
-  const mine = all.filter((x) => x.plan === plan);
-  const refs = new Set(
-    mine.flatMap((x) => [
-      x.vpcId,
-      x.subnetId,
-      x.frontendSubnetId,
-      x.gatewayId,
-      x.transitIpId,
-      x.target?.serverId,
-      x.target?.loadBalancerId,
-    ]),
+function legend(): HTMLElement {
+  const line = (cls: string, text: string) => h('li', {}, h('span', { class: `line ${cls}` }), text);
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
+    line('status-unverified', 'DNAT rule, not verified'),
+    line('status-verified', 'path verified'),
+    line('status-failed', 'path failed'),
+    line('status-frozen', 'frozen (rule or gateway)'),
+    line('status-stale', 'stale: changed since verified'),
+    line('status-drift', 'drift'),
+    line('dashed', 'verify entry'),
+    line('member', 'load balancer → member (health)'),
+    line('snat', 'SNAT rule (source → transit IP)'),
+    line('imported', 'imported from a real cloud'),
   );
-  if (refs.has(r.id)) return true;
-  // The VPC and subnet of a referenced resource, so it is drawn where it lives.
-  const referenced = all.filter((x) => refs.has(x.id));
-  return (
-    referenced.some((x) => x.vpcId === r.id || x.subnetId === r.id || x.frontendSubnetId === r.id) ||
-    all.filter((x) => x.type === 'subnet' && refs.has(x.id)).some((subnet) => subnet.vpcId === r.id)
-  );
-}
-
-/**
- * The verify results of an event or a provisioning's output: the probe's results (`{entry, verdict,
- * ok, …}`, the Connectivity* events' `results`) or verification rows (`{from, to, protocol, port, expect,
- * verdict, code?, mode, ok}`, a provisioning's `output.verify`: docs/real-cloud.md#verification-output).
- */
-function toResults(plan: string, value: unknown, source: string): ProbeResult[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((item): ProbeResult[] => {
-    if (!item || typeof item !== 'object') return [];
-    const v = item as Record<string, unknown>;
-    const row = typeof v.from === 'string' && typeof v.to === 'string';
-    if (typeof v.entry !== 'object' && !row) return [];
-    const entry = (
-      row ? { from: v.from, to: v.to, protocol: v.protocol, port: v.port, expect: v.expect } : v.entry
-    ) as ProbeResult['entry'] & { expect?: unknown };
-    const expected = typeof v.expected === 'string' ? v.expected : entry.expect;
-    return [
-      {
-        plan,
-        entry,
-        verdict: String(v.verdict ?? 'unknown'),
-        ok: v.ok === true,
-        source,
-        ...(typeof expected === 'string' ? { expected } : {}),
-        ...(typeof v.code === 'string' ? { code: v.code } : {}),
-      },
-    ];
-  });
 }
