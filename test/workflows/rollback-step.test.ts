@@ -123,7 +123,8 @@ describe('Function: rollbackTurn', () => {
     ]);
     const last = turns.at(-1);
     expect(last?.status).toBe('INCOMPLETE');
-    expect(last?.leftBehind).toEqual([
+    const byKind = (a: { kind: string }, b: { kind: string }) => b.kind.localeCompare(a.kind);
+    expect([...(last?.leftBehind ?? [])].sort(byKind)).toEqual([
       {
         kind: 'vpc',
         name: 'VPC-A',
