@@ -4,7 +4,6 @@
  * said `onFailure: keep`, which only an explicit (forced) rollback overrides. The end-to-end path (a
  * stopped provisioning → the event → this workflow → nothing left) is in faults.test.ts.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { type Harness, openHarness, statesEntered } from './harness.ts';
@@ -18,15 +17,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-/** A loopback port nothing listens on: a cloud that is down. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** A harness whose store holds a VPC and a subnet created by EXECUTION. */
 async function withLedger(): Promise<Harness> {
@@ -91,7 +81,8 @@ describe('the rollback workflow', () => {
 
   it('ends FAILED with ROLLBACK_INCOMPLETE, listing what is left, when the cloud holding it is down', async () => {
     // Prepare: EXECUTION's VPC recorded in a Huawei Cloud account nothing answers for.
-    vi.stubEnv('HUAWEICLOUD_ENDPOINT', `http://127.0.0.1:${await closedPort()}`);
+    // Port 1 on loopback: nothing listens there, every connection is refused.
+    vi.stubEnv('HUAWEICLOUD_ENDPOINT', 'http://127.0.0.1:1');
     vi.stubEnv('HUAWEICLOUD_SDK_AK', 'AK');
     vi.stubEnv('HUAWEICLOUD_SDK_SK', 'SK');
     vi.stubEnv('HUAWEICLOUD_SDK_PROJECT_ID', 'project');
@@ -131,6 +122,19 @@ describe('the rollback workflow', () => {
     });
     expect(statesEntered(await h.history(started.executionArn))).toContain('RollbackIncomplete');
     expect((await h.resources()).map((r) => r.id)).toEqual([vpc.id]);
+  });
+
+  it('what a rollback left behind stays recorded to its plan: natflow teardown PLAN removes it', async () => {
+    // Prepare: EXECUTION's resources, recorded to plan kept-or-not, which was never recorded as provisioned.
+    h = await withLedger();
+    expect(await h.stack.store.getPlan('kept-or-not')).toBeUndefined();
+
+    // Act
+    const run = await h.run('teardown', { plan: 'kept-or-not' });
+
+    // Assess
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(await h.resources()).toEqual([]);
   });
 
   it('rolls back when the event carries no input', async () => {
