@@ -175,6 +175,11 @@ describe('a run that fails in several ways shows no trace anywhere', () => {
     });
     const bug = (await get('/executions/bug')) as { cause?: Record<string, unknown> };
     expect(bug.cause).toMatchObject({ code: 'TypeError', message: expect.stringContaining('null') });
+    // ProvisioningFailed carries the same document.
+    const failed = client.bus
+      .list({ detailType: 'ProvisioningFailed' })
+      .map((e) => e.detail as { error: string; cause: unknown });
+    expect(failed.find((d) => d.error === 'CLOUD_REJECTED')?.cause).toEqual(detail.cause);
   });
 
   it('scans every CLI output, API body, cause, history event and event detail: no trace', async () => {
