@@ -8,8 +8,16 @@
  * - tableWrite: tableRead + PutItem, UpdateItem, DeleteItem, ConditionCheckItem (TransactWriteItems is
  *               authorised action by action)
  * - events:     events:PutEvents on the natflow bus only
- * - startExecution / listExecutions: on the three state machines only
- * - describeExecution / executionHistory / stopExecution: on those state machines' executions only
+ * - startExecution / listExecutions: on the four state machines the API starts (provision,
+ *   provision-keep, verify, teardown) only; startRollback: on the rollback machine only
+ * - describeExecution / executionHistory / stopExecution: on those machines' executions only;
+ *   describeRollback on the rollback machine's; redriveExecution on those of provision-keep, verify and
+ *   teardown (a provision failure has rolled back: natflow refuses to redrive it)
+ * - cloud:      the function drives a cloud through the provider registry (src/providers/registry.ts):
+ *               on huaweicloud it reads the Huawei Cloud AK/SK secret (HuaweiCloudSecretPolicy, made
+ *               here for the roles with this grant, when the stack names a secret), and only its bundle
+ *               carries the providers: every other bundle has them stubbed out (infra/esbuild-plugins.cjs),
+ *               as a function that may not read the secret cannot drive the real cloud.
  *
  * No statement has a `*` action; only X-Ray, which has no resource-level permissions, takes resource `*`.
  * ARNs are built with Fn::Join and pseudo parameters (no ${aws:accountId}), so packaging needs no
@@ -19,39 +27,46 @@
 
 const ACCESS = {
   // provision workflow steps
-  validatePlan: ['tableRead'],
-  createNetworks: ['tableWrite'],
-  createServers: ['tableWrite'],
-  createBackendGroups: ['tableWrite'],
-  createLoadBalancers: ['tableWrite'],
-  assignTransitIps: ['tableWrite'],
-  createGateways: ['tableWrite'],
-  checkActive: ['tableWrite'],
-  addDnatRules: ['tableWrite'],
-  addSnatRules: ['tableWrite'],
+  validatePlan: ['tableRead', 'cloud'],
+  createNetworks: ['tableWrite', 'cloud'],
+  createServers: ['tableWrite', 'cloud'],
+  createBackendGroups: ['tableWrite', 'cloud'],
+  createLoadBalancers: ['tableWrite', 'cloud'],
+  assignTransitIps: ['tableWrite', 'cloud'],
+  createGateways: ['tableWrite', 'cloud'],
+  checkActive: ['tableWrite', 'cloud'],
+  addDnatRules: ['tableWrite', 'cloud'],
+  addSnatRules: ['tableWrite', 'cloud'],
   evaluateTranslation: ['tableRead'],
-  verifyConnectivity: ['tableRead', 'events'],
+  verifyConnectivity: ['tableRead', 'events', 'cloud'],
   completeProvisioning: ['tableWrite', 'events'],
-  rollback: ['tableWrite'],
+  rollback: ['tableWrite', 'cloud'],
   publishEvent: ['events'],
   // verify and teardown workflow steps
   listPlans: ['tableRead'],
   summarizeVerification: [],
-  deleteResources: ['tableWrite'],
+  deleteResources: ['tableWrite', 'cloud'],
   // evaluation and probes
   dnatEvaluate: ['tableRead'],
   probe: ['tableRead'],
   // the HTTP API
+  // The API drives no cloud on AWS: it may not read the Huawei Cloud secret and its bundles carry no
+  // provider; a plan's dry run against a real account is the workflow's ValidatePlan (docs/decisions.md).
   apiValidatePlan: ['tableRead'],
   apiPreviewPlan: ['tableRead'],
   apiStartExecution: ['tableRead', 'startExecution'],
-  apiListExecutions: ['listExecutions'],
+  // A search (`q`, `plan`) describes the executions it reads, for their input.
+  apiListExecutions: ['listExecutions', 'describeExecution'],
   apiDescribeExecution: ['describeExecution'],
   apiGetExecutionHistory: ['describeExecution', 'executionHistory'],
   apiStopExecution: ['describeExecution', 'stopExecution'],
-  apiRedriveExecution: ['tableRead', 'describeExecution', 'executionHistory', 'redriveExecution'],
+  // With the rollback machine deployed (this template), whether a kept failure was rolled back is the
+  // existence of its rollback execution; the ledger and the history are read only without one (locally).
+  apiRedriveExecution: ['describeExecution', 'describeRollback', 'redriveExecution'],
   // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
   // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
+  // Reads the ledger: a provisioning whose own rollback left resources behind is resumed
+  // (docs/real-cloud.md#failure), one that has nothing left is refused.
   apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
@@ -61,9 +76,18 @@ const ACCESS = {
   apiOpenApi: [],
 };
 
-const STATE_MACHINES = ['ProvisionStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
-/** Their executions, and the rollback machine's, are what the API describes, lists, stops, redrives. */
-const EXECUTION_MACHINES = [...STATE_MACHINES, 'RollbackStateMachine'];
+/** The machines the API starts, lists, describes and stops (`provision-keep` runs onFailure: keep). */
+const STATE_MACHINES = [
+  'ProvisionStateMachine',
+  'ProvisionKeepStateMachine',
+  'VerifyStateMachine',
+  'TeardownStateMachine',
+];
+/**
+ * Those whose failed executions may be redriven: not `provision`, whose failures have rolled back
+ * (src/workflow/kept.ts refuses them before Step Functions is asked).
+ */
+const REDRIVABLE_MACHINES = ['ProvisionKeepStateMachine', 'VerifyStateMachine', 'TeardownStateMachine'];
 
 const join = (...parts) => ({ 'Fn::Join': ['', parts] });
 const pseudo = (name) => ({ Ref: `AWS::${name}` });
@@ -88,21 +112,69 @@ const tableArn = (stage) =>
   );
 const tableResources = (stage) => [tableArn(stage), join(tableArn(stage), '/index/*')];
 const machineArns = STATE_MACHINES.map((id) => ({ Ref: id }));
-const executionArns = EXECUTION_MACHINES.map((id) =>
-  join(
-    'arn:',
-    pseudo('Partition'),
-    ':states:',
-    pseudo('Region'),
-    ':',
-    pseudo('AccountId'),
-    ':execution:',
-    { 'Fn::GetAtt': [id, 'Name'] },
-    ':*',
-  ),
-);
+const executionsOf = (machines) =>
+  machines.map((id) =>
+    join(
+      'arn:',
+      pseudo('Partition'),
+      ':states:',
+      pseudo('Region'),
+      ':',
+      pseudo('AccountId'),
+      ':execution:',
+      { 'Fn::GetAtt': [id, 'Name'] },
+      ':*',
+    ),
+  );
+const executionArns = executionsOf(STATE_MACHINES);
+
+/**
+ * Least privilege on the Huawei Cloud secret (its parameters and conditions: infra/huaweicloud.yml):
+ * GetSecretValue on that one secret (and Decrypt with its key, when one is given), attached only to the
+ * roles of the functions with the `cloud` grant; it exists only when the stack names a secret.
+ */
+function secretPolicy(cloudRoles) {
+  return {
+    Type: 'AWS::IAM::ManagedPolicy',
+    Condition: 'HasHuaweiCloudSecret',
+    Properties: {
+      Description: 'natflow reads the Huawei Cloud AK/SK secret',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ReadHuaweiCloudSecret',
+            Effect: 'Allow',
+            Action: ['secretsmanager:GetSecretValue'],
+            Resource: [{ Ref: 'HuaweiCloudSecretArn' }],
+          },
+          {
+            'Fn::If': [
+              'HasHuaweiCloudSecretKey',
+              {
+                Sid: 'DecryptHuaweiCloudSecret',
+                Effect: 'Allow',
+                Action: ['kms:Decrypt'],
+                Resource: [{ Ref: 'HuaweiCloudSecretKmsKeyArn' }],
+                Condition: {
+                  StringEquals: {
+                    'kms:ViaService': join('secretsmanager.', pseudo('Region'), '.amazonaws.com'),
+                  },
+                },
+              },
+              { Ref: 'AWS::NoValue' },
+            ],
+          },
+        ],
+      },
+      Roles: cloudRoles.map((role) => ({ Ref: role })),
+    },
+  };
+}
 
 const grants = (stage) => ({
+  // No inline statement: the secret's managed policy (secretPolicy) lists these roles.
+  cloud: [],
   tableRead: [{ Sid: 'TableRead', Effect: 'Allow', Action: TABLE_READ, Resource: tableResources(stage) }],
   tableWrite: [
     {
@@ -150,6 +222,15 @@ const grants = (stage) => ({
       Resource: executionArns,
     },
   ],
+  // Whether a kept failure was rolled back: its rollback execution exists (functions/api/lib/rollback.ts).
+  describeRollback: [
+    {
+      Sid: 'DescribeRollbackExecution',
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution'],
+      Resource: executionsOf(['RollbackStateMachine']),
+    },
+  ],
   stopExecution: [
     { Sid: 'StopExecution', Effect: 'Allow', Action: ['states:StopExecution'], Resource: executionArns },
   ],
@@ -158,7 +239,7 @@ const grants = (stage) => ({
       Sid: 'RedriveExecution',
       Effect: 'Allow',
       Action: ['states:RedriveExecution'],
-      Resource: executionArns,
+      Resource: executionsOf(REDRIVABLE_MACHINES),
     },
   ],
 });
@@ -212,6 +293,13 @@ function roleOf(functionName, grants, GRANTS) {
   };
 }
 
+/** The functions that drive a cloud (the `cloud` grant): only their bundles carry the providers. */
+function cloudDriving() {
+  return Object.entries(ACCESS)
+    .filter(([, access]) => access.includes('cloud'))
+    .map(([name]) => name);
+}
+
 /** Called by osls through ${file(infra/iam.cjs)}; the stage names the table. */
 async function roles({ resolveVariable } = {}) {
   const stage = resolveVariable ? await resolveVariable('sls:stage') : 'dev';
@@ -219,9 +307,12 @@ async function roles({ resolveVariable } = {}) {
   const Resources = {};
   for (const [functionName, access] of Object.entries(ACCESS))
     Resources[`${logicalName(functionName)}Role`] = roleOf(functionName, access, GRANTS);
+  Resources.HuaweiCloudSecretPolicy = secretPolicy(cloudDriving().map((name) => `${logicalName(name)}Role`));
   return { Resources };
 }
 
 module.exports = roles;
 module.exports.ACCESS = ACCESS;
 module.exports.logicalName = logicalName;
+/** The functions that drive a cloud (the `cloud` grant): only their bundles carry the providers. */
+module.exports.cloudDriving = cloudDriving;

@@ -4,8 +4,9 @@
  * when the document cannot be previewed (not a plan), 404 when there is no such plan to destroy.
  * `topology: true` adds the resources the paths go through (the console draws the paths on them).
  */
+import { InvalidPlanProblem } from '../../src/api/problem.ts';
 import { PreviewRequestSchema } from '../../src/api/schemas.ts';
-import { InvalidInputError, NotFoundError } from '../../src/cloud/errors.ts';
+import { NotFoundError } from '../../src/cloud/errors.ts';
 import { previewDestroy, previewPlan } from '../../src/plan/preview.ts';
 import { steps } from '../../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
@@ -23,7 +24,7 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
     const first = result.errors[0];
     if ('destroy' in body && first?.code === 'NOT_FOUND')
       throw new NotFoundError(first.message, { path: first.path });
-    throw new InvalidInputError(
+    throw new InvalidPlanProblem(
       result.errors,
       `the plan cannot be previewed (${result.errors.length} problems)`,
     );

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { InvalidPlanProblem } from '../../src/api/problem.ts';
 import {
   StartExecutionRequestSchema,
   TeardownInputSchema,
@@ -53,7 +54,7 @@ async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): 
   if (workflow === 'provision') {
     const result = await validatePlan(await dryRunSource(deps, input), input, { steps });
     if (!result.valid) {
-      throw new InvalidInputError(
+      throw new InvalidPlanProblem(
         result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),
         `the plan is invalid (${result.errors.length} problems); nothing was started`,
       );

@@ -71,6 +71,21 @@ export class HttpProblemError extends Error {
   }
 }
 
+/**
+ * An invalid plan (POST /plans/validate, POST /plans/preview, a provision input of POST /executions):
+ * 422 listing every problem, whatever its first code — an unknown reference (NOT_FOUND) or a conflict
+ * with what exists (DNAT_PORT_CONFLICT …) included, since the request is what is wrong (docs/http-api.md,
+ * docs/decisions.md). `code` stays the first problem's code.
+ */
+export class InvalidPlanProblem extends HttpProblemError {
+  constructor(issues: readonly Issue[], message: string) {
+    const first = issues[0];
+    super(422, (first?.code ?? 'VALIDATION_FAILED') as ErrorCode, message, {
+      issues: issues.length > 0 ? issues : [{ path: '', code: 'VALIDATION_FAILED', message }],
+    });
+  }
+}
+
 /** Step Functions service errors (by `name`) and the natflow code each becomes (its status the table's). */
 const SFN_ERRORS: Readonly<Record<string, ErrorCode>> = {
   ExecutionAlreadyExists: 'EXECUTION_ALREADY_EXISTS',

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, type Tags } from 'yaml';
+import { keepVariantOf } from '../workflow/keep-variant.ts';
 
 export interface FunctionSpec {
   name: string;
@@ -26,8 +27,11 @@ export interface StateMachineSpec {
   key: string;
   /** The deployed name (`natflow-provision-dev`), used for ARNs. */
   name: string;
+  /** The ASL file the definition comes from (provision's for `provision-keep`). */
   definitionFile: string;
   definition: Record<string, unknown>;
+  /** The machine whose keep variant this one is (`provision` for `provision-keep`), if it is one. */
+  keepVariantOf?: string;
   events: { eventBridge?: EventRuleSpec; schedule?: ScheduleSpec }[];
 }
 
@@ -115,19 +119,34 @@ export function readServerlessConfig(
   const stateMachines = new Map<string, StateMachineSpec>();
   const machines = ((raw.stepFunctions as Record<string, unknown> | undefined)?.stateMachines ??
     {}) as Record<string, Record<string, unknown>>;
-  for (const [key, spec] of Object.entries(machines)) {
+  // Keep variants (`${file(infra/keep-variant.cjs):provision}`) after the machines they derive from.
+  const entries = Object.entries(machines).sort(
+    ([, a], [, b]) =>
+      Number(keepSourceOf(a.definition) !== undefined) - Number(keepSourceOf(b.definition) !== undefined),
+  );
+  for (const [key, spec] of entries) {
     const definitionRef = String(spec.definition);
-    const match = /^\$\{file\((.+)\)\}$/.exec(definitionRef);
-    if (!match?.[1])
+    const source = keepSourceOf(spec.definition);
+    const match = /^\$\{file\(([^)]+\.json)\)\}$/.exec(definitionRef);
+    const from = source === undefined ? undefined : stateMachines.get(source);
+    if (source !== undefined && !from)
+      throw new Error(
+        `serverless.yml: state machine ${key} is the keep variant of ${source}, which is missing`,
+      );
+    if (!from && !match?.[1])
       throw new Error(`serverless.yml: state machine ${key} must take its definition from \${file(…)}`);
-    const definitionFile = resolve(root, match[1]);
+    const definitionFile = from ? from.definitionFile : resolve(root, match?.[1] ?? '');
     // Serverless variables in the name (`natflow-provision-${sls:stage}`): the stage is the only one used.
     const name = String(spec.name ?? key).replace(/\$\{(?:sls:stage|self:provider\.stage)\}/g, stage);
     stateMachines.set(key, {
       key,
       name,
       definitionFile,
-      definition: JSON.parse(readFileSync(definitionFile, 'utf8')) as Record<string, unknown>,
+      // A keep variant is derived here as infra/keep-variant.cjs derives it at package time.
+      definition: from
+        ? keepVariantOf(from.definition)
+        : (JSON.parse(readFileSync(definitionFile, 'utf8')) as Record<string, unknown>),
+      ...(source !== undefined ? { keepVariantOf: source } : {}),
       events: ((spec.events ?? []) as Record<string, unknown>[]).map((event) => {
         const result: { eventBridge?: EventRuleSpec; schedule?: ScheduleSpec } = {};
         const eb = event.eventBridge as Record<string, unknown> | undefined;
@@ -150,6 +169,12 @@ export function readServerlessConfig(
     });
   }
   return { service: String(raw.service), stage, root, functions, stateMachines, raw };
+}
+
+/** `${file(infra/keep-variant.cjs):provision}` → `provision`: the machine a keep variant derives from. */
+export function keepSourceOf(definition: unknown): string | undefined {
+  const match = /^\$\{file\((?:\.\/)?infra\/keep-variant\.cjs\):([A-Za-z0-9_-]+)\}$/.exec(String(definition));
+  return match?.[1];
 }
 
 /** The function a Task state's `Resource` names: `{"Fn::GetAtt": ["fn", "Arn"]}` or a Lambda ARN. */

@@ -105,8 +105,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const bus = new LocalEventBus({ clock });
   const dataPlane = options.dataPlane === false ? undefined : new DataPlane({ clock });
 
-  // The state machines: serverless.yml's, and provision-keep (onFailure: keep), generated from
-  // provision's definition here, never written down.
+  // The state machines: serverless.yml's, provision-keep (onFailure: keep) among them, derived from
+  // provision's definition as the packaged template derives it (infra/keep-variant.cjs).
   const machines = withKeepVariant(config.stateMachines.values());
   const arnOfWorkflow = new Map(machines.map((m) => [m.key, localStateMachineArn(m.name)]));
   const workflowOfArn = new Map(machines.map((m) => [localStateMachineArn(m.name), m.key]));

@@ -13,16 +13,20 @@
  * | reference | `REF#<referenced id>` | `RES#<referrer id>` | `referrer` |
  * | scope counter (a transaction scope: a gateway, a transit IP, a subnet …) | `SCOPE#<scope>` | `SCOPE` | `version` (the id of its last commit), `commits`, `ttl` (s) |
  * | plan record | `PLANS` | `PLAN#<name>` | `document` (JSON text), `execution`, `updatedAt` |
+ * | ledger entry of an execution (the rollback ledger) | `EXEC#<execution>` | `RES#<id>` | `id` |
+ * | ledger entry of a plan (what teardown deletes) | `OWNED#<plan>` | `RES#<id>` | `id` |
  *
- * Global secondary indexes (projection ALL, sort key `createdKey` = `<createdAt>#<id>`, so a query
- * returns resources in creation order):
- * - `byType` on `gsiType` = `TYPE#<type>` — every resource has it;
- * - `byPlan` on `gsiPlan` = `PLAN#<plan>` — sparse: resources created outside a plan are absent;
- * - `byExecution` on `gsiExec` = `EXEC#<execution>` — sparse, the rollback ledger.
+ * A resource's ledger entries are written and deleted in the TransactWriteItems that writes or deletes
+ * the resource (or changes its plan or execution), so `list({execution})` and `list({plan})` — what a
+ * rollback and a teardown decide on — are a strongly consistent Query of one partition and a strongly
+ * consistent BatchGetItem of the resources: never an index read.
  *
- * The indexes serve listings only: no rule is decided by an (eventually consistent) index read. Rules
- * are decided on strongly consistent reads of the base table, and every commit advances the counters
- * of its scopes under a condition in the same TransactWriteItems (`dynamodb/store.ts`).
+ * One global secondary index (projection ALL, sort key `createdKey` = `<createdAt>#<id>`, so a query
+ * returns resources in creation order): `byType` on `gsiType` = `TYPE#<type>` — every resource has it;
+ * it serves the listings by type (`GET /resources`) only. No rule, rollback or teardown is decided by an
+ * (eventually consistent) index read: rules are decided on strongly consistent reads of the base table,
+ * and every commit advances the counters of its scopes under a condition in the same TransactWriteItems
+ * (`dynamodb/store.ts`).
  *
  * Billing is on demand (PAY_PER_REQUEST), point-in-time recovery is on, and `ttl` lets DynamoDB sweep
  * the counters of scopes no transaction has touched for a day (a swept counter is simply recreated).
@@ -33,16 +37,12 @@ export const ATTR = {
   pk: 'pk',
   sk: 'sk',
   gsiType: 'gsiType',
-  gsiPlan: 'gsiPlan',
-  gsiExec: 'gsiExec',
   createdKey: 'createdKey',
   ttl: 'ttl',
 } as const;
 
 export const INDEX = {
   byType: 'byType',
-  byPlan: 'byPlan',
-  byExecution: 'byExecution',
 } as const;
 
 /** The CloudFormation logical id of the table (serverless.yml refers to it with `!Ref`). */
@@ -76,19 +76,13 @@ export const TABLE_SHAPE: TableShape = {
     { AttributeName: ATTR.pk, AttributeType: 'S' },
     { AttributeName: ATTR.sk, AttributeType: 'S' },
     { AttributeName: ATTR.gsiType, AttributeType: 'S' },
-    { AttributeName: ATTR.gsiPlan, AttributeType: 'S' },
-    { AttributeName: ATTR.gsiExec, AttributeType: 'S' },
     { AttributeName: ATTR.createdKey, AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: ATTR.pk, KeyType: 'HASH' },
     { AttributeName: ATTR.sk, KeyType: 'RANGE' },
   ],
-  GlobalSecondaryIndexes: [
-    index(INDEX.byType, ATTR.gsiType),
-    index(INDEX.byPlan, ATTR.gsiPlan),
-    index(INDEX.byExecution, ATTR.gsiExec),
-  ],
+  GlobalSecondaryIndexes: [index(INDEX.byType, ATTR.gsiType)],
 };
 
 /** The CreateTable input for a table of this shape (tests, local endpoints). */

@@ -1,6 +1,7 @@
 /**
  * `onFailure: keep` (docs/workflows.md): the provision definition without its Catch edges, generated from the
- * same ASL file when the runtime loads it, so that the two can never drift apart.
+ * same ASL file when the runtime loads it and when the AWS template is packaged (infra/keep-variant.cjs
+ * compiles this module), so that the two can never drift apart. Imports nothing.
  *
  * Without a Catch the error of a failing Task propagates to the execution (through its Parallel, if it
  * sits in one): the execution ends FAILED at the failing state with the original error and cause, nothing
@@ -85,11 +86,15 @@ export interface MachineSpec {
   definition: Record<string, unknown>;
 }
 
-/** The state machines to run: those given, and the kept variant of `provision` beside it. */
+/**
+ * The state machines to run: those given, and the kept variant of `provision` beside it unless it is
+ * among them already (serverless.yml declares it: infra/keep-variant.cjs).
+ */
 export function withKeepVariant<T extends MachineSpec>(machines: Iterable<T>): MachineSpec[] {
   const all: MachineSpec[] = [...machines];
   const provision = all.find((machine) => machine.key === 'provision');
-  if (provision !== undefined) {
+  const declared = all.some((machine) => machine.key === `provision${KEEP_SUFFIX}`);
+  if (provision !== undefined && !declared) {
     all.push({
       key: `provision${KEEP_SUFFIX}`,
       name: keepVariantName(provision.name),

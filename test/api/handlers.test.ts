@@ -75,6 +75,22 @@ const PLAN = parse(
 ) as Record<string, unknown>;
 const START = new Date('2026-01-02T03:04:05.678Z');
 
+/**
+ * The reference plan naming two VPCs that exist nowhere. (Shape errors reported together with unresolved
+ * references are src/plan/validate.ts's business; here the plan's shape is valid.)
+ */
+function unknownReferences(plan: Record<string, unknown>): Record<string, unknown> {
+  const loadBalancers = (plan.loadBalancers as Record<string, unknown>[]).map((lb) => ({
+    ...lb,
+    vpc: 'VPC-NOPE',
+  }));
+  const privateNatGateways = (plan.privateNatGateways as Record<string, unknown>[]).map((g) => ({
+    ...g,
+    vpc: 'VPC-ZZZ',
+  }));
+  return { ...plan, loadBalancers, privateNatGateways };
+}
+
 const sfn = mockClient(SFNClient);
 let store: MemoryStore;
 
@@ -137,6 +153,20 @@ describe('POST /plans/validate', () => {
       code: 'INVALID_CIDR',
       type: 'urn:natflow:problem:INVALID_CIDR',
     });
+  });
+
+  it('answers 422 (not 404) listing every problem when the plan names a VPC that does not exist', async () => {
+    // Prepare: two unknown references
+    const withUnknown = unknownReferences(PLAN);
+    // Act
+    const answer = await call(validate, { method: 'POST', resource: '/plans/validate', body: withUnknown });
+    // Assess
+    expect(answer.status).toBe(422);
+    expect(answer.json.status).toBe(422);
+    const problems = answer.json.errors?.map((e) => `${e.path} ${e.code}`) ?? [];
+    expect(problems.filter((p) => p.endsWith('NOT_FOUND')).length).toBeGreaterThanOrEqual(2);
+    expect(problems.join('\n')).toMatch(/loadBalancers\[0\]\.vpc NOT_FOUND/);
+    expect(problems.join('\n')).toMatch(/privateNatGateways\[0\]\.vpc NOT_FOUND/);
   });
 
   it.each([
@@ -232,6 +262,19 @@ describe('POST /executions', () => {
     const paths = answer.json.errors?.map((e) => e.path) ?? [];
     expect(paths).toContain('input.name');
     expect(paths.some((p) => p.startsWith('input.transitIps[0]'))).toBe(true);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('answers 422 (not 404) with every problem and starts nothing for a plan naming an unknown VPC', async () => {
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: { workflow: 'provision', input: unknownReferences(PLAN) },
+    });
+    expect(answer.status).toBe(422);
+    const problems = answer.json.errors?.map((e) => `${e.path} ${e.code}`).join('\n') ?? '';
+    expect(problems).toMatch(/input\.loadBalancers\[0\]\.vpc NOT_FOUND/);
+    expect(problems).toMatch(/input\.privateNatGateways\[0\]\.vpc NOT_FOUND/);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 

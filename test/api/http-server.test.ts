@@ -204,6 +204,28 @@ describe('createHttpServer', () => {
     );
   });
 
+  it('answers 422 (not 404) on the local server too for a plan naming a VPC that does not exist', async () => {
+    const plan = {
+      ...PLAN,
+      privateNatGateways: (PLAN.privateNatGateways as Record<string, unknown>[]).map((g) => ({
+        ...g,
+        vpc: 'VPC-NOPE',
+      })),
+    };
+    for (const [path, body] of [
+      ['/plans/validate', plan],
+      ['/plans/preview', { plan }],
+      ['/executions', { workflow: 'provision', input: plan }],
+    ] as const) {
+      const answer = await request(path, { body: JSON.stringify(body), type: 'application/json' });
+      expect(answer.status, path).toBe(422);
+      expect(
+        answer.json.errors.map((e: { code: string }) => e.code),
+        path,
+      ).toContain('NOT_FOUND');
+    }
+  });
+
   it('starts a provisioning through the Step Functions endpoint, and describes it by name', async () => {
     const started = await request('/executions', {
       body: JSON.stringify({ workflow: 'provision', input: PLAN }),

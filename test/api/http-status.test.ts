@@ -1,6 +1,7 @@
 /** The API's mapping of natflow's codes to HTTP statuses (docs/http-api.md). */
 import { describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../src/api/http-status.ts';
+import { InvalidPlanProblem, problemOf } from '../../src/api/problem.ts';
 import { RULE_ORDER } from '../../src/cloud/errors.ts';
 
 describe('Function: httpStatusOf', () => {
@@ -22,4 +23,29 @@ describe('Function: httpStatusOf', () => {
   it('maps every rule code to 404, 409 or 422', () => {
     for (const code of RULE_ORDER) expect([404, 409, 422]).toContain(httpStatusOf(code));
   });
+});
+
+describe('Class: InvalidPlanProblem', () => {
+  it.each([
+    { first: 'NOT_FOUND', path: 'loadBalancers[0].vpc' },
+    { first: 'DNAT_PORT_CONFLICT', path: 'privateNatGateways[0].dnatRules[0].transitPort' },
+    { first: 'INVALID_CIDR', path: 'vpcs[0].cidr' },
+  ])(
+    'answers an invalid plan whose first problem is $first with 422, listing every problem',
+    ({ first, path }) => {
+      // Prepare
+      const issues = [
+        { path, code: first, message: 'first' },
+        { path: 'transitIps[0].ip', code: 'INVALID_ADDRESS', message: 'second' },
+      ];
+      // Act
+      const { problem, internal } = problemOf(
+        new InvalidPlanProblem(issues, 'the plan is invalid (2 problems)'),
+      );
+      // Assess
+      expect(internal).toBe(false);
+      expect(problem).toMatchObject({ status: 422, code: first, type: `urn:natflow:problem:${first}` });
+      expect(problem.errors).toEqual(issues);
+    },
+  );
 });

@@ -71,6 +71,18 @@ describe('POST /plans/preview', () => {
     expect(answer.json.errors?.map((e) => `${e.path} ${e.code}`)).toContain('vpcs[0].cidr INVALID_CIDR');
   });
 
+  it('answers 422 (not 404) listing every problem of a plan that names a VPC that does not exist', async () => {
+    const plan = referencePlan() as unknown as Record<string, Record<string, unknown>[]>;
+    for (const lb of plan.loadBalancers ?? []) lb.vpc = 'VPC-NOPE';
+    for (const gateway of plan.privateNatGateways ?? []) gateway.vpc = 'VPC-ZZZ';
+    const answer = await post({ plan });
+    expect(answer.status).toBe(422);
+    expect(answer.json.status).toBe(422);
+    const problems = answer.json.errors?.map((e) => `${e.path} ${e.code}`).join('\n') ?? '';
+    expect(problems).toMatch(/loadBalancers\[0\]\.vpc NOT_FOUND/);
+    expect(problems).toMatch(/privateNatGateways\[0\]\.vpc NOT_FOUND/);
+  });
+
   it('answers 404 for the teardown of a plan that was never provisioned', async () => {
     const answer = await post({ destroy: 'never-provisioned' });
     expect(answer).toMatchObject({ status: 404, json: { code: 'NOT_FOUND' } });

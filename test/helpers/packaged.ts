@@ -61,9 +61,15 @@ function run(spec: Spec, dir: string): Promise<{ code: number; output: string }>
   });
 }
 
-/** The packaged stack of `spec` (packaged now, or by another worker of this run). */
+/**
+ * The packaged stack of `spec` (packaged now, or by another worker of this run). While iterating on
+ * tests, `NATFLOW_PACKAGED_DEV=<dir>` names the directory of an `osls package --stage dev --package
+ * <dir>` made earlier, used for the plain `dev` stage instead of packaging again (never set in CI).
+ */
 export async function packaged(spec: Spec): Promise<Packaged> {
   const name = [spec.stage, ...Object.entries(spec.params ?? {}).map(([k, v]) => `${k}-${v}`)].join('.');
+  const reuse = process.env.NATFLOW_PACKAGED_DEV?.trim();
+  if (reuse && name === 'dev' && process.env.CI !== 'true') return read(spec, reuse);
   const root = inject('packageRoot');
   const dir = join(root, name);
   const lock = join(root, `${name}.lock`);
@@ -88,6 +94,10 @@ export async function packaged(spec: Spec): Promise<Packaged> {
   const outcome = JSON.parse(readFileSync(result, 'utf8')) as { code: number; output: string };
   if (outcome.code !== 0)
     throw new Error(`osls package ${name} failed (${outcome.code}):\n${outcome.output.slice(-4000)}`);
+  return read(spec, dir);
+}
+
+function read(spec: Spec, dir: string): Packaged {
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   return {
     stage: spec.stage,

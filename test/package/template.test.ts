@@ -8,10 +8,12 @@
  * once per run and stage (test/helpers/packaged.ts).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/api/routes.ts';
 import { readServerlessConfig } from '../../src/stack/serverless-config.ts';
+import { keepVariantOf } from '../../src/workflow/keep-variant.ts';
 import {
   type CfnResource,
   PACKAGE_TIMEOUT_MS,
@@ -27,6 +29,11 @@ interface Statement {
 }
 
 const config = readServerlessConfig();
+const iam = createRequire(import.meta.url)('../../infra/iam.cjs') as {
+  cloudDriving: () => string[];
+  logicalName: (name: string) => string;
+};
+const MiB = 1024 * 1024;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's
 const TABLE_ARN = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/natflow-dev';
 let dev: Packaged;
@@ -46,7 +53,7 @@ beforeAll(async () => {
 }, 2 * PACKAGE_TIMEOUT_MS);
 
 describe('the packaged CloudFormation template', () => {
-  it.each(['Provision', 'Verify', 'Teardown', 'Rollback'])(
+  it.each(['Provision', 'ProvisionKeep', 'Verify', 'Teardown', 'Rollback'])(
     'has the %s state machine, logging ALL with execution data and traced',
     (name) => {
       const machine = resources[`${name}StateMachine`];
@@ -130,7 +137,10 @@ describe('the packaged CloudFormation template', () => {
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: 'ProvisionStateMachine' }] },
+      detail: {
+        status: ['ABORTED', 'TIMED_OUT'],
+        stateMachineArn: [{ Ref: 'ProvisionStateMachine' }, { Ref: 'ProvisionKeepStateMachine' }],
+      },
     });
     const [target] = rule.Properties.Targets as {
       Arn: unknown;
@@ -159,11 +169,93 @@ describe('the packaged CloudFormation template', () => {
     expect(machine?.Properties.StateMachineName).toBe('natflow-rollback-dev');
   });
 
-  it('gives the provision and rollback state machines a TimeoutSeconds', () => {
-    for (const id of ['ProvisionStateMachine', 'RollbackStateMachine']) {
+  it('gives the provision, provision-keep and rollback state machines a TimeoutSeconds', () => {
+    for (const id of ['ProvisionStateMachine', 'ProvisionKeepStateMachine', 'RollbackStateMachine']) {
       const definition = JSON.stringify(resources[id]?.Properties.DefinitionString);
       expect(definition, id).toMatch(/\\"TimeoutSeconds\\": 3600/);
     }
+  });
+
+  it('deploys provision-keep: the provision definition without its Catch edges, generated from the same file', () => {
+    // Prepare: the packaged definitions, with the Fn::Sub placeholders of their Lambda ARNs named back
+    const definitionOf = (id: string) => {
+      const [text, variables] = (
+        (resources[id] as CfnResource).Properties.DefinitionString as {
+          'Fn::Sub': [string, Record<string, unknown>];
+        }
+      )['Fn::Sub'];
+      const named = text.replace(/\$\{([0-9a-f]{32})\}/g, (_, key: string) =>
+        JSON.stringify(variables[key]).replace(/"/g, "'"),
+      );
+      return JSON.parse(named) as Record<string, unknown>;
+    };
+    const provision = definitionOf('ProvisionStateMachine');
+    const keep = definitionOf('ProvisionKeepStateMachine');
+    // Assess
+    expect(resources.ProvisionKeepStateMachine?.Properties.StateMachineName).toBe(
+      'natflow-provision-keep-dev',
+    );
+    expect(keep).toEqual(keepVariantOf(provision));
+    expect(JSON.stringify(keep)).not.toContain('"Catch"');
+    expect(Object.keys(keep.States as object)).not.toContain('Rollback');
+    // Its role invokes the functions its states name, and not the rollback that only a Catch reached.
+    const roleId = (
+      (resources.ProvisionKeepStateMachine as CfnResource).Properties.RoleArn as { 'Fn::GetAtt': string[] }
+    )['Fn::GetAtt'][0];
+    const invoked = JSON.stringify(resources[roleId ?? '']?.Properties.Policies);
+    expect(invoked).toMatch(/ValidatePlanLambdaFunction/);
+    expect(invoked).toMatch(/AddDnatRulesLambdaFunction/);
+    expect(invoked).not.toMatch(/"RollbackLambdaFunction"/);
+    // The API finds it by its ARN.
+    for (const [id, fn] of ofType('AWS::Lambda::Function').filter(([id]) => /Execution/.test(id))) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, { 'Fn::Sub'?: string }> })
+        .Variables;
+      expect(variables.NATFLOW_STATE_MACHINE_ARNS?.['Fn::Sub'], id).toContain(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
+        '"provision-keep":"${ProvisionKeepStateMachine}"',
+      );
+    }
+  });
+
+  it('lets each execution route act on provision-keep as on provision, and redrive only what may be redriven', () => {
+    const statementsOf = (role: string) =>
+      (
+        (resources[role] as CfnResource).Properties.Policies as {
+          PolicyDocument: { Statement: Statement[] };
+        }[]
+      ).flatMap((p) => p.PolicyDocument.Statement);
+    const resourcesFor = (role: string, action: string) =>
+      JSON.stringify(
+        statementsOf(role)
+          .filter((st) => [st.Action].flat().includes(action))
+          .map((st) => st.Resource),
+      );
+    for (const [role, action] of [
+      ['ApiStartExecutionRole', 'states:StartExecution'],
+      ['ApiListExecutionsRole', 'states:ListExecutions'],
+      ['ApiDescribeExecutionRole', 'states:DescribeExecution'],
+      ['ApiGetExecutionHistoryRole', 'states:GetExecutionHistory'],
+      ['ApiStopExecutionRole', 'states:StopExecution'],
+      ['ApiRedriveExecutionRole', 'states:DescribeExecution'],
+      ['ApiRollbackExecutionRole', 'states:DescribeExecution'],
+    ] as const) {
+      const granted = resourcesFor(role, action);
+      expect(granted, `${role} ${action}`).toMatch(/ProvisionKeepStateMachine/);
+      expect(granted, `${role} ${action}`).toMatch(/"ProvisionStateMachine|\{ProvisionStateMachine/);
+    }
+    const redrive = resourcesFor('ApiRedriveExecutionRole', 'states:RedriveExecution');
+    expect(redrive).toMatch(/ProvisionKeepStateMachine/);
+    expect(redrive).not.toMatch(/\{ProvisionStateMachine\.Name\}/);
+    // Only the rollback route starts the rollback machine; no route starts what it does not serve.
+    expect(resourcesFor('ApiRollbackExecutionRole', 'states:StartExecution')).toBe(
+      JSON.stringify([[{ Ref: 'RollbackStateMachine' }]]),
+    );
+    expect(resourcesFor('ApiStartExecutionRole', 'states:StartExecution')).not.toMatch(
+      /RollbackStateMachine/,
+    );
+    // Read-only routes write nothing.
+    for (const role of ['ApiListExecutionsRole', 'ApiDescribeExecutionRole', 'ApiStopExecutionRole'])
+      expect(JSON.stringify(statementsOf(role)), role).not.toMatch(/dynamodb:/);
   });
 
   it('runs verify on a schedule', () => {
@@ -338,7 +430,7 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
-  it('grants the table only on the table and its indexes, Step Functions only on the three machines, PutEvents only on the bus', () => {
+  it("grants the table only on the table and its indexes, Step Functions only on natflow's machines, PutEvents only on the bus", () => {
     for (const [id, role] of ofType('AWS::IAM::Role').filter(([id]) => !id.endsWith('StateMachineRole'))) {
       for (const policy of (role.Properties.Policies ?? []) as {
         PolicyDocument: { Statement: Statement[] };
@@ -367,18 +459,52 @@ describe('the packaged CloudFormation template', () => {
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
-  // 2 MiB: the functions that drive a cloud carry the Huawei Cloud SDK core (its axios, lodash and
-  // moment-timezone are CommonJS, which esbuild cannot tree-shake): about 1.8 MB; the others stay
-  // near 0.9 MB. Lambda's own limit is 50 MB zipped (docs/decisions.md, "Bundle size").
-  it('bundles every function under 2 MiB minified, without node:sqlite (the store is DynamoDB on Lambda)', () => {
+  // The functions that drive a cloud (the 'cloud' grant of infra/iam.cjs) carry the providers, the
+  // Huawei Cloud SDK core among them (its axios, lodash and moment-timezone are CommonJS, which esbuild
+  // cannot tree-shake): at most 2 MiB. Every other bundle has the providers stubbed out
+  // (infra/esbuild-plugins.cjs): at most 1 MiB (docs/decisions.md, "Small bundles").
+  it('bundles each function in at most 1 MiB minified, 2 MiB where it drives a cloud, without node:sqlite', () => {
+    const driving = new Set(iam.cloudDriving());
+    expect(driving.size).toBeGreaterThan(0);
+    const sizes: string[] = [];
     for (const name of config.functions.keys()) {
       const entries = zipEntries(readFileSync(join(outDir, `${name}.zip`)));
       const code = entries.filter((e) => e.name.endsWith('.mjs'));
       expect(code, name).toHaveLength(1);
-      expect(code[0]?.size, name).toBeLessThan(2 * 1024 * 1024);
+      const bound = driving.has(name) ? 2 * MiB : MiB;
+      expect(code[0]?.size, name).toBeLessThanOrEqual(bound);
       const text = code[0]?.content().toString('utf8') ?? '';
       expect(text.length, name).toBe(code[0]?.size);
       expect(text, name).not.toContain('node:sqlite');
+      // The Huawei Cloud SDK (its request signer) is where a cloud is driven, and nowhere else.
+      expect(text.includes('SDK-HMAC-SHA256'), name).toBe(driving.has(name));
+      sizes.push(`${name} ${code[0]?.size}`);
     }
+    expect(sizes).toHaveLength(config.functions.size);
+  });
+
+  it('lets exactly the functions that drive a cloud read the Huawei Cloud secret, and only that secret', () => {
+    const policy = resources.HuaweiCloudSecretPolicy as CfnResource;
+    expect(policy.Condition).toBe('HasHuaweiCloudSecret');
+    const attached = (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref).sort();
+    expect(attached).toEqual(
+      iam
+        .cloudDriving()
+        .map((name) => `${iam.logicalName(name)}Role`)
+        .sort(),
+    );
+    // The workflow steps that call the cloud; not the API, whose bundles carry no provider.
+    expect(attached).toContain('CreateNetworksRole');
+    expect(attached).toContain('RollbackRole');
+    expect(attached).not.toContain('ApiStartExecutionRole');
+    const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+    expect(statements[0]).toEqual({
+      Sid: 'ReadHuaweiCloudSecret',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [{ Ref: 'HuaweiCloudSecretArn' }],
+    });
+    for (const [id, role] of ofType('AWS::IAM::Role'))
+      expect(JSON.stringify(role.Properties), id).not.toContain('secretsmanager');
   });
 });

@@ -159,6 +159,77 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('the ledgers: list by execution and by plan', () => {
+      it(
+        'reads what each commit did at once: an insert, a move to another plan and execution, a removal',
+        withStore(async (store) => {
+          // Prepare: one resource of exec-1 / plan-a, one of exec-2 / plan-b
+          await insertOne(store, fixtures.vpc('vpc-1', { createdAt: T0 }));
+          await insertOne(
+            store,
+            fixtures.vpc('vpc-2', { createdAt: T1, plan: 'plan-b', execution: 'exec-2' }),
+          );
+          const listed = async () => ({
+            exec1: ids(await store.list({ execution: 'exec-1' })),
+            exec2: ids(await store.list({ execution: 'exec-2' })),
+            planA: ids(await store.list({ plan: 'plan-a' })),
+            planB: ids(await store.list({ plan: 'plan-b' })),
+          });
+          expect(await listed()).toEqual({
+            exec1: ['vpc-1'],
+            exec2: ['vpc-2'],
+            planA: ['vpc-1'],
+            planB: ['vpc-2'],
+          });
+          // Act: vpc-1 moves to plan-b and exec-2 (a re-run adopting it), then vpc-2 leaves every ledger
+          await store.transaction(['vpc-1'], (tx) =>
+            tx.update(fixtures.vpc('vpc-1', { createdAt: T0, plan: 'plan-b', execution: 'exec-2' })),
+          );
+          const moved = await listed();
+          await store.transaction(['vpc-2'], (tx) =>
+            tx.update(fixtures.vpc('vpc-2', { createdAt: T1, plan: null, execution: null })),
+          );
+          const released = await listed();
+          await store.transaction(['vpc-1'], (tx) => tx.remove('vpc-1'));
+          // Assess
+          expect(moved).toEqual({
+            exec1: [],
+            exec2: ['vpc-1', 'vpc-2'],
+            planA: [],
+            planB: ['vpc-1', 'vpc-2'],
+          });
+          expect(released).toEqual({ exec1: [], exec2: ['vpc-1'], planA: [], planB: ['vpc-1'] });
+          expect(await listed()).toEqual({ exec1: [], exec2: [], planA: [], planB: [] });
+          expect(ids(await store.list())).toEqual(['vpc-2']);
+        }),
+      );
+
+      it(
+        'lists a ledger of more resources than one batch read takes, in creation order',
+        withStore(async (store) => {
+          // Prepare: 104 subnets of one execution (BatchGetItem takes 100 keys), 26 per transaction
+          const subnets = Array.from({ length: 104 }, (_, i) =>
+            fixtures.subnet(`subnet-${String(i).padStart(3, '0')}`, 'vpc-1', {
+              createdAt: new Date(Date.parse(T0) + (103 - i) * 1000).toISOString(),
+            }),
+          );
+          for (let i = 0; i < subnets.length; i += 26) {
+            const batch = subnets.slice(i, i + 26);
+            await store.transaction([], async (tx) => {
+              for (const subnet of batch) await tx.insert(subnet, { keys: [], refs: [] });
+            });
+          }
+          // Act
+          const listed = ids(await store.list({ execution: 'exec-1', type: 'subnet' }));
+          // Assess: in creation order (the last inserted was created first), every one of them
+          expect(listed).toHaveLength(104);
+          expect(listed[0]).toBe('subnet-103');
+          expect(listed[103]).toBe('subnet-000');
+          expect(ids(await store.list({ plan: 'plan-a' }))).toHaveLength(104);
+        }),
+      );
+    });
+
     describe('update', () => {
       it(
         'replaces the fields and keeps the keys and references',

@@ -85,7 +85,7 @@ afterEach(() => {
 
 describe('Class: DynamoStore (TransactWriteItems)', () => {
   describe('Method: transaction', () => {
-    it('reads the scope counter first, then commits guard check, resource, reference and counter in one TransactWriteItems', async () => {
+    it('reads the scope counter first, then commits guard check, resource, reference, counter and ledger entries in one TransactWriteItems', async () => {
       // Prepare: the scope was committed on before, at version v-7.
       ddb
         .on(GetCommand, { Key: { pk: 'SCOPE#tip-1', sk: 'SCOPE' } })
@@ -125,6 +125,9 @@ describe('Class: DynamoStore (TransactWriteItems)', () => {
             ExpressionAttributeValues: expect.objectContaining({ ':seen': 'v-7', ':one': 1 }),
           }),
         },
+        // The rule's entries in its execution's and its plan's ledger, in the same transaction.
+        { Put: { TableName: TABLE, Item: { pk: `EXEC#${RULE.execution}`, sk: 'RES#dnat-1', id: 'dnat-1' } } },
+        { Put: { TableName: TABLE, Item: { pk: `OWNED#${RULE.plan}`, sk: 'RES#dnat-1', id: 'dnat-1' } } },
       ]);
       // No lease, lock or other write outside the transaction but the claim.
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
@@ -135,7 +138,8 @@ describe('Class: DynamoStore (TransactWriteItems)', () => {
     it('creates the counter of a scope never committed on, conditioned on its absence', async () => {
       await insertRule(open());
       const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-      expect(items.at(-1)?.Update).toMatchObject({
+      expect(items.filter((item) => item.Update)).toHaveLength(1);
+      expect(items.find((item) => item.Update)?.Update).toMatchObject({
         Key: { pk: 'SCOPE#tip-1', sk: 'SCOPE' },
         ConditionExpression: 'attribute_not_exists(#pk)',
       });

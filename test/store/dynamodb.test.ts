@@ -200,6 +200,62 @@ describe.runIf(motoAvailable)('Class: DynamoStore (moto)', () => {
     });
   });
 
+  describe('Method: list — the ledgers a rollback and a teardown decide on', () => {
+    it('reads an execution or a plan strongly consistently from the base table, never from an index', async () => {
+      // Prepare: record every read the store sends
+      const { client, store } = await setup();
+      await store.transaction([], (tx) => tx.insert(fixtures.vpc('vpc-1'), { keys: [], refs: [] }));
+      await store.transaction([], (tx) =>
+        tx.insert(fixtures.subnet('subnet-1', 'vpc-1'), { keys: [], refs: ['vpc-1'] }),
+      );
+      const reads: { command: string; input: Record<string, unknown> }[] = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          reads.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordReads' },
+      );
+      // Act
+      const byExecution = await store.list({ execution: 'exec-1' });
+      const byPlan = await store.list({ plan: 'plan-a', type: 'subnet' });
+      // Assess
+      expect(byExecution.map((r) => r.id)).toEqual(['subnet-1', 'vpc-1']); // one createdAt: by id
+      expect(byPlan.map((r) => r.id)).toEqual(['subnet-1']);
+      expect(reads.map((r) => r.command).sort()).toEqual([
+        'BatchGetItemCommand',
+        'BatchGetItemCommand',
+        'QueryCommand',
+        'QueryCommand',
+      ]);
+      for (const { command, input } of reads) {
+        expect(input.IndexName, command).toBeUndefined();
+        if (command === 'QueryCommand') expect(input.ConsistentRead, command).toBe(true);
+        else
+          for (const request of Object.values(
+            input.RequestItems as Record<string, { ConsistentRead?: boolean }>,
+          ))
+            expect(request.ConsistentRead, command).toBe(true);
+      }
+    });
+
+    it('commits a resource with its ledger entries in the one TransactWriteItems, and removes them with it', async () => {
+      // Prepare
+      const { store, get } = await setup();
+      // Act
+      await store.transaction([], (tx) => tx.insert(fixtures.vpc('vpc-1'), { keys: [], refs: [] }));
+      const entered = [await get('EXEC#exec-1', 'RES#vpc-1'), await get('OWNED#plan-a', 'RES#vpc-1')];
+      await store.transaction([], (tx) => tx.remove('vpc-1'));
+      // Assess
+      expect(entered).toEqual([
+        { pk: 'EXEC#exec-1', sk: 'RES#vpc-1', id: 'vpc-1' },
+        { pk: 'OWNED#plan-a', sk: 'RES#vpc-1', id: 'vpc-1' },
+      ]);
+      expect(await get('EXEC#exec-1', 'RES#vpc-1')).toBeUndefined();
+      expect(await get('OWNED#plan-a', 'RES#vpc-1')).toBeUndefined();
+    });
+  });
+
   describe('Method: insert — guards without a resource', () => {
     it('treats a fresh guard without its resource as a commit in flight: the key is held', async () => {
       const { store, clock, put } = await setup();

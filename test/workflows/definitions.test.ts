@@ -6,12 +6,14 @@
  * every Task retries the transient errors; every provisioning step is caught into Rollback.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { factoryNameOf } from '../../src/stack/handlers.ts';
 import { functionNameOfResource, readServerlessConfig } from '../../src/stack/serverless-config.ts';
+import { keepVariantOf } from '../../src/workflow/keep-variant.ts';
 
 const DIR = join(import.meta.dirname, '../../statemachines');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.asl.json'));
@@ -107,10 +109,33 @@ describe('state machine definitions', () => {
 });
 
 describe('serverless.yml', () => {
-  it('declares the four state machines from the ASL files', () => {
-    expect([...config.stateMachines.keys()].sort()).toEqual(['provision', 'rollback', 'teardown', 'verify']);
+  it('declares the five state machines from the ASL files, provision-keep as the keep variant of provision', () => {
+    expect([...config.stateMachines.keys()].sort()).toEqual([
+      'provision',
+      'provision-keep',
+      'rollback',
+      'teardown',
+      'verify',
+    ]);
     for (const machine of config.stateMachines.values())
       expect(machine.definitionFile).toMatch(/statemachines\/\w+\.asl\.json$/);
+    const keep = config.stateMachines.get('provision-keep');
+    expect(keep?.keepVariantOf).toBe('provision');
+    expect(keep?.name).toBe('natflow-provision-keep-dev');
+    expect(keep?.definitionFile).toBe(config.stateMachines.get('provision')?.definitionFile);
+    expect(keep?.definition).toEqual(keepVariantOf(config.stateMachines.get('provision')?.definition ?? {}));
+  });
+
+  it('builds the packaged provision-keep definition with the code the local stack runs (infra/keep-variant.cjs)', () => {
+    // Prepare
+    const packaged = createRequire(import.meta.url)('../../infra/keep-variant.cjs') as {
+      provision: () => Record<string, unknown>;
+    };
+    // Act
+    const definition = packaged.provision();
+    // Assess
+    expect(definition).toEqual(config.stateMachines.get('provision-keep')?.definition);
+    expect(JSON.stringify(definition)).not.toContain('"Catch"');
   });
 
   it.each([...config.functions.values()].map((f) => ({ name: f.name, spec: f })))(

@@ -9,6 +9,8 @@ import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { type Harness, openHarness, statesEntered } from './harness.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:natflow-provision-dev:stopped-1';
+const PROVISION_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-provision-dev';
+const KEEP_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow-provision-keep-dev';
 
 let h: Harness | undefined;
 
@@ -37,8 +39,9 @@ async function runRollback(harness: Harness, input: unknown) {
   return { status: described.status, states: statesEntered(await harness.history(started.executionArn)) };
 }
 
-const statusChange = (plan: Record<string, unknown>) => ({
+const statusChange = (plan: Record<string, unknown>, stateMachineArn = PROVISION_MACHINE) => ({
   executionArn: EXECUTION,
+  stateMachineArn,
   status: 'ABORTED',
   input: JSON.stringify(plan),
 });
@@ -50,6 +53,7 @@ describe('the rollback workflow', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.states).toEqual([
       'IsForced',
+      'IsKeepMachine',
       'HasInput',
       'ReadPlan',
       'IsKept',
@@ -68,6 +72,22 @@ describe('the rollback workflow', () => {
     expect(run.states).toContain('KeptForRedrive');
     expect(run.states).not.toContain('RollbackExecution');
     expect(await h.resources()).toHaveLength(2);
+  });
+
+  it('skips an execution of provision-keep whatever its input says (the status-change rule covers that machine too)', async () => {
+    h = await withLedger();
+    const run = await runRollback(h, statusChange({ name: 'kept-or-not' }, KEEP_MACHINE));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toEqual(['IsForced', 'IsKeepMachine', 'KeptForRedrive']);
+    expect(await h.resources()).toHaveLength(2);
+  });
+
+  it('does not take a machine whose name merely contains provision for provision-keep', async () => {
+    h = await withLedger();
+    const other = PROVISION_MACHINE.replace('natflow-provision-dev', 'natflow-provision-keeper');
+    const run = await runRollback(h, statusChange({ name: 'kept-or-not' }, other));
+    expect(run.states).toContain('RollbackExecution');
+    expect(await h.resources()).toEqual([]);
   });
 
   it('rolls a kept provisioning back when forced (natflow executions rollback)', async () => {
@@ -142,6 +162,7 @@ describe('the rollback workflow', () => {
     const run = await runRollback(h, { executionArn: EXECUTION, status: 'TIMED_OUT' });
     expect(run.states).toEqual([
       'IsForced',
+      'IsKeepMachine',
       'HasInput',
       'RollbackExecution',
       'DeletionsPending',

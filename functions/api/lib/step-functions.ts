@@ -3,8 +3,8 @@
  * and the mapping of executions to the API's JSON (dates as ISO strings, input and output as JSON values).
  *
  * Environment:
- * - `NATFLOW_STATE_MACHINE_ARNS` — `{"provision": ARN, "verify": ARN, "teardown": ARN}` (serverless.yml
- *   sets it with CloudFormation refs). Locally, when unset, the ARNs the local runtime gives the
+ * - `NATFLOW_STATE_MACHINE_ARNS` — `{"provision": ARN, "verify": ARN, "teardown": ARN}`, and
+ *   `provision-keep` and `rollback` (serverless.yml sets all five with CloudFormation refs). Locally, when unset, the ARNs the local runtime gives the
  *   machines of serverless.yml: `arn:aws:states:<region>:123456789012:stateMachine:natflow-<workflow>-dev`.
  * - `NATFLOW_SFN_ENDPOINT` — the local Step Functions endpoint; the client then signs with placeholder
  *   credentials, so no AWS account is ever contacted. `NATFLOW_TOKEN`, when set, is sent as

@@ -4,7 +4,9 @@
  * - the resource, reference and plan items with their conditions, and the guards of removed resources,
  * - an update of each scope counter (`SCOPE#<scope>`), conditioned on the version the transaction read
  *   before its function ran: the item that makes rules over a parent exact (a gateway's rule quota, a
- *   transit IP's port type, a VPC's subnet overlap) — a concurrent commit on the parent changed it.
+ *   transit IP's port type, a VPC's subnet overlap) — a concurrent commit on the parent changed it,
+ * - the ledger entries of the resources written (`EXEC#<execution>`, `OWNED#<plan>`), so the ledgers a
+ *   rollback and a teardown read never lag behind the resources.
  *
  * A cancelled commit whose reasons are failed conditions or transaction conflicts is a lost race
  * (`CommitConflict`): the transaction runs its function again, which then reports the rule the winner
@@ -19,6 +21,9 @@ import { ATTR } from '../dynamodb-table.ts';
 import { CommitConflict, errorName, translate } from './errors.ts';
 import {
   guardKey,
+  type Ledger,
+  ledgerItem,
+  ledgerKey,
   planItem,
   planKey,
   refItem,
@@ -30,6 +35,8 @@ import {
 } from './items.ts';
 import type { DynamoTable } from './table.ts';
 import type { TxWrites } from './transaction.ts';
+
+const LEDGERS: readonly Ledger[] = ['execution', 'plan'];
 
 /** TransactWriteItems takes at most 100 actions. */
 export const MAX_TRANSACT_ITEMS = 100;
@@ -47,6 +54,8 @@ export type Op =
   | { kind: 'resource-delete'; before: Stored }
   | { kind: 'ref-put'; target: string; referrer: string }
   | { kind: 'ref-delete'; target: string; referrer: string }
+  | { kind: 'ledger-put'; ledger: Ledger; owner: string; id: string }
+  | { kind: 'ledger-delete'; ledger: Ledger; owner: string; id: string }
   | { kind: 'plan-put'; record: PlanRecord }
   | { kind: 'plan-delete'; name: string }
   | { kind: 'scope'; scope: string; seen: string | undefined };
@@ -62,7 +71,11 @@ export async function commit(
 ): Promise<void> {
   const writes = planOps(tx);
   if (writes.length === 0) return;
-  const ops: Op[] = [...writes, ...[...seen].map(([scope, v]): Op => ({ kind: 'scope', scope, seen: v }))];
+  const ops: Op[] = [
+    ...writes,
+    ...[...seen].map(([scope, v]): Op => ({ kind: 'scope', scope, seen: v })),
+    ...ledgerOps(tx),
+  ];
   if (ops.length > MAX_TRANSACT_ITEMS) {
     throw new Error(
       `a transaction of ${ops.length} writes exceeds DynamoDB's ${MAX_TRANSACT_ITEMS} TransactWriteItems actions`,
@@ -97,6 +110,7 @@ export function planOps(tx: TxWrites): Op[] {
     for (const target of refsBefore) {
       if (!p.after?.refs.includes(target)) rest.push({ kind: 'ref-delete', target, referrer: id });
     }
+
     for (const key of p.before?.keys ?? []) {
       if (!p.after?.keys.includes(key) && !tx.claims.has(key))
         guardDeletes.push({ kind: 'guard-delete', key, holder: id });
@@ -106,6 +120,24 @@ export function planOps(tx: TxWrites): Op[] {
     record ? { kind: 'plan-put', record } : { kind: 'plan-delete', name },
   );
   return [...checks, ...rest, ...guardDeletes, ...plans];
+}
+
+/**
+ * The ledger entries a transaction's resource writes move: an entry in its execution's and its plan's
+ * partition while the resource has them (written last in the TransactWriteItems, after the counters).
+ */
+export function ledgerOps(tx: TxWrites): Op[] {
+  const ops: Op[] = [];
+  for (const [id, p] of tx.pending) {
+    for (const ledger of LEDGERS) {
+      const before = p.before?.resource[ledger] ?? null;
+      const after = p.after?.resource[ledger] ?? null;
+      if (before === after) continue;
+      if (after !== null) ops.push({ kind: 'ledger-put', ledger, owner: after, id });
+      if (before !== null) ops.push({ kind: 'ledger-delete', ledger, owner: before, id });
+    }
+  }
+  return ops;
 }
 
 const holderCondition = (holder: string) => ({
@@ -143,6 +175,10 @@ function transactItem(TableName: string, op: Op, version: string, now: number): 
       return { Put: { TableName, Item: refItem(op.target, op.referrer) } };
     case 'ref-delete':
       return { Delete: { TableName, Key: refKey(op.target, op.referrer) } };
+    case 'ledger-put':
+      return { Put: { TableName, Item: ledgerItem(op.ledger, op.owner, op.id) } };
+    case 'ledger-delete':
+      return { Delete: { TableName, Key: ledgerKey(op.ledger, op.owner, op.id) } };
     case 'plan-put':
       return { Put: { TableName, Item: planItem(op.record) } };
     case 'plan-delete':

@@ -23,6 +23,21 @@ export const refKey = (target: string, referrer: string) => ({
 export const scopeKey = (scope: string) => ({ [ATTR.pk]: `SCOPE#${scope}`, [ATTR.sk]: 'SCOPE' });
 export const planKey = (name: string) => ({ [ATTR.pk]: 'PLANS', [ATTR.sk]: `PLAN#${name}` });
 
+/** Which ledger a resource is entered in: its execution's (the rollback ledger) or its plan's. */
+export type Ledger = 'execution' | 'plan';
+const LEDGER_PREFIX: Readonly<Record<Ledger, string>> = { execution: 'EXEC#', plan: 'OWNED#' };
+/** The partition of one execution's or one plan's ledger. */
+export const ledgerPartition = (ledger: Ledger, owner: string) => `${LEDGER_PREFIX[ledger]}${owner}`;
+export const ledgerKey = (ledger: Ledger, owner: string, id: string) => ({
+  [ATTR.pk]: ledgerPartition(ledger, owner),
+  [ATTR.sk]: `RES#${id}`,
+});
+export const ledgerItem = (ledger: Ledger, owner: string, id: string) => ({
+  ...ledgerKey(ledger, owner, id),
+  id,
+});
+export const LedgerItem = z.object({ id: z.string() });
+
 export function resourceItem(stored: Stored): Record<string, unknown> {
   const r = stored.resource;
   return {
@@ -31,8 +46,6 @@ export function resourceItem(stored: Stored): Record<string, unknown> {
     keys: [...stored.keys],
     refs: [...stored.refs],
     [ATTR.gsiType]: `TYPE#${r.type}`,
-    ...(r.plan !== null ? { [ATTR.gsiPlan]: `PLAN#${r.plan}` } : {}),
-    ...(r.execution !== null ? { [ATTR.gsiExec]: `EXEC#${r.execution}` } : {}),
     [ATTR.createdKey]: `${r.createdAt}#${r.id}`,
   };
 }

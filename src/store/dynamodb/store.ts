@@ -16,7 +16,8 @@
  *    and the rule it checks — the gateway's quota, the transit IP's port type — sees the winner. Of
  *    racers that each pass a rule alone, only as many commit as the rule allows.
  *
- * No global secondary index decides a rule: `list` reads them (eventually consistent) for listings only.
+ * No global secondary index decides a rule, a rollback or a teardown: `list` by execution or by plan reads
+ * the ledger partitions the commits keep (strongly consistent); only the listing by type reads the index.
  * Every supported DynamoDB has TransactWriteItems (AWS, DynamoDB Local, moto, LocalStack); there is no
  * non-atomic fallback, so an emulator without it (dynalite) is refused with a clear error rather than
  * served with weaker guarantees.

@@ -1,8 +1,8 @@
 /**
  * The natflow table as the DynamoDB adapter's files share it: its name, the document client and the
  * clock, the strongly consistent reads a transaction's rules rely on (GetItem by id, by unique key and of
- * a scope counter; Query of a reference partition; BatchGetItem), and the listings that read the global
- * secondary indexes. The store (`store.ts`), a transaction (`transaction.ts`) and the commit
+ * a scope counter; Query of a reference partition or of a ledger; BatchGetItem), and the listing by type
+ * that reads the global secondary index. The store (`store.ts`), a transaction (`transaction.ts`) and the commit
  * (`commit.ts`) each get this object; none of them gets another's.
  */
 import {
@@ -25,6 +25,10 @@ import {
   type Guard,
   GuardItem,
   guardKey,
+  type Ledger,
+  LedgerItem,
+  ledgerPartition,
+  matches,
   planKey,
   resourceKey,
   ScopeItem,
@@ -139,41 +143,41 @@ export class DynamoTable implements StoreReader {
     return sortByCreation(await this.loadMany(await this.referrerIds(id)));
   }
 
-  /** Listings read the global secondary indexes (eventually consistent): never a rule's evidence. */
+  /**
+   * The resources of an execution or a plan — what a rollback and a teardown decide on — read strongly
+   * consistently: the ledger's partition (`EXEC#<execution>` or `OWNED#<plan>`, a Query with
+   * ConsistentRead), then the resources (BatchGetItem with ConsistentRead). Only the listing by type (or
+   * of everything) reads the `byType` index, which is eventually consistent: never a decision's evidence.
+   */
   async list(query: ResourceQuery = {}): Promise<Resource[]> {
-    const filters: string[] = [];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const filterOn = (attr: string, value: string) => {
-      names[`#${attr}`] = attr;
-      values[`:${attr}`] = value;
-      filters.push(`#${attr} = :${attr}`);
-    };
-    const fetch = (indexName: string, attr: string, value: string) => {
-      const input: QueryCommandInput = {
-        TableName: this.name,
-        IndexName: indexName,
-        KeyConditionExpression: '#hk = :hk',
-        ExpressionAttributeNames: { '#hk': attr, ...names },
-        ExpressionAttributeValues: { ':hk': value, ...values },
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      };
-      return this.queryAll(input);
-    };
-    let items: Record<string, unknown>[];
-    if (query.execution !== undefined) {
-      if (query.type !== undefined) filterOn(ATTR.gsiType, `TYPE#${query.type}`);
-      if (query.plan !== undefined) filterOn(ATTR.gsiPlan, `PLAN#${query.plan}`);
-      items = await fetch(INDEX.byExecution, ATTR.gsiExec, `EXEC#${query.execution}`);
-    } else if (query.plan !== undefined) {
-      if (query.type !== undefined) filterOn(ATTR.gsiType, `TYPE#${query.type}`);
-      items = await fetch(INDEX.byPlan, ATTR.gsiPlan, `PLAN#${query.plan}`);
-    } else {
-      const types = query.type !== undefined ? [query.type] : RESOURCE_TYPES;
-      const pages = await Promise.all(types.map((type) => fetch(INDEX.byType, ATTR.gsiType, `TYPE#${type}`)));
-      items = pages.flat();
-    }
-    return sortByCreation(items.map((item) => decodeResource(item).resource));
+    if (query.execution !== undefined) return this.ledger('execution', query.execution, query);
+    if (query.plan !== undefined) return this.ledger('plan', query.plan, query);
+    const types = query.type !== undefined ? [query.type] : RESOURCE_TYPES;
+    const pages = await Promise.all(
+      types.map((type) =>
+        this.queryAll({
+          TableName: this.name,
+          IndexName: INDEX.byType,
+          KeyConditionExpression: '#hk = :hk',
+          ExpressionAttributeNames: { '#hk': ATTR.gsiType },
+          ExpressionAttributeValues: { ':hk': `TYPE#${type}` },
+        }),
+      ),
+    );
+    return sortByCreation(pages.flat().map((item) => decodeResource(item).resource));
+  }
+
+  /** The resources entered in one ledger that match `query`, in creation order. */
+  private async ledger(ledger: Ledger, owner: string, query: ResourceQuery): Promise<Resource[]> {
+    const entries = await this.queryAll({
+      TableName: this.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': ATTR.pk },
+      ExpressionAttributeValues: { ':pk': ledgerPartition(ledger, owner) },
+      ConsistentRead: true,
+    });
+    const ids = entries.map((item) => LedgerItem.parse(item).id);
+    return sortByCreation((await this.loadMany(ids)).filter((r) => matches(r, query)));
   }
 
   async getPlan(name: string): Promise<PlanRecord | undefined> {
