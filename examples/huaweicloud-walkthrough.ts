@@ -2,9 +2,14 @@
  * The reference walkthrough through the local Huawei Cloud API with the official SDKs — what a Huawei
  * user's own script does, pointed at `natflow up` instead of `https://{service}.{region}.myhuaweicloud.com`.
  *
- *   natflow up &                                    # serves natflow's API and Huawei's on 127.0.0.1:3000
- *   node examples/huaweicloud-walkthrough.ts        # HUAWEICLOUD_ENDPOINT=http://127.0.0.1:3000 by default
- *   natflow probe --from ECS-A --to 192.168.0.144:80 --protocol http
+ *   npx natflow up &                 # serves natflow's API and Huawei's on 127.0.0.1:3000
+ *   npm run example:walkthrough      # this file, on the pinned Node (HUAWEICLOUD_ENDPOINT, default :3000)
+ *   npx natflow probe --from <ECS-A's id, printed last> --to 192.168.0.144:80 --protocol http
+ *
+ * (`npx node examples/huaweicloud-walkthrough.ts` runs it too: like every npm script, on the Node that
+ * package.json pins — a system Node older than 22.18 cannot run TypeScript.) The resources it creates
+ * belong to no plan, so their ids name them: `--from ECS-A` alone is refused AMBIGUOUS_NAME once
+ * another ECS-A exists (the reference plan's, after `npm start`), listing both ready to copy.
  *
  * VPC and ECS go through `@huaweicloud/huaweicloud-sdk-vpc` / `-ecs`; ELB v3 and NAT v3 (no npm service
  * client) through the core's `HcClient`. Keys: NATFLOW_HWC_AK / NATFLOW_HWC_SK / NATFLOW_HWC_PROJECT_ID.
@@ -109,7 +114,7 @@ const vpcA = await createVpc('VPC-A', '192.168.0.0/16');
 const vpcB = await createVpc('VPC-B', '10.0.0.0/16');
 const subnetA = await createSubnet('subnet-A01', '192.168.0.0/24', '192.168.0.1', vpcA);
 const subnetB = await createSubnet('subnet-B01', '10.0.0.0/24', '10.0.0.1', vpcB);
-await createEcs('ECS-A', vpcA, subnetA.id);
+const ecsA = await createEcs('ECS-A', vpcA, subnetA.id);
 const ecsB = await createEcs('ECS-B', vpcB, subnetB.id, '#!/bin/bash\npython3 -m http.server 80\n');
 const ecsBAddress = Object.values(
   (await send('GET', `/v1/{project_id}/cloudservers/${ecsB}`)).server.addresses as Record<
@@ -180,5 +185,6 @@ const rule = (
   })
 ).dnat_rule;
 console.log(`DNAT rule ${rule.id}: ${transitIp.ip_address}:80 → ELB01 ${lb.vip_address}:80, ${rule.status}`);
-// Step 6: natflow probe --from ECS-A --to 192.168.0.144:80 --protocol http (and `curl` the transit IP's
-// loopback address from GET /dataplane).
+// Step 6: the probe, by ECS-A's id (a name another plan may share), and `curl` the transit IP's loopback
+// address from GET /dataplane.
+console.log(`npx natflow probe --from ${ecsA} --to ${transitIp.ip_address}:80 --protocol http`);

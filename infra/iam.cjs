@@ -70,6 +70,7 @@ const ACCESS = {
   apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
+  apiListPlans: ['tableRead', 'listExecutions', 'describeExecution'],
   apiListResources: ['tableRead'],
   apiGetResource: ['tableRead'],
   apiHealth: [],

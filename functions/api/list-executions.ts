@@ -20,6 +20,7 @@ import { DescribeExecutionCommand, type ExecutionListItem, ListExecutionsCommand
 import { z } from 'zod';
 import { HttpProblemError } from '../../src/api/problem.ts';
 import { ListExecutionsQuerySchema } from '../../src/api/schemas.ts';
+import { planOfExecutionName } from '../../src/workflow/workflows.ts';
 import { httpHandler } from '../lib/http.ts';
 import { type ApiDeps, defaultApiDeps } from './lib/deps.ts';
 import {
@@ -177,15 +178,8 @@ function decodeToken(token: string): Partial<Record<Machine, Cursor>> {
   }
 }
 
-/**
- * The plan a generated name (`<plan>-<UTC time>-<4 hex>`, functions/api/start-execution.ts) carries; none
- * for another name, or for a verify run of every plan (named after the workflow).
- */
-export function planOfName(name: string, workflow: string): string | undefined {
-  const match = /^([a-z0-9-]{1,64})-\d{8}T\d{9}Z-[0-9a-f]{4}$/.exec(name);
-  if (!match || (workflow === 'verify' && match[1] === 'verify')) return undefined;
-  return match[1];
-}
+/** The plan a generated name carries (the one format, src/workflow/workflows.ts). */
+export const planOfName = planOfExecutionName;
 
 /** The plan an execution's input names: a provisioning's plan `name`, a verify or teardown's `plan`. */
 function planOfInput(input: string | undefined): string | undefined {

@@ -5,10 +5,10 @@
  * A provision input is validated first (the same dry run as POST /plans/validate): an invalid plan is a
  * 422 with every problem and starts nothing. StartExecution's rules hold: the same name and input while
  * that execution runs returns it again (201); a name already used otherwise is 409
- * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time. A plan with
- * `onFailure: keep` runs on `provision-keep` (the definition without Catch, docs/workflows.md).
+ * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time
+ * (`executionNameFor`, the CLI's format too). A plan with `onFailure: keep` runs on `provision-keep`
+ * (the definition without Catch, docs/workflows.md).
  */
-import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidPlanProblem } from '../../src/api/problem.ts';
 import {
@@ -19,6 +19,7 @@ import {
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { steps } from '../../src/workflow/steps/index.ts';
+import { executionNameFor } from '../../src/workflow/workflows.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
 import { dryRunSource } from '../lib/steps.ts';
@@ -28,7 +29,7 @@ import { machineArnsOf, machineFor, type Workflow } from './lib/step-functions.t
 export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
     const input = await checkedInput(deps, body.workflow, body.input ?? {});
-    const name = body.name ?? generatedName(planNameOf(input) ?? body.workflow, deps.clock.now());
+    const name = body.name ?? executionNameFor(body.workflow, input, deps.clock.now());
     const started = await deps.stepFunctions().send(
       new StartExecutionCommand({
         stateMachineArn: machineArnsOf(deps.stateMachineArns())[machineFor(body.workflow, input)],
@@ -72,23 +73,4 @@ async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): 
     );
   }
   return parsed.data;
-}
-
-function planNameOf(input: unknown): string | undefined {
-  if (input && typeof input === 'object' && 'plan' in input && typeof input.plan === 'string')
-    return input.plan;
-  if (input && typeof input === 'object' && 'name' in input && typeof input.name === 'string')
-    return input.name;
-  return undefined;
-}
-
-/**
- * `<plan>-<UTC time to the millisecond>-<4 hex>`: readable in the console, sorted by time within a plan,
- * and distinct for two requests in the same millisecond. At most 80 characters (StartExecution's limit).
- */
-export function generatedName(prefix: string, now: number): string {
-  const time = new Date(now).toISOString().replace(/[-:]/g, '').replace('.', '');
-  const suffix = randomBytes(2).toString('hex');
-  const safe = prefix.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80 - time.length - suffix.length - 2);
-  return `${safe}-${time}-${suffix}`;
 }

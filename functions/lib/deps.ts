@@ -77,6 +77,12 @@ export interface DepsParts {
   live?: LiveNetwork | undefined;
   publish?: EventPublisher;
   settle?: (executionArn: string) => Promise<void>;
+  /**
+   * The environment a real cloud's provider reads its settings from, asked at each opening (default
+   * `process.env`): the local stack answers the settings a command handed it for its execution
+   * (src/stack/cloud-settings.ts).
+   */
+  env?: () => Readonly<Record<string, string | undefined>>;
 }
 
 /** Deps over a store already open (the local runtime, tests). Without `publish`, events are dropped. */
@@ -85,7 +91,8 @@ export function depsOf(parts: DepsParts): Deps {
   const store = parts.store;
   return {
     store: async () => store,
-    cloud: async (name = DEFAULT_CLOUD) => openCloud(name, { store, clock, env: process.env }),
+    cloud: async (name = DEFAULT_CLOUD) =>
+      openCloud(name, { store, clock, env: parts.env?.() ?? process.env }),
     clock,
     live: parts.live,
     publish: parts.publish ?? (async () => undefined),

@@ -41,6 +41,10 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.string().meta({ description: "the first error's code" }),
     errors: z.array(IssueSchema),
+    candidates: z.array(z.string()).optional().meta({
+      description:
+        'AMBIGUOUS_NAME: every resource the name matches, each as PLAN/NAME or (in no plan) its id, ready to use instead',
+    }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -155,8 +159,15 @@ export function problemOf(error: unknown): {
     const status = httpStatusOf(error.name);
     const issue: Issue = { path, code: error.name, message: error.message };
     const details = (error as { details?: Record<string, unknown> }).details;
-    const detail = details?.ids ? `${error.message} (ids: ${[details.ids].flat().join(', ')})` : undefined;
-    return { problem: problem(status, [issue], detail), internal: false, headers: {} };
+    // An ambiguous name's candidates (its message lists them too), ready to use instead.
+    const candidates = Array.isArray(details?.candidates) ? details.candidates.map(String) : undefined;
+    const detail =
+      !candidates && details?.ids ? `${error.message} (ids: ${[details.ids].flat().join(', ')})` : undefined;
+    return {
+      problem: { ...problem(status, [issue], detail), ...(candidates ? { candidates } : {}) },
+      internal: false,
+      headers: {},
+    };
   }
   return internalProblem();
 }

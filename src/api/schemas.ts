@@ -241,6 +241,34 @@ export const ListResourcesQuerySchema = z.object({
   plan: PlanNameSchema.optional(),
 });
 
+/** GET /plans (docs/http-api.md): what has been provisioned, plan by plan. */
+export const PlanListSchema = z
+  .object({
+    plans: z.array(
+      z
+        .object({
+          plan: z.string(),
+          cloud: z.string().meta({ description: 'the cloud that holds its resources (docs/clouds.md)' }),
+          resources: z.number().int().min(0).meta({ description: 'how many resources it holds' }),
+          lastExecution: z
+            .object({
+              name: z.string(),
+              workflow: z.enum(['provision', 'verify', 'teardown']),
+              status: z.string(),
+              startDate: z.string(),
+            })
+            .optional()
+            .meta({ description: 'its newest execution (a provisioning, verify or teardown)' }),
+          lastVerification: z
+            .object({ ok: z.boolean(), at: z.string() })
+            .optional()
+            .meta({ description: 'its newest verification: a verify, or a provisioning that verified it' }),
+        })
+        .meta({ id: 'PlanSummary' }),
+    ),
+  })
+  .meta({ id: 'PlanList' });
+
 export const ResourceIdParamsSchema = z.object({
   id: z.string().min(1).meta({ description: "a resource's id, or its name when unique (within ?plan=)" }),
 });

@@ -12,6 +12,7 @@ import {
   type CloudName,
   can,
   cloudOfResource,
+  isCloudName,
   openCloud,
   PROVIDERS,
   selectCloud,
@@ -24,14 +25,18 @@ export const CLOUD_FLAG = `[--cloud ${CLOUD_CHOICES}]`;
 /** The providers, one a line with what each is, for usage texts. */
 export const CLOUD_LIST = PROVIDERS.map((p) => `  ${p.name.padEnd(12)} ${p.description}`).join('\n');
 
-/** The cloud a command drives; a bad `--cloud`/`NATFLOW_CLOUD` value is a usage error (exit 2). */
+/**
+ * The cloud a command drives; a bad `--cloud`/`NATFLOW_CLOUD` value is a usage error (exit 2). A plan
+ * whose `cloud:` names no provider counts as naming none here: validating it reports that field.
+ */
 export function commandCloud(
   values: { cloud?: string | undefined },
   env: NodeJS.ProcessEnv,
   plan?: unknown,
 ): CloudName {
+  const planCloud = plan && typeof plan === 'object' ? (plan as { cloud?: unknown }).cloud : undefined;
   try {
-    return selectCloud({ flag: values.cloud, plan, env });
+    return selectCloud({ flag: values.cloud, plan: isCloudName(planCloud) ? plan : undefined, env });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

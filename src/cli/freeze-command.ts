@@ -2,22 +2,16 @@
  * `natflow freeze` and `natflow unfreeze`: one command shape, two lifecycle actions of the providers that
  * can freeze (the registry's `freeze` capability: the virtual cloud's control plane).
  */
-import { resolveResource } from '../cloud/resolve.ts';
 import { openCloud } from '../providers/registry.ts';
 import { cloudOf, commandCloud, refuseWithout } from './cloud.ts';
 import { type Command, dataDirOf, EXIT_OK, parseFlags, printJson, UsageError } from './io.ts';
-import { openLocalStore } from './local-store.ts';
 
-export function freezeCommand(
-  action: 'freeze' | 'unfreeze',
-  texts: { summary: string; description: string },
-): Command {
+export function freezeCommand(action: 'freeze' | 'unfreeze', texts: { description: string }): Command {
   const usage = `usage: natflow ${action} ID [--plan NAME] [--json] [--data-dir DIR]
 
 ${texts.description}
 ID is an id or a name (resolved within --plan when given). Prints the resource.`;
   return {
-    summary: texts.summary,
     usage,
     async run({ argv, io, env }) {
       const { values, positionals } = parseFlags(argv, {});
@@ -29,6 +23,10 @@ ID is an id or a name (resolved within --plan when given). Prints the resource.`
         `natflow ${action}`,
         "the frozen state is the virtual cloud's model of the product's; natflow does not freeze real gateways",
       );
+      const [{ resolveResource }, { openLocalStore }] = await Promise.all([
+        import('../cloud/resolve.ts'),
+        import('./local-store.ts'),
+      ]);
       const store = openLocalStore(dataDirOf(values['data-dir'], env));
       try {
         const target = await resolveResource(

@@ -41,10 +41,12 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
 }
 
-/** A CLI command: `src/cli/commands/<name>.ts` default-exports one; `main` finds it by name. */
+/**
+ * A CLI command: `src/cli/commands/<name>.ts` default-exports one, and `commands.ts` lists it (with
+ * its one-line summary). A command file imports only what reading its arguments needs; the rest is
+ * imported inside `run`, once the arguments are known to be right (docs/cli.md "Start-up").
+ */
 export interface Command {
-  /** One line for `natflow --help`. */
-  summary: string;
   /** Full usage text for `natflow <command> --help`. */
   usage: string;
   run(context: CommandContext): Promise<number>;
@@ -80,19 +82,44 @@ export function printJson(io: Output, document: unknown): void {
   io.out(JSON.stringify(document, null, 2));
 }
 
+/** A refusal as `{code, message, errors, details?}` (docs/cli.md "Errors"). */
+function refusal(
+  code: string,
+  message: string,
+  errors: readonly { path: string; code: string; message: string }[],
+  details?: Readonly<Record<string, unknown>>,
+) {
+  return { error: { code, message, errors, ...(details === undefined ? {} : { details }) } };
+}
+
+/**
+ * A Step Functions service's refusal (the SDK's `ServiceException`, `$fault: 'client'`): the caller's
+ * input was refused — bad input, exit 2, under natflow's code where there is one.
+ */
+const SERVICE_CODES: Readonly<Record<string, string>> = {
+  ExecutionAlreadyExists: 'EXECUTION_ALREADY_EXISTS',
+  ExecutionDoesNotExist: 'NOT_FOUND',
+  StateMachineDoesNotExist: 'NOT_FOUND',
+  InvalidName: 'USAGE',
+  InvalidArn: 'USAGE',
+};
+
+function serviceRefusal(error: unknown): { code: string; message: string } | undefined {
+  const fault = (error as { $fault?: unknown } | null)?.$fault;
+  if (fault !== 'client' || !(error instanceof Error)) return undefined;
+  return { code: SERVICE_CODES[error.name] ?? error.name, message: error.message };
+}
+
 /** Prints an error as the JSON document or a human line; returns the exit code it deserves. */
 export function reportError(io: Output, error: unknown, json: boolean): number {
   if (error instanceof UsageError) {
-    if (json) printJson(io, { error: { code: 'USAGE', message: error.message } });
+    if (json) printJson(io, refusal('USAGE', error.message, [error.toIssue()]));
     else io.err(`natflow: ${error.message}`);
     return EXIT_USAGE;
   }
   if (error instanceof NatflowError) {
     const issues = 'issues' in error && Array.isArray(error.issues) ? error.issues : [error.toIssue()];
-    if (json)
-      printJson(io, {
-        error: { code: error.code, message: error.message, errors: issues, details: error.details },
-      });
+    if (json) printJson(io, refusal(error.code, error.message, issues, error.details));
     else {
       io.err(`natflow: ${error.code}: ${error.message}`);
       if (issues.length > 1)
@@ -100,12 +127,18 @@ export function reportError(io: Output, error: unknown, json: boolean): number {
     }
     return EXIT_USAGE;
   }
-  // natflow's own fault: its message, never its trace (docs/real-cloud.md#failure) — unless the user
-  // asks for the logs (NATFLOW_LOG_LEVEL=DEBUG), where traces go.
+  const refused = serviceRefusal(error);
+  if (refused) {
+    const issue = { path: '', ...refused };
+    if (json) printJson(io, refusal(refused.code, refused.message, [issue]));
+    else io.err(`natflow: ${refused.code}: ${refused.message}`);
+    return EXIT_USAGE;
+  }
+  // natflow's own fault: the message, never a stack trace or a source path (docs/real-cloud.md#failure;
+  // NATFLOW_DEBUG=1 prints the trace on stderr).
   const message = withoutTraces(error instanceof Error ? error.message : String(error));
-  if (json) printJson(io, { error: { code: 'INTERNAL', message } });
+  if (json) printJson(io, refusal('INTERNAL', message, [{ path: '', code: 'INTERNAL', message }]));
   else io.err(`natflow: internal error: ${message}`);
-  if (process.env.NATFLOW_LOG_LEVEL?.toUpperCase() === 'DEBUG' && error instanceof Error && error.stack)
-    io.err(error.stack);
+  if (process.env.NATFLOW_DEBUG && error instanceof Error && error.stack) io.err(error.stack);
   return EXIT_FAILED;
 }

@@ -7,6 +7,7 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { NatflowError } from '../net/errors.ts';
+import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, dim, ProgressRenderer } from './render.ts';
 import { executionDocument, followExecution, type Session } from './session.ts';
@@ -17,6 +18,11 @@ export class ApiProblemError extends NatflowError {
     super(message, { details: { status } });
     this.name = code;
   }
+}
+
+function settingsHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const header = settingsHeader(env);
+  return header ? { [CLOUD_SETTINGS_HEADER]: header } : {};
 }
 
 async function post(
@@ -32,6 +38,8 @@ async function post(
       headers: {
         Accept: 'application/json',
         ...(env.NATFLOW_TOKEN ? { Authorization: `Bearer ${env.NATFLOW_TOKEN}` } : {}),
+        // The command's cloud settings, for the redrive or rollback the stack runs (cloud-settings.ts).
+        ...settingsHeaders(env),
       },
     },
   );

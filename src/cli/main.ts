@@ -1,74 +1,70 @@
 /**
- * `natflow <command> [args]`: finds `commands/<command>.ts` and runs it. Commands live one per file so
- * each stays small and loads only what it needs (a cold `natflow validate` does not load the runtime).
+ * `natflow <command> [args]`: finds the command in the table (`commands.ts`) and runs it. Commands live
+ * one per file, loaded only when they run, and each loads what its work needs only once its arguments
+ * are read — so `natflow --help`, a command's `--help` and a usage error answer at once (docs/cli.md
+ * "Start-up").
  */
-import { readdirSync } from 'node:fs';
+import { COMMAND_NAMES, COMMANDS } from './commands.ts';
 import {
-  type Command,
   type CommandContext,
+  EXIT_OK,
   EXIT_USAGE,
   type Output,
   processOutput,
   reportError,
+  UsageError,
 } from './io.ts';
 
-const COMMANDS_DIR = new URL('./commands/', import.meta.url);
-
-function commandNames(): string[] {
-  return readdirSync(COMMANDS_DIR)
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-    .map((file) => file.slice(0, -3))
-    .sort();
-}
-
-async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!/^[a-z][a-z-]*$/.test(name) || !commandNames().includes(name)) return undefined;
-  const module = (await import(new URL(`${name}.ts`, COMMANDS_DIR).href)) as { default: Command };
-  return module.default;
-}
-
-async function printHelp(io: Output): Promise<void> {
+function help(): string {
   const lines = ['usage: natflow <command> [options]', '', 'commands:'];
-  for (const name of commandNames()) {
-    const command = await loadCommand(name);
-    if (command) lines.push(`  ${name.padEnd(12)} ${command.summary}`);
-  }
+  for (const name of COMMAND_NAMES) lines.push(`  ${name.padEnd(12)} ${COMMANDS[name]?.summary ?? ''}`);
   lines.push(
     '',
     "Every command takes --json (one JSON document on stdout); 'natflow <command> --help' for its usage.",
+    'Exit codes: 0 success, 1 the workflow or verification failed, 2 bad input or usage.',
   );
-  lines.push('Exit codes: 0 success, 1 the workflow or verification failed, 2 bad input or usage.');
-  io.out(lines.join('\n'));
+  return lines.join('\n');
 }
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
 export async function main(
   argv: string[],
   io: Output = processOutput,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  const json = argv.includes('--json');
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    await printHelp(io);
-    return name === undefined ? EXIT_USAGE : 0;
+  if (name === undefined || isHelp(name) || (name === 'help' && rest.length === 0)) {
+    if (name === undefined) {
+      io.err(help());
+      return EXIT_USAGE;
+    }
+    io.out(help());
+    return EXIT_OK;
   }
-  const command = await loadCommand(name);
-  if (!command) {
-    io.err(`natflow: unknown command '${name}'; run 'natflow --help' for the list`);
-    return EXIT_USAGE;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.usage);
-    return 0;
-  }
-  const context: CommandContext = { argv: rest, io, env };
   try {
+    // `natflow help validate` is `natflow validate --help`.
+    const [commandName, args] = name === 'help' ? [rest[0] as string, ['--help']] : [name, rest];
+    const entry = Object.hasOwn(COMMANDS, commandName) ? COMMANDS[commandName] : undefined;
+    if (!entry) {
+      throw new UsageError(
+        `unknown command '${commandName}'; the commands are ${COMMAND_NAMES.join(', ')} ('natflow --help' says what each does)`,
+      );
+    }
+    const command = (await entry.load()).default;
+    if (args.some(isHelp)) {
+      io.out(command.usage);
+      return EXIT_OK;
+    }
+    const context: CommandContext = { argv: args, io, env };
     // --endpoint: the command runs against that stack's HTTP API (src/cli/remote/commands.ts).
-    if (rest.some((arg) => arg === '--endpoint' || arg.startsWith('--endpoint='))) {
+    if (args.some((arg) => arg === '--endpoint' || arg.startsWith('--endpoint='))) {
       const { runRemote } = await import('./remote/commands.ts');
-      return await runRemote(name, rest, io, env);
+      return await runRemote(commandName, args, io, env);
     }
     return await command.run(context);
   } catch (error) {
-    return reportError(io, error, rest.includes('--json'));
+    return reportError(io, error, json);
   }
 }

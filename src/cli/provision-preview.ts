@@ -12,8 +12,9 @@
 import { createInterface } from 'node:readline/promises';
 import { previewFails } from '../plan/preview.ts';
 import { commandCloud } from './cloud.ts';
-import { localPreview, printResult, readPlanDocument, remotePreview } from './commands/plan.ts';
+import { localPreview, printResult, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
+import { readPlanFile } from './plan-file.ts';
 import { RemoteApi } from './remote/client.ts';
 import { bold, red } from './render.ts';
 import { renderPreview } from './render-preview.ts';
@@ -63,7 +64,7 @@ export async function provisionWithPreview(
     ? await remotePreview(new RemoteApi({ endpoint: flags.endpoint, env }), { file })
     : await localPreview(dataDir, { file }, { flag: flags.cloud, env });
   if (!result.previewable) {
-    printResult(io, result, flags.json, file);
+    await printResult(io, result, flags.json, file);
     return EXIT_USAGE;
   }
   const preview = result.preview;
@@ -91,20 +92,21 @@ export async function provisionWithPreview(
       return EXIT_FAILED;
     }
   }
-  const read = readPlanDocument(file);
-  if ('errors' in read) throw new Error(`${file} changed while it was previewed`);
-  const session = await openSession({ dataDir, endpoint: flags.endpoint });
+  const read = readPlanFile(file);
+  if (!read.ok) throw new Error(`${file} changed while it was previewed`);
+  const document = read.plan.document;
+  const session = await openSession({ dataDir, endpoint: flags.endpoint, env });
   try {
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {
       workflow: 'provision',
       // The cloud travels with the plan, as without --preview.
       input: {
-        ...(read.document as Record<string, unknown>),
-        cloud: commandCloud(flags, env, read.document),
+        ...(document as Record<string, unknown>),
+        cloud: commandCloud(flags, env, document),
         ...(flags.onFailure === undefined ? {} : { onFailure: flags.onFailure }),
       },
-      name: flags.name ?? executionName(preview.plan),
+      name: flags.name ?? executionName('provision', { name: preview.plan }),
       json: flags.json,
       wait: !flags['no-wait'],
       io: flags.json ? quiet : io,

@@ -3,7 +3,7 @@
  * document (JSON) or the progress lines and a summary (human). Shared by provision, teardown and up.
  */
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { machineFor, type Workflow } from '../workflow/workflows.ts';
+import { executionNameFor, machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { describeExecution, ProgressRenderer, verificationDocument } from './render.ts';
 import {
@@ -25,9 +25,12 @@ export interface RunOptions {
   jsonLines?: boolean;
 }
 
-/** A default execution name: the plan's name and the time (names are unique per state machine). */
-export function executionName(prefix: string, now = new Date()): string {
-  return `${prefix}-${now.toISOString().replace(/[:.]/g, '-')}`.slice(0, 80);
+/**
+ * A new execution's name when none is given: the API's format (`executionNameFor`,
+ * `PLAN-YYYYMMDDTHHMMSSZ-XXXX`), so executions started by the CLI and by the API read alike.
+ */
+export function executionName(workflow: Workflow, input: unknown, now = Date.now()): string {
+  return executionNameFor(workflow, input, now);
 }
 
 export async function runWorkflow(
@@ -78,18 +81,19 @@ export interface WorkflowFlags {
 export async function runWorkflowCommand(
   flags: WorkflowFlags,
   context: { io: Output; env: NodeJS.ProcessEnv },
-  run: { workflow: RunOptions['workflow']; input: unknown; name: string; dataPlane?: boolean },
+  run: { workflow: RunOptions['workflow']; input: unknown; name?: string | undefined; dataPlane?: boolean },
 ): Promise<number> {
   const session = await openSession({
     dataDir: dataDirOf(flags['data-dir'], context.env),
     endpoint: flags.endpoint,
+    env: context.env,
     ...(run.dataPlane === undefined ? {} : { dataPlane: run.dataPlane }),
   });
   try {
     const { exitCode } = await runWorkflow(session, {
       workflow: run.workflow,
       input: run.input,
-      name: run.name,
+      name: run.name ?? executionName(run.workflow, run.input),
       json: flags.json,
       wait: !flags['no-wait'],
       io: context.io,

@@ -17,6 +17,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
+import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import type { Stack } from '../stack/stack.ts';
 import { causeObjectOf, type FailureDocument } from '../workflow/failure.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
@@ -36,18 +37,35 @@ export interface SessionOptions {
   endpoint?: string | undefined;
   /** Keep an embedded stack's data plane off (commands that never probe). */
   dataPlane?: boolean;
+  /**
+   * The command's environment: its cloud settings (`HUAWEICLOUD_*`) go with the executions it starts
+   * in a running stack (src/stack/cloud-settings.ts; never to an --endpoint).
+   */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /** The running stack recorded in the data directory, if its process is alive (see `live-stack.ts`). */
 export const runningStack = advertisedStack;
 
-export function sfnClient(url: string): SFNClient {
-  return new SFNClient({
+export function sfnClient(url: string, settings?: string): SFNClient {
+  const client = new SFNClient({
     endpoint: url,
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
   });
+  if (settings) {
+    // The command's cloud settings, for the executions it starts or redrives in that stack.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers[CLOUD_SETTINGS_HEADER] = settings;
+        return next(args);
+      },
+      { step: 'build', name: 'natflowCloudSettings' },
+    );
+  }
+  return client;
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
@@ -65,7 +83,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   };
   let stack = options.endpoint || advertised ? undefined : await embedded();
   let url = options.endpoint ?? advertised?.url ?? (stack?.url as string);
-  let sfn = sfnClient(url);
+  const settings = options.endpoint || !options.env ? undefined : settingsHeader(options.env);
+  let sfn = sfnClient(url, settings);
   if (advertised) {
     sfn = withFallback(
       sfn,
@@ -75,7 +94,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         url = stack.url as string;
         session.url = url;
         session.stack = stack;
-        return sfnClient(url);
+        return sfnClient(url, settings);
       },
     );
   }

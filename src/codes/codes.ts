@@ -231,6 +231,11 @@ export const CODES = {
 
   // ------------------------------------------------------------------- the probe and the data plane
   PROBE_DISAGREEMENT: { status: 422, title: "a probe's analysis and its live packets disagree" },
+  LIVE_PROBE_UNAVAILABLE: {
+    status: 422,
+    title:
+      'a live probe (mode live or both) of what a real cloud holds: natflow sends no packet into a real VPC',
+  },
   FORBIDDEN_ADDRESS: { status: 422, title: 'the data plane refused to bind or connect a virtual address' },
   INVALID_PACKET: { status: 422, title: 'a packet that does not parse' },
 

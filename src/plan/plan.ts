@@ -12,7 +12,6 @@
  * (`planIssuesFromZod`). Cross-entry rules (names, references, addresses, DNAT constraints) are not
  * shape: `validate.ts` checks them with a dry run of the control plane.
  */
-import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
 import { type ErrorCode, type Issue, MalformedPlanError } from '../cloud/errors.ts';
 import { codeOfIssue, formatPath } from '../cloud/issues.ts';
@@ -26,6 +25,7 @@ import {
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
 import { isPort } from '../net/ports.ts';
 import { CLOUD_NAMES } from '../providers/registry.ts';
+import { readPlanText } from './source.ts';
 
 /** The code a custom issue carries in `params.code`, read back by `planIssuesFromZod`. */
 type ShapeCode = Extract<
@@ -409,28 +409,20 @@ export function isExisting<T extends object>(
 }
 
 /**
- * Reads a plan file's text as YAML (JSON is YAML too); throws `MALFORMED_PLAN` with the parser's
- * position when it is neither. Returns the raw document for `PlanSchema` to check.
+ * Reads a plan file's text as YAML (JSON is YAML too); throws `MALFORMED_PLAN` with the parser's whole
+ * message (the line of text and a caret under the place) when it is neither, or is no mapping. Returns
+ * the raw document for `PlanSchema` to check. `readPlanText` (./source.ts) also gives every syntax error
+ * and where each path sits.
  *
  * @example parsePlanText('name: p\nvpcs: []') // { name: 'p', vpcs: [] }
  */
 export function parsePlanText(text: string): unknown {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new MalformedPlanError(`the plan is not valid YAML or JSON: ${reason}`, { cause: error });
+  const read = readPlanText(text);
+  if (!read.ok) {
+    const [first] = read.errors;
+    throw new MalformedPlanError(first?.message ?? 'the plan is not valid YAML or JSON');
   }
-  if (document === null || document === undefined) {
-    throw new MalformedPlanError('the plan is empty');
-  }
-  if (typeof document !== 'object' || Array.isArray(document)) {
-    throw new MalformedPlanError(
-      `the plan must be a YAML or JSON object (a mapping with name, vpcs, …), not ${Array.isArray(document) ? 'a list' : `a ${typeof document}`}`,
-    );
-  }
-  return document;
+  return read.plan.document;
 }
 
 /** Formats a zod path as the plan's dotted path (the one mapper's, `src/cloud/issues.ts`). */

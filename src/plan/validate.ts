@@ -3,21 +3,45 @@
  * the most specific code, and nothing written to the real store.
  *
  * Three passes:
- * 1. **Shape** — `PlanSchema` (zod, strict). A plan that fails it goes no further.
+ * 1. **Shape** — `PlanSchema` (zod, strict).
  * 2. **Names** — DUPLICATE_NAME within a kind (subnets across the whole plan), unknown references
- *    (NOT_FOUND at the referencing field), verify entries' `from` and `to`.
+ *    (NOT_FOUND at the referencing field), verify entries' `from` and `to`. This pass runs even when the
+ *    shape pass fails, over the entries that parse (`salvage`: an entry whose own fields parse keeps
+ *    those of its list items that parse too), so one run reports a shape error and an unknown reference
+ *    together. Names are read from the document as written, so a reference to an entry whose shape is
+ *    wrong is not reported as unknown. A plan that fails its shape goes no further than this.
  * 3. **Semantics** — a dry run of the whole plan in the cloud's sandbox (`Cloud.dryRun`: for the virtual
  *    cloud an in-memory copy of the current store), through the same cloud and provisioning steps
  *    (`options.steps`, the workflows' step table) that provisioning runs: one source of truth
  *    for the rules of the rules table. Each failing entry is reported and skipped; entries depending on it are
  *    skipped silently. A plan already provisioned validates clean (its client tokens replay), and a
- *    changed one reports PLAN_CHANGED.
+ *    changed one reports PLAN_CHANGED — as does a plan recorded in another cloud than this one (a plan
+ *    lives in one cloud of a store: its names and client tokens are the plan's), before any dry run.
  */
 
 import { type DryRunSource, dryRunOf } from '../cloud/dry-run.ts';
-import { DuplicateNameError, type Issue, NotFoundError } from '../cloud/errors.ts';
+import { DuplicateNameError, type Issue, NotFoundError, PlanChangedError } from '../cloud/errors.ts';
 import { tryParseCidr, tryParseIpv4 } from '../net/ipv4.ts';
-import { dedupeIssues, isExisting, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
+import { cloudOfResource } from '../providers/registry.ts';
+import {
+  BackendGroupEntrySchema,
+  BackendMemberEntrySchema,
+  DnatRuleEntrySchema,
+  dedupeIssues,
+  GatewayEntrySchema,
+  isExisting,
+  ListenerEntrySchema,
+  LoadBalancerEntrySchema,
+  type Plan,
+  PlanSchema,
+  planIssuesFromZod,
+  ServerEntrySchema,
+  SnatRuleEntrySchema,
+  SubnetEntrySchema,
+  TransitIpEntrySchema,
+  VerifyEntrySchema,
+  VpcEntrySchema,
+} from './plan.ts';
 import { KIND_OF, type ProvisioningSteps } from './provisioning.ts';
 
 export interface ValidateOptions {
@@ -59,10 +83,14 @@ export async function validatePlan(
   { steps }: ValidateOptions,
 ): Promise<ValidationResult> {
   const parsed = PlanSchema.safeParse(input);
-  if (!parsed.success) return { valid: false, errors: planIssuesFromZod(parsed.error) };
+  if (!parsed.success) {
+    // Every problem at once: the shape's, and the names and references of the entries that parse.
+    const errors = [...planIssuesFromZod(parsed.error), ...checkNames(salvage(input), input)];
+    return { valid: false, errors: dedupeIssues(errors) };
+  }
   const plan = parsed.data;
 
-  const nameIssues = checkNames(plan);
+  const nameIssues = checkNames(plan, input);
   // A duplicate entry's dry run would only replay or contradict the first one: its findings are noise.
   const duplicates = nameIssues
     .filter((issue) => issue.code === 'DUPLICATE_NAME')
@@ -71,6 +99,8 @@ export async function validatePlan(
     duplicates.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
 
   const { cloud, before } = await dryRunOf(source, { plan: plan.name, references: referencesOf(plan) });
+  const elsewhere = await recordedElsewhere(cloud, plan.name);
+  if (elsewhere) return { valid: false, errors: dedupeIssues([...nameIssues, elsewhere]), plan };
   const dryRunIssues: Issue[] = [];
   for (const step of steps.order) {
     await steps.apply(cloud, plan, step, {
@@ -101,6 +131,92 @@ export async function validatePlan(
     addresses,
   };
   return { valid: errors.length === 0, errors, summary, plan };
+}
+
+/**
+ * PLAN_CHANGED when what the store records for this plan is in another cloud than the one the dry run
+ * reads: provisioning it here would collide with those resources (same names, same client tokens),
+ * and counting them as "already provisioned" would be a lie about this cloud.
+ */
+async function recordedElsewhere(
+  cloud: { name: string; list: (query: { plan: string }) => Promise<{ cloud?: string }[]> },
+  plan: string,
+): Promise<Issue | undefined> {
+  const recorded = await cloud.list({ plan });
+  const other = recorded.map((r) => cloudOfResource(r)).find((name) => name !== cloud.name);
+  if (other === undefined) return undefined;
+  const count = recorded.filter((r) => cloudOfResource(r) === other).length;
+  return new PlanChangedError(
+    `plan ${plan} is provisioned in the ${other} cloud here (${count} resource${count === 1 ? '' : 's'}), not in ${cloud.name}: a plan lives in one cloud of a data directory — tear it down first (natflow teardown ${plan}), or provision it into ${cloud.name} under another name or from another data directory (--data-dir)`,
+    { path: 'cloud', details: { plan, recordedIn: other, cloud: cloud.name } },
+  ).toIssue();
+}
+
+/** A plan's lists with a hole (`undefined`) where an entry did not parse, nested lists too. */
+type Holes<T> = T extends readonly (infer E)[]
+  ? (Holes<E> | undefined)[]
+  : T extends object
+    ? { [K in keyof T]: Holes<T[K]> }
+    : T;
+
+/** The entries of a plan that fails its shape that parse on their own (`checkNames` over them). */
+export type SalvagedPlan = Partial<Holes<Plan>>;
+
+interface Schema {
+  safeParse(value: unknown): { success: true; data: unknown } | { success: false };
+}
+
+const SECTIONS: Readonly<Record<string, { entry: Schema; lists?: Readonly<Record<string, Schema>> }>> = {
+  vpcs: { entry: VpcEntrySchema, lists: { subnets: SubnetEntrySchema } },
+  servers: { entry: ServerEntrySchema },
+  backendGroups: { entry: BackendGroupEntrySchema, lists: { members: BackendMemberEntrySchema } },
+  loadBalancers: { entry: LoadBalancerEntrySchema, lists: { listeners: ListenerEntrySchema } },
+  transitIps: { entry: TransitIpEntrySchema },
+  privateNatGateways: {
+    entry: GatewayEntrySchema,
+    lists: { dnatRules: DnatRuleEntrySchema, snatRules: SnatRuleEntrySchema },
+  },
+  verify: { entry: VerifyEntrySchema },
+};
+
+/**
+ * The entries of a document that parse, at their own indices (the paths stay the document's): an
+ * entry whose own fields parse but a list item does not (a gateway with one bad DNAT rule) keeps the
+ * items that parse.
+ */
+export function salvage(input: unknown): SalvagedPlan {
+  const out: Record<string, unknown> = {};
+  if (!isRecord(input)) return out;
+  for (const [section, { entry, lists = {} }] of Object.entries(SECTIONS)) {
+    const items = input[section];
+    if (Array.isArray(items)) out[section] = items.map((item) => salvageEntry(item, entry, lists));
+  }
+  return out as SalvagedPlan;
+}
+
+function salvageEntry(item: unknown, entry: Schema, lists: Readonly<Record<string, Schema>>): unknown {
+  const whole = entry.safeParse(item);
+  if (whole.success) return whole.data;
+  if (!isRecord(item) || Object.keys(lists).length === 0) return undefined;
+  // The entry without its lists, then each list's items on their own.
+  const bare: Record<string, unknown> = { ...item };
+  for (const key of Object.keys(lists)) if (Array.isArray(bare[key])) bare[key] = [];
+  const head = entry.safeParse(bare);
+  if (!head.success) return undefined;
+  const data = { ...(head.data as Record<string, unknown>) };
+  for (const [key, schema] of Object.entries(lists)) {
+    const list = item[key];
+    if (!Array.isArray(list)) continue;
+    data[key] = list.map((element) => {
+      const parsed = schema.safeParse(element);
+      return parsed.success ? parsed.data : undefined;
+    });
+  }
+  return data;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The `existing:` references of a plan: what a provider modelling a real account reads first. */
@@ -151,10 +267,35 @@ function countExisting(plan: Plan): number {
   return n;
 }
 
-/** DUPLICATE_NAME and unknown references (NOT_FOUND), with the path of the offending field. */
-export function checkNames(plan: Plan): Issue[] {
+/** An entry's name as written, and the path of the entry. */
+interface Named {
+  name: string | undefined;
+  path: string;
+}
+
+/** The names of a list's entries as written (entries that are no object, or have no name, are skipped). */
+function namedIn(list: unknown, path: string): Named[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item, i) =>
+    isRecord(item) && typeof item.name === 'string' ? [{ name: item.name, path: `${path}[${i}]` }] : [],
+  );
+}
+
+/** The records of a list, with their index (the rest skipped). */
+function recordsIn(list: unknown): [Record<string, unknown>, number][] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item, i): [Record<string, unknown>, number][] => (isRecord(item) ? [[item, i]] : []));
+}
+
+/**
+ * DUPLICATE_NAME and unknown references (NOT_FOUND), with the path of the offending field. Names come
+ * from `document`, the plan as written (so an entry whose shape is wrong still names something); the
+ * references are checked on `plan`'s entries — all of them, or those that parse (`salvage`).
+ */
+export function checkNames(plan: SalvagedPlan, document: unknown = plan): Issue[] {
   const issues: Issue[] = [];
-  const names = (label: string, entries: Array<{ name: string | undefined; path: string }>) => {
+  const written = isRecord(document) ? document : {};
+  const names = (label: string, entries: readonly Named[]) => {
     const seen = new Map<string, string>();
     for (const { name, path } of entries) {
       if (name === undefined) continue;
@@ -169,60 +310,31 @@ export function checkNames(plan: Plan): Issue[] {
     }
     return new Set(seen.keys());
   };
-  const gateways = plan.privateNatGateways ?? [];
-  const vpcs = names(
-    'VPC',
-    (plan.vpcs ?? []).map((e, i) => ({ name: e.name, path: `vpcs[${i}]` })),
-  );
+  const writtenVpcs = recordsIn(written.vpcs);
+  const writtenGateways = recordsIn(written.privateNatGateways);
+  const vpcs = names('VPC', namedIn(written.vpcs, 'vpcs'));
   const subnets = names(
     'subnet',
-    (plan.vpcs ?? []).flatMap((vpc, i) =>
-      (vpc.subnets ?? []).map((e, j) => ({ name: e.name, path: `vpcs[${i}].subnets[${j}]` })),
-    ),
+    writtenVpcs.flatMap(([vpc, i]) => namedIn(vpc.subnets, `vpcs[${i}].subnets`)),
   );
-  const servers = names(
-    'server',
-    (plan.servers ?? []).map((e, i) => ({ name: e.name, path: `servers[${i}]` })),
-  );
-  const groups = names(
-    'backend group',
-    (plan.backendGroups ?? []).map((e, i) => ({ name: e.name, path: `backendGroups[${i}]` })),
-  );
-  const lbs = names(
-    'load balancer',
-    (plan.loadBalancers ?? []).map((e, i) => ({ name: e.name, path: `loadBalancers[${i}]` })),
-  );
-  (plan.loadBalancers ?? []).forEach((lb, i) => {
-    if (isExisting(lb)) return;
-    names(
-      'listener',
-      (lb.listeners ?? []).map((e, k) => ({ name: e.name, path: `loadBalancers[${i}].listeners[${k}]` })),
-    );
-  });
-  const tips = names(
-    'transit IP',
-    (plan.transitIps ?? []).map((e, i) => ({ name: e.name, path: `transitIps[${i}]` })),
-  );
-  names(
-    'private NAT gateway',
-    gateways.map((e, i) => ({ name: e.name, path: `privateNatGateways[${i}]` })),
-  );
+  const servers = names('server', namedIn(written.servers, 'servers'));
+  const groups = names('backend group', namedIn(written.backendGroups, 'backendGroups'));
+  const lbs = names('load balancer', namedIn(written.loadBalancers, 'loadBalancers'));
+  for (const [lb, i] of recordsIn(written.loadBalancers)) {
+    if (typeof lb.existing === 'string') continue;
+    names('listener', namedIn(lb.listeners, `loadBalancers[${i}].listeners`));
+  }
+  const tips = names('transit IP', namedIn(written.transitIps, 'transitIps'));
+  names('private NAT gateway', namedIn(written.privateNatGateways, 'privateNatGateways'));
   names(
     'DNAT rule',
-    gateways.flatMap((g, i) =>
-      (g.dnatRules ?? []).map((e, j) => ({ name: e.name, path: `privateNatGateways[${i}].dnatRules[${j}]` })),
-    ),
+    writtenGateways.flatMap(([g, i]) => namedIn(g.dnatRules, `privateNatGateways[${i}].dnatRules`)),
   );
   names(
     'SNAT rule',
-    gateways.flatMap((g, i) =>
-      (g.snatRules ?? []).map((e, j) => ({ name: e.name, path: `privateNatGateways[${i}].snatRules[${j}]` })),
-    ),
+    writtenGateways.flatMap(([g, i]) => namedIn(g.snatRules, `privateNatGateways[${i}].snatRules`)),
   );
-  names(
-    'verify entry',
-    (plan.verify ?? []).map((e, i) => ({ name: e.name, path: `verify[${i}]` })),
-  );
+  names('verify entry', namedIn(written.verify, 'verify'));
 
   const ref = (known: Set<string>, label: string, name: string, path: string) => {
     if (!known.has(name)) {
@@ -230,33 +342,35 @@ export function checkNames(plan: Plan): Issue[] {
     }
   };
   (plan.servers ?? []).forEach((e, i) => {
-    if (!isExisting(e)) ref(subnets, 'subnet', e.subnet, `servers[${i}].subnet`);
+    if (e && !isExisting(e)) ref(subnets, 'subnet', e.subnet, `servers[${i}].subnet`);
   });
   (plan.backendGroups ?? []).forEach((e, i) => {
-    (e.members ?? []).forEach((m, k) => {
-      ref(servers, 'server', m.server, `backendGroups[${i}].members[${k}].server`);
+    (e?.members ?? []).forEach((m, k) => {
+      if (m) ref(servers, 'server', m.server, `backendGroups[${i}].members[${k}].server`);
     });
   });
   (plan.loadBalancers ?? []).forEach((e, i) => {
-    if (isExisting(e)) return;
+    if (!e || isExisting(e)) return;
     const path = `loadBalancers[${i}]`;
     ref(vpcs, 'VPC', e.vpc, `${path}.vpc`);
     ref(subnets, 'subnet', e.frontendSubnet, `${path}.frontendSubnet`);
     if (e.backendSubnet !== undefined) ref(subnets, 'subnet', e.backendSubnet, `${path}.backendSubnet`);
     (e.listeners ?? []).forEach((l, k) => {
-      ref(groups, 'backend group', l.backendGroup, `${path}.listeners[${k}].backendGroup`);
+      if (l) ref(groups, 'backend group', l.backendGroup, `${path}.listeners[${k}].backendGroup`);
     });
   });
   (plan.transitIps ?? []).forEach((e, i) => {
-    if (!isExisting(e)) ref(subnets, 'subnet', e.subnet, `transitIps[${i}].subnet`);
+    if (e && !isExisting(e)) ref(subnets, 'subnet', e.subnet, `transitIps[${i}].subnet`);
   });
-  gateways.forEach((g, i) => {
+  (plan.privateNatGateways ?? []).forEach((g, i) => {
+    if (!g) return;
     const path = `privateNatGateways[${i}]`;
     if (!isExisting(g)) {
       ref(vpcs, 'VPC', g.vpc, `${path}.vpc`);
       ref(subnets, 'subnet', g.subnet, `${path}.subnet`);
     }
     (g.dnatRules ?? []).forEach((r, j) => {
+      if (!r) return;
       const rulePath = `${path}.dnatRules[${j}]`;
       ref(tips, 'transit IP', r.transitIp, `${rulePath}.transitIp`);
       if (r.target.loadBalancer !== undefined)
@@ -264,12 +378,14 @@ export function checkNames(plan: Plan): Issue[] {
       if (r.target.server !== undefined) ref(servers, 'server', r.target.server, `${rulePath}.target.server`);
     });
     (g.snatRules ?? []).forEach((r, j) => {
+      if (!r) return;
       const rulePath = `${path}.snatRules[${j}]`;
       ref(tips, 'transit IP', r.transitIp, `${rulePath}.transitIp`);
       if (tryParseCidr(r.source) === undefined) ref(subnets, 'subnet', r.source, `${rulePath}.source`);
     });
   });
   (plan.verify ?? []).forEach((v, i) => {
+    if (!v) return;
     ref(servers, 'server', v.from, `verify[${i}].from`);
     if (tryParseIpv4(v.to) === undefined && !tips.has(v.to) && !servers.has(v.to)) {
       issues.push(

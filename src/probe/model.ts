@@ -8,8 +8,9 @@
  * and kept for the topology's lifetime: a `Topology` is an immutable snapshot; build a new one when the
  * resources change.
  */
-import { AmbiguousNameError, NotFoundError } from '../cloud/errors.ts';
+import { NotFoundError } from '../cloud/errors.ts';
 import { isIntent } from '../cloud/intent.ts';
+import { chooseResource, splitQualified } from '../cloud/resolve.ts';
 import type {
   BackendGroup,
   DnatRule,
@@ -64,6 +65,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 export class Topology {
   readonly resources: readonly Resource[];
   readonly #byId = new Map<string, Resource>();
+  readonly #byExternalId = new Map<string, Resource>();
   readonly #byType = new Map<ResourceType, Resource[]>();
   readonly #byName = new Map<string, Resource[]>();
   readonly #addresses = new Map<string, AddressOwners>();
@@ -80,6 +82,7 @@ export class Topology {
     this.resources = resources;
     for (const r of resources) {
       this.#byId.set(r.id, r);
+      if (r.externalId !== undefined) this.#byExternalId.set(r.externalId, r);
       push(this.#byType, r.type, r);
       push(this.#byName, `${r.type}|${r.name}`, r);
       switch (r.type) {
@@ -157,29 +160,24 @@ export class Topology {
   }
 
   /**
-   * Resolves what a user typed — an id, or a name of one of `types` — to one resource. With `plan`, names
-   * resolve within that plan first (falling back to the whole cloud, where a plan's entries reference
-   * resources other plans created). Several matches are AMBIGUOUS_NAME with their ids; none NOT_FOUND.
+   * Resolves what a user typed — an id, `PLAN/NAME`, or a name of one of `types` — to one resource, by
+   * the rules of src/cloud/resolve.ts. With `plan`, names resolve within that plan first (falling back to
+   * the whole cloud, where a plan's entries reference resources other plans created). Several matches
+   * are AMBIGUOUS_NAME listing each candidate ready to copy; none NOT_FOUND.
    */
   resolve<T extends ResourceType>(types: readonly T[], nameOrId: string, plan?: string): ResourceOf<T> {
-    const byId = this.#byId.get(nameOrId);
-    if (byId && (types as readonly ResourceType[]).includes(byId.type)) return byId as ResourceOf<T>;
-    const matches: ResourceOf<T>[] = [];
-    for (const type of types) matches.push(...this.named(type, nameOrId));
-    const inPlan = plan === undefined ? matches : matches.filter((r) => r.plan === plan);
-    const candidates = inPlan.length > 0 ? inPlan : matches;
-    if (candidates.length === 1) return candidates[0] as ResourceOf<T>;
-    const wanted = types.join(' or ');
-    if (candidates.length > 1) {
-      const ids = candidates.map((r) => r.id);
-      throw new AmbiguousNameError(
-        `'${nameOrId}' names ${candidates.length} resources (${ids.join(', ')}); give an id${plan === undefined ? ' or a plan' : ''}`,
-        { details: { ids } },
-      );
-    }
-    throw new NotFoundError(`no ${wanted} named or with the id '${nameOrId}'`, {
-      details: { nameOrId, types: [...types], ...(plan === undefined ? {} : { plan }) },
-    });
+    const byId = this.#byId.get(nameOrId) ?? this.#byExternalId.get(nameOrId);
+    const split = splitQualified(nameOrId);
+    const qualified = split
+      ? types.flatMap((type) => this.named(type, split.name)).filter((r) => r.plan === split.plan)
+      : undefined;
+    const named = types.flatMap((type) => this.named(type, nameOrId));
+    return chooseResource(
+      nameOrId,
+      types,
+      { byId, qualified, named },
+      { plan, scope: 'prefer' },
+    ) as ResourceOf<T>;
   }
 
   /** What holds `ip` inside `vpcId` (server, transit IP, load balancer frontend). */

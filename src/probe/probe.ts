@@ -6,9 +6,18 @@
  *
  * The analysis supplies the explanation code and the hops; the live request supplies the status, the
  * latency, and who answered. On AWS there is no data plane: analysis only.
+ *
+ * natflow sends no packet into a real VPC (docs/clouds.md, docs/real-cloud.md "Verification output"):
+ * a probe involving a resource recorded in a cloud whose registry entry has no `liveProbe` is the
+ * analysis of natflow's model — said so in the report's `note` when no mode was asked, and refused
+ * (LIVE_PROBE_UNAVAILABLE) when `live` or `both` was asked explicitly. That holds wherever the probe
+ * runs (the CLI's own process, a running stack's API), whatever cloud the command names.
  */
 import { NotFoundError } from '../cloud/errors.ts';
+import type { Resource } from '../cloud/resources.ts';
+import type { ErrorCode } from '../codes/codes.ts';
 import { NatflowError } from '../net/errors.ts';
+import { can, cloudOfResource } from '../providers/registry.ts';
 import { analyze, type ExplanationCode, type Hop, type HopComponent, resolveProbe } from './analyze.ts';
 import type { LiveNetwork, LiveResult } from './live.ts';
 import type { Topology } from './model.ts';
@@ -32,12 +41,54 @@ export interface ProbeReport {
   mode: ProbeMode;
   hops: Hop[];
   live?: LiveResult;
+  /** Why the probe ran as it did, when that is not what was asked (a real cloud: analysis only). */
+  note?: string;
 }
 
 export interface ProbeOptions {
   /** The live network to send the request through (the local data plane); none: analysis only. */
   dataPlane?: LiveNetwork | undefined;
   timeoutMs?: number;
+}
+
+/** A live probe (`live` or `both`, asked explicitly) of what a real cloud holds. */
+export class LiveProbeUnavailableError extends NatflowError {
+  override name: ErrorCode = 'LIVE_PROBE_UNAVAILABLE';
+}
+
+/** The first resource a probe involves (its source, a named destination) that is recorded in a real cloud. */
+export function realCloudOf(
+  topology: Topology,
+  request: Pick<ProbeRequest, 'from' | 'to' | 'plan'>,
+): { resource: Resource; cloud: string } | undefined {
+  const { source, destination } = resolveProbe(topology, request);
+  for (const resource of [source, destination.named]) {
+    if (resource === undefined) continue;
+    const cloud = cloudOfResource(resource);
+    if (!can(cloud, 'liveProbe')) return { resource, cloud };
+  }
+  return undefined;
+}
+
+/**
+ * The request as it may run on `topology`: unchanged, or — when a real cloud holds what it probes —
+ * analysis only with the note that says why; LIVE_PROBE_UNAVAILABLE for an explicit live mode there.
+ */
+export function modeFor(topology: Topology, request: ProbeRequest): { request: ProbeRequest; note?: string } {
+  if (request.mode === 'analyze') return { request };
+  const held = realCloudOf(topology, request);
+  if (!held) return { request };
+  const what = `${held.resource.name} (${held.resource.id}) is recorded in ${held.cloud}`;
+  if (request.mode === 'live' || request.mode === 'both') {
+    throw new LiveProbeUnavailableError(
+      `a ${request.mode} probe sends packets, and ${what}: natflow sends no packet into a real VPC; probe it with mode analyze`,
+      { path: 'mode', details: { resource: held.resource.id, cloud: held.cloud } },
+    );
+  }
+  return {
+    request: { ...request, mode: 'analyze' },
+    note: `${what}: the probe is the analysis of natflow's model of it; natflow sent no packet into a real VPC`,
+  };
 }
 
 /** The analysis and the live request disagree: natflow's model and its sockets behave differently. */
@@ -57,6 +108,11 @@ export async function probe(
   request: ProbeRequest,
   options: ProbeOptions = {},
 ): Promise<ProbeReport> {
+  const decided = modeFor(topology, request);
+  if (decided.note !== undefined) {
+    const report = await probe(topology, decided.request, { ...options, dataPlane: undefined });
+    return { ...report, note: decided.note };
+  }
   const mode: ProbeMode = options.dataPlane ? (request.mode ?? 'both') : 'analyze';
   const analysis = mode === 'live' ? undefined : analyze(topology, request);
   if (mode === 'analyze' || !options.dataPlane) {

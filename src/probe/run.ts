@@ -6,7 +6,7 @@
 import type { StoreReader } from '../cloud/store.ts';
 import type { LiveNetwork } from './live.ts';
 import { Topology } from './model.ts';
-import { type ProbeReport, type ProbeRequest, probe } from './probe.ts';
+import { modeFor, type ProbeReport, type ProbeRequest, probe } from './probe.ts';
 import { inScopeOf, probeScope } from './scope.ts';
 
 export async function probeResources(
@@ -16,7 +16,10 @@ export async function probeResources(
 ): Promise<ProbeReport> {
   // The probe's connected part of the store (indexed reads), not all of it: ./scope.ts.
   let resources = await probeScope(store, request);
-  const live = request.mode === 'analyze' ? undefined : options.live;
+  // A real cloud's resources are analysed only (probe.ts): no data plane is brought in line for them.
+  const analyzeOnly =
+    request.mode === 'analyze' || modeFor(Topology.from(resources), request).note !== undefined;
+  const live = analyzeOnly ? undefined : options.live;
   if (live?.syncScopeFrom) {
     await live.syncScopeFrom(async () => {
       resources = await probeScope(store, request);

@@ -8,8 +8,10 @@
  *
  * @example Topology.from(await planScope(store, 'app-a-to-elb01'))
  */
+
+import { splitQualified } from '../cloud/resolve.ts';
 import { type Resource, referencesOf } from '../cloud/resources.ts';
-import type { StoreReader } from '../cloud/store.ts';
+import { keys, type StoreReader } from '../cloud/store.ts';
 
 /** Creation order (createdAt, then id), as the store lists resources. */
 function byCreation(x: Resource, y: Resource): number {
@@ -58,15 +60,20 @@ export function inScopeOf(
   return (resource) => (plan !== undefined && resource.plan === plan) || ids.has(resource.id);
 }
 
-/** The resources a probe's `from` or `to` (an id, or a name within `plan` or anywhere) may name. */
+/** The resources a probe's `from` or `to` (an id, `PLAN/NAME`, or a name within `plan` or anywhere) may name. */
 async function named(
   store: StoreReader,
   nameOrId: string,
   types: readonly Resource['type'][],
   plan: string | undefined,
 ): Promise<Resource[]> {
-  const byId = await store.get(nameOrId);
+  const byId = (await store.get(nameOrId)) ?? (await store.getByKey(keys.external(nameOrId)));
   if (byId && types.includes(byId.type)) return [byId];
+  const split = splitQualified(nameOrId);
+  const qualified = split
+    ? (await store.list({ plan: split.plan })).filter((r) => types.includes(r.type) && r.name === split.name)
+    : [];
+  if (qualified.length > 0) return qualified;
   if (plan !== undefined) {
     return (await store.list({ plan })).filter((r) => types.includes(r.type) && r.name === nameOrId);
   }

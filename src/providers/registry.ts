@@ -53,6 +53,11 @@ export interface ProviderEntry {
   readonly description: string;
   /** Where its settings and credentials come from (usage texts). */
   readonly settings: string;
+  /**
+   * The prefixes of the environment variables its settings and credentials are read from: what a CLI
+   * command hands a running stack for the executions it starts there (docs/clouds.md).
+   */
+  readonly environment: readonly string[];
   readonly capabilities: Capabilities;
   /** Loads the provider's folder (`./<name>/index.ts`), and nothing else. */
   readonly load: () => Promise<ProviderModule>;
@@ -68,6 +73,7 @@ const ENTRIES = [
     name: 'virtual',
     description: "natflow's own virtual cloud, in its store (the default)",
     settings: 'NATFLOW_PROVISIONING_DELAY_MS (gateways and rules stay PENDING this long; default 0)',
+    environment: [],
     capabilities: { realCloud: false, importAccount: false, liveProbe: true, freeze: true },
     load: () => import('./virtual/index.ts'),
   },
@@ -77,6 +83,7 @@ const ENTRIES = [
       "a Huawei Cloud project through its APIs (HUAWEICLOUD_*), or another natflow's local Huawei API",
     settings:
       'HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (on AWS: HUAWEICLOUD_SECRET_ARN), HUAWEICLOUD_REGION or _ENDPOINT',
+    environment: ['HUAWEICLOUD_'],
     capabilities: { realCloud: true, importAccount: true, liveProbe: false, freeze: false },
     load: () => import('./huaweicloud/index.ts'),
   },
@@ -94,6 +101,9 @@ export type CloudName = (typeof CLOUD_NAMES)[number];
 
 /** The cloud when nothing names one: the registry's first entry. */
 export const DEFAULT_CLOUD: CloudName = CLOUD_NAMES[0];
+
+/** Every provider's settings prefixes (`HUAWEICLOUD_`): the variables a command's settings are. */
+export const SETTINGS_PREFIXES: readonly string[] = ENTRIES.flatMap((entry) => entry.environment);
 
 /** The names as a usage string's choices: `virtual|huaweicloud`. */
 export const CLOUD_CHOICES = CLOUD_NAMES.join('|');

@@ -45,6 +45,7 @@ import { openSqliteStore } from '../store/sqlite.ts';
 import { withKeepVariant } from '../workflow/keep-variant.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { afterClose } from './after-close.ts';
+import { CLOUD_SETTINGS_HEADER, CloudSettings } from './cloud-settings.ts';
 import { createHttpServer } from './http/index.ts';
 import { memberHealthOf } from './member-health.ts';
 import { rollBackRecovered } from './recovery.ts';
@@ -120,6 +121,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // endpoint, as they reach AWS when deployed; the client exists once the server listens (`url`).
   let url: string | undefined;
   let stepFunctions: SFNClient | undefined;
+  // The settings a command handed in for its executions (cloud-settings.ts), in memory only.
+  const cloudSettings = new CloudSettings(process.env);
   const deps = apiDepsOf({
     store,
     clock,
@@ -129,11 +132,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stepFunctions: () => {
       if (!url)
         throw new Error('this stack serves no HTTP: its API handlers have no Step Functions endpoint');
-      stepFunctions ??= sfnClientFor({ endpoint: url, region: LOCAL_REGION, token: options.token });
+      if (!stepFunctions) {
+        stepFunctions = sfnClientFor({ endpoint: url, region: LOCAL_REGION, token: options.token });
+        // An API route that starts or redrives an execution hands it the settings its caller handed in.
+        stepFunctions.middlewareStack.add(
+          (next) => async (args) => {
+            const header = cloudSettings.currentHeader();
+            const request = args.request as { headers?: Record<string, string> };
+            if (header && request.headers) request.headers[CLOUD_SETTINGS_HEADER] = header;
+            return next(args);
+          },
+          { step: 'build', name: 'natflowCloudSettings' },
+        );
+      }
       return stepFunctions;
     },
     stateMachineArns: () => apiArns,
     keptRollbackInProcess: true,
+    env: () => cloudSettings.envFor(tasks.currentExecution()),
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
@@ -160,13 +176,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stateMachines: machines.map((m) => ({ name: m.name, definition: m.definition })),
     resolveTask: (resource) => {
       const spec = tasks.functionOf(resource);
-      return (input, context) => tasks.invoke(spec, input, context);
+      return (input, context) => {
+        cloudSettings.bind(context.executionArn);
+        return tasks.invoke(spec, input, context);
+      };
     },
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT_ID,
     waitTimeScale: options.waitTimeScale ?? 0,
     clock,
-    onExecutionClosed: (execution) => track(onClose(execution)),
+    onExecutionClosed: (execution) =>
+      track(onClose(execution).finally(() => cloudSettings.forget(execution.executionArn))),
   });
   const recovered = await sfn.recover();
   await rollBackRecovered(recovered, { store, deps, workflowOf });
@@ -207,11 +227,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       huaweiCloud,
       console: consoleApp?.handle,
       token: options.token,
+      cloudSettings,
     });
-    await new Promise<void>((done, fail) => {
-      server?.once('error', fail);
-      server?.listen(options.port, '127.0.0.1', () => done());
-    });
+    try {
+      await new Promise<void>((done, fail) => {
+        server?.once('error', fail);
+        server?.listen(options.port, '127.0.0.1', () => done());
+      });
+    } catch (error) {
+      // Nothing listens (a port in use): close what was opened, so the caller's process can exit.
+      stopSchedules();
+      consoleApp?.close();
+      await huaweiCloud.close();
+      await sfn.close();
+      await dataPlane?.close();
+      await store.close();
+      throw error;
+    }
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const stackFile = dataFile(dataDir, 'stack');

@@ -150,6 +150,11 @@ export class TaskBinder {
     this.faultCounts.clear();
   }
 
+  /** The execution whose handler is running in the current async context, if any. */
+  currentExecution(): string | undefined {
+    return this.current.getStore()?.executionArn;
+  }
+
   /** Number of handlers running for an execution (all executions when omitted). */
   inFlight(executionArn?: string): number {
     if (executionArn) return this.running.get(executionArn)?.size ?? 0;

@@ -31,16 +31,14 @@ import {
 } from '../../functions/api/list-executions.ts';
 import { createHandler as create_listResources } from '../../functions/api/list-resources.ts';
 import { createHandler as create_openApi } from '../../functions/api/openapi.ts';
-import {
-  createHandler as create_startExecution,
-  generatedName,
-} from '../../functions/api/start-execution.ts';
+import { createHandler as create_startExecution } from '../../functions/api/start-execution.ts';
 import { createHandler as create_stopExecution } from '../../functions/api/stop-execution.ts';
 import { createHandler as create_validate } from '../../functions/api/validate-plan.ts';
 import { buildOpenApi } from '../../src/api/openapi.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import type { Resource } from '../../src/cloud/resources.ts';
 import { ManualClock } from '../../src/net/clock.ts';
+import { executionNameFor } from '../../src/workflow/workflows.ts';
 import { call, type Handler } from './events.ts';
 
 /** Each handler built with this test's deps (set in beforeEach), as the local runtime builds them. */
@@ -237,7 +235,7 @@ describe('POST /executions', () => {
     });
     // Assess
     expect(answer.status).toBe(201);
-    expect(answer.json.name).toMatch(/^app-a-to-elb01-20260102T030405678Z-[0-9a-f]{4}$/);
+    expect(answer.json.name).toMatch(/^app-a-to-elb01-20260102T030405Z-[0-9a-f]{4}$/);
     expect(answer.json).toMatchObject({ workflow: 'provision', startDate: START.toISOString() });
     expect(answer.headers.Location).toBe(
       `/executions/${encodeURIComponent(String(answer.json.executionArn))}`,
@@ -327,7 +325,7 @@ describe('POST /executions', () => {
         fc.string({ maxLength: 100 }),
         fc.integer({ min: 0, max: 4_102_444_800_000 }),
         (prefix, now) => {
-          expect(generatedName(prefix, now)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+          expect(executionNameFor('verify', { plan: prefix }, now)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
         },
       ),
     );
@@ -774,7 +772,11 @@ describe('GET /resources', () => {
     });
     expect(answer.status).toBe(status);
     if (found) expect(answer.json.id).toBe(found);
-    if (status === 422) expect(answer.json.detail).toContain('vpc-1');
+    // Every candidate, ready to use instead: PLAN/NAME (or the id of one in no plan).
+    if (status === 422) {
+      expect(answer.json.detail).toContain('plan-a/VPC-A');
+      expect(answer.json.candidates).toEqual(['plan-a/VPC-A', 'plan-b/VPC-A']);
+    }
   });
 });
 

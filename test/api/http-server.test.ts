@@ -167,13 +167,14 @@ describe('apiRoutes', () => {
         'POST /executions/{id}/rollback',
         'POST /dnat/evaluate',
         'POST /probes',
+        'GET /plans',
         'GET /resources',
         'GET /resources/{id}',
         'GET /health',
         'GET /openapi.json',
       ]),
     );
-    expect(routes).toHaveLength(15);
+    expect(routes).toHaveLength(16);
   });
 });
 
@@ -232,7 +233,7 @@ describe('createHttpServer', () => {
       type: 'application/json',
     });
     expect(started.status).toBe(201);
-    expect(started.json.name).toMatch(/^app-a-to-elb01-20260102T030405678Z-[0-9a-f]{4}$/);
+    expect(started.json.name).toMatch(/^app-a-to-elb01-20260102T030405Z-[0-9a-f]{4}$/);
     expect(stack.sfn.calls).toEqual([
       {
         target: 'StartExecution',

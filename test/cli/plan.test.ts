@@ -131,7 +131,7 @@ describe('natflow plan on an empty data directory', () => {
   it('exits 2 for a missing file, a teardown of no plan, and a file with --destroy', () => {
     expect(natflow('plan', join(scratch, 'missing.yaml'), '--json').json()).toMatchObject({
       valid: false,
-      errors: [expect.objectContaining({ code: 'NOT_FOUND' })],
+      errors: [expect.objectContaining({ code: 'FILE_NOT_FOUND' })],
     });
     expect(natflow('plan', '--destroy', 'nothing-here').code).toBe(2);
     expect(natflow('plan', REFERENCE, '--destroy', 'x').code).toBe(2);

@@ -60,7 +60,13 @@ describe('CLI: natflow validate', () => {
     };
     expect(document.valid).toBe(false);
     expect(document.errors).toEqual([
-      { path: 'vpcs[0].cidr', code: 'INVALID_CIDR', message: expect.any(String) },
+      {
+        path: 'vpcs[0].cidr',
+        code: 'INVALID_CIDR',
+        message: expect.any(String),
+        line: expect.any(Number),
+        column: expect.any(Number),
+      },
     ]);
     // Shape first: once the CIDR is fixed, the dry run finds the port conflict.
     plan.vpcs[0].cidr = '192.168.0.0/16';
@@ -81,10 +87,10 @@ describe('CLI: natflow validate', () => {
       '--json',
     );
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toMatchObject({
-      valid: false,
-      errors: [{ path: '', code: 'MALFORMED_PLAN' }],
-    });
+    const document = JSON.parse(stdout) as { valid: boolean; errors: { path: string; code: string }[] };
+    expect(document.valid).toBe(false);
+    expect(document.errors.length).toBeGreaterThan(0);
+    for (const error of document.errors) expect(error).toMatchObject({ path: '', code: 'MALFORMED_PLAN' });
   });
 
   it('exits 2 with a clear message for a missing file', async () => {
@@ -92,7 +98,64 @@ describe('CLI: natflow validate', () => {
     expect(human.code).toBe(2);
     expect(human.stdout).toContain('does not exist');
     const json = await natflow('validate', join(scratch, 'missing.yaml'), '--json');
-    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, errors: [{ code: 'NOT_FOUND' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, errors: [{ code: 'FILE_NOT_FOUND' }] });
+  });
+
+  it('reports a shape error and an unknown reference in one run, each at its line and column (YAML)', async () => {
+    // Prepare: the reference plan as written, its rule targeting ELB99 and a VPC with no CIDR.
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync('examples/reference.plan.yaml', 'utf8')
+      .replace('target: { loadBalancer: ELB01 }', 'target: { loadBalancer: ELB99 }')
+      .replace('cidr: 10.0.0.0/16', 'cidr: 10.0.0.0');
+    const file = planFile('two-problems.yaml', text);
+    const lines = text.split('\n');
+    const lineOf = (needle: string) => lines.findIndex((line) => line.includes(needle)) + 1;
+
+    // Act
+    const json = await natflow('validate', file, '--json');
+    const human = await natflow('validate', file);
+
+    // Assess
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: 'vpcs[1].cidr',
+          code: 'INVALID_CIDR',
+          line: lineOf('cidr: 10.0.0.0'),
+          column: 5,
+        }),
+        expect.objectContaining({
+          path: 'privateNatGateways[0].dnatRules[0].target.loadBalancer',
+          code: 'NOT_FOUND',
+          line: lineOf('ELB99'),
+        }),
+      ]),
+    );
+    expect(human.code).toBe(2);
+    expect(human.stdout).toContain(`vpcs[1].cidr: INVALID_CIDR`);
+    expect(human.stdout).toContain(`(line ${lineOf('cidr: 10.0.0.0')}, column 5)`);
+    expect(human.stdout).toContain("no load balancer named 'ELB99' in the plan");
+  });
+
+  it('places the problems of a JSON plan at their line and column too', async () => {
+    const plan = referencePlan();
+    plan.vpcs[0].cidr = '192.168.0.0';
+    const file = planFile('pretty.json', JSON.stringify(plan, null, 2));
+    const { stdout } = await natflow('validate', file, '--json');
+    const [error] = JSON.parse(stdout).errors;
+    expect(error).toMatchObject({ path: 'vpcs[0].cidr', code: 'INVALID_CIDR', line: 6, column: 7 });
+  });
+
+  it('prints a YAML syntax error whole: the line of text and the caret, not cut after "column 11:"', async () => {
+    const file = planFile('syntax.yaml', 'name: p\nvpcs:\n  - name: VPC-A\n    cidr: a: b\n');
+    const human = await natflow('validate', file);
+    expect(human.code).toBe(2);
+    expect(human.stdout).toContain('at line 4, column 11:');
+    expect(human.stdout).toMatch(/cidr: a: b\n\s+\^/);
+    const json = JSON.parse((await natflow('validate', file, '--json')).stdout);
+    expect(json.errors[0]).toMatchObject({ code: 'MALFORMED_PLAN', line: 4, column: 11 });
+    expect(json.errors[0].message).toMatch(/at line 4, column 11:\n\n {4}cidr: a: b\n {10}\^/);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -1,10 +1,5 @@
 import { parseArgs } from 'node:util';
-import {
-  type EvaluateRequest,
-  type EvaluateResponse,
-  EvaluateResponseSchema,
-  evaluateRequest,
-} from '../../dnat/api.ts';
+import type { EvaluateRequest, EvaluateResponse } from '../../dnat/api.ts';
 import { NatflowError } from '../../net/errors.ts';
 import { formatEndpoint, parsePacketText } from '../../net/packet.ts';
 import {
@@ -17,7 +12,6 @@ import {
   printJson,
   UsageError,
 } from '../io.ts';
-import { openLocalReader } from '../local-store.ts';
 import { bold, dim, green, red, yellow } from '../render.ts';
 
 const usage = `usage: natflow evaluate --gateway NAME PACKET… [--reply PACKET…] [--inbound PACKET…]
@@ -36,7 +30,6 @@ Exit 0 when every packet was evaluated, 2 if any packet is INVALID_PACKET (the o
 answered), for an unknown or ambiguous gateway, or for bad usage.`;
 
 const command: Command = {
-  summary: 'evaluate packets through a gateway’s DNAT rules (verdict and translation per packet)',
   usage,
   async run({ argv, io, env }) {
     const { request, json, dataDir, endpoint } = parseCommandLine(argv, env);
@@ -112,6 +105,10 @@ function packetOf(text: string, direction: 'inbound' | 'reply'): unknown {
 }
 
 async function localEvaluate(dataDir: string, request: EvaluateRequest): Promise<EvaluateResponse> {
+  const [{ evaluateRequest }, { openLocalReader }] = await Promise.all([
+    import('../../dnat/api.ts'),
+    import('../local-store.ts'),
+  ]);
   const store = openLocalReader(dataDir);
   try {
     return await evaluateRequest(store, request);
@@ -128,11 +125,14 @@ async function remoteEvaluate(url: string, request: EvaluateRequest): Promise<Ev
   });
   const document = (await response.json()) as unknown;
   if (!response.ok) {
-    const problem = document as { code?: string; detail?: string };
-    const error = new NatflowError(problem.detail ?? `POST /dnat/evaluate answered ${response.status}`);
+    const problem = document as { code?: string; detail?: string; candidates?: string[] };
+    const error = new NatflowError(problem.detail ?? `POST /dnat/evaluate answered ${response.status}`, {
+      ...(problem.candidates ? { details: { candidates: problem.candidates } } : {}),
+    });
     error.name = problem.code ?? 'VALIDATION_FAILED';
     throw error;
   }
+  const { EvaluateResponseSchema } = await import('../../dnat/api.ts');
   return EvaluateResponseSchema.parse(document);
 }
 

@@ -1,16 +1,7 @@
-import { DescribeExecutionCommand, type ExecutionStatus, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
-import { redriveCommand, rollbackCommand } from '../kept.ts';
-import { describeExecution, ProgressRenderer, table } from '../render.ts';
-import {
-  executionDocument,
-  followExecution,
-  openSession,
-  readHistory,
-  resolveExecutionArn,
-  type Session,
-} from '../session.ts';
+import type { Session } from '../session.ts';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
@@ -28,8 +19,9 @@ the same ARN, and follows it (exit 0 if it SUCCEEDED, 1 otherwise); a rolled-bac
 left resources behind (rollback INCOMPLETE in the execution's cause) through the rollback workflow and
 follows it: exit 0 once nothing is left, 1 if it is still INCOMPLETE (what is left is printed).`;
 
+const SUBCOMMANDS = ['list', 'show', 'history', 'watch', 'redrive', 'rollback'] as const;
+
 const command: Command = {
-  summary: 'list executions, show one, print its history or watch it live',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {
@@ -39,7 +31,12 @@ const command: Command = {
       'no-wait': { type: 'boolean', default: false },
     });
     const [sub = 'list', id, ...extra] = positionals;
-    if (extra.length > 0) throw new UsageError(usage);
+    if (!(SUBCOMMANDS as readonly string[]).includes(sub))
+      throw new UsageError(
+        `unknown subcommand 'executions ${sub}'; the subcommands are ${SUBCOMMANDS.join(', ')}\n${usage}`,
+      );
+    if (sub === 'list' ? id !== undefined : extra.length > 0)
+      throw new UsageError(`unexpected argument ${sub === 'list' ? id : extra[0]}\n${usage}`);
     if (sub !== 'list' && !id)
       throw new UsageError(`executions ${sub} needs an execution ARN or name\n${usage}`);
     if (values.workflow && !(WORKFLOWS as readonly string[]).includes(values.workflow)) {
@@ -51,9 +48,13 @@ const command: Command = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new UsageError('--limit must be an integer from 1 to 1000');
 
+    const [sfn, { executionDocument, followExecution, openSession, readHistory, resolveExecutionArn }] =
+      await Promise.all([import('@aws-sdk/client-sfn'), import('../session.ts')]);
+    const { describeExecution, ProgressRenderer, table } = await import('../render.ts');
     const session = await openSession({
       dataDir: dataDirOf(values['data-dir'], env),
       endpoint: values.endpoint,
+      env,
       dataPlane: sub === 'watch',
     });
     try {
@@ -63,7 +64,7 @@ const command: Command = {
         case 'show': {
           const arn = await resolveExecutionArn(session, id as string);
           const doc = executionDocument(
-            await session.sfn.send(new DescribeExecutionCommand({ executionArn: arn })),
+            await session.sfn.send(new sfn.DescribeExecutionCommand({ executionArn: arn })),
           );
           if (values.json) printJson(io, doc);
           else
@@ -107,6 +108,7 @@ const command: Command = {
         }
         case 'redrive': {
           const arn = await resolveExecutionArn(session, id as string);
+          const { redriveCommand } = await import('../kept.ts');
           return await redriveCommand(session, arn, {
             json: values.json,
             wait: !values['no-wait'],
@@ -116,6 +118,7 @@ const command: Command = {
         }
         case 'rollback': {
           const arn = await resolveExecutionArn(session, id as string);
+          const { rollbackCommand } = await import('../kept.ts');
           return await rollbackCommand(session, arn, { json: values.json, io, env });
         }
         default:
@@ -143,6 +146,8 @@ async function list(
     startDate?: string;
     stopDate?: string;
   }[] = [];
+  const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+  const { table } = await import('../render.ts');
   const machines = (workflow ? [workflow] : [...WORKFLOWS]).flatMap((w) =>
     w === 'provision' ? ['provision', 'provision-keep'] : [w],
   );

@@ -1,7 +1,6 @@
 import { cloudsThatCan, openCloud, providerOf } from '../../providers/registry.ts';
 import { commandCloud, refuseWithout } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
-import { openLocalStore } from '../local-store.ts';
 
 /** The clouds whose registry entry says they can import an account. */
 const IMPORTERS = cloudsThatCan('importAccount');
@@ -20,7 +19,6 @@ ${IMPORTERS.map((name) => `  ${name}: ${providerOf(name).settings}`).join('\n')}
 Prints {cloud, imported:{type:n}, removed, kept, skipped}.`;
 
 const command: Command = {
-  summary: "read a real cloud's resources into natflow's model (read-only)",
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, { vpc: { type: 'string', multiple: true } });
@@ -32,6 +30,7 @@ const command: Command = {
       'import',
       `it reads a real cloud's account into natflow's model; give --cloud ${IMPORTERS.join(' or ')}\n${usage}`,
     );
+    const { openLocalStore } = await import('../local-store.ts');
     const store = openLocalStore(dataDirOf(values['data-dir'], env));
     try {
       const cloud = await openCloud(cloudName, { store, env });

@@ -1,15 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
-import { parsePlanText } from '../../plan/plan.ts';
-import { type PreviewResult, previewDestroy, previewExitCode, previewPlan } from '../../plan/preview.ts';
+import type { PreviewResult } from '../../plan/preview.ts';
 import type { PreviewDocument } from '../../plan/preview-common.ts';
-import { steps } from '../../workflow/steps/index.ts';
+import type { PlacedIssue } from '../../plan/source.ts';
 import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
-import { openLocalReader } from '../local-store.ts';
-import { RemoteApi, RemoteProblem } from '../remote/client.ts';
+import type { RemoteApi } from '../remote/client.ts';
 import { red } from '../render.ts';
-import { renderPreview } from '../render-preview.ts';
 
 const usage = `usage: natflow plan PLAN_FILE ${CLOUD_FLAG} [--detailed-exitcode] [--json]
                     [--data-dir DIR] [--endpoint URL]
@@ -26,7 +21,6 @@ would change nothing and 3 when it would change something. On a real cloud (--cl
 cloud:, or NATFLOW_CLOUD) the dry run reads that account first (refreshed through its API).`;
 
 const command: Command = {
-  summary: 'preview a plan: actions, conflicts and the paths it opens or closes',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {
@@ -38,10 +32,14 @@ const command: Command = {
       throw new UsageError(`expected one PLAN_FILE, or --destroy PLAN_NAME\n${usage}`);
     const request: Request =
       destroy === undefined ? { file: positionals[0] as string } : { destroy: destroy as string };
-    const result = values.endpoint
-      ? await remotePreview(new RemoteApi({ endpoint: values.endpoint, env }), request)
-      : await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
-    printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);
+    let result: PreviewResult;
+    if (values.endpoint) {
+      const { RemoteApi } = await import('../remote/client.ts');
+      result = await remotePreview(new RemoteApi({ endpoint: values.endpoint, env }), request);
+    } else
+      result = await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
+    await printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);
+    const { previewExitCode } = await import('../../plan/preview.ts');
     return previewExitCode(result, values['detailed-exitcode']);
   },
 };
@@ -54,44 +52,30 @@ export async function localPreview(
   request: Request,
   selection: { flag?: string | undefined; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PreviewResult> {
-  let document: unknown;
+  const [{ previewDestroy, previewPlan }, { steps }, { openLocalReader }, { readPlanFile, placed }] =
+    await Promise.all([
+      import('../../plan/preview.ts'),
+      import('../../workflow/steps/index.ts'),
+      import('../local-store.ts'),
+      import('../plan-file.ts'),
+    ]);
+  let read: Awaited<ReturnType<typeof readPlanFile>> | undefined;
   if ('file' in request) {
-    const read = readPlanDocument(request.file);
-    if ('errors' in read) return { previewable: false, errors: read.errors };
-    document = read.document;
+    read = readPlanFile(request.file);
+    if (!read.ok) return { previewable: false, errors: read.errors };
   }
   const store = openLocalReader(dataDir);
   try {
-    if (!('file' in request)) return await previewDestroy(store, request.destroy);
+    if (!read?.ok) return await previewDestroy(store, (request as { destroy: string }).destroy);
     // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
     const env = selection.env ?? {};
+    const document = read.plan.document;
     const cloud = commandCloud({ cloud: selection.flag }, env, document);
-    return await previewPlan(await dryRunSourceOf(cloud, store, env), document, { steps });
+    const result = await previewPlan(await dryRunSourceOf(cloud, store, env), document, { steps });
+    // Problems that keep the plan from a preview carry the line and column where they sit.
+    return result.previewable ? result : { previewable: false, errors: placed(result.errors, read.plan) };
   } finally {
     await store.close();
-  }
-}
-
-/** A plan file's document, or the one problem that keeps it from being one (validate's wording). */
-export function readPlanDocument(file: string): { document: unknown } | { errors: Issue[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? `plan file ${file} does not exist`
-        : code === 'EISDIR'
-          ? `${file} is a directory, not a plan file`
-          : `cannot read plan file ${file} (${code})`;
-    return { errors: [{ path: '', code: 'NOT_FOUND', message }] };
-  }
-  try {
-    return { document: parsePlanText(text) };
-  } catch (error) {
-    if (error instanceof MalformedPlanError) return { errors: [error.toIssue()] };
-    throw error;
   }
 }
 
@@ -99,9 +83,10 @@ export function readPlanDocument(file: string): { document: unknown } | { errors
 export async function remotePreview(api: RemoteApi, request: Request): Promise<PreviewResult> {
   let body: unknown;
   if ('file' in request) {
-    const read = readPlanDocument(request.file);
-    if ('errors' in read) return { previewable: false, errors: read.errors };
-    body = { plan: read.document };
+    const { readPlanFile } = await import('../plan-file.ts');
+    const read = readPlanFile(request.file);
+    if (!read.ok) return { previewable: false, errors: read.errors };
+    body = { plan: read.plan.document };
   } else body = { destroy: request.destroy };
   try {
     return {
@@ -109,6 +94,7 @@ export async function remotePreview(api: RemoteApi, request: Request): Promise<P
       preview: await api.request<PreviewDocument>('POST', '/plans/preview', { body }),
     };
   } catch (error) {
+    const { RemoteProblem } = await import('../remote/client.ts');
     // Not previewable (422: shape errors; 404: --destroy of an unknown plan): the validate document.
     if (error instanceof RemoteProblem && (error.status === 422 || error.status === 404))
       return {
@@ -120,17 +106,26 @@ export async function remotePreview(api: RemoteApi, request: Request): Promise<P
   }
 }
 
-export function printResult(io: Output, result: PreviewResult, json: boolean, what: string): void {
+export async function printResult(
+  io: Output,
+  result: PreviewResult,
+  json: boolean,
+  what: string,
+): Promise<void> {
   if (!result.previewable) {
     if (json) printJson(io, { valid: false, errors: result.errors });
     else {
+      const { issueLine } = await import('../plan-file.ts');
       io.err(red(`natflow: ${what} cannot be previewed; nothing was read into a preview`));
-      for (const e of result.errors) io.err(`  ${e.path || '(root)'}: ${e.code}: ${e.message}`);
+      for (const e of result.errors as PlacedIssue[]) io.err(issueLine(e));
     }
     return;
   }
   if (json) printJson(io, result.preview);
-  else io.out(renderPreview(result.preview));
+  else {
+    const { renderPreview } = await import('../render-preview.ts');
+    io.out(renderPreview(result.preview));
+  }
 }
 
 export default command;

@@ -1,12 +1,9 @@
 import { NatflowError } from '../../net/errors.ts';
 import { tryParseIpv4 } from '../../net/ipv4.ts';
 import type { ProbeMode, ProbeReport, ProbeRequest } from '../../probe/probe.ts';
-import { probeResources } from '../../probe/run.ts';
 import { can } from '../../providers/registry.ts';
 import { commandCloud, refuseWithout } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
-import { liveStack } from '../live-stack.ts';
-import { openLocalReader } from '../local-store.ts';
 
 const usage = `usage: natflow probe --from SERVER --to DEST:PORT --protocol http|tcp|udp
                      [--mode analyze|live|both] [--plan NAME] [--expect reachable|unreachable]
@@ -15,18 +12,22 @@ const usage = `usage: natflow probe --from SERVER --to DEST:PORT --protocol http
 Probes the path from a server to a destination: the hop-by-hop analysis (where and why a path stops),
 and a real request through the local data plane (an HTTP GET, a TCP exchange, a UDP echo) — in both
 modes by default, which must agree.
-  --from    a server's name or id
-  --to      an address (resolved in the source server's VPC), a transit IP's or server's name, then :PORT
-            (--to 192.168.0.144:80, --to transit-ip-A:80)
+  --from    a server: its id, PLAN/NAME, or its name
+  --to      an address (resolved in the source server's VPC), or a transit IP's, server's or load
+            balancer's id, PLAN/NAME or name, then :PORT
+            (--to 192.168.0.144:80, --to transit-ip-A:80, --to app-a-to-elb01/transit-ip-A:80)
+  --plan    names resolve within this plan first
   --expect  the verdict that makes the exit code 0 (default reachable); otherwise 1
+natflow sends no packet into a real VPC: what a real cloud holds (huaweicloud) is analysed only — without
+--mode the probe says so on stderr; --mode live or both exits 2 (LIVE_PROBE_UNAVAILABLE).
 Without a running stack (DATA_DIR/stack.json) or --endpoint, the data plane runs in this process for as
-long as the probe does. Exit 2 on bad input (unknown or ambiguous names).`;
+long as the probe does. Exit 2 on bad input (an unknown name; a name that matches several resources is
+AMBIGUOUS_NAME, listing each as PLAN/NAME or id).`;
 
 const PROTOCOLS = ['http', 'tcp', 'udp'] as const;
 const MODES = ['analyze', 'live', 'both'] as const;
 
 const command: Command = {
-  summary: 'probe connectivity from a server to an address or transit IP (analysis and live)',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {
@@ -54,8 +55,9 @@ const command: Command = {
         );
       }
       request.mode = 'analyze';
-      if (!values.json)
-        io.err(`natflow: on ${cloud} the probe is the analysis of natflow's model only (no live request)`);
+      io.err(
+        `natflow: on ${cloud} the probe is the analysis of natflow's model only; natflow sends no packet into a real VPC`,
+      );
     }
     const expect = values.expect;
     if (expect !== 'reachable' && expect !== 'unreachable')
@@ -67,6 +69,7 @@ const command: Command = {
     let report: ProbeReport;
     try {
       const dataDir = dataDirOf(values['data-dir'], env);
+      const { liveStack } = await import('../live-stack.ts');
       const url = values.endpoint ?? (await liveStack(dataDir))?.url;
       report = url ? await remoteProbe(url, request) : await localProbe(dataDir, request, timeoutMs);
     } catch (error) {
@@ -79,6 +82,8 @@ const command: Command = {
       }
       throw error;
     }
+    // Analysis only, not asked for: a real cloud holds what was probed (the report's note says which).
+    if (report.note !== undefined && request.mode === undefined) io.err(`natflow: ${report.note}`);
     if (values.json) printJson(io, report);
     else printReport(io.out, request, report);
     const holds = report.verdict === (expect === 'reachable' ? 'REACHABLE' : 'UNREACHABLE');
@@ -118,6 +123,10 @@ async function localProbe(
   request: ProbeRequest,
   timeoutMs: number | undefined,
 ): Promise<ProbeReport> {
+  const [{ probeResources }, { openLocalReader }] = await Promise.all([
+    import('../../probe/run.ts'),
+    import('../local-store.ts'),
+  ]);
   const store = openLocalReader(dataDir);
   try {
     if (request.mode === 'analyze') return await probeResources(store, request);
@@ -143,9 +152,15 @@ async function remoteProbe(url: string, request: ProbeRequest): Promise<ProbeRep
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(request),
   });
-  const document = (await response.json()) as ProbeReport & { code?: string; detail?: string };
+  const document = (await response.json()) as ProbeReport & {
+    code?: string;
+    detail?: string;
+    candidates?: string[];
+  };
   if (!response.ok) {
-    const error = new NatflowError(document.detail ?? `POST /probes answered ${response.status}`);
+    const error = new NatflowError(document.detail ?? `POST /probes answered ${response.status}`, {
+      ...(document.candidates ? { details: { candidates: document.candidates } } : {}),
+    });
     error.name = document.code ?? 'VALIDATION_FAILED';
     throw error;
   }

@@ -1,10 +1,6 @@
 import { type CloudName, DEFAULT_CLOUD } from '../../providers/registry.ts';
 import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
 import { type Command, dataDirOf, EXIT_USAGE, parseFlags, printJson, UsageError } from '../io.ts';
-import { openLocalStore } from '../local-store.ts';
-import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
-import { provisionWithPreview } from '../provision-preview.ts';
-import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow provision PLAN_FILE ${CLOUD_FLAG} [--name NAME] [--on-failure rollback|keep]
                          [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
@@ -26,7 +22,6 @@ would fail (exit 1), and asks for 'yes' on a terminal; without a terminal it ref
 --yes is given. With --json it prints {preview, execution}.`;
 
 const command: Command = {
-  summary: 'provision a plan through the provision workflow',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {
@@ -41,24 +36,32 @@ const command: Command = {
       throw new UsageError(`--on-failure must be rollback or keep (got ${onFailure})`);
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
-    if (values.preview) return provisionWithPreview(file, { ...values, onFailure }, { io, env });
+    if (values.preview) {
+      const { provisionWithPreview } = await import('../provision-preview.ts');
+      return provisionWithPreview(file, { ...values, onFailure }, { io, env });
+    }
     const dataDir = dataDirOf(values['data-dir'], env);
+    const [{ openLocalStore }, planFile, run] = await Promise.all([
+      import('../local-store.ts'),
+      import('../plan-file.ts'),
+      import('../run-workflow.ts'),
+    ]);
 
     // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD; the dry run reads that cloud (refreshed).
     const store = openLocalStore(dataDir);
     let cloud: CloudName = DEFAULT_CLOUD;
-    const validation = await validatePlanFile(async (document) => {
-      cloud = commandCloud(values, env, document);
-      return dryRunSourceOf(cloud, store, env);
-    }, file).finally(() => store.close());
+    const validation = await planFile
+      .validatePlanFile(async (document) => {
+        cloud = commandCloud(values, env, document);
+        return dryRunSourceOf(cloud, store, env);
+      }, file)
+      .finally(() => store.close());
     if (!validation.valid || !validation.plan) {
       if (values.json) printJson(io, { valid: false, errors: validation.errors });
-      else {
-        printPlanErrors(io, file, validation.errors);
-      }
+      else planFile.printPlanErrors(io, file, validation.errors);
       return EXIT_USAGE;
     }
-    return runWorkflowCommand(
+    return run.runWorkflowCommand(
       values,
       { io, env },
       {
@@ -69,7 +72,7 @@ const command: Command = {
           cloud,
           ...(onFailure === undefined ? {} : { onFailure }),
         },
-        name: values.name ?? executionName(validation.plan.name),
+        name: values.name,
       },
     );
   },

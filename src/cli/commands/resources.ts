@@ -1,8 +1,5 @@
-import { shownResource, shownResources } from '../../cloud/intent.ts';
-import { resolveResource } from '../../cloud/resolve.ts';
 import { RESOURCE_TYPES, type Resource, type ResourceType } from '../../cloud/resources.ts';
 import { type Command, dataDirOf, EXIT_OK, type Output, parseFlags, printJson, UsageError } from '../io.ts';
-import { openLocalReader } from '../local-store.ts';
 
 const usage = `usage: natflow resources [ID_OR_NAME] [--type TYPE] [--plan NAME] [--json] [--data-dir DIR]
 
@@ -12,7 +9,6 @@ A real cloud's resource natflow recorded before the cloud confirmed it shows PEN
 With ID_OR_NAME, shows that one resource (a name matching several is an error listing their ids).`;
 
 const command: Command = {
-  summary: "list the virtual cloud's resources",
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, { type: { type: 'string' } });
@@ -21,6 +17,11 @@ const command: Command = {
     if (type !== undefined && !(RESOURCE_TYPES as readonly string[]).includes(type)) {
       throw new UsageError(`--type ${type} is not one of ${RESOURCE_TYPES.join(', ')}`);
     }
+    const [{ resolveResource }, { openLocalReader }, { shownResource, shownResources }] = await Promise.all([
+      import('../../cloud/resolve.ts'),
+      import('../local-store.ts'),
+      import('../../cloud/intent.ts'),
+    ]);
     const store = openLocalReader(dataDirOf(values['data-dir'], env));
     try {
       const [one] = positionals;

@@ -1,24 +1,66 @@
+import { statSync } from 'node:fs';
 import { type Command, parseFlags, UsageError } from '../io.ts';
-import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
-const usage = `usage: natflow teardown PLAN_NAME [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
+const usage = `usage: natflow teardown PLAN_FILE|PLAN_NAME [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
-Deletes what the plan created, in reverse dependency order, through the teardown workflow. Refuses
-(DEPENDENCY_VIOLATION) while another plan's resources depend on them. Exit 0 on SUCCEEDED, 1 otherwise.`;
+Deletes what the plan created, in reverse dependency order, through the teardown workflow. The plan is
+named by its file (an argument that is an existing file is a plan file: its name: is the plan) or by its
+name. Refuses (DEPENDENCY_VIOLATION) while another plan's resources depend on them. Exit 0 on
+SUCCEEDED, 1 otherwise; 2 for a plan file that does not exist or is no plan, or a name that is no plan's.`;
+
+/** A plan's name as docs/plan-format.md allows it. */
+const PLAN_NAME = /^[a-z0-9-]{1,64}$/;
 
 const command: Command = {
-  summary: "delete a plan's resources through the teardown workflow",
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
-    const [plan, ...extra] = positionals;
-    if (!plan || extra.length > 0) throw new UsageError(`expected one PLAN_NAME\n${usage}`);
+    const [target, ...extra] = positionals;
+    if (!target || extra.length > 0) throw new UsageError(`expected one PLAN_FILE or PLAN_NAME\n${usage}`);
+    const plan = await planOf(target);
+    const { runWorkflowCommand } = await import('../run-workflow.ts');
     return runWorkflowCommand(
       values,
       { io, env },
-      { workflow: 'teardown', input: { plan }, name: executionName(`${plan}-teardown`), dataPlane: false },
+      { workflow: 'teardown', input: { plan }, dataPlane: false },
     );
   },
 };
+
+/**
+ * The plan a teardown argument names: an existing file is a plan file (its `name:`); anything else is
+ * a plan's name — or, when it looks like a path (a `/`, a `.yaml`/`.yml`/`.json` ending), a plan file
+ * that does not exist.
+ */
+export async function planOf(target: string): Promise<string> {
+  if (isFile(target)) {
+    const { planDocumentOf } = await import('../plan-file.ts');
+    const { PlanNameSchema } = await import('../../plan/plan.ts');
+    const name = (planDocumentOf(target) as { name?: unknown }).name;
+    const parsed = PlanNameSchema.safeParse(name);
+    if (!parsed.success)
+      throw new UsageError(
+        `${target} names no plan: its name: is ${name === undefined ? 'missing' : JSON.stringify(name)} (a plan's name is 1–64 characters of a-z, 0-9 and -)`,
+      );
+    return parsed.data;
+  }
+  if (/[/\\]|\.(ya?ml|json)$/i.test(target)) {
+    const { FileNotFoundError } = await import('../plan-file.ts');
+    throw new FileNotFoundError(`plan file ${target} does not exist`, { path: '' });
+  }
+  if (!PLAN_NAME.test(target))
+    throw new UsageError(
+      `'${target}' is neither a plan file nor a plan's name (1–64 characters of a-z, 0-9 and -)`,
+    );
+  return target;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export default command;

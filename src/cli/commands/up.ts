@@ -1,9 +1,7 @@
-import { shownResources } from '../../cloud/intent.ts';
-import { DEPENDENCY_ORDER, type Resource } from '../../cloud/resources.ts';
-import { type HuaweiCloudConfig, huaweiCloudConfig, usesDefaultKeys } from '../../local-huaweicloud/index.ts';
-import { type CloudName, can, DEFAULT_CLOUD } from '../../providers/registry.ts';
-import { type StackOptions, startStack } from '../../stack/stack.ts';
-import { CLOUD_FLAG, CLOUD_LIST, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import type { Resource } from '../../cloud/resources.ts';
+import type { HuaweiCloudConfig } from '../../local-huaweicloud/index.ts';
+import type { StackOptions } from '../../stack/stack.ts';
+import { CLOUD_FLAG, CLOUD_LIST } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -14,10 +12,7 @@ import {
   parseFlags,
   UsageError,
 } from '../io.ts';
-import { printPlanErrors, validatePlanFile } from '../plan-file.ts';
 import { bold, dim, red, table } from '../render.ts';
-import { executionName, runWorkflow } from '../run-workflow.ts';
-import { readHistory, type Session, sfnClient } from '../session.ts';
 
 const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
                  [--schedule] [--json]
@@ -32,7 +27,6 @@ It keeps serving until Ctrl-C; --once exits after the run (0 on success). --json
 a line. NATFLOW_TOKEN, when set, protects the API.`;
 
 const command: Command = {
-  summary: 'start the local stack (and provision a plan)',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {
@@ -46,6 +40,30 @@ const command: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
     const dataDir = dataDirOf(values['data-dir'], env);
     const emit = (event: Record<string, unknown>) => io.out(JSON.stringify(event));
+    // A port in use is refused before anything starts (no recovery run on a data directory another
+    // stack may be serving, no state opened): exit 2 at once.
+    if (port !== 0 && !(await portIsFree(port)))
+      throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port`);
+
+    const [
+      { startStack },
+      { huaweiCloudConfig, usesDefaultKeys },
+      { DEPENDENCY_ORDER },
+      { shownResources },
+      registry,
+      cloudFlags,
+      planFile,
+      run,
+    ] = await Promise.all([
+      import('../../stack/stack.ts'),
+      import('../../local-huaweicloud/index.ts'),
+      import('../../cloud/resources.ts'),
+      import('../../cloud/intent.ts'),
+      import('../../providers/registry.ts'),
+      import('../cloud.ts'),
+      import('../plan-file.ts'),
+      import('../run-workflow.ts'),
+    ]);
     // The local Huawei API's settings first: a malformed NATFLOW_HWC_SETTLE_MS stops the start, named.
     let hwc: HuaweiCloudConfig;
     try {
@@ -56,7 +74,15 @@ const command: Command = {
     // With NATFLOW_TOKEN, the published default AK/SK are refused unless the stack has its own
     // (docs/huaweicloud-api.md).
     const refusesDefaultKeys = Boolean(env.NATFLOW_TOKEN) && usesDefaultKeys(hwc);
-
+    // A plan file that cannot be read, or is no YAML/JSON, is refused before the stack starts.
+    if (file) {
+      const read = planFile.readPlanFile(file);
+      if (!read.ok) {
+        if (values.json) emit({ type: 'validate', valid: false, errors: read.errors });
+        else planFile.printPlanErrors(io, file, read.errors);
+        return EXIT_USAGE;
+      }
+    }
     const stack = await startStack({
       dataDir,
       port,
@@ -108,21 +134,22 @@ const command: Command = {
       let exitCode = EXIT_OK;
       if (file) {
         // The cloud: --cloud > the plan's cloud: > NATFLOW_CLOUD (docs/clouds.md); its dry run reads that cloud.
-        let cloud: CloudName = DEFAULT_CLOUD;
-        const validation = await validatePlanFile(async (document) => {
-          cloud = commandCloud(values, env, document);
-          return dryRunSourceOf(cloud, stack.store, env);
+        let cloud: import('../../providers/registry.ts').CloudName = registry.DEFAULT_CLOUD;
+        const validation = await planFile.validatePlanFile(async (document) => {
+          cloud = cloudFlags.commandCloud(values, env, document);
+          return cloudFlags.dryRunSourceOf(cloud, stack.store, env);
         }, file);
         if (!validation.valid || !validation.plan) {
           if (values.json) emit({ type: 'validate', valid: false, errors: validation.errors });
-          else printPlanErrors(io, file, validation.errors);
+          else planFile.printPlanErrors(io, file, validation.errors);
           return EXIT_USAGE;
         }
         const plan = validation.plan;
         if (!values.json)
           io.out(
-            `provisioning ${bold(plan.name)} from ${file}${can(cloud, 'realCloud') ? ` into ${bold(cloud)}` : ''}`,
+            `provisioning ${bold(plan.name)} from ${file}${registry.can(cloud, 'realCloud') ? ` into ${bold(cloud)}` : ''}`,
           );
+        const { sfnClient } = await import('../session.ts');
         const sfn = sfnClient(stack.url as string);
         const session = {
           sfn,
@@ -131,16 +158,18 @@ const command: Command = {
           stateMachineArn: async (w: string) => stack.stateMachineArn(w),
           close: async () => sfn.destroy(),
         };
-        const { doc, exitCode: code } = await runWorkflow(session, {
+        const input = { ...(validation.document as Record<string, unknown>), cloud };
+        const { doc, exitCode: code } = await run.runWorkflow(session, {
           workflow: 'provision',
-          input: { ...(validation.document as Record<string, unknown>), cloud },
-          name: executionName(plan.name),
+          input,
+          name: run.executionName('provision', input),
           json: false,
           jsonLines: values.json,
           wait: true,
           io,
         });
         exitCode = code;
+        // An intent a real cloud never confirmed is PENDING with no id (docs/real-cloud.md#failure).
         const resources = shownResources(await stack.store.list({ plan: plan.name }));
         const map = stack.dataPlane?.map();
         if (values.json)
@@ -152,7 +181,11 @@ const command: Command = {
             dataPlane: map,
           });
         else if (doc.status === 'SUCCEEDED')
-          printSummary(io, resources, doc.output as ProvisionOutput, await liveResultsOf(session, doc), map);
+          printSummary(io, resources, doc.output as ProvisionOutput, {
+            live: await liveResultsOf(session, doc),
+            map,
+            order: DEPENDENCY_ORDER,
+          });
       }
       if (values.once) return exitCode;
       if (!values.json) io.out(dim('serving; Ctrl-C to stop'));
@@ -187,10 +220,14 @@ interface LiveResult {
 
 /**
  * The probe's full results of the provisioning's verification, read from its history: the rows of
- * `output.verify` (printed with the execution) say what was found; these say what each live request
- * saw on its way.
+ * `output.verify` (printed with the execution, docs/real-cloud.md#verification-output) say what was
+ * found; these say what each live request saw on its way.
  */
-async function liveResultsOf(session: Session, doc: { executionArn: string }): Promise<LiveResult[]> {
+async function liveResultsOf(
+  session: import('../session.ts').Session,
+  doc: { executionArn: string },
+): Promise<LiveResult[]> {
+  const { readHistory } = await import('../session.ts');
   const events = await readHistory(session, doc.executionArn);
   const exited = events.findLast(
     (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'VerifyConnectivity',
@@ -205,11 +242,20 @@ async function liveResultsOf(session: Session, doc: { executionArn: string }): P
   }
 }
 
-const TYPE_ORDER = new Map(DEPENDENCY_ORDER.map((type, i) => [type, i]));
-
 /** Creation order of the kinds, then name: VPCs first, rules last. */
-function byDependencyOrder(a: Resource, b: Resource): number {
-  return (TYPE_ORDER.get(a.type) ?? 99) - (TYPE_ORDER.get(b.type) ?? 99) || a.name.localeCompare(b.name);
+function byDependencyOrder(order: readonly string[]): (a: Resource, b: Resource) => number {
+  const rank = new Map(order.map((type, i) => [type, i]));
+  return (a, b) => (rank.get(a.type) ?? 99) - (rank.get(b.type) ?? 99) || a.name.localeCompare(b.name);
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` (a throwaway listener there, closed at once). */
+async function portIsFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => done(true)));
+  });
 }
 
 function brief(resource: Resource): Record<string, unknown> {
@@ -234,14 +280,21 @@ function printSummary(
   io: Output,
   resources: Resource[],
   output: ProvisionOutput,
-  live: LiveResult[],
-  map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined,
+  {
+    live,
+    map,
+    order,
+  }: {
+    live: LiveResult[];
+    map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined;
+    order: readonly string[];
+  },
 ) {
   io.out(`\n${bold('created')}`);
   io.out(
     table(
       ['TYPE', 'NAME', 'ID', 'ADDRESS', 'STATUS'],
-      [...resources].sort(byDependencyOrder).map((r) => {
+      [...resources].sort(byDependencyOrder(order)).map((r) => {
         const b = brief(r);
         const extra = r.type === 'load-balancer' ? ` (backend ${r.backendIp})` : '';
         return [r.type, r.name, r.id, `${String(b.address ?? '')}${extra}`, r.status];

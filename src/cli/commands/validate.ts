@@ -1,10 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { type Issue, MalformedPlanError } from '../../cloud/errors.ts';
-import { parsePlanText } from '../../plan/plan.ts';
-import { type ValidationSummary, validatePlan } from '../../plan/validate.ts';
-import { type CloudName, can } from '../../providers/registry.ts';
-import { steps } from '../../workflow/steps/index.ts';
-import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import type { PlacedIssue } from '../../plan/source.ts';
+import type { ValidationSummary } from '../../plan/validate.ts';
+import { CLOUD_FLAG, commandCloud } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -15,7 +11,6 @@ import {
   printJson,
   UsageError,
 } from '../io.ts';
-import { openLocalReader, openLocalStore } from '../local-store.ts';
 import { green, red } from '../render.ts';
 
 const usage = `usage: natflow validate PLAN_FILE ${CLOUD_FLAG} [--json] [--data-dir DIR]
@@ -23,72 +18,62 @@ const usage = `usage: natflow validate PLAN_FILE ${CLOUD_FLAG} [--json] [--data-
 Checks a plan (YAML or JSON) without changing anything: its shape (unknown fields are errors), its names
 and references, then a dry run of every rule of the virtual cloud against the current store (so
 'existing' references resolve and conflicts with what is already provisioned show up now). Lists every
-problem with its path and code. Prints {valid, errors:[{path, code, message}], summary}.
+problem at once — shape errors and unresolved references together — with its path, code, and the line
+and column in the file. Prints {valid, errors:[{path, code, message, line?, column?}], summary}.
 On a real cloud (--cloud, or the plan's cloud:, or NATFLOW_CLOUD) the dry run runs against natflow's
-model of that account, refreshed through its API for what the plan references.
-Exit 0 when the plan is valid, 2 when it is not (or the file is missing or not YAML/JSON).`;
+model of that account, refreshed through its API.
+Exit 0 when the plan is valid, 2 when it is not (FILE_NOT_FOUND for a missing file, MALFORMED_PLAN for
+one that is not YAML or JSON).`;
 
 interface ValidateDocument {
   valid: boolean;
-  errors: Issue[];
+  errors: PlacedIssue[];
   summary?: ValidationSummary;
 }
 
 const command: Command = {
-  summary: 'check a plan file: shape, names and a dry run of every rule',
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {});
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0) throw new UsageError(`expected one PLAN_FILE\n${usage}`);
-
-    const document = await validateFile(file, dataDirOf(values['data-dir'], env), env, (plan) =>
-      commandCloud(values, env, plan),
-    );
+    const document = await validateFile(file, dataDirOf(values['data-dir'], env), env, values.cloud);
     if (values.json) printJson(io, document);
     else printHuman(io, file, document);
     return document.valid ? EXIT_OK : EXIT_USAGE;
   },
 };
 
+/** The plan file against its cloud's current state: a real cloud's dry run refreshes natflow's model first. */
 async function validateFile(
   file: string,
   dataDir: string,
   env: NodeJS.ProcessEnv,
-  cloudOf: (plan: unknown) => CloudName,
+  cloudFlag: string | undefined,
 ): Promise<ValidateDocument> {
-  let text: string;
+  const [{ validatePlanFile }, { can }, { openLocalReader, openLocalStore }, { dryRunSourceOf }] =
+    await Promise.all([
+      import('../plan-file.ts'),
+      import('../../providers/registry.ts'),
+      import('../local-store.ts'),
+      import('../cloud.ts'),
+    ]);
+  let opened: { close(): Promise<void> } | undefined;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? `plan file ${file} does not exist`
-        : code === 'EISDIR'
-          ? `${file} is a directory, not a plan file`
-          : `cannot read plan file ${file} (${code})`;
-    return { valid: false, errors: [{ path: '', code: 'NOT_FOUND', message }] };
-  }
-  let input: unknown;
-  try {
-    input = parsePlanText(text);
-  } catch (error) {
-    if (error instanceof MalformedPlanError) return { valid: false, errors: [error.toIssue()] };
-    throw error;
-  }
-  const cloud = cloudOf(input);
-  // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
-  const store = can(cloud, 'realCloud') ? openLocalStore(dataDir) : openLocalReader(dataDir);
-  try {
-    const result = await validatePlan(await dryRunSourceOf(cloud, store, env), input, { steps });
+    const result = await validatePlanFile(async (plan) => {
+      const cloud = commandCloud({ cloud: cloudFlag }, env, plan);
+      // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
+      const store = can(cloud, 'realCloud') ? openLocalStore(dataDir) : openLocalReader(dataDir);
+      opened = store;
+      return dryRunSourceOf(cloud, store, env);
+    }, file);
     return {
       valid: result.valid,
       errors: result.errors,
       ...(result.summary ? { summary: result.summary } : {}),
     };
   } finally {
-    await store.close();
+    await opened?.close();
   }
 }
 
@@ -96,8 +81,12 @@ function printHuman(io: Output, file: string, document: ValidateDocument): void 
   if (!document.valid) {
     const n = document.errors.length;
     io.out(red(`✗ ${file} is not a valid plan (${n} problem${n === 1 ? '' : 's'}):`));
-    for (const issue of document.errors)
-      io.out(`  ${issue.path || '(root)'}: ${issue.code}: ${issue.message}`);
+    for (const issue of document.errors) {
+      const where = issue.line === undefined ? '' : ` (line ${issue.line}, column ${issue.column})`;
+      const [head, ...rest] = issue.message.split('\n');
+      io.out(`  ${issue.path || '(root)'}: ${issue.code}: ${head}${where}`);
+      for (const line of rest) io.out(`      ${line}`);
+    }
     return;
   }
   const summary = document.summary;

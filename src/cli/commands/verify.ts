@@ -1,5 +1,4 @@
 import { type Command, parseFlags, UsageError } from '../io.ts';
-import { executionName, runWorkflowCommand } from '../run-workflow.ts';
 
 const usage = `usage: natflow verify [PLAN_NAME] [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -8,21 +7,13 @@ named), emits ConnectivityVerified or ConnectivityLost for each, and ends FAILED
 VERIFICATION_FAILED when any entry does not hold. Exit 0 on SUCCEEDED, 1 otherwise.`;
 
 const command: Command = {
-  summary: "probe a plan's verify entries (or every plan's) through the verify workflow",
   usage,
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, { 'no-wait': { type: 'boolean', default: false } });
     const [plan, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(usage);
-    return runWorkflowCommand(
-      values,
-      { io, env },
-      {
-        workflow: 'verify',
-        input: plan ? { plan } : {},
-        name: executionName(`${plan ?? 'all-plans'}-verify`),
-      },
-    );
+    const { runWorkflowCommand } = await import('../run-workflow.ts');
+    return runWorkflowCommand(values, { io, env }, { workflow: 'verify', input: plan ? { plan } : {} });
   },
 };
 

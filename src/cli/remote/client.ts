@@ -24,8 +24,14 @@ export class RemoteProblem extends NatflowError {
   readonly status: number;
   readonly issues: { path: string; code: string; message: string }[];
 
-  constructor(code: string, message: string, status: number, issues: RemoteProblem['issues']) {
-    super(message, { details: { status } });
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    issues: RemoteProblem['issues'],
+    candidates?: readonly string[],
+  ) {
+    super(message, { details: { status, ...(candidates ? { candidates: [...candidates] } : {}) } });
     this.name = code;
     this.status = status;
     this.issues = issues;
@@ -108,6 +114,7 @@ function problemOf(status: number, document: unknown, text: string, what: string
     detail?: unknown;
     message?: unknown;
     errors?: unknown;
+    candidates?: unknown;
   };
   const issues = Array.isArray(problem.errors)
     ? problem.errors.map((e: { path?: unknown; code?: unknown; message?: unknown }) => ({
@@ -131,5 +138,6 @@ function problemOf(status: number, document: unknown, text: string, what: string
     `${what}: ${message}`,
     status,
     issues.length > 0 ? issues : [{ path: '', code, message }],
+    Array.isArray(problem.candidates) ? problem.candidates.map(String) : undefined,
   );
 }

@@ -9,8 +9,10 @@ import { parseArgs } from 'node:util';
 import { previewExitCode } from '../../plan/preview.ts';
 import { causeObjectOf, type FailureDocument } from '../../workflow/failure.ts';
 import { printResult, remotePreview } from '../commands/plan.ts';
+import { type PlanRow, printPlans } from '../commands/plans.ts';
+import { planOf } from '../commands/teardown.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output, printJson, UsageError } from '../io.ts';
-import { readPlanFile } from '../plan-file.ts';
+import { placed, planDocumentOf, readPlanFile } from '../plan-file.ts';
 import { describeExecution, table, verificationDocument } from '../render.ts';
 import type { ExecutionDocument } from '../session.ts';
 import { RemoteApi, RemoteProblem } from './client.ts';
@@ -97,18 +99,20 @@ export async function runRemote(
         throw new UsageError(
           'provision --preview is not available with --endpoint yet: run natflow plan --endpoint URL PLAN_FILE, then natflow provision --endpoint URL PLAN_FILE',
         );
-      const plan = readPlanFile(requiredArg(positionals, 'PLAN_FILE'));
+      const plan = planDocumentOf(requiredArg(positionals, 'PLAN_FILE'));
       return startAndFollow(api, io, json, 'provision', plan, values['no-wait'] === true);
     }
-    case 'teardown':
-      return startAndFollow(
-        api,
-        io,
-        json,
-        'teardown',
-        { plan: requiredArg(positionals, 'PLAN_NAME') },
-        false,
-      );
+    case 'teardown': {
+      // A plan file or a plan's name, as without --endpoint.
+      const plan = await planOf(requiredArg(positionals, 'PLAN_FILE or PLAN_NAME'));
+      return startAndFollow(api, io, json, 'teardown', { plan }, values['no-wait'] === true);
+    }
+    case 'plans': {
+      const answer = await api.request<{ plans: PlanRow[] }>('GET', '/plans');
+      if (json) printJson(io, answer);
+      else printPlans(io, answer.plans);
+      return EXIT_OK;
+    }
     case 'verify': {
       const plan = positionals[0];
       return startAndFollow(api, io, json, 'verify', plan ? { plan } : {}, false);
@@ -150,7 +154,7 @@ export async function runRemote(
       const destroy = str(values.destroy);
       const request = destroy ? { destroy } : { file: requiredArg(positionals, 'PLAN_FILE') };
       const result = await remotePreview(api, request);
-      printResult(io, result, json, destroy ?? (request as { file: string }).file);
+      await printResult(io, result, json, destroy ?? (request as { file: string }).file);
       return previewExitCode(result, values['detailed-exitcode'] === true);
     }
     default:
@@ -166,14 +170,22 @@ function requiredArg(positionals: string[], what: string): string {
 
 async function validate(api: RemoteApi, io: Output, json: boolean, file: string) {
   let document: unknown;
-  try {
-    // The body is the plan document itself (docs/http-api.md POST /plans/validate).
-    document = await api.request('POST', '/plans/validate', { body: readPlanFile(file) });
-  } catch (error) {
-    if (!(error instanceof RemoteProblem) || error.status !== 422) throw error;
-    document = { valid: false, errors: error.issues };
-  }
+  const read = readPlanFile(file);
+  if (!read.ok) document = { valid: false, errors: read.errors };
+  else
+    try {
+      // The body is the plan document itself (docs/http-api.md POST /plans/validate); the problems come
+      // back with the line and column where they sit in the file.
+      document = await api.request('POST', '/plans/validate', { body: read.plan.document });
+    } catch (error) {
+      if (!(error instanceof RemoteProblem) || error.status !== 422) throw error;
+      document = { valid: false, errors: placed(error.issues, read.plan) };
+    }
   const valid = (document as { valid?: boolean }).valid === true;
+  if (!valid && read.ok) {
+    const errors = (document as { errors?: { path: string; code: string; message: string }[] }).errors ?? [];
+    document = { ...(document as object), errors: placed(errors, read.plan) };
+  }
   if (json) printJson(io, document);
   else if (valid) io.out(`${file}: valid`);
   else

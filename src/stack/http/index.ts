@@ -46,16 +46,34 @@ export interface HttpServerOptions {
   token?: string | undefined;
   /** The API handlers' deadline, as the function's timeout on Lambda (default 29 s). */
   timeoutMs?: number | undefined;
+  /**
+   * A command's cloud settings (../cloud-settings.ts): the Step Functions and API requests that carry
+   * them are served with them.
+   */
+  cloudSettings?: { serveWith<T>(header: unknown, serve: () => T): T } | undefined;
+}
+
+/** A protocol whose requests are served with the cloud settings they carry. */
+function withSettings(protocol: Protocol, settings: HttpServerOptions['cloudSettings']): Protocol {
+  if (!settings) return protocol;
+  return {
+    ...protocol,
+    serve: (request) =>
+      settings.serveWith(request.req.headers['x-natflow-cloud-settings'], () => protocol.serve(request)),
+  };
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
   const protocols: Protocol[] = [
     ...(options.huaweiCloud ? [huaweiCloudProtocol(options.huaweiCloud)] : []),
-    ...(options.sfn ? [sfnProtocol(options.sfn)] : []),
+    ...(options.sfn ? [withSettings(sfnProtocol(options.sfn), options.cloudSettings)] : []),
     eventsProtocol(options.bus),
     ...(options.console ? [consoleProtocol(options.console)] : []),
     dataPlaneProtocol(options.dataPlaneMap),
-    apiGatewayProtocol({ config: options.config, deps: options.deps, timeoutMs: options.timeoutMs }),
+    withSettings(
+      apiGatewayProtocol({ config: options.config, deps: options.deps, timeoutMs: options.timeoutMs }),
+      options.cloudSettings,
+    ),
   ];
   return createRouter({ protocols, token: options.token });
 }
