@@ -12,8 +12,8 @@
  * ROLLBACK_INCOMPLETE.
  */
 import { z } from 'zod';
+import { causeText, codeOfError, type FailureDocument, failureDocumentOf } from '../src/codes/failure.ts';
 import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
-import { causeText, codeOfError, type FailureDocument, failureDocumentOf } from '../src/workflow/failure.ts';
 import { leftBehindOf, type RollbackTurn, rollbackTurn } from '../src/workflow/rollback-step.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler, logger } from './lib/middleware.ts';

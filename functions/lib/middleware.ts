@@ -13,8 +13,8 @@ import type { Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { formatPath, issuesFromZod } from '../../src/cloud/issues.ts';
+import { wireMessageOf } from '../../src/codes/failure.ts';
 import { NatflowError } from '../../src/net/errors.ts';
-import { wireMessageOf } from '../../src/workflow/failure.ts';
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -49,7 +49,7 @@ export function codedErrors(): MiddlewareObj {
  * stack lines}`, which become the Task's failure in the execution's history, its `Catch` input and,
  * uncaught, the execution's cause. The trace goes to the logs only (natflow's own faults at ERROR, a
  * coded error at DEBUG): the error leaves with its name, its message without traces (with what a cloud
- * answered, src/workflow/failure.ts) and a stack of that one line.
+ * answered, src/codes/failure.ts) and a stack of that one line.
  */
 export function publicErrors(): MiddlewareObj {
   return {

@@ -8,9 +8,9 @@
  *     ↻ AddDnatRule   retrying after Natflow.Transient
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { type FailureDocument, failureDocumentOf } from '../codes/failure.ts';
 import { can, isCloudName } from '../providers/registry.ts';
-import { type FailureDocument, failureDocumentOf } from '../workflow/failure.ts';
-import { pathOf, type VerificationRow } from '../workflow/verification.ts';
+import type { VerificationRow } from '../workflow/verification.ts';
 import type { ExecutionDocument } from './session.ts';
 
 const COLOR = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -194,7 +194,7 @@ export function describeVerification(
       ['PLAN', 'PATH', 'EXPECTED', 'FOUND', 'MODE'],
       rows.map((row) => [
         row.plan,
-        pathOf(row),
+        `${row.from} → ${row.to}:${row.port}/${row.protocol}`,
         `${row.expect}${row.expectCode ? ` (${row.expectCode})` : ''}`,
         `${row.ok ? '✓' : '✗'} ${row.verdict}${row.code ? ` (${row.code})` : ''}`,
         row.mode,

@@ -17,9 +17,9 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
+import { causeObjectOf, type FailureDocument } from '../codes/failure.ts';
 import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import type { Stack } from '../stack/stack.ts';
-import { causeObjectOf, type FailureDocument } from '../workflow/failure.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
 

@@ -53,30 +53,5 @@ export class InvalidPortSpecError extends NatflowError {
   override name: ErrorCode = 'INVALID_PORT_SPEC';
 }
 
-/**
- * A text fit for a user (docs/real-cloud.md#failure): without stack frames (`    at f (…)`), source paths
- * (`file:///…`, `/…/src/x.ts:12:5`) or dependency frames (`node_modules/…`). Traces go to the logs only;
- * what reaches an execution's cause, a history event, an event detail, an API body or the CLI goes
- * through this first. The rest of the text is kept as it is.
- *
- * @example withoutTraces('boom\n    at f (file:///app/src/a.ts:3:9)') // 'boom'
- */
-export function withoutTraces(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => !STACK_FRAME.test(line))
-    .join('\n')
-    .replace(SOURCE_LOCATION, '')
-    .replace(/[ \t]+$/gm, '')
-    .trim();
-}
-
-/** A frame of a V8 stack trace: `    at fn (place)`, `    at place`, `    at async fn (place)`. */
-const STACK_FRAME = /^\s+at\s/;
-
-/**
- * A source location inside a message: a `file://` URL, or an absolute path to a `.ts`/`.js`/`.mjs`/`.cjs`
- * file (in `node_modules` or natflow's own folders), with its optional `:line:column` and the
- * parentheses around it.
- */
-const SOURCE_LOCATION = /\(?(?:file:\/\/\/?[^\s)'"]+|(?:\/[\w.@+-]+)+\.(?:[cm]?[jt]s)(?::\d+)*)\)?/g;
+/** A text without stack frames or source paths (src/codes/failure.ts). */
+export { withoutTraces } from '../codes/failure.ts';

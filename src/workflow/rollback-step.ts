@@ -15,8 +15,8 @@ import type { Cloud } from '../cloud/cloud.ts';
 import { isIntent } from '../cloud/intent.ts';
 import type { Resource } from '../cloud/resources.ts';
 import type { Store } from '../cloud/store.ts';
+import { codeOfError, type LeftBehind, type RollbackOutcome } from '../codes/failure.ts';
 import { withoutTraces } from '../net/errors.ts';
-import { codeOfError, type LeftBehind, type RollbackOutcome } from './failure.ts';
 import { forgetEmptyPlans, rollbackPass } from './rollback.ts';
 
 /**

@@ -11,13 +11,13 @@
  */
 import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
+import { causeText } from '../codes/failure.ts';
 import { type Plan, PlanSchema } from '../plan/plan.ts';
 import type { LiveNetwork } from '../probe/live.ts';
 import { Topology } from '../probe/model.ts';
 import { type ProbeMode, type VerifyResult, verifyEntries } from '../probe/probe.ts';
 import { inScopeOf, planScope } from '../probe/scope.ts';
 import type { EventPublisher } from './events.ts';
-import { causeText } from './failure.ts';
 
 /** The virtual cloud's name, for a plan verified where no provider named its cloud. */
 const VIRTUAL = 'virtual';

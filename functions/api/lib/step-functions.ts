@@ -23,7 +23,7 @@ import {
 import { z } from 'zod';
 import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
-import { causeObjectOf } from '../../../src/workflow/failure.ts';
+import { causeObjectOf } from '../../../src/codes/failure.ts';
 import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
 import {
   MACHINES,

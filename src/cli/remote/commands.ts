@@ -6,8 +6,8 @@
  * stack (`up`, `freeze`, `unfreeze`, `import`) say so.
  */
 import { parseArgs } from 'node:util';
+import { causeObjectOf, type FailureDocument } from '../../codes/failure.ts';
 import { previewExitCode } from '../../plan/preview.ts';
-import { causeObjectOf, type FailureDocument } from '../../workflow/failure.ts';
 import { printResult, remotePreview } from '../commands/plan.ts';
 import { type PlanRow, printPlans } from '../commands/plans.ts';
 import { planOf } from '../commands/teardown.ts';

@@ -95,7 +95,7 @@ export function mapHuaweiError(error: unknown, operation: string, path?: string)
     huaweiCode: failure.code,
     huaweiMessage: failure.message,
     requestId: failure.requestId,
-    // What the cloud itself answered, in the shape an execution's cause keeps it (src/workflow/failure.ts);
+    // What the cloud itself answered, in the shape an execution's cause keeps it (src/codes/failure.ts);
     // a call that got no answer (a refused connection) has none.
     ...(failure.status === undefined
       ? {}

@@ -12,8 +12,10 @@
  * an error a cloud answered travels as an `errorMessage` that is itself JSON — `{"message", "cloud"}` —
  * so the cloud's own words reach the rollback step, which writes the document. Everything read here is
  * read defensively: a cause may be plain text, Lambda's JSON, or this document already.
+ *
+ * A leaf beside the code table: it imports nothing of natflow's, so the CLI's lightest paths, the local
+ * engine and the console-facing API read causes without loading any workflow.
  */
-import { withoutTraces } from '../net/errors.ts';
 
 /** What the cloud itself answered: its code, its message and the request id its support asks for. */
 export interface CloudAnswer {
@@ -150,3 +152,31 @@ function parseObject(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * A text fit for a user (docs/real-cloud.md#failure): without stack frames (`    at f (…)`), source paths
+ * (`file:///…`, `/…/src/x.ts:12:5`) or dependency frames (`node_modules/…`). Traces go to the logs only;
+ * what reaches an execution's cause, a history event, an event detail, an API body or the CLI goes
+ * through this first. The rest of the text is kept as it is.
+ *
+ * @example withoutTraces('boom\n    at f (file:///app/src/a.ts:3:9)') // 'boom'
+ */
+export function withoutTraces(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !STACK_FRAME.test(line))
+    .join('\n')
+    .replace(SOURCE_LOCATION, '')
+    .replace(/[ \t]+$/gm, '')
+    .trim();
+}
+
+/** A frame of a V8 stack trace: `    at fn (place)`, `    at place`, `    at async fn (place)`. */
+const STACK_FRAME = /^\s+at\s/;
+
+/**
+ * A source location inside a message: a `file://` URL, or an absolute path to a `.ts`/`.js`/`.mjs`/`.cjs`
+ * file (in `node_modules` or natflow's own folders), with its optional `:line:column` and the
+ * parentheses around it.
+ */
+const SOURCE_LOCATION = /\(?(?:file:\/\/\/?[^\s)'"]+|(?:\/[\w.@+-]+)+\.(?:[cm]?[jt]s)(?::\d+)*)\)?/g;

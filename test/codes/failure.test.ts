@@ -10,7 +10,7 @@ import {
   failureDocumentOf,
   readErrorMessage,
   wireMessageOf,
-} from '../../src/workflow/failure.ts';
+} from '../../src/codes/failure.ts';
 
 const CLOUD = { code: 'NAT.1310', message: 'the transit IP and port are in use', requestId: 'req-1' };
 const lambdaCause = (errorType: string, errorMessage: string, trace: string[] = []) =>
