@@ -9,6 +9,7 @@ const InputSchema = z.object({
     'ProvisioningFailed',
     'ConnectivityVerified',
     'ConnectivityLost',
+    'DriftDetected',
   ]),
   detail: z.record(z.string(), z.unknown()),
 });

@@ -11,15 +11,16 @@ import { previewDestroy, previewPlan } from '../../src/plan/preview.ts';
 import { steps } from '../../src/workflow/steps/index.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
+import { dryRunSource } from '../lib/steps.ts';
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
   httpHandler({ body: PreviewRequestSchema }, async ({ body }) => {
-    const store = await deps.store();
     const options = { topology: body.topology === true };
+    // A plan's preview reads its cloud (a real one: the account read back, its drift included).
     const result =
       'destroy' in body
-        ? await previewDestroy(store, body.destroy, options)
-        : await previewPlan(store, body.plan, { ...options, steps });
+        ? await previewDestroy(await deps.store(), body.destroy, options)
+        : await previewPlan(await dryRunSource(deps, body.plan), body.plan, { ...options, steps });
     if (result.previewable) return { status: 200, body: result.preview };
     const first = result.errors[0];
     if ('destroy' in body && first?.code === 'NOT_FOUND')

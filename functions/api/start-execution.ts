@@ -10,7 +10,7 @@
  * (the definition without Catch, docs/workflows.md).
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { InvalidPlanProblem } from '../../src/api/problem.ts';
+import { DriftProblem, InvalidPlanProblem } from '../../src/api/problem.ts';
 import {
   StartExecutionRequestSchema,
   TeardownInputSchema,
@@ -55,8 +55,19 @@ async function checkedInput(deps: ApiDeps, workflow: Workflow, input: unknown): 
   if (workflow === 'provision') {
     const result = await validatePlan(await dryRunSource(deps, input), input, { steps });
     if (!result.valid) {
+      const issues = result.errors.map((issue) => ({
+        ...issue,
+        path: issue.path ? `input.${issue.path}` : 'input',
+      }));
+      // A real cloud that drifted where only a replacement would repair it: 409, nothing started.
+      if (issues.some((issue) => issue.code === 'DRIFT_REQUIRES_REPLACE')) {
+        throw new DriftProblem(
+          issues,
+          'the cloud drifted in a way only replacing a resource would repair; nothing was started',
+        );
+      }
       throw new InvalidPlanProblem(
-        result.errors.map((issue) => ({ ...issue, path: issue.path ? `input.${issue.path}` : 'input' })),
+        issues,
         `the plan is invalid (${result.errors.length} problems); nothing was started`,
       );
     }

@@ -76,16 +76,32 @@ export class HttpProblemError extends Error {
 }
 
 /**
- * An invalid plan (POST /plans/validate, POST /plans/preview, a provision input of POST /executions):
- * 422 listing every problem, whatever its first code — an unknown reference (NOT_FOUND) or a conflict
- * with what exists (DNAT_PORT_CONFLICT …) included, since the request is what is wrong (docs/http-api.md,
- * docs/decisions.md). `code` stays the first problem's code.
+ * An invalid plan (POST /plans/validate, POST /plans/preview, a provision input of POST /executions),
+ * listing every problem: 409 when the first is a conflict with what exists (DNAT_PORT_CONFLICT,
+ * PLAN_CHANGED …: the request is sound, the state refuses it), otherwise 422 — an unknown reference
+ * (NOT_FOUND) included, since the plan is what is wrong (docs/http-api.md, docs/decisions.md). `code`
+ * stays the first problem's code.
  */
 export class InvalidPlanProblem extends HttpProblemError {
   constructor(issues: readonly Issue[], message: string) {
     const first = issues[0];
-    super(422, (first?.code ?? 'VALIDATION_FAILED') as ErrorCode, message, {
+    const code = (first?.code ?? 'VALIDATION_FAILED') as ErrorCode;
+    super(httpStatusOf(code) === 409 ? 409 : 422, code, message, {
       issues: issues.length > 0 ? issues : [{ path: '', code: 'VALIDATION_FAILED', message }],
+    });
+  }
+}
+
+/**
+ * A provisioning refused because its real cloud drifted where only replacing a resource would repair it
+ * (POST /executions, docs/real-cloud.md#change-drift): 409 `DRIFT_REQUIRES_REPLACE` (the code's status),
+ * listing every problem, those of the drift first. The plan is not what is wrong: the cloud's state is.
+ */
+export class DriftProblem extends HttpProblemError {
+  constructor(issues: readonly Issue[], message: string) {
+    const drift = issues.filter((i) => i.code === 'DRIFT_REQUIRES_REPLACE');
+    super(httpStatusOf('DRIFT_REQUIRES_REPLACE'), 'DRIFT_REQUIRES_REPLACE', message, {
+      issues: [...drift, ...issues.filter((i) => i.code !== 'DRIFT_REQUIRES_REPLACE')],
     });
   }
 }

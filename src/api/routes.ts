@@ -63,7 +63,7 @@ export const API_ROUTES: readonly ApiRouteSpec[] = [
     bodyRequired: true,
     status: 200,
     response: ValidationResultSchema,
-    errors: [422],
+    errors: [409, 422],
   },
   {
     method: 'POST',

@@ -6,6 +6,7 @@
  * owns the shape (an unknown field is an error, not silently ignored).
  */
 import { z } from 'zod';
+import { FieldDriftSchema as CoreFieldDriftSchema } from '../cloud/drift.ts';
 import { RESOURCE_TYPES } from '../cloud/resources.ts';
 import {
   EvaluateRequestSchema as DnatEvaluateRequestSchema,
@@ -347,6 +348,13 @@ export const PreviewPathSchema = z
   })
   .meta({ id: 'PreviewPath' });
 
+/** A managed field the cloud holds otherwise (docs/real-cloud.md#change-drift). */
+export const FieldDriftSchema = CoreFieldDriftSchema.extend({
+  field: z.string().meta({ description: "natflow's name of the field: internalPort, spec, inbound…" }),
+  recorded: z.unknown().meta({ description: 'what natflow recorded (the plan says)' }),
+  actual: z.unknown().meta({ description: 'what the cloud holds now' }),
+}).meta({ id: 'FieldDrift' });
+
 export const PreviewSchema = z
   .object({
     plan: z.string(),
@@ -356,11 +364,18 @@ export const PreviewSchema = z
         entry: z.string().meta({ description: 'the plan path: privateNatGateways[0].dnatRules[0]' }),
         kind: ResourceTypeSchema,
         name: z.string(),
-        action: z.enum(['create', 'unchanged', 'differs', 'conflict', 'existing', 'destroy']),
+        action: z.enum(['create', 'unchanged', 'differs', 'drifted', 'conflict', 'existing', 'destroy']),
         code: z.string().optional(),
         errors: z.array(PreviewIssueSchema).optional(),
         id: z.string().optional(),
         address: z.string().optional(),
+        gone: z
+          .literal(true)
+          .optional()
+          .meta({ description: 'create: natflow recorded it and it is gone from the cloud (recreated)' }),
+        fields: z.array(FieldDriftSchema).optional().meta({
+          description: 'drifted, or a DRIFT_REQUIRES_REPLACE conflict: the fields changed in the cloud',
+        }),
       }),
     ),
     summary: z.object({
@@ -370,6 +385,11 @@ export const PreviewSchema = z
       conflicts: z.number().int(),
       existing: z.number().int(),
       destroy: z.number().int(),
+      drifted: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: 'resources whose managed fields changed in the cloud; present when any' }),
     }),
     reachability: z.object({
       opened: z.array(PreviewPathSchema),

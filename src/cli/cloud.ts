@@ -5,7 +5,7 @@
  */
 import type { DryRunSource } from '../cloud/dry-run.ts';
 import type { Resource } from '../cloud/resources.ts';
-import type { Store } from '../cloud/store.ts';
+import type { Store, StoreReader } from '../cloud/store.ts';
 import {
   type Capability,
   CLOUD_CHOICES,
@@ -15,6 +15,7 @@ import {
   isCloudName,
   openCloud,
   PROVIDERS,
+  recordedCloud,
   selectCloud,
 } from '../providers/registry.ts';
 import { UsageError } from './io.ts';
@@ -40,6 +41,24 @@ export function commandCloud(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * The cloud a plan command drives (docs/clouds.md): `commandCloud`'s choice when anything makes one
+ * (`--cloud`, the plan's `cloud:`, NATFLOW_CLOUD); else the cloud the plan's resources are recorded in,
+ * so a plan provisioned on a real cloud is previewed, validated and provisioned there again (its drift
+ * read back) rather than against the default cloud; else the default.
+ */
+export async function plannedCloud(
+  values: { cloud?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  plan: unknown,
+  store: StoreReader,
+): Promise<CloudName> {
+  const chosen = commandCloud(values, env, plan);
+  const document = plan && typeof plan === 'object' ? (plan as { cloud?: unknown; name?: unknown }) : {};
+  if (values.cloud || env.NATFLOW_CLOUD || document.cloud) return chosen;
+  return typeof document.name === 'string' ? recordedCloud(store, { plan: document.name }, chosen) : chosen;
 }
 
 /** Refuses (exit 2) what `cloud` cannot do, as its registry entry says. */

@@ -11,9 +11,11 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { previewFails } from '../plan/preview.ts';
-import { commandCloud } from './cloud.ts';
+import type { CloudName } from '../providers/registry.ts';
+import { commandCloud, plannedCloud } from './cloud.ts';
 import { localPreview, printResult, remotePreview } from './commands/plan.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_USAGE, type Output, printJson } from './io.ts';
+import { openLocalReader } from './local-store.ts';
 import { readPlanFile } from './plan-file.ts';
 import { RemoteApi } from './remote/client.ts';
 import { bold, red } from './render.ts';
@@ -103,7 +105,7 @@ export async function provisionWithPreview(
       // The cloud travels with the plan, as without --preview.
       input: {
         ...(document as Record<string, unknown>),
-        cloud: commandCloud(flags, env, document),
+        cloud: await cloudOfPlan(flags, env, document, dataDir),
         ...(flags.onFailure === undefined ? {} : { onFailure: flags.onFailure }),
       },
       name: flags.name ?? executionName('provision', { name: preview.plan }),
@@ -115,5 +117,21 @@ export async function provisionWithPreview(
     return exitCode;
   } finally {
     await session.close();
+  }
+}
+
+/** The cloud the preview read (`plannedCloud` over this data directory's ledger; another stack: the flags'). */
+async function cloudOfPlan(
+  flags: PreviewFlags,
+  env: NodeJS.ProcessEnv,
+  document: unknown,
+  dataDir: string,
+): Promise<CloudName> {
+  if (flags.endpoint) return commandCloud(flags, env, document);
+  const store = openLocalReader(dataDir);
+  try {
+    return await plannedCloud(flags, env, document, store);
+  } finally {
+    await store.close();
   }
 }

@@ -8,8 +8,12 @@
  *     + opened        ECS-A → 192.168.0.144:80/tcp   (before: NOT_A_TRANSIT_IP)
  *     Plan: 14 to create, 0 unchanged, 0 differ, 0 conflicts.
  *
+ * Drift on a real cloud (docs/real-cloud.md#change-drift): a resource gone from the cloud is `+ create`
+ * with `(gone from the cloud)`; a changed one is `~ … (drifted)` with `field: recorded → actual` under it.
+ *
  * Colour only when stdout is a terminal and NO_COLOR is unset (render.ts decides once).
  */
+import { show } from '../cloud/drift.ts';
 import type { ActionRow, PreviewAction, PreviewDocument, ReachabilityPath } from '../plan/preview.ts';
 import { bold, dim, green, red, yellow } from './render.ts';
 
@@ -17,6 +21,7 @@ const SYMBOL: Readonly<Record<PreviewAction, string>> = {
   create: '+',
   unchanged: '=',
   differs: '~',
+  drifted: '~',
   conflict: '!',
   existing: '·',
   destroy: '-',
@@ -26,15 +31,20 @@ const PAINT: Readonly<Record<PreviewAction, (text: string) => string>> = {
   create: green,
   unchanged: dim,
   differs: yellow,
+  drifted: yellow,
   conflict: red,
   existing: dim,
   destroy: red,
 };
 
-/** `Plan: N to create, M unchanged, D differ, K conflicts.` — the contract's line, exactly. */
+/**
+ * `Plan: N to create, M unchanged, D differ, K conflicts.` — the contract's line, exactly; when the
+ * cloud drifted, `…, K conflicts, X drifted.` (docs/preview.md).
+ */
 export function summaryLine(preview: PreviewDocument): string {
   const s = preview.summary;
-  return `Plan: ${s.create} to create, ${s.unchanged} unchanged, ${s.differs} differ, ${s.conflicts} conflicts.`;
+  const drifted = s.drifted ? `, ${s.drifted} drifted` : '';
+  return `Plan: ${s.create} to create, ${s.unchanged} unchanged, ${s.differs} differ, ${s.conflicts} conflicts${drifted}.`;
 }
 
 function isImplicit(row: ActionRow): boolean {
@@ -51,9 +61,14 @@ function actionLines(rows: readonly ActionRow[]): string[] {
     const detail = [
       row.entry,
       row.address ? `(${row.address})` : '',
-      row.action === 'unchanged' || row.action === 'existing' || row.action === 'destroy'
+      row.action === 'unchanged' ||
+      row.action === 'existing' ||
+      row.action === 'destroy' ||
+      row.action === 'drifted'
         ? (row.id ?? '')
         : '',
+      row.gone ? '(gone from the cloud)' : '',
+      row.action === 'drifted' ? '(drifted)' : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -63,6 +78,9 @@ function actionLines(rows: readonly ActionRow[]): string[] {
     for (const issue of row.errors ?? []) {
       lines.push(`        ${paint(issue.code)}  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
     }
+    // Drift, Terraform-style: `field: recorded → actual`, one a line.
+    for (const f of row.fields ?? [])
+      lines.push(`        ${paint(`${f.field}: ${show(f.recorded)} → ${show(f.actual)}`)}`);
   }
   return lines;
 }
@@ -82,7 +100,7 @@ export function renderPreview(preview: PreviewDocument): string {
   lines.push(bold(`natflow plan: ${verb} ${preview.plan} would perform these actions`));
   lines.push(
     dim(
-      `  ${green('+')} create  ${dim('=')} unchanged  ${yellow('~')} differs  ${red('!')} conflict  ${dim('·')} existing  ${red('-')} destroy`,
+      `  ${green('+')} create  ${dim('=')} unchanged  ${yellow('~')} differs  ${yellow('~')} drifted  ${red('!')} conflict  ${dim('·')} existing  ${red('-')} destroy`,
     ),
   );
   lines.push('');

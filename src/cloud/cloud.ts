@@ -27,7 +27,15 @@
  * - **The rules' dry run.** `dryRun` answers a sandbox `Cloud` over a model of what the cloud already has
  *   (the virtual cloud: a copy of its store; Huawei: a model refreshed from the API for the part of the
  *   account the plan names). Creates in the sandbox check every control-plane rule and change nothing real.
+ * - **Drift** (docs/real-cloud.md#change-drift). A real cloud's dry run reads back everything natflow recorded
+ *   there for the plan (batched: list calls per kind) and answers what is gone or changed (`DryRun.drift`,
+ *   compared by `./drift.ts`); a create in the sandbox that replays a resource only a replacement would
+ *   repair throws DRIFT_REQUIRES_REPLACE. A create that replays a resource of an earlier execution then
+ *   repairs it: recreated (same natflow id, a new `externalId`) when gone, updated in place when changed.
+ *   The virtual cloud is natflow's own store: it has no drift.
  */
+
+import type { Drift } from './drift.ts';
 import type {
   BackendGroupInput,
   CreateContext,
@@ -88,6 +96,13 @@ export interface DryRun {
    * tells a reused resource (replayed token) from a new one.
    */
   readonly before: ReadonlySet<string>;
+  /**
+   * What the read-back found of the plan's recorded resources (docs/real-cloud.md#change-drift): each one
+   * gone from the cloud or with a managed field changed there (`replace: true` when the cloud cannot
+   * update that field in place). Absent or empty: no drift — always so on the virtual cloud, whose
+   * store is the cloud itself.
+   */
+  readonly drift?: readonly Drift[];
 }
 
 /**

@@ -86,6 +86,13 @@ export class NotFoundError extends NatflowError {
 export class ValidationFailedError extends NatflowError {
   override name: ErrorCode = 'VALIDATION_FAILED';
 }
+/**
+ * The cloud drifted in a way only replacing a resource would repair (docs/real-cloud.md#change-drift): a
+ * managed field changed that the cloud cannot update in place. natflow refuses rather than replaces.
+ */
+export class DriftRequiresReplaceError extends NatflowError {
+  override name: ErrorCode = 'DRIFT_REQUIRES_REPLACE';
+}
 /** A name matches several resources; `details.ids` lists them. */
 export class AmbiguousNameError extends NatflowError {
   override name: ErrorCode = 'AMBIGUOUS_NAME';

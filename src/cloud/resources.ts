@@ -72,6 +72,15 @@ export type DnatProtocol = (typeof DNAT_PROTOCOLS)[number];
  */
 export const CloudNameSchema = z.string();
 
+/** An earlier cloud resource a record stood for, gone from the cloud (see `previous`). */
+export const PreviousIncarnationSchema = z.object({
+  externalId: z.string(),
+  createdAt: z.string(),
+  execution: z.string().nullable(),
+  goneAt: z.string(),
+});
+export type PreviousIncarnation = z.infer<typeof PreviousIncarnationSchema>;
+
 const base = {
   id: z.string(),
   name: z.string(),
@@ -93,6 +102,12 @@ const base = {
   cloud: CloudNameSchema.optional(),
   /** Read from a real cloud by `natflow import`: read-only, never deleted by natflow. */
   imported: z.boolean().optional(),
+  /**
+   * The earlier cloud resources this record stood for, oldest first: each found gone from its cloud and
+   * recreated by a later provisioning under the same natflow id (docs/real-cloud.md#change-drift) — its
+   * cloud id, when and by which execution it had been created, and when natflow found it gone.
+   */
+  previous: z.array(PreviousIncarnationSchema).optional(),
 };
 
 export const AppSchema = z.object({ protocol: z.enum(APP_PROTOCOLS), port: z.number().int() });

@@ -1,4 +1,6 @@
 /** NAT v3 DNAT and SNAT rules of private gateways (see nat.ts). */
+
+import type { DnatRuleInput } from '../cloud/inputs.ts';
 import {
   type DnatRule,
   type PrivateNatGateway,
@@ -63,7 +65,7 @@ export async function dnatView(ctx: HuaweiContext, rule: DnatRule): Promise<Reco
     transit_service_port: String(rule.transitPort),
     enterprise_project_id: (attrs.enterprise_project_id as string | undefined) ?? '0',
     created_at: ctx.stamp(rule.createdAt),
-    updated_at: ctx.stamp(rule.createdAt),
+    updated_at: ctx.stamp((attrs.updatedAt as string | undefined) ?? rule.createdAt),
     status: natStatus(ctx, rule),
   };
 }
@@ -144,17 +146,22 @@ export async function createDnat(ctx: HuaweiContext, req: ApiRequest) {
         target,
       });
     } catch (error) {
-      const code = (error as Error).name;
-      // The all-ports side (NAT.1410) and the specific side (NAT.1309) of PORT_TYPE_CONFLICT.
-      if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any')
-        throw withCase(error as Error, 'PORT_TYPE_CONFLICT', 'allPorts');
-      if (code === 'QUOTA_EXCEEDED') throw overRuleMax(error as Error, gateway);
-      throw error;
+      throw dnatRefusal(error, protocol, gateway);
     }
   });
   if (description !== undefined) ctx.state.attrsOf(rule.id).description = description;
   const active = (await ctx.cloud.activate(rule.id)) as DnatRule;
   return { status: 201, body: { dnat_rule: await dnatView(ctx, active), request_id: req.requestId } };
+}
+
+/** A DNAT create's refusal in NAT's words: the two sides of PORT_TYPE_CONFLICT, the rule quota. */
+function dnatRefusal(error: unknown, protocol: DnatRule['protocol'], gateway: PrivateNatGateway): unknown {
+  const code = (error as Error).name;
+  // The all-ports side (NAT.1410) and the specific side (NAT.1309) of PORT_TYPE_CONFLICT.
+  if (code === 'PORT_TYPE_CONFLICT' && protocol === 'any')
+    return withCase(error as Error, 'PORT_TYPE_CONFLICT', 'allPorts');
+  if (code === 'QUOTA_EXCEEDED') return overRuleMax(error as Error, gateway);
+  return error;
 }
 
 /** natflow's error answered with a named case of its code (the code table's `cases`: `allPorts` → NAT.1410). */
@@ -210,28 +217,89 @@ export async function listDnat(ctx: HuaweiContext, req: ApiRequest) {
   ]);
 }
 
+/**
+ * UpdatePrivateDnat: a rule's transit IP, protocol, ports and target change in place, as on the product
+ * (its gateway does not); its Huawei id and creation time stay. The changed rule is checked against
+ * every rule of the control plane like a new one (a refusal leaves the rule as it was).
+ */
 export async function updateDnat(ctx: HuaweiContext, req: ApiRequest) {
   const rule = await ctx.requireByUuid(req.params.dnat_rule_id as string, 'dnat-rule', SERVICE, 'DNAT rule');
   const body = Fields.body(SERVICE, req.body, 'dnat_rule');
   const description = body.description();
-  for (const field of [
-    'transit_ip_id',
-    'network_interface_id',
-    'private_ip_address',
-    'protocol',
-    'internal_service_port',
-    'transit_service_port',
-  ]) {
-    if (body.has(field)) {
-      throw badRequest(
-        SERVICE,
-        `dnat_rule.${field} cannot be updated locally (natflow does not update rules in place): delete the rule and create it again`,
-        'NAT.1000',
+  const tipUuid = body.string('transit_ip_id', false, 36);
+  const portId = body.string('network_interface_id', false, 36);
+  const privateIp = body.string('private_ip_address', false, 64);
+  if (portId && privateIp) {
+    throw new HuaweiApiError(
+      400,
+      'NAT.1311',
+      'network_interface_id and private_ip_address cannot both be given: a DNAT rule has exactly one target',
+      'VALIDATION_FAILED',
+    );
+  }
+  const gateway = await ctx.requireByUuid(
+    await uuidOf(ctx, rule.gatewayId),
+    'private-nat-gateway',
+    SERVICE,
+    'private NAT gateway',
+  );
+  const tip = tipUuid ? await ctx.requireByUuid(tipUuid, 'transit-ip', SERVICE, 'transit IP') : undefined;
+  if (tip) ctx.requireReady(SERVICE, tip, 'dnat_rule.transit_ip_id: transit IP');
+  const target = portId
+    ? await targetOfPort(ctx, portId)
+    : privateIp
+      ? await targetOfAddress(ctx, privateIp, gateway.vpcId)
+      : inputTargetOf(rule);
+  if (!target) throw notFound(SERVICE, `dnat_rule.network_interface_id ${portId}: port could not be found`);
+  const previous: DnatRuleInput = {
+    gatewayId: rule.gatewayId,
+    transitIpId: rule.transitIpId,
+    protocol: rule.protocol,
+    transitPort: rule.transitPort,
+    internalPort: rule.internalPort,
+    target: inputTargetOf(rule),
+  };
+  const next: DnatRuleInput = {
+    ...previous,
+    ...(tip ? { transitIpId: tip.id } : {}),
+    ...(body.has('protocol')
+      ? { protocol: body.oneOf('protocol', ['tcp', 'udp', 'any'] as const, true) }
+      : {}),
+    ...(body.has('internal_service_port') ? { internalPort: portText(body, 'internal_service_port') } : {}),
+    ...(body.has('transit_service_port') ? { transitPort: portText(body, 'transit_service_port') } : {}),
+    target,
+  };
+  if (JSON.stringify(next) !== JSON.stringify(previous)) {
+    // The same natflow id and creation time: the same Huawei id, and no settling again.
+    const again = (input: DnatRuleInput) =>
+      ctx.withIds(
+        { 'dnat-rule': rule.id },
+        () => ctx.cloud.createDnatRule(input),
+        Date.parse(rule.createdAt),
       );
-    }
+    await ctx.call(SERVICE, async () => {
+      await ctx.cloud.delete(rule.id);
+      try {
+        await again(next);
+      } catch (error) {
+        await again(previous);
+        throw dnatRefusal(error, next.protocol, gateway);
+      }
+      await ctx.cloud.activate(rule.id);
+    });
+    ctx.state.attrsOf(rule.id).updatedAt = ctx.iso();
   }
   if (description !== undefined) ctx.state.attrsOf(rule.id).description = description;
-  return { status: 200, body: { dnat_rule: await dnatView(ctx, rule), request_id: req.requestId } };
+  const updated = await ctx.requireByUuid(huaweiIdOf(rule), 'dnat-rule', SERVICE, 'DNAT rule');
+  return { status: 200, body: { dnat_rule: await dnatView(ctx, updated), request_id: req.requestId } };
+}
+
+/** A rule's target as a create takes it. */
+function inputTargetOf(rule: DnatRule): DnatRuleInput['target'] {
+  const target = rule.target;
+  if (target.kind === 'server') return { serverId: target.serverId };
+  if (target.kind === 'load-balancer') return { loadBalancerId: target.loadBalancerId };
+  return { ip: target.ip };
 }
 
 export async function deleteRule(

@@ -69,7 +69,13 @@ export const natRoutes: Route[] = [
   { method: 'POST', path: `${base}/dnat-rules`, service: SERVICE, write: true, handler: createDnat },
   { method: 'GET', path: `${base}/dnat-rules`, service: SERVICE, handler: listDnat },
   { method: 'GET', path: `${base}/dnat-rules/{dnat_rule_id}`, service: SERVICE, handler: showDnat },
-  { method: 'PUT', path: `${base}/dnat-rules/{dnat_rule_id}`, service: SERVICE, handler: updateDnat },
+  {
+    method: 'PUT',
+    path: `${base}/dnat-rules/{dnat_rule_id}`,
+    service: SERVICE,
+    write: true,
+    handler: updateDnat,
+  },
   {
     method: 'DELETE',
     path: `${base}/dnat-rules/{dnat_rule_id}`,

@@ -1,6 +1,8 @@
 /** VPC v1 VPCs and subnets, and what the VPC routes share (see vpc.ts). */
+
+import { VPC_MAX_PREFIX, VPC_MIN_PREFIX } from '../cloud/addressing.ts';
 import type { Subnet, Vpc } from '../cloud/resources.ts';
-import { formatCidr, parseCidr } from '../net/ipv4.ts';
+import { type Cidr, cidrContains, formatCidr, PRIVATE_RANGES, parseCidr } from '../net/ipv4.ts';
 import { type ApiRequest, derivedId, type HuaweiContext, huaweiIdOf, paginate } from './context.ts';
 import { badRequest, DEPENDENCY_CODES, HuaweiApiError, notFound } from './errors.ts';
 import { Fields } from './fields.ts';
@@ -61,17 +63,45 @@ export async function updateVpc(ctx: HuaweiContext, req: ApiRequest) {
   const name = body.name64('name');
   const description = body.description();
   const cidr = body.string('cidr');
+  let updated = vpc;
   if (cidr !== undefined && formatCidr(parseCidrOr400(cidr, 'vpc.cidr')) !== vpc.cidr) {
-    throw badRequest(
-      SERVICE,
-      `vpc.cidr cannot be changed locally (natflow does not update a VPC's block in place); it is ${vpc.cidr}`,
-    );
+    updated = await changeBlock(ctx, vpc, parseCidrOr400(cidr, 'vpc.cidr'));
   }
   const attrs = ctx.state.attrsOf(vpc.id);
   if (name !== undefined) attrs.name = name;
   if (description !== undefined) attrs.description = description;
   attrs.updatedAt = ctx.iso();
-  return { status: 200, body: { vpc: vpcView(ctx, vpc) } };
+  return { status: 200, body: { vpc: vpcView(ctx, updated) } };
+}
+
+/**
+ * UpdateVpc's `cidr`, as on the product: a private block, /8 to /28, that still holds every subnet of the
+ * VPC (the API reference: "the CIDR block … must contain all subnets"); anything else is a 400 and leaves
+ * the VPC as it was.
+ */
+async function changeBlock(ctx: HuaweiContext, vpc: Vpc, cidr: Cidr): Promise<Vpc> {
+  const text = formatCidr(cidr);
+  if (
+    !PRIVATE_RANGES.some((range) => cidrContains(range, cidr)) ||
+    cidr.prefix < VPC_MIN_PREFIX ||
+    cidr.prefix > VPC_MAX_PREFIX
+  ) {
+    throw badRequest(
+      SERVICE,
+      `vpc.cidr ${text} must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /${VPC_MIN_PREFIX} to /${VPC_MAX_PREFIX}`,
+    );
+  }
+  const subnets = (await ctx.list('subnet')).filter((s) => s.vpcId === vpc.id);
+  const outside = subnets.find((s) => !cidrContains(cidr, parseCidr(s.cidr)));
+  if (outside) {
+    throw badRequest(
+      SERVICE,
+      `vpc.cidr ${text} must contain every subnet of the VPC; ${outside.cidr} is outside it`,
+    );
+  }
+  const next: Vpc = { ...vpc, cidr: text };
+  await ctx.store.transaction([vpc.id], (tx) => tx.update(next));
+  return next;
 }
 
 export async function deleteVpc(ctx: HuaweiContext, req: ApiRequest) {

@@ -34,7 +34,13 @@ export const vpcRoutes: Route[] = [
   { method: 'POST', path: '/v1/{project_id}/vpcs', service: SERVICE, write: true, handler: createVpc },
   { method: 'GET', path: '/v1/{project_id}/vpcs', service: SERVICE, handler: listVpcs },
   { method: 'GET', path: '/v1/{project_id}/vpcs/{vpc_id}', service: SERVICE, handler: showVpc },
-  { method: 'PUT', path: '/v1/{project_id}/vpcs/{vpc_id}', service: SERVICE, handler: updateVpc },
+  {
+    method: 'PUT',
+    path: '/v1/{project_id}/vpcs/{vpc_id}',
+    service: SERVICE,
+    write: true,
+    handler: updateVpc,
+  },
   {
     method: 'DELETE',
     path: '/v1/{project_id}/vpcs/{vpc_id}',

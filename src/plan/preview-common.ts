@@ -2,6 +2,7 @@
  * What the two previews (`preview.ts`: a plan; `preview-destroy.ts`: a teardown) share: the document's
  * types, the plan's resource entries, the summary, and the two states around the plan's paths.
  */
+import type { FieldDrift } from '../cloud/drift.ts';
 import type { Issue } from '../cloud/errors.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
 import type { Topology } from '../probe/model.ts';
@@ -11,7 +12,15 @@ import type { PlanRule, Reachability } from './preview-paths.ts';
 
 export type { PathState, Reachability, ReachabilityPath } from './preview-paths.ts';
 
-export const PREVIEW_ACTIONS = ['create', 'unchanged', 'differs', 'conflict', 'existing', 'destroy'] as const;
+export const PREVIEW_ACTIONS = [
+  'create',
+  'unchanged',
+  'differs',
+  'drifted',
+  'conflict',
+  'existing',
+  'destroy',
+] as const;
 export type PreviewAction = (typeof PREVIEW_ACTIONS)[number];
 
 /** One resource entry of the plan (or one implicit resource under it) and what would happen to it. */
@@ -28,6 +37,13 @@ export interface ActionRow {
   id?: string;
   /** The address it has or would get (servers, load balancers, transit IPs, gateways' downlink). */
   address?: string;
+  /** `create`: natflow recorded it, and it is gone from the cloud (docs/real-cloud.md#change-drift). */
+  gone?: true;
+  /**
+   * `drifted` (and a `conflict` DRIFT_REQUIRES_REPLACE): the managed fields the cloud holds otherwise,
+   * `{field, recorded, actual}` in natflow's names and values.
+   */
+  fields?: FieldDrift[];
 }
 
 export interface PreviewSummary {
@@ -37,6 +53,8 @@ export interface PreviewSummary {
   conflicts: number;
   existing: number;
   destroy: number;
+  /** Resources whose managed fields changed in the cloud (provisioning updates them): present when any. */
+  drifted?: number;
 }
 
 export interface PreviewDocument {
@@ -68,9 +86,13 @@ export function previewFails(preview: PreviewDocument): boolean {
   return preview.summary.conflicts > 0 || preview.summary.differs > 0;
 }
 
-/** It would change something (`--detailed-exitcode` 3): anything to create or to destroy. */
+/**
+ * It would change something (`--detailed-exitcode` 3): anything to create (a resource gone from the
+ * cloud included), to update in place (drifted) or to destroy.
+ */
 export function previewChanges(preview: PreviewDocument): boolean {
-  return preview.summary.create > 0 || preview.summary.destroy > 0;
+  const s = preview.summary;
+  return s.create > 0 || s.destroy > 0 || (s.drifted ?? 0) > 0;
 }
 
 /**
@@ -92,11 +114,14 @@ export function summarize(actions: readonly ActionRow[]): PreviewSummary {
     existing: 0,
     destroy: 0,
   };
+  let drifted = 0;
   for (const row of actions) {
     if (row.action === 'conflict') summary.conflicts++;
+    else if (row.action === 'drifted') drifted++;
     else summary[row.action]++;
   }
-  return summary;
+  // `drifted` only when the cloud drifted, so a summary without drift reads as it always has.
+  return drifted > 0 ? { ...summary, drifted } : summary;
 }
 
 /** A resource entry of a plan, with what the preview needs to find its resource and its problems. */

@@ -23,10 +23,12 @@
  * are the preview's content.
  */
 import type { Cloud } from '../cloud/cloud.ts';
+import { applyDrift, type Drift } from '../cloud/drift.ts';
 import { type DryRunSource, dryRunOf } from '../cloud/dry-run.ts';
 import type { Issue } from '../cloud/errors.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
 import type { Topology } from '../probe/model.ts';
+import type { NeighbourhoodReader } from './neighbourhood.ts';
 import { type DnatRuleEntry, type Plan, PlanSchema, planIssuesFromZod } from './plan.ts';
 import {
   type ActionRow,
@@ -114,6 +116,8 @@ export async function previewPlan(
   const dryRun = await dryRunOf(source, { plan: plan.name, references: referencesOf(plan) });
   const sandbox = dryRun.cloud;
   const fresh = { has: (id: string) => !dryRun.before.has(id) };
+  // What the read-back of a real cloud found gone or changed, by natflow id (none on the virtual cloud).
+  const drift = new Map((dryRun.drift ?? []).map((d) => [d.id, d]));
   const created = new Map<string, Resource>();
   const cloud = recordingCloud(sandbox, created);
   const issues: Issue[] = [];
@@ -153,6 +157,7 @@ export async function previewPlan(
       if (token !== undefined) resource = await sandbox.findByToken(token);
     }
     if (resource) ids.set(`${ref.kind}|${ref.name}`, resource.id);
+    const found = resource ? drift.get(resource.id) : undefined;
     const action: PreviewAction =
       problems.length > 0
         ? problems.some((p) => p.code === 'PLAN_CHANGED')
@@ -161,7 +166,7 @@ export async function previewPlan(
         : ref.existing !== undefined
           ? 'existing'
           : resource && !fresh.has(resource.id)
-            ? 'unchanged'
+            ? replayedAction(found)
             : 'create';
     const row: ActionRow = {
       entry: ref.entry,
@@ -180,6 +185,7 @@ export async function previewPlan(
       const address = addressOf(resource);
       if (address !== undefined) row.address = address;
     }
+    markDrift(row, found);
     actions.push(row);
     // A server's own security group: part of its entry (its `inbound`), shown under it. Its entry's
     // problems are the entry's row's: the group is `unchanged` when it exists, else `create` (with it).
@@ -187,13 +193,16 @@ export async function previewPlan(
       const groupId = resource?.type === 'server' ? resource.securityGroupIds[0] : undefined;
       const group = groupId === undefined ? undefined : await sandbox.get(groupId);
       const exists = group !== undefined && !fresh.has(group.id);
+      const groupDrift = group ? drift.get(group.id) : undefined;
+      const groupAction = exists ? replayedAction(groupDrift) : 'create';
       const groupRow: ActionRow = {
         entry: ref.entry,
         kind: 'security-group',
         name: group?.name ?? `${ref.name}-sg`,
-        action: exists ? 'unchanged' : 'create',
+        action: groupAction,
       };
-      if (exists) groupRow.id = group.id;
+      if (exists && groupAction !== 'create') groupRow.id = group.id;
+      markDrift(groupRow, groupDrift);
       actions.push(groupRow);
     }
   }
@@ -221,11 +230,12 @@ export async function previewPlan(
             : target.server !== undefined
               ? { serverId: ids.get(`server|${target.server}`) }
               : { ip: target.ip },
-        isNew: resource === undefined || fresh.has(resource.id),
+        isNew: resource === undefined || fresh.has(resource.id) || drift.get(resource.id)?.change === 'gone',
       });
     });
   });
-  const { before, after } = await statesOf(source, sandbox, rules);
+  // Before: the cloud as it is (what is gone left out, what changed as it is now); after: as repaired.
+  const { before, after } = await statesOf(asFound(source, dryRun.drift ?? []), sandbox, rules);
   const reachability = reachabilityOf(before, after, rules);
   const preview: PreviewDocument = {
     plan: plan.name,
@@ -236,6 +246,38 @@ export async function previewPlan(
   };
   if (options.topology) preview.topology = await pictureOf(sandbox, plan.name, before, after);
   return { previewable: true, preview };
+}
+
+/**
+ * The action of an entry whose resource the cloud held before (its token replayed): `unchanged`, or as
+ * the read-back found it — gone from the cloud (`create`, provisioning recreates it), or `drifted` in
+ * fields provisioning updates in place. A drift only a replacement would repair is the sandbox's
+ * DRIFT_REQUIRES_REPLACE: a `conflict`, among the entry's problems.
+ */
+function replayedAction(found: Drift | undefined): PreviewAction {
+  if (found?.change === 'gone') return 'create';
+  if (found?.change === 'changed' && !found.replace) return 'drifted';
+  return 'unchanged';
+}
+
+/** A row's drift: `gone: true` on a resource to recreate, the changed fields on a drifted or refused one. */
+function markDrift(row: ActionRow, found: Drift | undefined): void {
+  if (!found) return;
+  if (found.change === 'gone' && row.action === 'create') row.gone = true;
+  if (found.fields && (row.action === 'drifted' || row.code === 'DRIFT_REQUIRES_REPLACE'))
+    row.fields = found.fields;
+}
+
+/** A reader of the cloud as the read-back found it: gone resources left out, changed ones as they are. */
+function asFound(reader: NeighbourhoodReader, drift: readonly Drift[]): NeighbourhoodReader {
+  if (drift.length === 0) return reader;
+  return {
+    get: async (id) => {
+      const resource = await reader.get(id);
+      return resource ? applyDrift([resource], drift)[0] : undefined;
+    },
+    referrers: async (id) => applyDrift(await reader.referrers(id), drift),
+  };
 }
 
 /** The `existing:` references of a plan: what a provider modelling a real account reads first. */

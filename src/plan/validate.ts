@@ -53,7 +53,7 @@ export interface ValidationSummary {
   plan: string;
   /** Entries per section of the plan (vpcs, subnets, servers, …, dnatRules, snatRules, verify). */
   entries: Record<string, number>;
-  /** Resources the plan would create now. */
+  /** Resources the plan would create now (on a real cloud, those gone from it included). */
   toCreate: number;
   /** Resources an earlier run of this plan already created (they would be reused). */
   alreadyProvisioned: number;
@@ -98,9 +98,15 @@ export async function validatePlan(
   const underDuplicate = (path: string) =>
     duplicates.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
 
-  const { cloud, before } = await dryRunOf(source, { plan: plan.name, references: referencesOf(plan) });
+  const { cloud, before, drift } = await dryRunOf(source, {
+    plan: plan.name,
+    references: referencesOf(plan),
+  });
   const elsewhere = await recordedElsewhere(cloud, plan.name);
   if (elsewhere) return { valid: false, errors: dedupeIssues([...nameIssues, elsewhere]), plan };
+  // A recorded resource gone from a real cloud is one the provisioning creates again.
+  const gone = new Set((drift ?? []).filter((d) => d.change === 'gone').map((d) => d.id));
+  const existed = (id: string) => before.has(id) && !gone.has(id);
   const dryRunIssues: Issue[] = [];
   for (const step of steps.order) {
     await steps.apply(cloud, plan, step, {
@@ -125,8 +131,8 @@ export async function validatePlan(
   const summary: ValidationSummary = {
     plan: plan.name,
     entries: countEntries(plan),
-    toCreate: mine.filter((r) => !before.has(r.id)).length,
-    alreadyProvisioned: mine.filter((r) => before.has(r.id)).length,
+    toCreate: mine.filter((r) => !existed(r.id)).length,
+    alreadyProvisioned: mine.filter((r) => existed(r.id)).length,
     existing: countExisting(plan),
     addresses,
   };

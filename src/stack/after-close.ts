@@ -38,7 +38,7 @@ export function afterClose(options: AfterCloseOptions): (execution: ClosedExecut
     const put = await options.bus.putEvents([statusChangeEntry(execution)]);
     for (const started of put.Started) {
       const arn = (started.result as { executionArn?: unknown } | undefined)?.executionArn;
-      if (typeof arn === 'string') void options.track(options.waitForExecution(arn).then(() => undefined));
+      if (typeof arn === 'string') void options.track(options.waitForExecution(arn).then(ignore, stillOpen));
       else if (started.error)
         process.emitWarning(`natflow: rule ${started.rule} did not start: ${started.error}`);
     }
@@ -48,4 +48,15 @@ export function afterClose(options: AfterCloseOptions): (execution: ClosedExecut
     await options.tasks.settle(execution.executionArn);
     options.tasks.forget(execution.executionArn);
   };
+}
+
+const ignore = (): void => {};
+
+/**
+ * The stack closed while the started workflow ran: it stops waiting (the workflow resumes when the data
+ * directory is opened again, as every RUNNING execution does). Any other failure to wait is a warning.
+ */
+function stillOpen(error: unknown): void {
+  if (error instanceof Error && error.name === 'ServiceUnavailable') return;
+  process.emitWarning(`natflow: waiting for a started workflow failed: ${String(error)}`);
 }

@@ -1,12 +1,17 @@
 /**
  * Verification on a real cloud (docs/clouds.md): natflow sends no packet into a real VPC, so a plan's
- * `verify` entries are checked by analysis of natflow's model, freshly read from the cloud first — every
- * resource the plan created refreshed through the API (a rule someone froze, a server gone), and the
- * plan's VPCs re-imported where the provider can import (what others changed around it). Each result
- * says so (`mode: 'analyze'`, `note`), instead of pretending a live probe ran.
+ * `verify` entries are checked by analysis of natflow's model, freshly read from the cloud first —
+ * everything the plan recorded read back (the provider's dry run: what is gone, what changed; see
+ * docs/real-cloud.md#change-drift), every resource still there refreshed through the API (a rule
+ * someone froze), and the plan's VPCs re-imported where the provider can import (what others changed
+ * around it). The analysis sees the cloud as it is: what is gone is left out, what changed as it is
+ * now. Drift found is published as `DriftDetected` (docs/events.md#driftdetected) besides the
+ * connectivity event. Each result says so (`mode: 'analyze'`, `note`), instead of pretending a live
+ * probe ran.
  *
  * The provider arrives from the caller (its deps); what it can do is asked of the registry.
  */
+import { applyDrift, driftDetectedDetail } from '../cloud/drift.ts';
 import { NatflowError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -24,7 +29,9 @@ export async function verifyOnCloud(
 ): Promise<PlanVerification & { mode?: 'analyze'; note?: string }> {
   if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, { ...options, cloud: cloud.name });
   const name = typeof planOrName === 'string' ? planOrName : planOrName.name;
-  const own = await store.list({ plan: name });
+  const drift = (await cloud.dryRun({ plan: name })).drift ?? [];
+  const gone = new Set(drift.filter((d) => d.change === 'gone').map((d) => d.id));
+  const own = (await store.list({ plan: name })).filter((r) => !gone.has(r.id));
   for (const resource of own) {
     try {
       await cloud.refresh(resource.id);
@@ -35,7 +42,19 @@ export async function verifyOnCloud(
   }
   const vpcs = own.filter((r) => r.type === 'vpc').map((r) => r.externalId as string);
   if (cloud.importAccount && vpcs.length > 0) await cloud.importAccount({ vpcs });
+  if (drift.length > 0)
+    await options.publish?.('DriftDetected', driftDetectedDetail(name, cloud.name, drift));
   // No data plane: every entry is found by analysis (`mode: 'analyze'` in each result and row).
-  const result = await verifyPlan(store, planOrName, { ...options, cloud: cloud.name, dataPlane: undefined });
-  return { ...result, mode: 'analyze', note: `${cloud.name}: ${REAL_CLOUD_NOTE}` };
+  const result = await verifyPlan(store, planOrName, {
+    ...options,
+    cloud: cloud.name,
+    dataPlane: undefined,
+    asFound: (resources) => applyDrift(resources, drift),
+  });
+  return {
+    ...result,
+    results: result.results.map((r) => ({ ...r, mode: 'analyze' as const })),
+    mode: 'analyze',
+    note: `${cloud.name}: ${REAL_CLOUD_NOTE}`,
+  };
 }

@@ -10,6 +10,7 @@
  * the rows; the events keep the probe's full results beside them.
  */
 import { NotFoundError, VerificationFailedError } from '../cloud/errors.ts';
+import type { Resource } from '../cloud/resources.ts';
 import type { Store } from '../cloud/store.ts';
 import { causeText } from '../codes/failure.ts';
 import { type Plan, PlanSchema } from '../plan/plan.ts';
@@ -90,11 +91,14 @@ export async function verifyPlan(
     execution: string;
     /** The cloud the plan's resources are in (default: the virtual cloud). */
     cloud?: string | undefined;
+    /** The resources as the cloud holds them, when it may differ from the ledger (a real cloud's drift). */
+    asFound?: (resources: Resource[]) => Resource[];
   },
 ): Promise<PlanVerification> {
   const plan = typeof planOrName === 'string' ? await loadPlan(store, planOrName) : planOrName;
   // The plan's connected part of the store (indexed reads), not all of it: see src/probe/scope.ts.
   let resources = await planScope(store, plan.name);
+  if (options.asFound) resources = options.asFound(resources);
   const live = options.dataPlane;
   if (live?.syncScopeFrom) {
     // Read again when the sync's turn comes, so no sync queued before it undoes this plan's endpoints.

@@ -27,12 +27,13 @@ describe('Function: httpStatusOf', () => {
 
 describe('Class: InvalidPlanProblem', () => {
   it.each([
-    { first: 'NOT_FOUND', path: 'loadBalancers[0].vpc' },
-    { first: 'DNAT_PORT_CONFLICT', path: 'privateNatGateways[0].dnatRules[0].transitPort' },
-    { first: 'INVALID_CIDR', path: 'vpcs[0].cidr' },
+    { first: 'NOT_FOUND', path: 'loadBalancers[0].vpc', status: 422 },
+    { first: 'DNAT_PORT_CONFLICT', path: 'privateNatGateways[0].dnatRules[0].transitPort', status: 409 },
+    { first: 'PLAN_CHANGED', path: 'cloud', status: 409 },
+    { first: 'INVALID_CIDR', path: 'vpcs[0].cidr', status: 422 },
   ])(
-    'answers an invalid plan whose first problem is $first with 422, listing every problem',
-    ({ first, path }) => {
+    'answers an invalid plan whose first problem is $first with $status, listing every problem',
+    ({ first, path, status }) => {
       // Prepare
       const issues = [
         { path, code: first, message: 'first' },
@@ -44,7 +45,7 @@ describe('Class: InvalidPlanProblem', () => {
       );
       // Assess
       expect(internal).toBe(false);
-      expect(problem).toMatchObject({ status: 422, code: first, type: `urn:natflow:problem:${first}` });
+      expect(problem).toMatchObject({ status, code: first, type: `urn:natflow:problem:${first}` });
       expect(problem.errors).toEqual(issues);
     },
   );

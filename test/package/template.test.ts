@@ -302,6 +302,22 @@ describe('the packaged CloudFormation template', () => {
     expect(text).toContain(':table/natflow-dev');
   });
 
+  it("registers DriftDetected's schema in the stage's EventBridge schema registry", () => {
+    const [[, registry] = []] = ofType('AWS::EventSchemas::Registry');
+    const schemas = ofType('AWS::EventSchemas::Schema').map(([, r]) => r.Properties);
+    expect(registry?.Properties.RegistryName).toBe('natflow-dev');
+    expect(schemas).toEqual([
+      expect.objectContaining({
+        RegistryName: { 'Fn::GetAtt': ['NatflowEventSchemaRegistry', 'RegistryName'] },
+        SchemaName: 'natflow@DriftDetected',
+        Type: 'JSONSchemaDraft4',
+      }),
+    ]);
+    expect(JSON.parse(String(schemas[0]?.Content))).toMatchObject({
+      properties: { 'detail-type': { enum: ['DriftDetected'] }, source: { enum: ['natflow'] } },
+    });
+  });
+
   it('packages a second stage whose account-unique names all differ, adopting its retained table', () => {
     const names = (p: Packaged) => {
       const found = new Map<string, string>();
@@ -313,6 +329,7 @@ describe('the packaged CloudFormation template', () => {
           'LogGroupName',
           'FunctionName',
           'StateMachineName',
+          'RegistryName',
         ]) {
           const value = r.Properties?.[key];
           if (typeof value === 'string') found.set(`${id}.${key}`, value);

@@ -1,6 +1,6 @@
 /**
  * Races: many callers want the same (transit IP, protocol, transit port). Exactly one DNAT
- * rule is created; every other caller ends with DNAT_PORT_CONFLICT — refused up front (422, nothing
+ * rule is created; every other caller ends with DNAT_PORT_CONFLICT — refused up front (409, nothing
  * started) when the winner was already in the store at validation, or FAILED after a rollback that
  * leaves nothing of its own behind. Through the HTTP API against one stack, and between two OS processes
  * (`natflow provision` children sharing a data directory, without a running stack).

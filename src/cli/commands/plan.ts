@@ -1,7 +1,7 @@
 import type { PreviewResult } from '../../plan/preview.ts';
 import type { PreviewDocument } from '../../plan/preview-common.ts';
 import type { PlacedIssue } from '../../plan/source.ts';
-import { CLOUD_FLAG, commandCloud, dryRunSourceOf } from '../cloud.ts';
+import { CLOUD_FLAG, dryRunSourceOf, plannedCloud } from '../cloud.ts';
 import { type Command, dataDirOf, type Output, parseFlags, printJson, UsageError } from '../io.ts';
 import type { RemoteApi } from '../remote/client.ts';
 import { red } from '../render.ts';
@@ -18,7 +18,11 @@ the code that blocks it). Prints {actions, summary, reachability} with --json.
 Exit 0 the plan applies cleanly, 1 it would fail (a conflict or an entry that differs), 2 it cannot be
 previewed (not a plan: the validate document). With --detailed-exitcode a clean plan exits 0 when it
 would change nothing and 3 when it would change something. On a real cloud (--cloud, or the plan's
-cloud:, or NATFLOW_CLOUD) the dry run reads that account first (refreshed through its API).`;
+cloud:, or NATFLOW_CLOUD, or where the plan's resources are recorded) the dry run reads that account
+first (refreshed through its API) and reads back everything the plan recorded there: a resource gone
+from the cloud is + create (gone from the cloud), a managed field changed there is ~ drifted with
+field: recorded → actual (exit 0, or 3 with --detailed-exitcode), and a change only a replacement would
+repair is ! conflict DRIFT_REQUIRES_REPLACE (exit 1).`;
 
 const command: Command = {
   usage,
@@ -70,7 +74,7 @@ export async function localPreview(
     // The chosen cloud's dry run: the store itself for the virtual cloud, a refreshed model otherwise.
     const env = selection.env ?? {};
     const document = read.plan.document;
-    const cloud = commandCloud({ cloud: selection.flag }, env, document);
+    const cloud = await plannedCloud({ cloud: selection.flag }, env, document, store);
     const result = await previewPlan(await dryRunSourceOf(cloud, store, env), document, { steps });
     // Problems that keep the plan from a preview carry the line and column where they sit.
     return result.previewable ? result : { previewable: false, errors: placed(result.errors, read.plan) };

@@ -1,6 +1,6 @@
 import type { PlacedIssue } from '../../plan/source.ts';
 import type { ValidationSummary } from '../../plan/validate.ts';
-import { CLOUD_FLAG, commandCloud } from '../cloud.ts';
+import { CLOUD_FLAG } from '../cloud.ts';
 import {
   type Command,
   dataDirOf,
@@ -51,17 +51,23 @@ async function validateFile(
   env: NodeJS.ProcessEnv,
   cloudFlag: string | undefined,
 ): Promise<ValidateDocument> {
-  const [{ validatePlanFile }, { can }, { openLocalReader, openLocalStore }, { dryRunSourceOf }] =
-    await Promise.all([
-      import('../plan-file.ts'),
-      import('../../providers/registry.ts'),
-      import('../local-store.ts'),
-      import('../cloud.ts'),
-    ]);
+  const [
+    { validatePlanFile },
+    { can },
+    { openLocalReader, openLocalStore },
+    { dryRunSourceOf, plannedCloud },
+  ] = await Promise.all([
+    import('../plan-file.ts'),
+    import('../../providers/registry.ts'),
+    import('../local-store.ts'),
+    import('../cloud.ts'),
+  ]);
   let opened: { close(): Promise<void> } | undefined;
   try {
     const result = await validatePlanFile(async (plan) => {
-      const cloud = commandCloud({ cloud: cloudFlag }, env, plan);
+      // --cloud, the plan's cloud:, NATFLOW_CLOUD, else where the plan's resources are recorded.
+      const reader = openLocalReader(dataDir);
+      const cloud = await plannedCloud({ cloud: cloudFlag }, env, plan, reader).finally(() => reader.close());
       // A real cloud's dry run refreshes natflow's model of it first, so it needs the writable store.
       const store = can(cloud, 'realCloud') ? openLocalStore(dataDir) : openLocalReader(dataDir);
       opened = store;

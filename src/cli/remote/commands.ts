@@ -253,12 +253,15 @@ async function startAndFollow(
   try {
     started = await api.request('POST', '/executions', { body: { workflow, input } });
   } catch (error) {
-    // An invalid plan starts nothing: the validate document, exit 2.
-    if (error instanceof RemoteProblem && error.status === 422) {
+    // An invalid plan starts nothing: the validate document, exit 2. A cloud that drifted in a way only
+    // a replacement would repair (409 DRIFT_REQUIRES_REPLACE) starts nothing either: the same, exit 1.
+    const drifted =
+      error instanceof RemoteProblem && error.status === 409 && error.name === 'DRIFT_REQUIRES_REPLACE';
+    if (error instanceof RemoteProblem && (error.status === 422 || drifted)) {
       const document = { valid: false, errors: error.issues };
       if (json) printJson(io, document);
       else for (const i of error.issues) io.err(`${i.path || '(root)'}: ${i.code}: ${i.message}`);
-      return EXIT_USAGE;
+      return drifted ? EXIT_FAILED : EXIT_USAGE;
     }
     throw error;
   }

@@ -3,11 +3,13 @@
  * clients, natflow's model of the account (the virtual control plane over natflow's store), the settings
  * and the clock. The provider class (`provider.ts`) owns one and keeps it private; the modules that do
  * one job each — reading what the cloud has (`ops.ts`), readiness (`lifecycle.ts`), deletion
- * (`deletion.ts`), what hangs off a resource (`children.ts`), import (`discovery.ts`) — receive it, so
+ * (`deletion.ts`), what hangs off a resource (`children.ts`), import (`discovery.ts`), drift read back
+ * (`read-back.ts`) and repaired (`repair.ts`) — receive it, so
  * no class hands `this` around and the modules import each other in one direction only:
  *
  *     provider.ts ─→ children.ts, deletion.ts ─→ lifecycle.ts ─→ ops.ts ─→ account.ts
  *                 ─→ model-refresh.ts ─→ discovery.ts ─────────────────→ account.ts
+ *                 ─→ repair.ts ─→ children.ts;  repair.ts, provider.ts ─→ read-back.ts ─→ account.ts
  *
  * Here too: what a record looks like once Huawei has it (`isRealized`), and how it is rewritten then
  * (`recordRealized`).

@@ -4,8 +4,8 @@
  * the API's own snake_case; ports are numbers on this API.
  *
  * @API ELB POST/GET/DELETE /v3/{project_id}/elb/loadbalancers[/{loadbalancer_id}]
- * @API ELB POST/GET/DELETE /v3/{project_id}/elb/listeners[/{listener_id}]
- * @API ELB POST/GET/DELETE /v3/{project_id}/elb/pools[/{pool_id}] · /pools/{pool_id}/members[/{member_id}]
+ * @API ELB POST/GET/PUT/DELETE /v3/{project_id}/elb/listeners[/{listener_id}]
+ * @API ELB POST/GET/PUT/DELETE /v3/{project_id}/elb/pools[/{pool_id}] · /pools/{pool_id}/members[/{member_id}]
  * @API ELB POST/GET/DELETE /v3/{project_id}/elb/healthmonitors[/{healthmonitor_id}]
  * @API ELB POST/GET/DELETE /v3/{project_id}/elb/ipgroups[/{ipgroup_id}]
  */
@@ -192,6 +192,24 @@ export class ElbApi {
       })
     ).listener;
   }
+  /** UpdateListener: what a listener can change in place (its default pool, its ip group). */
+  async updateListener(
+    id: string,
+    body: {
+      default_pool_id?: string | null;
+      ipgroup?: { ipgroup_id: string; enable_ipgroup: boolean; type: 'white' | 'black' } | null;
+    },
+  ) {
+    return (
+      await send<{ listener: HwListener }>(this.hc, {
+        name: 'ELB UpdateListener',
+        method: 'PUT',
+        url: `${LB}/listeners/{listener_id}`,
+        pathParams: { listener_id: id },
+        body: { listener: body },
+      })
+    ).listener;
+  }
   listListeners(query: { loadbalancer_id?: string } = {}) {
     return this.list<HwListener>('ELB ListListeners', 'listeners', 'listeners', query);
   }
@@ -228,6 +246,18 @@ export class ElbApi {
         method: 'GET',
         url: `${LB}/pools/{pool_id}`,
         pathParams: { pool_id: id },
+      })
+    ).pool;
+  }
+  /** UpdatePool: the algorithm is what a pool can change in place (not its protocol). */
+  async updatePool(id: string, body: { lb_algorithm: string }) {
+    return (
+      await send<{ pool: HwPool }>(this.hc, {
+        name: 'ELB UpdatePool',
+        method: 'PUT',
+        url: `${LB}/pools/{pool_id}`,
+        pathParams: { pool_id: id },
+        body: { pool: body },
       })
     ).pool;
   }
@@ -296,6 +326,9 @@ export class ElbApi {
         pathParams: { healthmonitor_id: id },
       })
     ).healthmonitor;
+  }
+  listHealthMonitors() {
+    return this.list<HwHealthMonitor>('ELB ListHealthMonitors', 'healthmonitors', 'healthmonitors');
   }
   async deleteHealthMonitor(id: string): Promise<void> {
     await send(this.hc, {

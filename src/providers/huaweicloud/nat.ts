@@ -4,10 +4,10 @@
  * (`internal_service_port`, `transit_service_port`): they cross the wire as strings and are converted to
  * numbers once, here (`dnatPortsOf`), never elsewhere.
  *
- * @API NAT POST/GET/DELETE /v3/{project_id}/private-nat/gateways[/{gateway_id}]
+ * @API NAT POST/GET/PUT/DELETE /v3/{project_id}/private-nat/gateways[/{gateway_id}]
  * @API NAT POST/GET/DELETE /v3/{project_id}/private-nat/transit-ips[/{transit_ip_id}]
- * @API NAT POST/GET/DELETE /v3/{project_id}/private-nat/dnat-rules[/{dnat_rule_id}]
- * @API NAT POST/GET/DELETE /v3/{project_id}/private-nat/snat-rules[/{snat_rule_id}]
+ * @API NAT POST/GET/PUT/DELETE /v3/{project_id}/private-nat/dnat-rules[/{dnat_rule_id}]
+ * @API NAT POST/GET/PUT/DELETE /v3/{project_id}/private-nat/snat-rules[/{snat_rule_id}]
  */
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import { send } from './hc.ts';
@@ -147,6 +147,16 @@ export class NatApi {
     }
     return out;
   }
+  private async update<T>(kind: Kind, id: string, body: Record<string, unknown>): Promise<T> {
+    const out = await send<Record<string, T>>(this.hc, {
+      name: `NAT Update${OPERATION[kind]}`,
+      method: 'PUT',
+      url: `${NAT}/${kind}/{id}`,
+      pathParams: { id },
+      body: { [ONE[kind]]: body },
+    });
+    return out[ONE[kind]] as T;
+  }
   private async remove(kind: Kind, id: string): Promise<void> {
     await send(this.hc, {
       name: `NAT Delete${OPERATION[kind]}`,
@@ -171,6 +181,10 @@ export class NatApi {
   }
   listGateways(query: { vpc_id?: string } = {}) {
     return this.list<HwGateway>('gateways', query);
+  }
+  /** UpdatePrivateNat: the spec is what a gateway changes in place (NAT.1206 when it is the same). */
+  updateGateway(id: string, body: { spec: string }) {
+    return this.update<HwGateway>('gateways', id, body);
   }
   deleteGateway(id: string) {
     return this.remove('gateways', id);
@@ -213,6 +227,23 @@ export class NatApi {
   listDnatRules(query: { gateway_id?: string } = {}) {
     return this.list<HwDnatRule>('dnat-rules', query);
   }
+  /**
+   * UpdatePrivateDnat: a rule's transit IP, protocol, ports and target change in place (its gateway
+   * does not).
+   */
+  updateDnatRule(
+    id: string,
+    body: {
+      transit_ip_id?: string;
+      network_interface_id?: string;
+      private_ip_address?: string;
+      protocol?: string;
+      internal_service_port?: string;
+      transit_service_port?: string;
+    },
+  ) {
+    return this.update<HwDnatRule>('dnat-rules', id, body);
+  }
   deleteDnatRule(id: string) {
     return this.remove('dnat-rules', id);
   }
@@ -231,6 +262,10 @@ export class NatApi {
   }
   listSnatRules(query: { gateway_id?: string } = {}) {
     return this.list<HwSnatRule>('snat-rules', query);
+  }
+  /** UpdatePrivateSnat: a rule's transit IPs change in place (its source and gateway do not). */
+  updateSnatRule(id: string, body: { transit_ip_ids: string[] }) {
+    return this.update<HwSnatRule>('snat-rules', id, body);
   }
   deleteSnatRule(id: string) {
     return this.remove('snat-rules', id);

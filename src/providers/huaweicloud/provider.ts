@@ -22,6 +22,11 @@
  *   has the resource (an ECS delete job, a subnet whose ports are going away), and the ledger keeps it.
  * - **Imported resources** (`natflow import`, `importAccount`) are read-only: natflow references them,
  *   never deletes them.
+ * - **Drift** (docs/real-cloud.md#change-drift). The dry run reads back everything natflow recorded for
+ *   the plan, one list call per kind (`read-back.ts`), and answers it as `DryRun.drift`; a create that
+ *   replays what an earlier execution realised first reads that resource back and repairs it — recreated
+ *   under the same natflow id when gone, updated in place when Huawei can, DRIFT_REQUIRES_REPLACE
+ *   otherwise (`repair.ts`).
  *
  * The class keeps the creates (rules first, then the call) and hands its private `Account` (API clients,
  * model, settings, clock; `account.ts`) to the modules that do the rest, never itself.
@@ -82,6 +87,8 @@ import { describe, lbAlgorithmOf, tagsOf, userDataOf } from './mapping.ts';
 import { refreshModel } from './model-refresh.ts';
 import { wirePort } from './nat.ts';
 import { findOnCloud } from './ops.ts';
+import { comparable, readDrift } from './read-back.ts';
+import { repairDrift, replacementRefused } from './repair.ts';
 
 export interface HuaweiCloudOptions {
   store: Store;
@@ -147,7 +154,7 @@ export class HuaweiCloud implements Provider {
   // ------------------------------------------------------------------ creates
 
   async createVpc(input: VpcInput, ctx: CreateContext = {}): Promise<Vpc> {
-    const record = await this.account.model.createVpc(input, ctx);
+    const record = await this.drifted(await this.account.model.createVpc(input, ctx), ctx);
     return this.realize(record, () =>
       this.account.api.vpc
         .createVpc({
@@ -161,7 +168,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createSubnet(input: SubnetInput, ctx: CreateContext = {}): Promise<Subnet> {
-    const record = await this.account.model.createSubnet(input, ctx);
+    const record = await this.drifted(await this.account.model.createSubnet(input, ctx), ctx);
     return this.realize(record, async () => {
       const vpcId = await ready(this.account, record.vpcId);
       const hw = await this.account.api.vpc.createSubnet({
@@ -176,7 +183,9 @@ export class HuaweiCloud implements Provider {
   }
 
   async createSecurityGroup(input: SecurityGroupInput, ctx: CreateContext = {}): Promise<SecurityGroup> {
-    return this.realizeSecurityGroup(await this.account.model.createSecurityGroup(input, ctx));
+    return this.realizeSecurityGroup(
+      await this.drifted(await this.account.model.createSecurityGroup(input, ctx), ctx),
+    );
   }
 
   private async realizeSecurityGroup(record: SecurityGroup): Promise<SecurityGroup> {
@@ -197,10 +206,10 @@ export class HuaweiCloud implements Provider {
     const image = input.image ?? this.account.settings.defaultImage;
     const flavor = input.flavor ?? this.account.settings.defaultFlavor;
     checkImageAndFlavor(image, flavor, ctx.path);
-    const record = await this.account.model.createServer(input, ctx);
+    const record = await this.drifted(await this.account.model.createServer(input, ctx), ctx);
     const groups: string[] = [];
     for (const groupId of record.securityGroupIds) {
-      const group = await this.account.model.require(groupId, 'security-group');
+      const group = await this.drifted(await this.account.model.require(groupId, 'security-group'), ctx);
       groups.push((await this.realizeSecurityGroup(group)).externalId as string);
     }
     return this.realize(record, async () => {
@@ -227,7 +236,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createBackendGroup(input: BackendGroupInput, ctx: CreateContext = {}): Promise<BackendGroup> {
-    const record = await this.account.model.createBackendGroup(input, ctx);
+    const record = await this.drifted(await this.account.model.createBackendGroup(input, ctx), ctx);
     const realized = await this.realize(record, async () => {
       const hw = await this.account.api.elb.createPool({
         name: record.name,
@@ -244,7 +253,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createLoadBalancer(input: LoadBalancerInput, ctx: CreateContext = {}): Promise<LoadBalancer> {
-    const record = await this.account.model.createLoadBalancer(input, ctx);
+    const record = await this.drifted(await this.account.model.createLoadBalancer(input, ctx), ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const frontend = await this.account.api.vpc.showSubnet(
@@ -266,7 +275,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createListener(input: ListenerInput, ctx: CreateContext = {}): Promise<Listener> {
-    const record = await this.account.model.createListener(input, ctx);
+    const record = await this.drifted(await this.account.model.createListener(input, ctx), ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const loadbalancerId = await ready(this.account, record.loadBalancerId);
@@ -285,7 +294,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createTransitIp(input: TransitIpInput, ctx: CreateContext = {}): Promise<TransitIp> {
-    const record = await this.account.model.createTransitIp(input, ctx);
+    const record = await this.drifted(await this.account.model.createTransitIp(input, ctx), ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const hw = await this.account.api.nat.createTransitIp({
@@ -300,7 +309,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createGateway(input: GatewayInput, ctx: CreateContext = {}): Promise<PrivateNatGateway> {
-    const record = await this.account.model.createGateway(input, ctx);
+    const record = await this.drifted(await this.account.model.createGateway(input, ctx), ctx);
     return this.realize(record, async () => {
       const token = tokenOf(record);
       const hw = await this.account.api.nat.createGateway({
@@ -318,7 +327,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createDnatRule(input: DnatRuleInput, ctx: CreateContext = {}): Promise<DnatRule> {
-    const record = await this.account.model.createDnatRule(input, ctx);
+    const record = await this.drifted(await this.account.model.createDnatRule(input, ctx), ctx);
     return this.realize(record, async () => {
       const hw = await this.account.api.nat.createDnatRule({
         gateway_id: await ready(this.account, record.gatewayId),
@@ -334,7 +343,7 @@ export class HuaweiCloud implements Provider {
   }
 
   async createSnatRule(input: SnatRuleInput, ctx: CreateContext = {}): Promise<SnatRule> {
-    const record = await this.account.model.createSnatRule(input, ctx);
+    const record = await this.drifted(await this.account.model.createSnatRule(input, ctx), ctx);
     return this.realize(record, async () => {
       const hw = await this.account.api.nat.createSnatRule({
         gateway_id: await ready(this.account, record.gatewayId),
@@ -351,7 +360,19 @@ export class HuaweiCloud implements Provider {
   // ------------------------------------------------------------------ realising an intent
 
   /**
-   * The intent `record` made real: already realised → as it is; else the resource the cloud holds under
+   * A replay of what an earlier execution created, checked against the account first: the account may
+   * have drifted since — repaired in place, or made an intent again to be recreated (`repair.ts`).
+   */
+  private async drifted<T extends Resource>(record: T, ctx: CreateContext): Promise<T> {
+    // Only what an earlier execution realised (not an ECS job still naming no server, not what natflow
+    // itself is deleting, never an import) is read back.
+    if (!comparable(record) || ctx.execution === undefined || record.execution === ctx.execution)
+      return record;
+    return repairDrift(this.account, record, ctx);
+  }
+
+  /**
+   * The intent `record` made real: already realised → as it is (checked for drift by `drifted`); else the resource the cloud holds under
    * its token (a crash after the call), else `create()`'s. A refusal that is not transient deletes the
    * intent (nothing was created), so the ledger never lists what does not exist: a refused create, or a
    * refused look-up before the first create was ever sent (wrong keys: docs/real-cloud.md#failure). An
@@ -430,13 +451,22 @@ export class HuaweiCloud implements Provider {
 
   /**
    * The virtual control plane's sandbox over natflow's model of the account, refreshed first through
-   * the API for what the plan references (`model-refresh.ts`); creating a server there also checks that
-   * it has an image and a flavor, since Huawei needs both.
+   * the API for what the plan references (`model-refresh.ts`), with the drift of everything natflow
+   * recorded for the plan read back (`read-back.ts`, one list call per kind). Creating a server there
+   * also checks that it has an image and a flavor, since Huawei needs both; a create that replays a
+   * resource only a replacement would repair is DRIFT_REQUIRES_REPLACE at its entry.
    */
   async dryRun(scope: DryRunScope): Promise<DryRun> {
     await refreshModel(this.account, scope.references ?? []);
+    const drift = await readDrift(this.account, scope.plan);
     const inner = await this.account.model.dryRun(scope);
     const settings = this.account.settings;
+    const replace = new Map(drift.filter((d) => d.replace).map((d) => [d.id, d]));
+    /** The first resource `created` stands for (a server: with its own groups) that needs a replacement. */
+    const refused = (created: Resource) =>
+      [created.id, ...(created.type === 'server' ? created.securityGroupIds : [])]
+        .map((id) => replace.get(id))
+        .find((d) => d !== undefined);
     const cloud = new Proxy(inner.cloud, {
       get(target, prop, receiver) {
         if (prop === 'name') return PROVIDER_NAME;
@@ -450,21 +480,26 @@ export class HuaweiCloud implements Provider {
             return target.resolve(type, ref, plan);
           };
         }
-        if (prop === 'createServer') {
-          return (input: ServerInput, ctx: CreateContext = {}) => {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (typeof prop !== 'string' || !prop.startsWith('create')) return value.bind(target);
+        return async (input: unknown, ctx: CreateContext = {}) => {
+          if (prop === 'createServer') {
+            const server = input as ServerInput;
             checkImageAndFlavor(
-              input.image ?? settings.defaultImage,
-              input.flavor ?? settings.defaultFlavor,
+              server.image ?? settings.defaultImage,
+              server.flavor ?? settings.defaultFlavor,
               ctx.path,
             );
-            return target.createServer(input, ctx);
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+          }
+          const created = (await value.call(target, input, ctx)) as Resource;
+          const drifted = refused(created);
+          if (drifted) throw replacementRefused(drifted, ctx.path);
+          return created;
+        };
       },
     }) as Cloud;
-    return { cloud, before: inner.before };
+    return { cloud, before: inner.before, drift };
   }
 
   private enterprise(): { enterprise_project_id?: string } {

@@ -3,10 +3,11 @@
  * `/v1/{project_id}/…` paths): VPCs, subnets, security groups and their rules. Requests are the SDK's
  * request objects in the API's own snake_case; answers are the API's JSON.
  *
- * @API VPC POST /v1/{project_id}/vpcs · GET /v1/{project_id}/vpcs[/{vpc_id}] · DELETE /v1/{project_id}/vpcs/{vpc_id}
+ * @API VPC POST /v1/{project_id}/vpcs · GET /v1/{project_id}/vpcs[/{vpc_id}] · PUT/DELETE /v1/{project_id}/vpcs/{vpc_id}
  * @API VPC POST /v1/{project_id}/subnets · GET /v1/{project_id}/subnets[/{subnet_id}] ·
  *   DELETE /v1/{project_id}/vpcs/{vpc_id}/subnets/{subnet_id}
- * @API VPC POST/GET/DELETE /v1/{project_id}/security-groups[/{security_group_id}] · POST /v1/{project_id}/security-group-rules
+ * @API VPC POST/GET/DELETE /v1/{project_id}/security-groups[/{security_group_id}] ·
+ *   POST /v1/{project_id}/security-group-rules · DELETE /v1/{project_id}/security-group-rules/{security_group_rule_id}
  */
 
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
@@ -81,6 +82,14 @@ export class VpcApi {
       (await call<{ vpcs: HwVpc[] }>('VPC ListVpcs', () => this.client.listVpcs(query as Req))).vpcs ?? []
     );
   }
+  /** UpdateVpc: a VPC's block changes in place (it must still hold every subnet). */
+  async updateVpc(id: string, body: { cidr: string }) {
+    return (
+      await call<{ vpc: HwVpc }>('VPC UpdateVpc', () =>
+        this.client.updateVpc({ vpc_id: id, body: { vpc: body } } as Req),
+      )
+    ).vpc;
+  }
   async deleteVpc(id: string): Promise<void> {
     await call('VPC DeleteVpc', () => this.client.deleteVpc({ vpc_id: id } as Req));
   }
@@ -142,6 +151,11 @@ export class VpcApi {
         this.client.createSecurityGroupRule({ body: { security_group_rule: body } } as Req),
       )
     ).security_group_rule;
+  }
+  async deleteSecurityGroupRule(id: string): Promise<void> {
+    await call('VPC DeleteSecurityGroupRule', () =>
+      this.client.deleteSecurityGroupRule({ security_group_rule_id: id } as Req),
+    );
   }
   async showSecurityGroup(id: string) {
     return (
