@@ -13,6 +13,7 @@
  */
 import { applyDrift, driftDetectedDetail } from '../cloud/drift.ts';
 import { NatflowError } from '../cloud/errors.ts';
+import { isIntent } from '../cloud/intent.ts';
 import type { Store } from '../cloud/store.ts';
 import type { Plan } from '../plan/plan.ts';
 import { can, type Provider } from '../providers/registry.ts';
@@ -40,7 +41,8 @@ export async function verifyOnCloud(
       if (!(error instanceof NatflowError)) throw error;
     }
   }
-  const vpcs = own.filter((r) => r.type === 'vpc').map((r) => r.externalId as string);
+  // An intent (docs/real-cloud.md#failure) has no id of the cloud's: nothing to import.
+  const vpcs = own.filter((r) => r.type === 'vpc' && !isIntent(r)).map((r) => r.externalId as string);
   if (cloud.importAccount && vpcs.length > 0) await cloud.importAccount({ vpcs });
   if (drift.length > 0)
     await options.publish?.('DriftDetected', driftDetectedDetail(name, cloud.name, drift));
