@@ -50,11 +50,13 @@ const ACCESS = {
   dnatEvaluate: ['tableRead'],
   probe: ['tableRead'],
   // the HTTP API
-  // The API drives no cloud on AWS: it may not read the Huawei Cloud secret and its bundles carry no
-  // provider; a plan's dry run against a real account is the workflow's ValidatePlan (docs/decisions.md).
-  apiValidatePlan: ['tableRead'],
-  apiPreviewPlan: ['tableRead'],
-  apiStartExecution: ['tableRead', 'startExecution'],
+  // The three routes that take a plan dry-run it on the plan's cloud, as locally: a plan on a real
+  // account is checked against that account (its drift refused with 409) before anything starts, so
+  // they read the Huawei Cloud secret and carry the providers (docs/decisions.md, "The API reads the
+  // plan's cloud on AWS").
+  apiValidatePlan: ['tableRead', 'cloud'],
+  apiPreviewPlan: ['tableRead', 'cloud'],
+  apiStartExecution: ['tableRead', 'startExecution', 'cloud'],
   // A search (`q`, `plan`) describes the executions it reads, for their input.
   apiListExecutions: ['listExecutions', 'describeExecution'],
   apiDescribeExecution: ['describeExecution'],

@@ -510,10 +510,13 @@ describe('the packaged CloudFormation template', () => {
         .map((name) => `${iam.logicalName(name)}Role`)
         .sort(),
     );
-    // The workflow steps that call the cloud; not the API, whose bundles carry no provider.
+    // The workflow steps that call the cloud and the API routes that dry-run a plan on it; no other.
     expect(attached).toContain('CreateNetworksRole');
     expect(attached).toContain('RollbackRole');
-    expect(attached).not.toContain('ApiStartExecutionRole');
+    expect(attached).toContain('ApiStartExecutionRole');
+    expect(attached).toContain('ApiValidatePlanRole');
+    expect(attached).not.toContain('ApiListResourcesRole');
+    expect(attached).not.toContain('CompleteProvisioningRole');
     const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
     expect(statements[0]).toEqual({
       Sid: 'ReadHuaweiCloudSecret',
