@@ -100,25 +100,43 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it.each([
-    { machine: 'ProvisionStateMachine', detailType: 'CrossVpcAccessRequested' },
-    { machine: 'TeardownStateMachine', detailType: 'TeardownRequested' },
+    {
+      machine: 'ProvisionStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: [{ exists: false }] },
+    },
+    {
+      machine: 'ProvisionStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: [{ 'anything-but': 'keep' }] },
+    },
+    {
+      machine: 'ProvisionKeepStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: ['keep'] },
+    },
+    { machine: 'TeardownStateMachine', detailType: 'TeardownRequested', detail: undefined },
   ])(
-    'routes $detailType on the natflow bus to $machine with InputPath $.detail',
-    ({ machine, detailType }) => {
+    'routes $detailType on the natflow bus to $machine with InputPath $.detail ($detail)',
+    ({ machine, detailType, detail }) => {
+      const pattern = {
+        source: ['natflow.requests'],
+        'detail-type': [detailType],
+        ...(detail ? { detail } : {}),
+      };
       const rules = ofType('AWS::Events::Rule').filter(
         ([, r]) => (r.Properties.Targets as { Arn: unknown }[])[0]?.Arn !== undefined,
       );
-      const rule = rules.find(([, r]) =>
-        JSON.stringify(r.Properties.EventPattern ?? {}).includes(detailType),
+      const matching = rules.filter(
+        ([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern),
       );
-      expect(rule).toBeDefined();
-      const properties = rule?.[1].Properties as {
+      expect(matching).toHaveLength(1);
+      const properties = matching[0]?.[1].Properties as {
         EventBusName: unknown;
         EventPattern: unknown;
         Targets: { Arn: unknown; InputPath: string }[];
       };
       expect(properties.EventBusName).toEqual({ Ref: 'NatflowBus' });
-      expect(properties.EventPattern).toEqual({ source: ['natflow.requests'], 'detail-type': [detailType] });
       expect(properties.Targets).toEqual([
         expect.objectContaining({ Arn: { Ref: machine }, InputPath: '$.detail' }),
       ]);
@@ -463,7 +481,7 @@ describe('the packaged CloudFormation template', () => {
             expect(resource, id).toBe('[{"Fn::GetAtt":["NatflowBus","Arn"]}]');
           if (actions.some((a) => a.startsWith('states:'))) {
             expect(resource, id).not.toContain('"*"');
-            expect(resource, id).toMatch(/(Provision|Verify|Teardown|Rollback)StateMachine/);
+            expect(resource, id).toMatch(/(Provision|ProvisionKeep|Verify|Teardown|Rollback)StateMachine/);
           }
         }
       }
