@@ -69,7 +69,9 @@ const ACCESS = {
   apiRedriveExecution: ['describeExecution', 'describeRollback', 'redriveExecution'],
   // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
   // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
-  apiRollbackExecution: ['describeExecution', 'startRollback'],
+  // Reads the ledger: a provisioning whose own rollback left resources behind is resumed
+  // (docs/real-cloud.md#failure), one that has nothing left is refused.
+  apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListPlans: ['tableRead', 'listExecutions', 'describeExecution'],

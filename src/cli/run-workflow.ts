@@ -5,7 +5,7 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor, machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
-import { describeExecution, ProgressRenderer } from './render.ts';
+import { describeExecution, ProgressRenderer, verificationDocument } from './render.ts';
 import {
   type ExecutionDocument,
   executionDocument,
@@ -61,7 +61,7 @@ export async function runWorkflow(
     }
   });
   if (options.jsonLines) io.out(JSON.stringify({ type: 'execution', ...doc }));
-  else if (options.json) printJson(io, doc);
+  else if (options.json) printJson(io, options.workflow === 'verify' ? verificationDocument(doc) : doc);
   else io.out(describeExecution(doc));
   return { doc, exitCode: doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED };
 }

@@ -144,7 +144,9 @@ describe('the HTTP API on the local stack', () => {
       expect(put.json.Started).toHaveLength(1);
       const execution = await closed(put.json.Started[0].result.executionArn as string);
       expect(execution).toMatchObject({ workflow: 'provision', status: 'FAILED' });
-      expect(String(execution.stateMachineArn).split(':').at(-1)).toMatch(new RegExp(`^natflow-${machine}-[a-z0-9]+$`));
+      expect(String(execution.stateMachineArn).split(':').at(-1)).toMatch(
+        new RegExp(`^natflow-${machine}-[a-z0-9]+$`),
+      );
       expect((await api(`/resources?plan=${plan.name}`)).json.resources).toEqual([]);
     },
   );
