@@ -1,37 +1,70 @@
 /**
- * Rollback: after a failed step (the provision workflow's Catch), or for a provisioning that ended
- * ABORTED or TIMED_OUT (the rollback workflow), waits until the execution's in-flight handlers have
- * settled (a failed Parallel branch does not stop its siblings), then deletes everything the execution
- * created, in reverse dependency order. Reports whether deletions are still pending (the workflows
- * repeat it after a Wait) and, given the original error, its code and a readable cause for the Fail state.
+ * Rollback: after a failed step (the provision workflow's Catch), for a provisioning that ended ABORTED
+ * or TIMED_OUT, or to resume a rollback that could not finish (the rollback workflow), waits until the
+ * execution's in-flight handlers have settled (a failed Parallel branch does not stop its siblings),
+ * then deletes what the execution created, in reverse dependency order. Reports whether deletions are
+ * still pending (the workflows repeat it after a Wait) and, once the loop ends, how the rollback ended.
+ *
+ * Given the original error, it writes the failure document the Fail state ends with
+ * (docs/real-cloud.md#failure): `error` the step's code, `cause` `{code, message, cloud?, rollback}`. A
+ * rollback that cannot finish is told there, in `rollback`, and never replaces the step's error. Without
+ * one (the rollback workflow), an incomplete rollback's `cause` is the same document with the code
+ * ROLLBACK_INCOMPLETE.
  */
 import { z } from 'zod';
+import { causeText, codeOfError, type FailureDocument, failureDocumentOf } from '../src/codes/failure.ts';
 import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
-import { normalizeFailure } from '../src/workflow/failure.ts';
-import { rollbackTurn } from '../src/workflow/rollback-step.ts';
+import { leftBehindOf, type RollbackTurn, rollbackTurn } from '../src/workflow/rollback-step.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
-import { lambdaHandler } from './lib/middleware.ts';
+import { lambdaHandler, logger } from './lib/middleware.ts';
 import { ExecutionSchema } from './lib/steps.ts';
 
 const InputSchema = z.object({
   execution: ExecutionSchema,
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   attempt: z.number().int().min(0).default(0),
+  stalls: z.number().int().min(0).default(0),
 });
 
 export const createHandler = (deps: Deps = defaultDeps()) =>
-  lambdaHandler(InputSchema, async ({ execution, error, attempt }) => {
+  lambdaHandler(InputSchema, async ({ execution, error, attempt, stalls }) => {
     await deps.settle(execution);
     const store = await deps.store();
-    // The cloud holding what this execution created, as its ledger records it; one turn of the loop.
-    const cloud = await deps.cloud(await recordedCloud(store, { execution }, selectCloud()));
-    const turn = await rollbackTurn(cloud, store, execution, attempt);
-    if (!error) return turn;
-    const failure = normalizeFailure(error.Error, error.Cause);
-    const cause =
-      !turn.pending && turn.remaining.length > 0
-        ? `${failure.cause} (rollback gave up waiting for: ${turn.remaining.join(', ')})`
-        : failure.cause;
-    return { ...failure, cause, ...turn };
+    let turn: RollbackTurn;
+    try {
+      // The cloud holding what this execution created, as its ledger records it; one turn of the loop.
+      const cloud = await deps.cloud(await recordedCloud(store, { execution }, selectCloud()));
+      turn = await rollbackTurn(cloud, store, execution, attempt, stalls);
+    } catch (thrown) {
+      // Not even a turn (the cloud could not be opened): the rollback ends here, telling what is left.
+      logger.error('the rollback could not run', thrown as Error);
+      const reason = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const left = await store.list({ execution });
+      turn = {
+        deleted: [],
+        remaining: left.map((r) => r.id),
+        attempt: attempt + 1,
+        stalls: stalls + 1,
+        pending: false,
+        status: left.length === 0 ? 'COMPLETE' : 'INCOMPLETE',
+        leftBehind: left.map((r) => leftBehindOf(r, reason)),
+      };
+    }
+    const outcome =
+      turn.status && turn.leftBehind ? { status: turn.status, leftBehind: turn.leftBehind } : undefined;
+    if (error) {
+      const failure: FailureDocument = {
+        ...failureDocumentOf(error.Error, error.Cause),
+        ...(outcome ? { rollback: outcome } : {}),
+      };
+      return { ...turn, error: codeOfError(error.Error), cause: causeText(failure) };
+    }
+    if (outcome?.status !== 'INCOMPLETE') return turn;
+    const incomplete: FailureDocument = {
+      code: 'ROLLBACK_INCOMPLETE',
+      message: `the rollback of ${execution} left ${outcome.leftBehind.length} resource(s) behind`,
+      rollback: outcome,
+    };
+    return { ...turn, error: incomplete.code, cause: causeText(incomplete) };
   });
 export const handler = createHandler();

@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { executionNameFor, machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
 import { isNothing, nothingLine } from './nothing.ts';
-import { describeExecution, ProgressRenderer } from './render.ts';
+import { describeExecution, ProgressRenderer, verificationDocument } from './render.ts';
 import {
   type ExecutionDocument,
   executionDocument,
@@ -63,7 +63,7 @@ export async function runWorkflow(
     }
   });
   if (options.jsonLines) io.out(JSON.stringify({ type: 'execution', ...doc }));
-  else if (options.json) printJson(io, doc);
+  else if (options.json) printJson(io, options.workflow === 'verify' ? verificationDocument(doc) : doc);
   else io.out(describeExecution(doc));
   // A teardown started on a plan with nothing recorded ends at once, and says so.
   if (!options.json && !options.jsonLines && isNothing(doc.output)) io.out(nothingLine(doc.output.plan));

@@ -19,6 +19,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
+import { causeObjectOf, type FailureDocument } from '../codes/failure.ts';
 import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import type { Stack } from '../stack/stack.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
@@ -150,7 +151,10 @@ export function workflowOfName(name: string): string {
   return name.replace(/^natflow-/, '').replace(/-[a-z0-9]+$/, '');
 }
 
-/** The execution document of docs/cli.md: `{executionArn, name, status, error?, cause?, output?}`. */
+/**
+ * The execution document of docs/cli.md: `{executionArn, name, status, error?, cause?, output?}`; `cause`
+ * is the failure document (docs/real-cloud.md#failure), an object.
+ */
 export interface ExecutionDocument {
   executionArn: string;
   name: string;
@@ -162,7 +166,7 @@ export interface ExecutionDocument {
   input?: unknown;
   output?: unknown;
   error?: string;
-  cause?: string;
+  cause?: FailureDocument;
   /** A provisioning's onFailure (`keep` runs on provision-keep). */
   onFailure?: 'rollback' | 'keep';
   redriveCount?: number;
@@ -190,7 +194,9 @@ export function executionDocument(described: DescribeExecutionOutput): Execution
   if (described.input !== undefined) doc.input = parseJson(described.input);
   if (described.output !== undefined) doc.output = parseJson(described.output);
   if (described.error) doc.error = described.error;
-  if (described.cause) doc.cause = described.cause;
+  const cause =
+    described.error || described.cause ? causeObjectOf(described.error, described.cause) : undefined;
+  if (cause) doc.cause = cause;
   return doc;
 }
 

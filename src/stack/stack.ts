@@ -141,11 +141,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const workflowOfArn = new Map(machines.map((m) => [localStateMachineArn(m.name), m.key]));
   const workflowOf = (arn: string) => workflowOfArn.get(arn);
   // Locally the API rolls a kept failure back in process (functions/api/lib/rollback.ts), so that it
-  // answers with what it deleted; the rollback machine serves the status-change path here.
-  const apiArns = Object.fromEntries([...arnOfWorkflow].filter(([key]) => key !== 'rollback')) as Record<
-    Workflow,
-    string
-  >;
+  // answers with what it deleted; the rollback machine serves the status-change path and the
+  // resumption of a rollback that left resources behind.
+  const apiArns = Object.fromEntries(arnOfWorkflow) as Record<Workflow, string> & { rollback?: string };
 
   // The handlers' deps. The API handlers call Step Functions through the SDK at this stack's own
   // endpoint, as they reach AWS when deployed; the client exists once the server listens (`url`).
@@ -183,6 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return stepFunctions;
     },
     stateMachineArns: () => apiArns,
+    keptRollbackInProcess: true,
     env: () => cloudSettings.envFor(tasks.currentExecution()),
     instance,
   });

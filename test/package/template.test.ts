@@ -486,12 +486,18 @@ describe('the packaged CloudFormation template', () => {
         }
       }
     }
-    const start = resources.ApiStartExecutionRole?.Properties.Policies as {
-      PolicyDocument: { Statement: Statement[] };
-    }[];
-    const actions = start[0]?.PolicyDocument.Statement.flatMap((s) => [s.Action].flat());
-    expect(actions).toContain('states:StartExecution');
-    expect(actions).not.toContain('dynamodb:PutItem');
+    const actionsOf = (role: string) =>
+      ((resources[role]?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .flatMap((s) => [s.Action].flat());
+    // Starting an execution dry-runs its plan on the plan's cloud, whose refresh writes natflow's model.
+    expect(actionsOf('ApiStartExecutionRole')).toEqual(
+      expect.arrayContaining(['states:StartExecution', 'dynamodb:PutItem']),
+    );
+    expect(actionsOf('ValidatePlanRole')).toContain('dynamodb:PutItem');
+    // A read stays a read.
+    expect(actionsOf('ApiListResourcesRole')).not.toContain('dynamodb:PutItem');
+    expect(actionsOf('ApiListResourcesRole')).toContain('dynamodb:Query');
   });
 
   // The functions that drive a cloud (the 'cloud' grant of infra/iam.cjs) carry the providers, the

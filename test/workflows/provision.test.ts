@@ -113,7 +113,14 @@ describe('provision workflow', () => {
     expect(await h.resources()).toEqual([]);
     expect(h.stack.bus.list({ detailType: 'ProvisioningFailed' })[0]?.detail).toMatchObject({
       error: 'VERIFICATION_FAILED',
+      // The failure document (docs/real-cloud.md#failure), as an object.
+      cause: {
+        code: 'VERIFICATION_FAILED',
+        message: expect.stringContaining('expected unreachable'),
+        rollback: { status: 'COMPLETE', leftBehind: [] },
+      },
     });
+    expect(JSON.parse(run.cause ?? '{}')).toMatchObject({ code: 'VERIFICATION_FAILED' });
   });
 
   it('rejects an invalid plan in ValidatePlan with the rule code, creating nothing', async () => {

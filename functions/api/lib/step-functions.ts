@@ -23,6 +23,7 @@ import {
 import { z } from 'zod';
 import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { causeObjectOf } from '../../../src/codes/failure.ts';
 import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
 import {
   MACHINES,
@@ -44,6 +45,11 @@ export type WorkflowArns = Record<Workflow, string> & { 'provision-keep'?: strin
 export interface StepFunctionsDeps {
   stepFunctions(): SFNClient;
   stateMachineArns(): WorkflowArns;
+  /**
+   * Roll a kept failure back in the request even where the rollback machine is deployed, so the answer
+   * lists what went (the local stack's choice; lib/rollback.ts).
+   */
+  keptRollbackInProcess?: boolean;
 }
 
 export { MACHINES, type Machine, machineFor, machinesOf, WORKFLOWS, type Workflow, workflowOfMachine };
@@ -222,7 +228,8 @@ export function executionDocument(output: DescribeExecutionCommandOutput, arns: 
     input: safeJson(output.input),
     output: safeJson(output.output),
     error: output.error,
-    cause: output.cause,
+    // The failure document, as an object (docs/real-cloud.md#failure), whatever shape the cause has.
+    cause: output.error || output.cause ? causeObjectOf(output.error, output.cause) : undefined,
     redriveCount: output.redriveCount,
     redriveDate: iso(output.redriveDate),
     redriveStatus: output.redriveStatus,

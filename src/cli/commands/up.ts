@@ -12,7 +12,7 @@ import {
   parseFlags,
   UsageError,
 } from '../io.ts';
-import { bold, dim, green, red, table } from '../render.ts';
+import { bold, dim, red, table } from '../render.ts';
 import { tokenOf } from '../token.ts';
 
 const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
@@ -52,6 +52,7 @@ const command: Command = {
       { startStack },
       { huaweiCloudConfig, usesDefaultKeys },
       { DEPENDENCY_ORDER },
+      { shownResources },
       registry,
       cloudFlags,
       planFile,
@@ -60,6 +61,7 @@ const command: Command = {
       import('../../stack/stack.ts'),
       import('../../local-huaweicloud/index.ts'),
       import('../../cloud/resources.ts'),
+      import('../../cloud/intent.ts'),
       import('../../providers/registry.ts'),
       import('../cloud.ts'),
       import('../plan-file.ts'),
@@ -176,7 +178,8 @@ const command: Command = {
           io,
         });
         exitCode = code;
-        const resources = await stack.store.list({ plan: plan.name });
+        // An intent a real cloud never confirmed is PENDING with no id (docs/real-cloud.md#failure).
+        const resources = shownResources(await stack.store.list({ plan: plan.name }));
         const map = stack.dataPlane?.map();
         if (values.json)
           emit({
@@ -187,7 +190,11 @@ const command: Command = {
             dataPlane: map,
           });
         else if (doc.status === 'SUCCEEDED')
-          printSummary(io, resources, doc.output as ProvisionOutput, map, DEPENDENCY_ORDER);
+          printSummary(io, resources, doc.output as ProvisionOutput, {
+            live: await liveResultsOf(session, doc),
+            map,
+            order: DEPENDENCY_ORDER,
+          });
       }
       if (values.once) return exitCode;
       if (!values.json) io.out(dim('serving; Ctrl-C to stop'));
@@ -207,18 +214,41 @@ interface ProvisionOutput {
     translated?: { src: string; dst: string };
     reply?: { packet: string; translated?: { src: string; dst: string } };
   }[];
-  verify?: {
-    entry: { from: string; to: string; protocol: string; port: number };
-    verdict: string;
-    code?: string;
-    ok: boolean;
-    live?: {
-      status: unknown;
-      latencyMs: number;
-      responder?: string;
-      seen?: { loadBalancer?: string; server?: string };
+}
+
+/** A verify entry's probe result with its live request (the VerifyConnectivity state's output). */
+interface LiveResult {
+  entry: { from: string; to: string; protocol: string; port: number };
+  live?: {
+    status: unknown;
+    latencyMs: number;
+    responder?: string;
+    seen?: { loadBalancer?: string; server?: string };
+  };
+}
+
+/**
+ * The probe's full results of the provisioning's verification, read from its history: the rows of
+ * `output.verify` (printed with the execution, docs/real-cloud.md#verification-output) say what was
+ * found; these say what each live request saw on its way.
+ */
+async function liveResultsOf(
+  session: import('../session.ts').Session,
+  doc: { executionArn: string },
+): Promise<LiveResult[]> {
+  const { readHistory } = await import('../session.ts');
+  const events = await readHistory(session, doc.executionArn);
+  const exited = events.findLast(
+    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'VerifyConnectivity',
+  );
+  try {
+    const state = JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}') as {
+      verify?: { results?: LiveResult[] };
     };
-  }[];
+    return (state.verify?.results ?? []).filter((r) => r.live);
+  } catch {
+    return [];
+  }
 }
 
 /** Creation order of the kinds, then name: VPCs first, rules last. */
@@ -259,8 +289,15 @@ function printSummary(
   io: Output,
   resources: Resource[],
   output: ProvisionOutput,
-  map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined,
-  order: readonly string[],
+  {
+    live,
+    map,
+    order,
+  }: {
+    live: LiveResult[];
+    map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined;
+    order: readonly string[];
+  },
 ) {
   io.out(`\n${bold('created')}`);
   io.out(
@@ -283,31 +320,26 @@ function printSummary(
         io.out(dim(`    reply ${t.reply.packet}  →  ${t.reply.translated.src} > ${t.reply.translated.dst}`));
     }
   }
-  if (output?.verify?.length) {
-    io.out(`\n${bold('verification')}`);
-    for (const v of output.verify) {
-      const mark = v.ok ? green('✓') : red('✗');
-      const live = v.live
-        ? dim(
-            `  live ${String(v.live.status)} in ${v.live.latencyMs.toFixed(1)} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
-          )
-        : '';
+  if (live.length > 0) {
+    io.out(`\n${bold('live requests')} ${dim('(through the local data plane)')}`);
+    for (const { entry, live: request } of live) {
+      if (!request) continue;
       io.out(
-        `  ${mark} ${v.entry.from} → ${v.entry.to}:${v.entry.port}/${v.entry.protocol}  ${v.verdict}${v.code ? ` (${v.code})` : ''}${live}`,
+        `  ${entry.from} → ${entry.to}:${entry.port}/${entry.protocol}  ${String(request.status)} in ${request.latencyMs.toFixed(1)} ms${request.responder ? ` from ${request.responder}` : ''}`,
       );
       // Full NAT, seen from inside: each hop names the source address it saw.
-      if (v.live?.seen?.loadBalancer)
+      if (request.seen?.loadBalancer)
         io.out(
           dim(
-            `      the load balancer saw the client as ${v.live.seen.loadBalancer} (the gateway's address)`,
+            `      the load balancer saw the client as ${request.seen.loadBalancer} (the gateway's address)`,
           ),
         );
-      if (v.live?.seen?.server) {
-        const via = v.live.seen.loadBalancer
+      if (request.seen?.server) {
+        const via = request.seen.loadBalancer
           ? "the load balancer's backend address"
           : "the gateway's address";
         io.out(
-          dim(`      ${v.live.responder ?? 'the server'} saw the client as ${v.live.seen.server} (${via})`),
+          dim(`      ${request.responder ?? 'the server'} saw the client as ${request.seen.server} (${via})`),
         );
       }
     }

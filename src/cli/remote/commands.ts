@@ -6,6 +6,7 @@
  * stack (`up`, `freeze`, `unfreeze`, `import`) say so.
  */
 import { parseArgs } from 'node:util';
+import { causeObjectOf, type FailureDocument } from '../../codes/failure.ts';
 import { previewExitCode } from '../../plan/preview.ts';
 import { printResult, remotePreview } from '../commands/plan.ts';
 import { type PlanRow, printPlans } from '../commands/plans.ts';
@@ -13,7 +14,7 @@ import { planOf } from '../commands/teardown.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output, printJson, UsageError } from '../io.ts';
 import { isNothing, printNothingToTearDown } from '../nothing.ts';
 import { placed, planDocumentOf, readPlanFile } from '../plan-file.ts';
-import { describeExecution, table } from '../render.ts';
+import { describeExecution, table, verificationDocument } from '../render.ts';
 import type { ExecutionDocument } from '../session.ts';
 import { RemoteApi, RemoteProblem } from './client.ts';
 
@@ -210,9 +211,17 @@ function documentOf(described: Record<string, unknown>): ExecutionDocument {
         .replace(/-[a-z0-9]+$/, '') ?? '',
     status: String(described.status ?? 'UNKNOWN'),
   };
-  for (const key of ['startDate', 'stopDate', 'error', 'cause'] as const)
+  for (const key of ['startDate', 'stopDate', 'error'] as const)
     if (typeof described[key] === 'string') doc[key] = described[key] as string;
+  // The API shows the cause as the failure document already; an older stack's is text.
+  const cause = described.cause;
+  if (cause && typeof cause === 'object') doc.cause = cause as FailureDocument;
+  else if (typeof cause === 'string' || doc.error) {
+    const read = causeObjectOf(doc.error, typeof cause === 'string' ? cause : undefined);
+    if (read) doc.cause = read;
+  }
   if (described.output !== undefined && described.output !== null) doc.output = described.output;
+  if (described.input !== undefined && described.input !== null) doc.input = described.input;
   return doc;
 }
 
@@ -229,7 +238,7 @@ async function follow(api: RemoteApi, id: string): Promise<ExecutionDocument> {
 }
 
 function printExecution(io: Output, json: boolean, doc: ExecutionDocument): number {
-  if (json) printJson(io, doc);
+  if (json) printJson(io, doc.workflow === 'verify' ? verificationDocument(doc) : doc);
   else io.out(describeExecution(doc));
   return doc.status === 'SUCCEEDED' || doc.status === 'RUNNING' ? EXIT_OK : EXIT_FAILED;
 }

@@ -137,7 +137,8 @@ export interface ExecutionDetail extends ExecutionSummary {
   input?: unknown;
   output?: unknown;
   error?: string;
-  cause?: string;
+  /** The failure document (docs/real-cloud.md#failure): `{code, message, cloud?, rollback?}`. */
+  cause?: Record<string, unknown>;
   stateMachineArn: string;
   redriveStatus?: string;
   redriveStatusReason?: string;
