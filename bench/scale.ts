@@ -76,10 +76,11 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
 async function closed(
   url: string,
   name: string,
-): Promise<{ status: string; error?: string; cause?: string }> {
+): Promise<{ status: string; error?: string; cause?: { message?: string } }> {
   for (;;) {
     const response = await request(`${url}/executions/${encodeURIComponent(name)}`);
-    const doc = (await response.json()) as { status: string; error?: string; cause?: string };
+    // `cause` is the failure document (docs/real-cloud.md#failure).
+    const doc = (await response.json()) as { status: string; error?: string; cause?: { message?: string } };
     if (doc.status !== 'RUNNING') return doc;
     await new Promise((done) => setTimeout(done, 20));
   }
@@ -102,7 +103,8 @@ async function provisionOne(url: string, plan: Record<string, unknown>): Promise
     throw new Error(`POST /executions ${started.status}: ${JSON.stringify(started.json)}`);
   const done = await closed(url, name);
   const cpu = process.cpuUsage(cpu0);
-  const outcome = done.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${done.status} ${done.error}: ${done.cause}`;
+  const outcome =
+    done.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${done.status} ${done.error}: ${done.cause?.message ?? ''}`;
   return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, outcome };
 }
 

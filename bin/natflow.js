@@ -16,6 +16,10 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const { installFastStart } = await import('./fast-start.js');
 installFastStart();
 await import('../src/stack/quiet-warnings.ts');
+// The handlers' logs — where the traces of their failures go (docs/real-cloud.md#failure) — stay off in
+// the CLI's output unless NATFLOW_LOG_LEVEL (or POWERTOOLS_LOG_LEVEL) asks for them on stderr.
+if (!process.env.NATFLOW_LOG_LEVEL && !process.env.POWERTOOLS_LOG_LEVEL)
+  process.env.NATFLOW_LOG_LEVEL = 'SILENT';
 // `natflow … | head` closes stdout early: that is the reader's choice, not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {

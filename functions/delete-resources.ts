@@ -1,10 +1,11 @@
 /**
  * Teardown steps: one phase per state (check, rules, transit, loadBalancers, servers, networks), each
- * deleting the plan's resources of its kinds in reverse dependency order.
+ * deleting the plan's resources of its kinds in reverse dependency order. The check answers `nothing:
+ * true` for a plan with nothing recorded, and the state machine ends SUCCEEDED there.
  */
 import { z } from 'zod';
 import { recordedCloud, selectCloud } from '../src/providers/registry.ts';
-import { deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
+import { checkRound, deletionBoundMs, teardownRound } from '../src/workflow/deletion-rounds.ts';
 import { TEARDOWN_PHASES } from '../src/workflow/teardown.ts';
 import { type Deps, defaultDeps } from './lib/deps.ts';
 import { lambdaHandler } from './lib/middleware.ts';
@@ -21,6 +22,8 @@ const InputSchema = z.object({
 export const createHandler = (deps: Deps = defaultDeps()) =>
   lambdaHandler(InputSchema, async ({ plan, phase, startedAt }) => {
     const store = await deps.store();
+    // The check needs no cloud: a plan with nothing recorded ends there (`nothing: true`).
+    if (phase === 'check') return checkRound(store, plan);
     // The cloud the plan was provisioned into (its record and resources say), not the environment's.
     const cloud = await deps.cloud(await recordedCloud(store, { plan }, selectCloud()));
     return teardownRound(cloud, store, plan, phase, {

@@ -27,7 +27,9 @@
 
 const ACCESS = {
   // provision workflow steps
-  validatePlan: ['tableRead', 'cloud'],
+  // Its dry run on a real cloud first re-imports the account's resources the plan references into
+  // natflow's model (src/providers/huaweicloud/model-refresh.ts): a write.
+  validatePlan: ['tableWrite', 'cloud'],
   createNetworks: ['tableWrite', 'cloud'],
   createServers: ['tableWrite', 'cloud'],
   createBackendGroups: ['tableWrite', 'cloud'],
@@ -50,11 +52,13 @@ const ACCESS = {
   dnatEvaluate: ['tableRead'],
   probe: ['tableRead'],
   // the HTTP API
-  // The API drives no cloud on AWS: it may not read the Huawei Cloud secret and its bundles carry no
-  // provider; a plan's dry run against a real account is the workflow's ValidatePlan (docs/decisions.md).
-  apiValidatePlan: ['tableRead'],
-  apiPreviewPlan: ['tableRead'],
-  apiStartExecution: ['tableRead', 'startExecution'],
+  // The three routes that take a plan dry-run it on the plan's cloud, as locally: a plan on a real
+  // account is checked against that account (its drift refused with 409) before anything starts, so
+  // they read the Huawei Cloud secret and carry the providers (docs/decisions.md, "The API reads the
+  // plan's cloud on AWS"); that dry run's refresh writes natflow's model, as ValidatePlan's does.
+  apiValidatePlan: ['tableWrite', 'cloud'],
+  apiPreviewPlan: ['tableWrite', 'cloud'],
+  apiStartExecution: ['tableWrite', 'startExecution', 'cloud'],
   // A search (`q`, `plan`) describes the executions it reads, for their input.
   apiListExecutions: ['listExecutions', 'describeExecution'],
   apiDescribeExecution: ['describeExecution'],
@@ -65,7 +69,9 @@ const ACCESS = {
   apiRedriveExecution: ['describeExecution', 'describeRollback', 'redriveExecution'],
   // Starts the rollback state machine ({executionArn, force: true}); the in-process fallback of
   // functions/api/lib/rollback.ts (no rollback machine) is for stacks without one, not this template.
-  apiRollbackExecution: ['describeExecution', 'startRollback'],
+  // Reads the ledger: a provisioning whose own rollback left resources behind is resumed
+  // (docs/real-cloud.md#failure), one that has nothing left is refused.
+  apiRollbackExecution: ['tableRead', 'describeExecution', 'startRollback'],
   apiEvaluateDnat: ['tableRead'],
   apiProbe: ['tableRead'],
   apiListPlans: ['tableRead', 'listExecutions', 'describeExecution'],

@@ -4,7 +4,8 @@
  * with this command).
  *
  *   npm run soak                      every run (about 5–8 minutes on 2 cores)
- *   npm run soak -- --only load,fuzz  some of them: faults, races, cli-race, fuzz, hwc, crash, load
+ *   npm run soak -- --only load,fuzz  some of them: faults, races, cli-race, fuzz, hwc, crash, load,
+ *                                     retention, caps
  *   npm run soak -- --json            the figures as one JSON document on stdout
  *   npm run soak -- --only load --load parallel   one phase of the load run
  *
@@ -17,9 +18,15 @@
  * - load:   1,000 generated plans through the API back to back, then 1,000 more 50 at a time; throughput,
  *           p50/p99 latency, RSS and heap before, after, and after a GC and a pause. Meanwhile one client
  *           stalls a request body, to measure when the server gives up on it.
+ * - retention: NATFLOW_RETENTION_EXECUTIONS=50, 300 provision + teardown cycles of distinct plans through
+ *           the API; asserts the data directory ends no bigger than 1.5× its size after the first 50
+ *           executions, with RSS and open descriptors flat (docs/reliability.md#retention).
+ * - caps:   the stack's cap of event streams (100) reached with console live streams; asserts the next is
+ *           refused 503 OVERLOADED with Retry-After, the open ones keep receiving, and a provisioning
+ *           meanwhile takes at most 2× its time without them (docs/http-api.md#caps).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -47,7 +54,7 @@ import {
   sleep,
 } from '../test/reliability/support.ts';
 
-const RUNS = ['faults', 'races', 'cli-race', 'fuzz', 'hwc', 'crash', 'load'] as const;
+const RUNS = ['faults', 'races', 'cli-race', 'fuzz', 'hwc', 'crash', 'load', 'retention', 'caps'] as const;
 type Run = (typeof RUNS)[number];
 
 const { values } = parseArgs({
@@ -447,11 +454,291 @@ async function load(): Promise<void> {
   }
 }
 
+/** The bytes of every file in a directory (the databases, their WAL and shared memory, stack.json). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    try {
+      total += statSync(join(dir, name)).size;
+    } catch {
+      // gone meanwhile (a WAL truncated and removed)
+    }
+  }
+  return total;
+}
+
+/** This process's open file descriptors (Linux: /proc/self/fd). */
+function openDescriptors(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** One provisioning and one teardown of `plan` through the API, each waited for. */
+async function cycle(url: string, plan: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const name = String(plan.name);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const provision = await api(url, '/executions', {
+    body: { workflow: 'provision', input: plan, name: `${name}-p` },
+    headers,
+  });
+  if (provision.status !== 201)
+    throw new Error(`provision ${name}: HTTP ${provision.status} ${provision.text}`);
+  const provisioned = await closed(url, `${name}-p`, 120_000, headers);
+  const provisionMs = performance.now() - t0;
+  const used = process.cpuUsage(cpu0);
+  // This process's CPU while it provisioned (the stack and its client): what other load cannot inflate.
+  const provisionCpuMs = (used.user + used.system) / 1000;
+  const teardown = await api(url, '/executions', {
+    body: { workflow: 'teardown', input: { plan: name }, name: `${name}-t` },
+    headers,
+  });
+  if (teardown.status !== 201) throw new Error(`teardown ${name}: HTTP ${teardown.status} ${teardown.text}`);
+  const tornDown = await closed(url, `${name}-t`, 120_000, headers);
+  return { provisioned: provisioned.status, tornDown: tornDown.status, provisionMs, provisionCpuMs };
+}
+
+async function retention(): Promise<void> {
+  const CYCLES = 300;
+  const KEEP = 50;
+  log(
+    `\n## retention: NATFLOW_RETENTION_EXECUTIONS=${KEEP}, ${CYCLES} provision + teardown cycles of distinct plans`,
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-retention-'));
+  const stack = await startStack({
+    dataDir,
+    port: 0,
+    dataPlane: false,
+    env: { ...process.env, NATFLOW_RETENTION_EXECUTIONS: String(KEEP) },
+  });
+  const url = stack.url as string;
+  const samples: { executions: number; dirBytes: number; rssMB: number; fds: number }[] = [];
+  const sample = async (executions: number) => {
+    await stack.idle();
+    gc();
+    const point = {
+      executions,
+      dirBytes: directoryBytes(dataDir),
+      rssMB: memory().rssMB,
+      fds: openDescriptors(),
+    };
+    samples.push(point);
+    return point;
+  };
+  const failures: string[] = [];
+  const started = performance.now();
+  try {
+    for (let i = 0; i < CYCLES; i++) {
+      const result = await cycle(url, generatedPlan(i, 'retention'));
+      if (result.provisioned !== 'SUCCEEDED' || result.tornDown !== 'SUCCEEDED')
+        failures.push(`retention-${i}: ${result.provisioned}/${result.tornDown}`);
+      const executions = (i + 1) * 2;
+      if (executions === KEEP || executions % 100 === 0) log(JSON.stringify(await sample(executions)));
+    }
+    const first = samples[0] as (typeof samples)[number];
+    const last = samples.at(-1) as (typeof samples)[number];
+    const stored = stack.sfn.executionCount().count;
+    const result = {
+      cycles: CYCLES,
+      retentionExecutions: KEEP,
+      executionsStored: stored,
+      failures,
+      afterFirst50: first,
+      atEnd: last,
+      dirRatio: Math.round((last.dirBytes / first.dirBytes) * 100) / 100,
+      rssRatio: Math.round((last.rssMB / first.rssMB) * 100) / 100,
+      fdsGrowth: last.fds - first.fds,
+      samples,
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+    figures.retention = result;
+    log(
+      `data dir ${first.dirBytes} B after ${first.executions} executions → ${last.dirBytes} B after ${last.executions} (×${result.dirRatio}); ` +
+        `RSS ${first.rssMB} → ${last.rssMB} MB; fds ${first.fds} → ${last.fds}; ${stored} executions stored; ${failures.length} failures`,
+    );
+    const ok =
+      failures.length === 0 &&
+      result.dirRatio <= 1.5 &&
+      stored <= KEEP + Math.max(1, Math.floor(KEEP / 10)) &&
+      result.fdsGrowth <= 2 &&
+      result.rssRatio <= 1.5;
+    if (!ok) {
+      log('retention: FAILED (the directory, the executions, RSS or descriptors grew)');
+      process.exitCode = 1;
+    }
+  } finally {
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A client process holding console live streams, as browser tabs would: its own process, so that reading
+ * them costs the stack's process nothing. Commands on stdin, one a line, each answered with one line:
+ * `open` opens `count` streams (`opened N`), `close` closes them (`closed`), `count` says how many
+ * received a frame since the last `count` (`receiving N`).
+ */
+const STREAM_CLIENT = `
+const [url, count] = process.argv.slice(1);
+let streams = [];
+const reply = (line) => process.stdout.write(line + '\\n');
+const open = async () => {
+  streams = await Promise.all(Array.from({ length: Number(count) }, async () => {
+    const controller = new AbortController();
+    const stream = { controller, received: 0, seen: 0, ok: false };
+    const response = await fetch(url + '/console/api/live', { signal: controller.signal });
+    if (!response.ok) return stream;
+    stream.ok = true;
+    const reader = response.body.getReader();
+    (async () => { for (;;) { const { done } = await reader.read(); if (done) return; stream.received++; } })().catch(() => {});
+    return stream;
+  }));
+  reply('opened ' + streams.filter((s) => s.ok).length);
+};
+let queue = Promise.resolve();
+let buffer = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  for (let end = buffer.indexOf('\\n'); end >= 0; end = buffer.indexOf('\\n')) {
+    const command = buffer.slice(0, end).trim();
+    buffer = buffer.slice(end + 1);
+    queue = queue.then(async () => {
+      if (command === 'open') await open();
+      else if (command === 'close') {
+        for (const s of streams) s.controller.abort();
+        streams = [];
+        reply('closed');
+      } else {
+        reply('receiving ' + streams.filter((s) => s.received > s.seen).length);
+        for (const s of streams) s.seen = s.received;
+      }
+    });
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+`;
+
+function streamClient(url: string, count: number) {
+  const child = spawn(NODE, ['--input-type=module', '-e', STREAM_CLIENT, url, String(count)], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const lines: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const ask = (command: string) => {
+    child.stdin.write(`${command}\n`);
+    return new Promise<string>((resolve) => {
+      const line = lines.shift();
+      if (line !== undefined) resolve(line);
+      else waiters.push(resolve);
+    });
+  };
+  return {
+    open: async () => Number((await ask('open')).split(' ')[1]),
+    close: () => ask('close'),
+    receiving: async () => Number((await ask('count')).split(' ')[1]),
+    end: () => child.stdin.end(),
+  };
+}
+
+/** One more stream, refused or not: its status, code and Retry-After. */
+async function oneStream(url: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/console/api/live`, {
+    headers: { Accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  const code = response.ok ? undefined : ((await response.json()) as { code?: string }).code;
+  controller.abort();
+  return { status: response.status, code, retryAfter: response.headers.get('retry-after') };
+}
+
+async function caps(): Promise<void> {
+  log('\n## caps: 100 console live streams (the cap), the 101st refused, a provisioning meanwhile');
+  const { createConsole } = await import('../src/console/index.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'natflow-soak-caps-'));
+  const stack = await startStack({ dataDir, port: 0, dataPlane: false, console: createConsole });
+  const url = stack.url as string;
+  const cap = stack.limits.maxStreams;
+  const client = streamClient(url, cap);
+  try {
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+    await cycle(url, generatedPlan(0, 'caps-warm'));
+    // Rounds alternate without and with the streams open, so that whatever else loads the machine
+    // weighs on both alike; each provisioning's time (and its teardown, so each plan is new).
+    const usual: number[] = [];
+    const atCap: number[] = [];
+    const usualCpu: number[] = [];
+    const atCapCpu: number[] = [];
+    let opened = 0;
+    let refused: Awaited<ReturnType<typeof oneStream>> | undefined;
+    let receiving = 0;
+    for (let round = 1; round <= 9; round++) {
+      const idle = await cycle(url, generatedPlan(round, 'caps-idle'));
+      usual.push(idle.provisionMs);
+      usualCpu.push(idle.provisionCpuMs);
+      opened = Math.min(opened || cap, await client.open());
+      refused ??= await oneStream(url);
+      await client.receiving();
+      const full = await cycle(url, generatedPlan(round, 'caps-full'));
+      atCap.push(full.provisionMs);
+      atCapCpu.push(full.provisionCpuMs);
+      const moved = await client.receiving();
+      receiving = round === 1 ? moved : Math.min(receiving, moved);
+      await client.close();
+      // The stack counts a stream out when its connection closes: let it see the closes.
+      await sleep(200);
+    }
+    const result = {
+      cap,
+      opened,
+      refused,
+      streamsStillReceiving: receiving,
+      provisionMs: { usualP50: Math.round(median(usual)), atCapP50: Math.round(median(atCap)) },
+      ratio: Math.round((median(atCap) / median(usual)) * 100) / 100,
+      stackCpuMs: { usualP50: Math.round(median(usualCpu)), atCapP50: Math.round(median(atCapCpu)) },
+      cpuRatio: Math.round((median(atCapCpu) / median(usualCpu)) * 100) / 100,
+    };
+    figures.caps = result;
+    log(JSON.stringify(result));
+    const ok =
+      opened === cap &&
+      refused?.status === 503 &&
+      refused.code === 'OVERLOADED' &&
+      refused.retryAfter !== null &&
+      receiving === cap &&
+      result.ratio <= 2;
+    if (!ok) {
+      log('caps: FAILED');
+      process.exitCode = 1;
+    }
+  } finally {
+    client.end();
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const started = performance.now();
 for (const run of RUNS) {
   if (!selected.has(run)) continue;
   const t0 = performance.now();
-  await { faults, races, 'cli-race': cliRace, fuzz, hwc, crash, load }[run]();
+  await { faults, races, 'cli-race': cliRace, fuzz, hwc, crash, load, retention, caps }[run]();
   log(`(${run}: ${Math.round((performance.now() - t0) / 1000)} s)`);
 }
 figures.totalSeconds = Math.round((performance.now() - started) / 1000);

@@ -3,6 +3,7 @@
  * when given); a name several resources share is a 422 AMBIGUOUS_NAME listing their ids.
  */
 import { ResourceIdParamsSchema, ResourceQuerySchema } from '../../src/api/schemas.ts';
+import { shownResource } from '../../src/cloud/intent.ts';
 import { resolveResource } from '../../src/cloud/resolve.ts';
 import { RESOURCE_TYPES } from '../../src/cloud/resources.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
@@ -12,7 +13,8 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
   httpHandler({ path: ResourceIdParamsSchema, query: ResourceQuerySchema }, async ({ path, query }) => {
     const store = await deps.store();
     const id = decodeURIComponentSafe(path.id);
-    return { status: 200, body: await resolveResource(store, RESOURCE_TYPES, id, query.plan) };
+    // An intent a real cloud never confirmed is PENDING with no externalId (docs/real-cloud.md#failure).
+    return { status: 200, body: shownResource(await resolveResource(store, RESOURCE_TYPES, id, query.plan)) };
   });
 export const handler = createHandler();
 

@@ -1,5 +1,9 @@
-/** GET /resources?type=&plan= — the virtual cloud's resources, `{resources: [...]}` in creation order. */
+/**
+ * GET /resources?type=&plan= — the resources natflow manages, `{resources: [...]}` in creation order; an
+ * intent a real cloud never confirmed is PENDING with no externalId (docs/real-cloud.md#failure).
+ */
 import { ListResourcesQuerySchema } from '../../src/api/schemas.ts';
+import { shownResources } from '../../src/cloud/intent.ts';
 import { type Deps, defaultDeps } from '../lib/deps.ts';
 import { httpHandler } from '../lib/http.ts';
 
@@ -10,6 +14,6 @@ export const createHandler = (deps: Deps = defaultDeps()) =>
       ...(query.type ? { type: query.type } : {}),
       ...(query.plan ? { plan: query.plan } : {}),
     });
-    return { status: 200, body: { resources } };
+    return { status: 200, body: { resources: shownResources(resources) } };
   });
 export const handler = createHandler();

@@ -8,6 +8,10 @@
  * EXECUTION_ALREADY_EXISTS. Without a name one is generated from the plan's name and the time
  * (`executionNameFor`, the CLI's format too). A plan with `onFailure: keep` runs on `provision-keep`
  * (the definition without Catch, docs/workflows.md).
+ *
+ * A teardown of a plan with nothing recorded (no plan record, no resource; resources left behind by a
+ * rollback count as recorded) starts nothing: 200 `{plan, nothing: true}`, the first time and every time
+ * after — as the teardown state machine itself ends when it is started some other way.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DriftProblem, InvalidPlanProblem } from '../../src/api/problem.ts';
@@ -19,6 +23,7 @@ import {
 import { InvalidInputError } from '../../src/cloud/errors.ts';
 import { validatePlan } from '../../src/plan/validate.ts';
 import { steps } from '../../src/workflow/steps/index.ts';
+import { nothingRecorded } from '../../src/workflow/teardown.ts';
 import { executionNameFor } from '../../src/workflow/workflows.ts';
 import { httpHandler } from '../lib/http.ts';
 import { issuesFromZod } from '../lib/middleware.ts';
@@ -29,6 +34,11 @@ import { machineArnsOf, machineFor, type Workflow } from './lib/step-functions.t
 export const createHandler = (deps: ApiDeps = defaultApiDeps()) =>
   httpHandler({ body: StartExecutionRequestSchema }, async ({ body }) => {
     const input = await checkedInput(deps, body.workflow, body.input ?? {});
+    if (body.workflow === 'teardown') {
+      const { plan } = input as { plan: string };
+      if (await nothingRecorded(await deps.store(), plan))
+        return { status: 200, body: { plan, nothing: true } };
+    }
     const name = body.name ?? executionNameFor(body.workflow, input, deps.clock.now());
     const started = await deps.stepFunctions().send(
       new StartExecutionCommand({

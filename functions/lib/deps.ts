@@ -38,6 +38,11 @@ export interface Deps {
   publish: EventPublisher;
   /** Resolves when every other in-flight handler of the execution has settled (rollback waits on it). */
   settle(executionArn: string): Promise<void>;
+  /**
+   * The local stack's instance id, answered by `GET /health` so that a CLI can tell that stack from
+   * whatever else listens at the address its `stack.json` names; none on AWS.
+   */
+  instance?: string | undefined;
 }
 
 /** Deps from the environment (a Lambda container's); nothing is opened before it is used. */
@@ -77,6 +82,7 @@ export interface DepsParts {
   live?: LiveNetwork | undefined;
   publish?: EventPublisher;
   settle?: (executionArn: string) => Promise<void>;
+  instance?: string | undefined;
   /**
    * The environment a real cloud's provider reads its settings from, asked at each opening (default
    * `process.env`): the local stack answers the settings a command handed it for its execution
@@ -97,5 +103,6 @@ export function depsOf(parts: DepsParts): Deps {
     live: parts.live,
     publish: parts.publish ?? (async () => undefined),
     settle: parts.settle ?? (async () => undefined),
+    ...(parts.instance === undefined ? {} : { instance: parts.instance }),
   };
 }

@@ -7,7 +7,8 @@
  *    generic 500 that carries no message or stack.
  * 2. `@middy/http-header-normalizer`: header names in lower case.
  * 3. `jsonBody`: a request body must be JSON (`application/json` or `application/*+json`, else 415),
- *    at most 256 KB (else 413) and well-formed (else 400); it replaces `event.body` with the value.
+ *    at most 256 KB or the route's own limit (`maxBodyBytes`, else 413) and well-formed (else 400); it
+ *    replaces `event.body` with the value.
  * 4. The Powertools parser validates `{body, queryStringParameters, pathParameters}` with the route's zod
  *    schemas; a failure is a 422 listing every issue by path (`workflow`, `query.limit`).
  *
@@ -18,7 +19,13 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { HttpProblemError, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemOf } from '../../src/api/problem.ts';
+import {
+  formatBytes,
+  HttpProblemError,
+  MAX_BODY_BYTES,
+  PROBLEM_CONTENT_TYPE,
+  problemOf,
+} from '../../src/api/problem.ts';
 import { logger } from './middleware.ts';
 
 export interface HttpSchemas<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
@@ -26,6 +33,8 @@ export interface HttpSchemas<B extends z.ZodType, Q extends z.ZodType, P extends
   body?: B;
   query?: Q;
   path?: P;
+  /** The body limit when it is not 256 KB (`bodyLimitOf` of src/api/problem.ts). */
+  maxBodyBytes?: number;
 }
 
 export interface HttpRequest<B, Q, P> {
@@ -71,7 +80,8 @@ export function problemResponses(): MiddlewareObj<unknown, APIGatewayProxyResult
  * Parses a JSON request body in place (the original text stays in `rawBody`). `accepts: false` routes
  * take no body: whatever is sent is dropped, as API Gateway would pass it unread.
  */
-export function jsonBody(options: { accepts: boolean }): MiddlewareObj<ParsedEvent> {
+export function jsonBody(options: { accepts: boolean; maxBytes?: number }): MiddlewareObj<ParsedEvent> {
+  const limit = options.maxBytes ?? MAX_BODY_BYTES;
   return {
     before: (request) => {
       const event = request.event;
@@ -82,11 +92,11 @@ export function jsonBody(options: { accepts: boolean }): MiddlewareObj<ParsedEve
         return;
       }
       const bytes = Buffer.byteLength(text, event.isBase64Encoded ? 'base64' : 'utf8');
-      if (bytes > MAX_BODY_BYTES) {
+      if (bytes > limit) {
         throw new HttpProblemError(
           413,
           'PAYLOAD_TOO_LARGE',
-          `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+          `the body is ${bytes} bytes; the limit is ${limit} bytes (${formatBytes(limit)})`,
         );
       }
       const contentType = event.headers?.['content-type'];
@@ -148,7 +158,12 @@ export function httpHandler<
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(problemResponses())
     .use(httpHeaderNormalizer() as MiddlewareObj<APIGatewayProxyEvent>)
-    .use(jsonBody({ accepts: schemas.body !== undefined }) as unknown as MiddlewareObj<APIGatewayProxyEvent>)
+    .use(
+      jsonBody({
+        accepts: schemas.body !== undefined,
+        ...(schemas.maxBodyBytes === undefined ? {} : { maxBytes: schemas.maxBodyBytes }),
+      }) as unknown as MiddlewareObj<APIGatewayProxyEvent>,
+    )
     .use(emptyPartsAsObjects() as unknown as MiddlewareObj<APIGatewayProxyEvent>)
     .use(parser({ schema: eventSchema }) as unknown as MiddlewareObj<APIGatewayProxyEvent>)
     .handler(async (event, context) => {

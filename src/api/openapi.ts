@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 const VERSION = '0.1.0';
 
 /** Statuses every route may answer, besides its own. */
-const COMMON_ERRORS = [401, 405, 500] as const;
+const COMMON_ERRORS = [401, 405, 500, 503] as const;
 const BODY_ERRORS = [400, 413, 415] as const;
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
@@ -30,10 +30,11 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'Not found (NOT_FOUND)',
   405: 'Method not allowed on this path (METHOD_NOT_ALLOWED)',
   409: 'Conflict: EXECUTION_ALREADY_EXISTS or a control-plane rule (docs/error-codes.md#rules-the-control-plane-enforces)',
-  413: 'Body over 256 KB (PAYLOAD_TOO_LARGE)',
+  413: 'Body over 256 KB, 2 MB for POST /dnat/evaluate (PAYLOAD_TOO_LARGE)',
   415: 'Body is not JSON (UNSUPPORTED_MEDIA_TYPE)',
   422: 'Invalid plan or body: every problem listed by path',
   500: "natflow's own fault (no detail is disclosed)",
+  503: 'The local stack is at its cap of requests in flight (OVERLOADED), with Retry-After',
 };
 
 export function buildOpenApi(): Json {
@@ -138,11 +139,21 @@ function operation(route: ApiRouteSpec, convert: (schema: z.ZodType, io: 'input'
   addParameters(route.query, 'query');
 
   const errors = new Set<number>([...route.errors, ...COMMON_ERRORS, ...(route.body ? BODY_ERRORS : [])]);
+  // Liveness is never refused for load.
+  if (route.path === '/health') errors.delete(503);
   const responses: Record<string, Json> = {
     [String(route.status)]: {
       description: route.status === 201 ? 'Started' : 'OK',
       content: { 'application/json': { schema: convert(route.response, 'output') } },
     },
+    ...(route.alternative
+      ? {
+          [String(route.alternative.status)]: {
+            description: route.alternative.description,
+            content: { 'application/json': { schema: convert(route.alternative.response, 'output') } },
+          },
+        }
+      : {}),
   };
   for (const status of [...errors].sort())
     responses[String(status)] = { $ref: `#/components/responses/Problem${status}` };

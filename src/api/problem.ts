@@ -18,8 +18,31 @@ import { httpStatusOf } from './http-status.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** The largest request body accepted, as API Gateway's payload limit is far above it. */
+/** The largest request body accepted, as API Gateway's payload limit (10 MB) is far above it. */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Routes that take a larger body (docs/http-api.md#conventions). `POST /dnat/evaluate` takes up to
+ * 10,000 packets (docs/dnat-engine.md): a packet in the documented string form is at most 67 characters
+ * (`tcp 255.255.255.255:65535 > 255.255.255.255:65535 [syn,ack,fin,rst]`, 70 bytes in a JSON array) and
+ * in the object form at most about 140 bytes, so 10,000 of either fit in 2 MB — within API Gateway's
+ * 10 MB payload and Lambda's 6 MB event, the bounds a deployed stack has.
+ */
+export const ROUTE_BODY_LIMITS: Readonly<Record<string, number>> = {
+  'POST /dnat/evaluate': 2 * 1024 * 1024,
+};
+
+/** The body limit of a route (`POST`, `/dnat/evaluate`): its own, else `MAX_BODY_BYTES`. */
+export function bodyLimitOf(method: string, resource: string): number {
+  return ROUTE_BODY_LIMITS[`${method.toUpperCase()} ${resource}`] ?? MAX_BODY_BYTES;
+}
+
+/** `262144` → `256 KB`, `2097152` → `2 MB`. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0
+    ? `${bytes / (1024 * 1024)} MB`
+    : `${Math.round(bytes / 1024)} KB`;
+}
 
 export const IssueSchema = z
   .object({

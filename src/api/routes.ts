@@ -17,6 +17,7 @@ import {
   HistorySchema,
   ListExecutionsQuerySchema,
   ListResourcesQuerySchema,
+  NothingToTearDownSchema,
   PlanListSchema,
   PreviewRequestSchema,
   PreviewSchema,
@@ -48,6 +49,9 @@ export interface ApiRouteSpec {
   params?: z.ZodObject;
   status: 200 | 201;
   response: z.ZodType;
+  /** A second success it may answer (`POST /executions`: 200 when a teardown has nothing to do). */
+  alternative?: { status: 200; description: string; response: z.ZodType };
+
   /** The error statuses this route can answer besides 400/413/415 (every body route) and 500. */
   errors: readonly number[];
 }
@@ -87,6 +91,11 @@ export const API_ROUTES: readonly ApiRouteSpec[] = [
     bodyRequired: true,
     status: 201,
     response: StartExecutionResponseSchema,
+    alternative: {
+      status: 200,
+      description: 'A teardown of a plan with nothing recorded: nothing started',
+      response: NothingToTearDownSchema,
+    },
     errors: [409, 422],
   },
   {

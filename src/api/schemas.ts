@@ -58,6 +58,14 @@ export const StartExecutionResponseSchema = z
   })
   .meta({ id: 'StartedExecution' });
 
+/** A teardown of a plan with nothing recorded starts nothing: 200 with this (docs/http-api.md). */
+export const NothingToTearDownSchema = z
+  .object({
+    plan: z.string(),
+    nothing: z.literal(true).meta({ description: 'nothing is recorded to the plan: no execution started' }),
+  })
+  .meta({ id: 'NothingToTearDown' });
+
 export const ExecutionIdParamsSchema = z.object({
   id: z.string().min(1).meta({ description: "the URL-encoded execution ARN or the execution's name" }),
 });
@@ -109,6 +117,39 @@ export const ExecutionListSchema = z
   })
   .meta({ id: 'ExecutionList' });
 
+/** The failure document of docs/real-cloud.md#failure: an execution's `cause`, shown as an object. */
+export const FailureDocumentSchema = z
+  .object({
+    code: z.string().meta({ description: "the failing step's code (docs/error-codes.md)" }),
+    message: z.string(),
+    cloud: z
+      .object({ code: z.string().optional(), message: z.string(), requestId: z.string().optional() })
+      .optional()
+      .meta({ description: 'what the cloud itself answered, when it answered' }),
+    rollback: z
+      .object({
+        status: z.enum(['COMPLETE', 'INCOMPLETE']),
+        leftBehind: z.array(
+          z.object({
+            kind: z.string(),
+            name: z.string(),
+            externalId: z
+              .string()
+              .optional()
+              .meta({ description: 'absent for an intent the cloud never confirmed' }),
+            cloudStatus: z.string().optional(),
+            error: z.string().optional(),
+          }),
+        ),
+      })
+      .optional()
+      .meta({ description: 'how the rollback after the failure ended, and what it left behind' }),
+    verification: z.unknown().optional().meta({
+      description: 'VERIFICATION_FAILED of the verify workflow: {ok, plans: [{plan, cloud, ok, entries}]}',
+    }),
+  })
+  .meta({ id: 'Failure' });
+
 export const ExecutionSchema = ExecutionSummarySchema.extend({
   input: z.unknown().meta({ description: 'the execution input, as JSON (not a string)' }),
   output: z.unknown().optional().meta({ description: 'the output of a SUCCEEDED execution, as JSON' }),
@@ -116,7 +157,10 @@ export const ExecutionSchema = ExecutionSummarySchema.extend({
     .string()
     .optional()
     .meta({ description: 'the error code of a FAILED execution (docs/error-codes.md)' }),
-  cause: z.string().optional(),
+  cause: FailureDocumentSchema.optional().meta({
+    description:
+      'why it failed, as a document (docs/real-cloud.md#failure): the error, what the cloud said, what a rollback left behind',
+  }),
   redriveStatus: z.enum(['REDRIVABLE', 'NOT_REDRIVABLE', 'REDRIVABLE_BY_MAP_RUN']).optional(),
   redriveStatusReason: z.string().optional(),
 }).meta({ id: 'Execution' });
@@ -241,7 +285,16 @@ export const ResourceIdParamsSchema = z.object({
 export const ResourceQuerySchema = z.object({ plan: PlanNameSchema.optional() });
 
 export const HealthSchema = z
-  .object({ status: z.literal('ok'), service: z.literal('natflow'), version: z.string(), time: z.string() })
+  .object({
+    status: z.literal('ok'),
+    service: z.literal('natflow'),
+    version: z.string(),
+    time: z.string(),
+    instance: z
+      .string()
+      .optional()
+      .meta({ description: "a local stack's instance id, as its stack.json records it (none on AWS)" }),
+  })
   .meta({ id: 'Health' });
 
 /** The evaluate contract is the DNAT engine's own (shared with the Lambda and the CLI). */

@@ -6,7 +6,7 @@
  * one JSON event a line); human output goes to stdout too, diagnostics to stderr.
  */
 import { parseArgs } from 'node:util';
-import { NatflowError } from '../net/errors.ts';
+import { NatflowError, withoutTraces } from '../net/errors.ts';
 import { DEFAULT_DATA_DIR } from '../store/data-dir.ts';
 
 export const EXIT_OK = 0;
@@ -28,6 +28,8 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
+  /** The token of a stack started with NATFLOW_TOKEN (src/cli/token.ts); NATFLOW_TOKEN when not given. */
+  token: { type: 'string' },
   sigv4: { type: 'boolean', default: false },
   plan: { type: 'string' },
   /** A provider of src/providers/registry.ts (docs/clouds.md): wins over the plan's `cloud:` and NATFLOW_CLOUD. */
@@ -134,8 +136,9 @@ export function reportError(io: Output, error: unknown, json: boolean): number {
     else io.err(`natflow: ${refused.code}: ${refused.message}`);
     return EXIT_USAGE;
   }
-  // natflow's own fault: the message, never a stack trace (NATFLOW_DEBUG=1 prints it on stderr).
-  const message = error instanceof Error ? error.message : String(error);
+  // natflow's own fault: the message, never a stack trace or a source path (docs/real-cloud.md#failure;
+  // NATFLOW_DEBUG=1 prints the trace on stderr).
+  const message = withoutTraces(error instanceof Error ? error.message : String(error));
   if (json) printJson(io, refusal('INTERNAL', message, [{ path: '', code: 'INTERNAL', message }]));
   else io.err(`natflow: internal error: ${message}`);
   if (process.env.NATFLOW_DEBUG && error instanceof Error && error.stack) io.err(error.stack);

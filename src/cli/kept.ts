@@ -1,5 +1,6 @@
 /**
- * `natflow executions redrive ID` and `natflow executions rollback ID`: both go through the stack's HTTP
+ * `natflow executions redrive ID` and `natflow executions rollback ID` (a kept failure, or a rollback
+ * that left resources behind, resumed: docs/real-cloud.md#failure): both go through the stack's HTTP
  * API (`POST /executions/{id}/redrive|rollback`, served where its Step Functions endpoint is), so the
  * CLI, the API and the console apply the same rules and refuse with the same codes
  * (`EXECUTION_ROLLED_BACK`, `EXECUTION_NOT_REDRIVABLE`, `ROLLBACK_REFUSED`: exit 2).
@@ -8,8 +9,9 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/c
 import { NatflowError } from '../net/errors.ts';
 import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import { EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
-import { describeExecution, ProgressRenderer } from './render.ts';
+import { describeExecution, dim, ProgressRenderer } from './render.ts';
 import { executionDocument, followExecution, type Session } from './session.ts';
+import { unauthorized } from './token.ts';
 
 /** A refusal or error the API answered with a problem document; its name is the problem's code. */
 export class ApiProblemError extends NatflowError {
@@ -36,7 +38,8 @@ async function post(
       method: 'POST',
       headers: {
         Accept: 'application/json',
-        ...(env.NATFLOW_TOKEN ? { Authorization: `Bearer ${env.NATFLOW_TOKEN}` } : {}),
+        // The session's token (--token, NATFLOW_TOKEN; none for its own embedded stack).
+        ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
         // The command's cloud settings, for the redrive or rollback the stack runs (cloud-settings.ts).
         ...settingsHeaders(env),
       },
@@ -49,6 +52,7 @@ async function post(
   } catch {
     body = { detail: text.slice(0, 200) };
   }
+  if (response.status === 401) throw unauthorized(session.url, session.token);
   if (!response.ok) {
     throw new ApiProblemError(
       typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
@@ -88,21 +92,43 @@ export async function redriveCommand(
   return doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * Rolls back a kept failure, or resumes a provisioning's rollback that left resources behind. When the
+ * stack answers with a rollback execution (a resumption, or a kept failure where the rollback machine
+ * does the work), follows it to its end and prints how it ended: exit 0 when nothing is left, 1 when
+ * the rollback is still INCOMPLETE (what is left and the command that resumes it are printed).
+ */
 export async function rollbackCommand(
   session: Session,
   executionArn: string,
   options: { json: boolean; io: Output; env: NodeJS.ProcessEnv },
 ): Promise<number> {
+  const { io } = options;
   const result = await post(session, executionArn, 'rollback', options.env);
-  if (options.json) printJson(options.io, result);
-  else {
-    const deleted = Array.isArray(result.deleted) ? result.deleted : [];
-    const started = typeof result.rollbackExecutionArn === 'string' ? result.rollbackExecutionArn : undefined;
-    options.io.out(
-      started
-        ? `rollback started: ${started}`
-        : `rolled back ${deleted.length} resource${deleted.length === 1 ? '' : 's'}${deleted.length > 0 ? `: ${deleted.join(' ')}` : ''}`,
-    );
+  const started = typeof result.rollbackExecutionArn === 'string' ? result.rollbackExecutionArn : undefined;
+  if (!started) {
+    if (options.json) printJson(io, result);
+    else {
+      const deleted = Array.isArray(result.deleted) ? result.deleted : [];
+      io.out(
+        `rolled back ${deleted.length} resource${deleted.length === 1 ? '' : 's'}${deleted.length > 0 ? `: ${deleted.join(' ')}` : ''}`,
+      );
+    }
+    return EXIT_OK;
   }
-  return EXIT_OK;
+  if (!options.json) io.out(dim(`rollback started: ${started}`));
+  const renderer = new ProgressRenderer();
+  const run = await followExecution(session, started, (event) => {
+    if (options.json) return;
+    const line = renderer.line(event);
+    if (line) io.out(line);
+  });
+  const output = run.output as { rollback?: { deleted?: unknown } } | undefined;
+  const deleted = Array.isArray(output?.rollback?.deleted) ? output.rollback.deleted : [];
+  const outcome = run.cause?.rollback ?? { status: 'COMPLETE', leftBehind: [] };
+  if (options.json) printJson(io, { ...result, deleted, rollback: outcome, rollbackExecution: run });
+  else if (run.status === 'SUCCEEDED')
+    io.out(`rolled back: nothing ${executionArn.split(':').pop()} created is left`);
+  else io.out(describeExecution(run));
+  return run.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
 }

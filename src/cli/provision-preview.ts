@@ -22,6 +22,7 @@ import { bold, red } from './render.ts';
 import { renderPreview } from './render-preview.ts';
 import { executionName, runWorkflow } from './run-workflow.ts';
 import { openSession } from './session.ts';
+import { tokenOf } from './token.ts';
 
 /** Where the question is asked: the process's terminal, or a test's. */
 export interface Terminal {
@@ -50,6 +51,7 @@ export interface PreviewFlags {
   onFailure?: 'rollback' | 'keep' | undefined;
   'data-dir'?: string | undefined;
   endpoint?: string | undefined;
+  token?: string | undefined;
   /** `--cloud`: the cloud the preview's dry run reads and the workflow provisions into. */
   cloud?: string | undefined;
 }
@@ -63,7 +65,7 @@ export async function provisionWithPreview(
   const { io, env } = context;
   const dataDir = dataDirOf(flags['data-dir'], env);
   const result = flags.endpoint
-    ? await remotePreview(new RemoteApi({ endpoint: flags.endpoint, env }), { file })
+    ? await remotePreview(new RemoteApi({ endpoint: flags.endpoint, env, token: flags.token }), { file })
     : await localPreview(dataDir, { file }, { flag: flags.cloud, env });
   if (!result.previewable) {
     await printResult(io, result, flags.json, file);
@@ -97,7 +99,13 @@ export async function provisionWithPreview(
   const read = readPlanFile(file);
   if (!read.ok) throw new Error(`${file} changed while it was previewed`);
   const document = read.plan.document;
-  const session = await openSession({ dataDir, endpoint: flags.endpoint, env });
+  const session = await openSession({
+    dataDir,
+    endpoint: flags.endpoint,
+    env,
+    token: tokenOf(flags.token, env),
+    warn: io.err,
+  });
   try {
     const quiet: Output = { out: () => {}, err: io.err };
     const { doc, exitCode } = await runWorkflow(session, {

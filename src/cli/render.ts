@@ -14,6 +14,9 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describeWaiting, type Waiting, waitingOfCause } from '../cloud/waiting.ts';
+import { type FailureDocument, failureDocumentOf } from '../codes/failure.ts';
+import { can, isCloudName } from '../providers/registry.ts';
+import type { VerificationRow } from '../workflow/verification.ts';
 import type { ExecutionDocument } from './session.ts';
 
 const COLOR = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -72,7 +75,7 @@ export class ProgressRenderer {
       const count = (this.failedTasks.get(this.lastTaskState) ?? 0) + 1;
       this.failedTasks.set(this.lastTaskState, count);
       this.failedNow.add(this.lastTaskState);
-      return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(messageOf(details?.cause))}`;
+      return `${pad}${red('✗')} ${this.lastTaskState.padEnd(32)} ${red(details?.error ?? 'failed')}: ${shorten(messageOf(details?.error, details?.cause))}`;
     }
     if ((type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') && this.waits > 0) {
       this.waits--;
@@ -85,10 +88,9 @@ export class ProgressRenderer {
       return `${pad}${yellow('↻')} ${this.lastTaskState.padEnd(32)} ${dim(`retry ${this.failedTasks.get(this.lastTaskState) ?? 1}`)}`;
     }
     if (type === 'ExecutionSucceeded') return `${green('●')} ${bold('SUCCEEDED')}`;
-    if (type === 'ExecutionFailed') {
-      const details = event.executionFailedEventDetails;
-      return `${red('●')} ${bold('FAILED')} ${red(details?.error ?? '')}: ${details?.cause ?? ''}`;
-    }
+    // The cause is told once, by the summary that follows (describeExecution).
+    if (type === 'ExecutionFailed')
+      return `${red('●')} ${bold('FAILED')} ${red(event.executionFailedEventDetails?.error ?? '')}`;
     if (type === 'ExecutionAborted') return `${yellow('●')} ${bold('ABORTED')}`;
     if (type === 'ExecutionStarted') return dim('execution started');
     return undefined;
@@ -105,28 +107,10 @@ export function waitingOfEvent(event: HistoryEvent): Waiting[] {
   return waitingOfCause(details.cause);
 }
 
-/** A Lambda failure's cause is `{"errorType","errorMessage","trace"}`; show the message. */
-function messageOf(cause: string | undefined): string {
+/** A Task failure's cause (Lambda's `{"errorType","errorMessage","trace"}`) as its message. */
+function messageOf(error: string | undefined, cause: string | undefined): string {
   if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return innerMessage(parsed.errorMessage);
-  } catch {
-    // a plain message already
-  }
-  return cause;
-}
-
-/** A message that is itself a document (`{code, message, …}`): its message. */
-function innerMessage(text: string): string {
-  if (!text.startsWith('{')) return text;
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
-  } catch {
-    // not a document
-  }
-  return text;
+  return failureDocumentOf(error, cause).message;
 }
 
 function shorten(text: string, max = 160): string {
@@ -145,8 +129,159 @@ export function describeExecution(doc: ExecutionDocument): string {
     `${bold(doc.workflow || 'execution')} ${doc.name}  ${status}${doc.durationMs !== undefined ? dim(`  ${doc.durationMs} ms`) : ''}`,
     dim(doc.executionArn),
   ];
-  if (doc.error) lines.push(`${red(doc.error)}: ${doc.cause ?? ''}`);
+  if (doc.error || doc.cause) lines.push(...describeFailure(doc));
+  const verification = verificationOf(doc);
+  if (verification.rows.length > 0) lines.push('', ...describeVerification(verification.rows));
   return lines.join('\n');
+}
+
+/**
+ * A failure as docs/real-cloud.md#failure tells it: the step's error, what the cloud answered, and
+ * what a rollback left behind with the commands that finish the job.
+ */
+export function describeFailure(doc: ExecutionDocument): string[] {
+  const cause: FailureDocument = doc.cause ?? { code: doc.error ?? 'FAILED', message: doc.error ?? '' };
+  const lines = [`${red(cause.code)}: ${cause.message}`];
+  if (cause.cloud) {
+    const { code, message, requestId } = cause.cloud;
+    lines.push(
+      dim(
+        `  the cloud answered: ${code ? `${code} ` : ''}${message}${requestId ? ` (request ${requestId})` : ''}`,
+      ),
+    );
+  }
+  const rollback = cause.rollback;
+  if (!rollback) return lines;
+  if (rollback.status === 'COMPLETE') {
+    lines.push(dim('  rolled back: nothing this execution created is left'));
+    return lines;
+  }
+  const plan = planOf(doc);
+  lines.push(
+    `${yellow('rollback INCOMPLETE')}: ${rollback.leftBehind.length} resource${rollback.leftBehind.length === 1 ? '' : 's'} left behind${plan ? `, still recorded to plan ${plan}` : ''}:`,
+  );
+  lines.push(
+    indent(
+      table(
+        ['KIND', 'NAME', 'EXTERNAL ID', 'STATUS', 'LAST ERROR'],
+        rollback.leftBehind.map((r) => [
+          r.kind,
+          r.name,
+          r.externalId ?? '(never confirmed by the cloud)',
+          r.cloudStatus ?? '',
+          r.error ?? '',
+        ]),
+      ),
+    ),
+  );
+  lines.push(`finish the rollback:  ${bold(`natflow executions rollback ${resumeIdOf(doc)}`)}`);
+  if (plan) lines.push(`or remove the plan's resources:  ${bold(`natflow teardown ${plan}`)}`);
+  return lines;
+}
+
+/** The rows an execution reports, with the plan and cloud of each (a provisioning's or a verification's). */
+export function verificationOf(doc: ExecutionDocument): {
+  rows: (VerificationRow & { plan: string; cloud: string })[];
+} {
+  const output = doc.output as Record<string, unknown> | undefined;
+  const fromSummary = (summary: unknown) => {
+    const plans = (summary as { plans?: unknown } | undefined)?.plans;
+    if (!Array.isArray(plans)) return [];
+    return plans.flatMap((p: { plan?: unknown; cloud?: unknown; entries?: unknown }) =>
+      Array.isArray(p.entries)
+        ? (p.entries as VerificationRow[]).map((row) => ({
+            ...row,
+            plan: String(p.plan ?? ''),
+            cloud: String(p.cloud ?? 'virtual'),
+          }))
+        : [],
+    );
+  };
+  if (doc.workflow === 'verify') return { rows: fromSummary(output ?? (doc.cause?.verification as unknown)) };
+  if (doc.workflow === 'provision' && output && Array.isArray(output.verify)) {
+    const plan = String(output.plan ?? planOf(doc) ?? '');
+    const cloud = cloudOf(doc);
+    return {
+      rows: (output.verify as unknown[])
+        .filter((row): row is VerificationRow => typeof row === 'object' && row !== null && 'verdict' in row)
+        .map((row) => ({ ...row, plan, cloud })),
+    };
+  }
+  return { rows: [] };
+}
+
+/**
+ * Verification rows as a table — plan, path, expected, found (verdict and code), mode — and, for a real
+ * cloud, the sentence that natflow sent no packet into it (docs/real-cloud.md#verification-output).
+ */
+export function describeVerification(
+  rows: readonly (VerificationRow & { plan: string; cloud: string })[],
+): string[] {
+  const lines = [
+    bold('verification'),
+    table(
+      ['PLAN', 'PATH', 'EXPECTED', 'FOUND', 'MODE'],
+      rows.map((row) => [
+        row.plan,
+        `${row.from} → ${row.to}:${row.port}/${row.protocol}`,
+        `${row.expect}${row.expectCode ? ` (${row.expectCode})` : ''}`,
+        `${row.ok ? '✓' : '✗'} ${row.verdict}${row.code ? ` (${row.code})` : ''}`,
+        row.mode,
+      ]),
+    ),
+  ];
+  for (const cloud of new Set(rows.map((r) => r.cloud))) {
+    if (isCloudName(cloud) && can(cloud, 'realCloud'))
+      lines.push(
+        dim(
+          `${cloud}: natflow sent no packet into a real VPC — every entry was verified by analysis of the model freshly read from the cloud`,
+        ),
+      );
+  }
+  return lines;
+}
+
+/**
+ * `natflow verify --json`: the verification document `{ok, plans: [{plan, cloud, ok, entries}]}`
+ * (docs/real-cloud.md#verification-output) beside the execution's own fields.
+ */
+export function verificationDocument(doc: ExecutionDocument): Record<string, unknown> {
+  const summary = (doc.output ?? doc.cause?.verification) as { ok?: unknown; plans?: unknown } | undefined;
+  return {
+    ok: doc.status === 'SUCCEEDED' && summary?.ok !== false,
+    plans: Array.isArray(summary?.plans) ? summary.plans : [],
+    ...doc,
+  };
+}
+
+/** The plan an execution provisioned (its input is the plan) or tore down. */
+function planOf(doc: ExecutionDocument): string | undefined {
+  const input = doc.input as { name?: unknown; plan?: unknown } | undefined;
+  if (typeof input?.name === 'string') return input.name;
+  return typeof input?.plan === 'string' ? input.plan : undefined;
+}
+
+/** The cloud a provisioning drove (the CLI writes `--cloud` into the plan it starts). */
+function cloudOf(doc: ExecutionDocument): string {
+  const cloud = (doc.input as { cloud?: unknown } | undefined)?.cloud;
+  return typeof cloud === 'string' ? cloud : 'virtual';
+}
+
+/**
+ * What `natflow executions rollback` takes to resume: the provisioning's name (a rollback execution's
+ * input names the provisioning it rolls back).
+ */
+function resumeIdOf(doc: ExecutionDocument): string {
+  const target = (doc.input as { executionArn?: unknown } | undefined)?.executionArn;
+  if (doc.workflow === 'rollback' && typeof target === 'string') return target.split(':').pop() ?? target;
+  return doc.name || doc.executionArn;
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((line) => `${by}${line}`)
+    .join('\n');
 }
 
 /** A plain text table: columns padded to their widest cell. */

@@ -5,7 +5,8 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor, machineFor, type Workflow } from '../workflow/workflows.ts';
 import { dataDirOf, EXIT_FAILED, EXIT_OK, type Output, printJson } from './io.ts';
-import { describeExecution, ProgressRenderer, waitingOfEvent } from './render.ts';
+import { isNothing, nothingLine } from './nothing.ts';
+import { describeExecution, ProgressRenderer, verificationDocument, waitingOfEvent } from './render.ts';
 import {
   type ExecutionDocument,
   executionDocument,
@@ -13,6 +14,7 @@ import {
   openSession,
   type Session,
 } from './session.ts';
+import { tokenOf } from './token.ts';
 
 export interface RunOptions {
   workflow: Workflow;
@@ -66,8 +68,10 @@ export async function runWorkflow(
     }
   });
   if (options.jsonLines) io.out(JSON.stringify({ type: 'execution', ...doc }));
-  else if (options.json) printJson(io, doc);
+  else if (options.json) printJson(io, options.workflow === 'verify' ? verificationDocument(doc) : doc);
   else io.out(describeExecution(doc));
+  // A teardown started on a plan with nothing recorded ends at once, and says so.
+  if (!options.json && !options.jsonLines && isNothing(doc.output)) io.out(nothingLine(doc.output.plan));
   return { doc, exitCode: doc.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED };
 }
 
@@ -77,6 +81,7 @@ export interface WorkflowFlags {
   'no-wait': boolean;
   'data-dir'?: string | undefined;
   endpoint?: string | undefined;
+  token?: string | undefined;
 }
 
 /**
@@ -92,6 +97,8 @@ export async function runWorkflowCommand(
     dataDir: dataDirOf(flags['data-dir'], context.env),
     endpoint: flags.endpoint,
     env: context.env,
+    token: tokenOf(flags.token, context.env),
+    warn: context.io.err,
     ...(run.dataPlane === undefined ? {} : { dataPlane: run.dataPlane }),
   });
   try {

@@ -2,11 +2,13 @@
  * How a CLI command reaches natflow: always through the Step Functions API (`@aws-sdk/client-sfn`),
  * at one of three places, in this order:
  * 1. `--endpoint URL`: a natflow stack somewhere else;
- * 2. the stack running on this data directory (`DATA_DIR/stack.json`, its process alive and healthy —
- *    before use and again when a call is refused, falling back to 3.: `live-stack.ts`);
+ * 2. the stack running on this data directory (`DATA_DIR/stack.json`: natflow's record, its process
+ *    alive, its `/health` answering the recorded instance — before use and again when a call is refused,
+ *    falling back to 3.: `live-stack.ts`; a record it does not trust is ignored, said on stderr);
  * 3. an embedded stack started in this process for as long as the command runs (the default: state in
  *    SQLite under the data directory, so separate invocations see the same resources and executions).
- * Validation and resource listings read the store directly (the same SQLite file the stack uses).
+ * Validation and resource listings read the store directly (the same SQLite file the stack uses). Every
+ * client sends the CLI's token (`--token`, NATFLOW_TOKEN: token.ts); a refusal is `UNAUTHORIZED`.
  */
 import {
   DescribeExecutionCommand,
@@ -17,16 +19,20 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_REGION } from '../aws/local.ts';
+import { causeObjectOf, type FailureDocument } from '../codes/failure.ts';
 import { CLOUD_SETTINGS_HEADER, settingsHeader } from '../stack/cloud-settings.ts';
 import type { Stack } from '../stack/stack.ts';
 import { WORKFLOWS } from '../workflow/workflows.ts';
 import { advertisedStack, liveStack, withFallback } from './live-stack.ts';
+import { withToken } from './token.ts';
 
 export interface Session {
   sfn: SFNClient;
   url: string;
   /** The embedded stack, when this process runs one. */
   stack: Stack | undefined;
+  /** The token this session sends (`--token`, NATFLOW_TOKEN), if any. */
+  token: string | undefined;
   stateMachineArn(workflow: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -41,12 +47,24 @@ export interface SessionOptions {
    * in a running stack (src/stack/cloud-settings.ts; never to an --endpoint).
    */
   env?: NodeJS.ProcessEnv | undefined;
+  /** The token to send (`--token`, else NATFLOW_TOKEN: `tokenOf`). */
+  token?: string | undefined;
+  /** Where the session says why it ignores a `stack.json` (the CLI: stderr). */
+  warn?: ((text: string) => void) | undefined;
 }
 
 /** The running stack recorded in the data directory, if its process is alive (see `live-stack.ts`). */
 export const runningStack = advertisedStack;
 
-export function sfnClient(url: string, settings?: string): SFNClient {
+/**
+ * A Step Functions client of the stack at `url`, sending `token` when given (token.ts) and the command's
+ * cloud `settings` (src/stack/cloud-settings.ts).
+ */
+export function sfnClient(
+  url: string,
+  options: { token?: string | undefined; settings?: string | undefined } = {},
+): SFNClient {
+  const { settings } = options;
   const client = new SFNClient({
     endpoint: url,
     region: LOCAL_REGION,
@@ -64,12 +82,15 @@ export function sfnClient(url: string, settings?: string): SFNClient {
       { step: 'build', name: 'natflowCloudSettings' },
     );
   }
-  return client;
+  return withToken(client, url, options.token);
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   // An advertised stack only if it is alive (pid and /health), and again when a call to it is refused.
-  const advertised = options.endpoint ? undefined : await liveStack(options.dataDir);
+  const { token } = options;
+  const advertised = options.endpoint
+    ? undefined
+    : await liveStack(options.dataDir, { token, warn: options.warn });
   const embedded = async () => {
     const { startStack } = await import('../stack/stack.ts');
     // One-shot: never advertised in stack.json, so no other command finds it after it is gone.
@@ -78,22 +99,25 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       port: 0,
       dataPlane: options.dataPlane ?? true,
       advertise: false,
+      ...(options.warn ? { warn: (text: string) => options.warn?.(`natflow: ${text}`) } : {}),
     });
   };
   let stack = options.endpoint || advertised ? undefined : await embedded();
   let url = options.endpoint ?? advertised?.url ?? (stack?.url as string);
   const settings = options.endpoint || !options.env ? undefined : settingsHeader(options.env);
-  let sfn = sfnClient(url, settings);
+  // An embedded stack has no token: it is this process's own, on 127.0.0.1.
+  let sfn = sfnClient(url, { token: stack ? undefined : token, settings });
   if (advertised) {
     sfn = withFallback(
       sfn,
-      async () => (await liveStack(options.dataDir))?.url === advertised.url,
+      async () => (await liveStack(options.dataDir, { token }))?.instance === advertised.instance,
       async () => {
         stack = await embedded();
         url = stack.url as string;
         session.url = url;
         session.stack = stack;
-        return sfnClient(url, settings);
+        session.token = undefined;
+        return sfnClient(url, { settings });
       },
     );
   }
@@ -102,6 +126,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     sfn,
     url,
     stack,
+    token: stack ? undefined : token,
     async stateMachineArn(workflow) {
       if (!arns) {
         const listed = await sfn.send(new ListStateMachinesCommand({}));
@@ -126,7 +151,10 @@ export function workflowOfName(name: string): string {
   return name.replace(/^natflow-/, '').replace(/-[a-z0-9]+$/, '');
 }
 
-/** The execution document of docs/cli.md: `{executionArn, name, status, error?, cause?, output?}`. */
+/**
+ * The execution document of docs/cli.md: `{executionArn, name, status, error?, cause?, output?}`; `cause`
+ * is the failure document (docs/real-cloud.md#failure), an object.
+ */
 export interface ExecutionDocument {
   executionArn: string;
   name: string;
@@ -138,7 +166,7 @@ export interface ExecutionDocument {
   input?: unknown;
   output?: unknown;
   error?: string;
-  cause?: string;
+  cause?: FailureDocument;
   /** A provisioning's onFailure (`keep` runs on provision-keep). */
   onFailure?: 'rollback' | 'keep';
   redriveCount?: number;
@@ -166,7 +194,9 @@ export function executionDocument(described: DescribeExecutionOutput): Execution
   if (described.input !== undefined) doc.input = parseJson(described.input);
   if (described.output !== undefined) doc.output = parseJson(described.output);
   if (described.error) doc.error = described.error;
-  if (described.cause) doc.cause = described.cause;
+  const cause =
+    described.error || described.cause ? causeObjectOf(described.error, described.cause) : undefined;
+  if (cause) doc.cause = cause;
   return doc;
 }
 

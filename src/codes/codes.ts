@@ -222,6 +222,11 @@ export const CODES = {
     title: 'an asynchronous resource ended in failure (an ECS job FAIL, a load balancer ERROR)',
   },
   CLOUD_TIMEOUT: { status: 422, title: 'a resource did not become ready, or go away, within its bound' },
+  CLOUD_UNAVAILABLE: {
+    status: 503,
+    title:
+      'the cloud could not be reached, or kept throttling or failing, through every retry of a step (Natflow.Transient given up on)',
+  },
   STORE_AUTH_FAILED: { status: 422, title: "the store (DynamoDB) refused natflow's credentials" },
 
   // ------------------------------------------------------------------- the probe and the data plane
@@ -245,6 +250,10 @@ export const CODES = {
     title: 'the execution rolled back: nothing is left to redrive or roll back',
   },
   ROLLBACK_REFUSED: { status: 409, title: 'the execution cannot be rolled back on request' },
+  ROLLBACK_INCOMPLETE: {
+    status: 409,
+    title: 'a rollback that could not remove everything: its cause lists what it left behind',
+  },
   EXECUTION_LIMIT_EXCEEDED: { status: 429, title: 'too many executions are running' },
   THROTTLED: { status: 429, title: 'Step Functions is throttling the requests' },
 
@@ -255,7 +264,7 @@ export const CODES = {
     status: 405,
     title: 'the route does not take this method (Allow lists those it does)',
   },
-  PAYLOAD_TOO_LARGE: { status: 413, title: 'the body is over 256 KB' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'the body is over 256 KB (2 MB for POST /dnat/evaluate)' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'the body is not application/json' },
   OVERLOADED: { status: 503, retryAfter: true, title: 'the stack is at its cap of streams or requests' },
   INTERNAL_ERROR: { status: 500, title: "natflow's own fault; the details are in the logs only" },

@@ -9,7 +9,11 @@
  * - `topology` `{}` — resources may have changed: a Task succeeded (steps create, rollbacks delete) or an
  *   execution closed; coalesced over 150 ms, since a provisioning's Parallel branches finish together.
  *
- * A comment line every 20 s keeps proxies and the browser from closing an idle stream. The stream works
+ * Messages are coalesced: those of 50 ms go to each stream in one write, so that the cost of a
+ * provisioning's hundred-odd history events does not grow with the streams open times the messages
+ * (a few writes a stream per provisioning, not hundreds; the stack caps the streams too,
+ * docs/http-api.md#caps). 50 ms is below what a person sees as a delay. A comment line every 20 s keeps proxies and the
+ * browser from closing an idle stream. The stream works
  * with `fetch` as well as `EventSource`, so a token-protected stack's page sends its `x-natflow-token`
  * header on it like on every other call (the HTTP server checks it before this handler runs).
  *
@@ -51,6 +55,8 @@ export interface LiveFeedOptions {
   history: HistorySource;
   heartbeatMs?: number;
   topologyDebounceMs?: number;
+  /** How long messages gather before they are written to the streams (default 50 ms). */
+  flushMs?: number;
 }
 
 export interface LiveFeed {
@@ -68,13 +74,27 @@ export const LIVE_PATH = '/console/api/live';
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   const debounceMs = options.topologyDebounceMs ?? 150;
+  const flushMs = options.flushMs ?? 50;
   const streams = new Set<ServerResponse>();
   let topologyTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
 
+  // Frames waiting for the next flush, written to every stream at once.
+  let pending = '';
+  let flushing: NodeJS.Timeout | undefined;
+  const flush = () => {
+    flushing = undefined;
+    const frames = pending;
+    pending = '';
+    if (frames !== '') for (const res of streams) res.write(frames);
+  };
   const send = (event: string, data: unknown) => {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams) res.write(frame);
+    if (streams.size === 0) return;
+    pending += `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    if (flushing === undefined) {
+      flushing = setTimeout(flush, flushMs);
+      flushing.unref();
+    }
   };
   const topologyChanged = () => {
     if (topologyTimer !== undefined) return;
@@ -134,6 +154,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     clients: () => streams.size,
     close() {
       unsubscribe();
+      if (flushing !== undefined) {
+        clearTimeout(flushing);
+        flush();
+      }
       if (topologyTimer !== undefined) clearTimeout(topologyTimer);
       if (heartbeat !== undefined) clearInterval(heartbeat);
       for (const res of streams) res.end();

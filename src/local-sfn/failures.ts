@@ -4,6 +4,7 @@
  * engine when it reaches a Task of an execution already closed.
  */
 import { ExecutionError } from 'aws-local-stepfunctions';
+import { withoutTraces } from '../net/errors.ts';
 
 const FAIL_STATE_DEFAULT_NAME = 'FailStateError';
 const FAIL_STATE_DEFAULT_MESSAGE = 'Execution failed because of a Fail state';
@@ -33,19 +34,22 @@ export function failureOf(error: unknown): { status: 'FAILED'; error?: string; c
   if (!(inner instanceof Error)) return { status: 'FAILED', error: 'States.Runtime', cause: String(inner) };
   const outcome: { status: 'FAILED'; error?: string; cause?: string } = { status: 'FAILED' };
   if (inner.name !== FAIL_STATE_DEFAULT_NAME) outcome.error = inner.name;
-  if (inner.message !== FAIL_STATE_DEFAULT_MESSAGE) outcome.cause = inner.message;
+  if (inner.message !== FAIL_STATE_DEFAULT_MESSAGE) outcome.cause = withoutTraces(inner.message);
   return outcome;
 }
 
-/** A handler's failure as Lambda's Node.js runtime reports it. */
+/**
+ * A handler's failure as Lambda's Node.js runtime reports it, `{errorType, errorMessage, trace}` — with
+ * no stack frame and no source path, whatever the handler threw: the history, a Catch's input and an
+ * execution's cause never carry a trace (docs/real-cloud.md#failure); natflow's handlers log theirs.
+ */
 export function taskFailureOf(error: unknown): TaskFailure {
-  if (error instanceof Error) {
-    const errorType = error.name || 'Error';
-    const trace = (error.stack ?? '').split('\n').filter((line) => line.length > 0);
-    return new TaskFailure(errorType, JSON.stringify({ errorType, errorMessage: error.message, trace }));
-  }
-  const errorType = typeof error;
-  return new TaskFailure(errorType, JSON.stringify({ errorType, errorMessage: String(error), trace: [] }));
+  const errorType = error instanceof Error ? error.name || 'Error' : typeof error;
+  const errorMessage = withoutTraces(error instanceof Error ? error.message : String(error));
+  return new TaskFailure(
+    errorType,
+    JSON.stringify({ errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`] }),
+  );
 }
 
 /** The `errorType` and `errorMessage` of a Task failure's cause (Lambda's JSON), if it is one. */

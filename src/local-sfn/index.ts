@@ -6,6 +6,6 @@
  * database — is how it works, not what it offers.
  */
 export type { HistoryListener, SfnServiceOptions, StateMachineSpec, TaskHandler } from './options.ts';
-export type { ExecutionRecord, ExecutionStatus } from './persistence.ts';
+export type { ExecutionRecord, ExecutionStatus, PruneResult } from './persistence.ts';
 export { createSfnHandler, startSfnServer } from './server.ts';
 export { SfnService } from './service.ts';

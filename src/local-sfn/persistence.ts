@@ -12,6 +12,12 @@
  *
  * Every write is a single statement or an explicit transaction, so a crash leaves either the event and
  * the status change together or neither.
+ *
+ * Space: executions are pruned (`deleteClosed`, the caller's retention decides which) and the file gives
+ * the space back — it is created with `auto_vacuum = INCREMENTAL` (a file from before is converted once,
+ * by a VACUUM, the first time something is pruned), and each prune ends with an incremental vacuum and a
+ * WAL checkpoint that truncates the log. The WAL is checkpointed every 256 pages (1 MB) and kept to 1 MB
+ * between checkpoints, so the log never holds more than a few executions' worth of pages.
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
@@ -65,6 +71,19 @@ export interface HistoryPageQuery {
   limit: number;
 }
 
+/** Pages between automatic WAL checkpoints (SQLite's default is 1,000: 4 MB of log). */
+const WAL_AUTOCHECKPOINT_PAGES = 256;
+/** The size the WAL file is truncated to after a checkpoint. */
+const JOURNAL_SIZE_LIMIT_BYTES = 1024 * 1024;
+
+/** What a prune did: the executions and history events deleted, and the file's size before and after. */
+export interface PruneResult {
+  executions: number;
+  events: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sfn_executions (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -106,12 +125,89 @@ export class ExecutionDatabase {
   constructor(file: string) {
     this.db = new DatabaseSync(file);
     this.db.exec('PRAGMA busy_timeout = 5000');
+    // Only a file without tables takes a new auto_vacuum mode directly (an older one: see `deleteClosed`).
+    if (!this.hasTables()) this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     if (file !== ':memory:') {
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec('PRAGMA synchronous = NORMAL');
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      this.db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
     }
     this.db.exec(SCHEMA);
     this.addRedriveColumns();
+  }
+
+  private hasTables(): boolean {
+    return (
+      this.db.prepare("SELECT 1 AS hit FROM sqlite_master WHERE type = 'table' LIMIT 1").get() !== undefined
+    );
+  }
+
+  /** Every execution, newest first (what a retention policy reads to choose what to prune). */
+  allExecutions(): StoredExecution[] {
+    return this.statement('SELECT * FROM sfn_executions ORDER BY seq DESC').all().map(executionOf);
+  }
+
+  /** How many executions are stored, and the stop time of the oldest closed one (ms), if any. */
+  retentionFacts(): { count: number; oldestStopMs: number | undefined } {
+    const row = this.statement(
+      `SELECT COUNT(*) AS n, MIN(CASE WHEN status <> 'RUNNING' THEN stop_ms END) AS oldest FROM sfn_executions`,
+    ).get();
+    return {
+      count: Number(row?.n ?? 0),
+      oldestStopMs: typeof row?.oldest === 'number' ? row.oldest : undefined,
+    };
+  }
+
+  /**
+   * Deletes the given executions that are closed (never a RUNNING one, whatever the caller asked) with
+   * their histories, atomically, then gives the freed pages back to the file system.
+   */
+  deleteClosed(executionArns: readonly string[]): PruneResult {
+    const bytesBefore = this.fileBytes();
+    let executions = 0;
+    let events = 0;
+    if (executionArns.length > 0) {
+      this.transaction(() => {
+        const deleteExecution = this.statement(
+          `DELETE FROM sfn_executions WHERE arn = ? AND status <> 'RUNNING' RETURNING arn`,
+        );
+        const deleteHistory = this.statement('DELETE FROM sfn_history WHERE execution_arn = ?');
+        for (const arn of executionArns) {
+          if (deleteExecution.get(arn) === undefined) continue;
+          executions++;
+          events += Number(deleteHistory.run(arn).changes);
+        }
+      });
+    }
+    if (executions > 0) this.reclaim();
+    return { executions, events, bytesBefore, bytesAfter: this.fileBytes() };
+  }
+
+  /**
+   * Gives free pages back: an incremental vacuum (a file from before `auto_vacuum = INCREMENTAL` is
+   * converted by one VACUUM first), then a checkpoint that truncates the WAL. Another process reading the
+   * file may keep either from finishing now; the next prune tries again.
+   */
+  private reclaim(): void {
+    try {
+      const mode = Number(this.db.prepare('PRAGMA auto_vacuum').get()?.auto_vacuum ?? 0);
+      if (mode !== 2) {
+        this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+        this.db.exec('VACUUM');
+      } else this.db.exec('PRAGMA incremental_vacuum');
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // SQLITE_BUSY under another process's read: the space is reused meanwhile, and given back next time.
+    }
+  }
+
+  /** The database's size on disk: its pages (the WAL is bounded apart). */
+  private fileBytes(): number {
+    const row = this.db
+      .prepare('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')
+      .get();
+    return Number(row?.bytes ?? 0);
   }
 
   /** Files written before RedriveExecution existed lack its two columns. */

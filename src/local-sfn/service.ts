@@ -63,6 +63,7 @@ import {
   ExecutionDatabase,
   type ExecutionRecord,
   type ExecutionStatus,
+  type PruneResult,
   type StoredExecution,
 } from './persistence.ts';
 import { redriveStatusOf } from './redrive.ts';
@@ -381,6 +382,27 @@ export class SfnService {
   /** Resolves when every Task handler invoked for that execution has settled. */
   inFlight(executionArn: string): Promise<void> {
     return this.runner.inFlight(executionArn);
+  }
+
+  /**
+   * Deletes executions with their histories, as a retention policy chooses: `select` sees every stored
+   * execution, newest first, and answers the ARNs to delete. A RUNNING execution is never deleted, whatever
+   * it answers (one may start or be redriven meanwhile). The file gives the freed space back.
+   */
+  async pruneExecutions(
+    select: (executions: readonly ExecutionRecord[]) => Promise<readonly string[]> | readonly string[],
+  ): Promise<PruneResult> {
+    this.runner.assertOpen();
+    const chosen = await select(this.db.allExecutions());
+    this.runner.assertOpen();
+    return this.db.deleteClosed(chosen);
+  }
+
+  /** How many executions are stored, and when the oldest closed one closed: what tells a prune is due. */
+  executionCount(): { count: number; oldestStopDate: Date | undefined } {
+    this.runner.assertOpen();
+    const { count, oldestStopMs } = this.db.retentionFacts();
+    return { count, oldestStopDate: oldestStopMs === undefined ? undefined : new Date(oldestStopMs) };
   }
 
   /**

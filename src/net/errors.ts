@@ -52,3 +52,6 @@ export class InvalidCidrError extends NatflowError {
 export class InvalidPortSpecError extends NatflowError {
   override name: ErrorCode = 'INVALID_PORT_SPEC';
 }
+
+/** A text without stack frames or source paths (src/codes/failure.ts). */
+export { withoutTraces } from '../codes/failure.ts';

@@ -9,6 +9,7 @@
  * resources change.
  */
 import { NotFoundError } from '../cloud/errors.ts';
+import { isIntent } from '../cloud/intent.ts';
 import { chooseResource, splitQualified } from '../cloud/resolve.ts';
 import type {
   BackendGroup,
@@ -110,8 +111,12 @@ export class Topology {
   }
 
   /** Builds a topology from resources (any order). */
+  /**
+   * The topology of what exists: an intent a real cloud never confirmed (src/cloud/intent.ts) is left
+   * out, so no path runs through something natflow only meant to create.
+   */
   static from(resources: readonly Resource[]): Topology {
-    return new Topology(resources);
+    return new Topology(resources.some(isIntent) ? resources.filter((r) => !isIntent(r)) : resources);
   }
 
   #owners(vpcId: string, ip: string): AddressOwners {

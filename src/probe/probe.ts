@@ -156,6 +156,8 @@ export interface VerifyResult {
   expected: 'reachable' | 'unreachable';
   expectedCode?: string;
   ok: boolean;
+  /** How it was found: by analysis, by a live request, or both (docs/real-cloud.md#verification-output). */
+  mode: ProbeMode;
   live?: LiveResult;
   detail?: string;
 }
@@ -196,6 +198,7 @@ export async function verifyEntries(
         code: error.name,
         ...expectation,
         ok: false,
+        mode: options.dataPlane ? (options.mode ?? 'both') : 'analyze',
         detail: error.message,
       });
       continue;
@@ -209,6 +212,7 @@ export async function verifyEntries(
       ...(report.code ? { code: report.code } : {}),
       ...expectation,
       ok: verdictHolds && codeHolds,
+      mode: report.mode,
       ...(report.live ? { live: report.live } : {}),
       ...(failedHop ? { detail: failedHop.detail } : {}),
     });

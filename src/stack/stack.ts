@@ -20,12 +20,16 @@
  * own endpoint, exactly as they reach AWS when deployed. A running stack records its URL and data-plane
  * map in `DATA_DIR/stack.json` (stack-file.ts) so CLI commands use it instead of starting their own.
  *
+ * The data directory is private (0700, its files 0600: src/store/data-dir.ts); a looser one is tightened
+ * and the stack says so. Its executions are kept within the retention bounds (retention.ts) and its
+ * HTTP server within its caps on streams and requests (limits.ts), both settable from the environment.
+ *
  * On start, executions left RUNNING by a process that died are closed FAILED and their ledger rolled
  * back (recovery.ts). Every execution that closes puts its "Execution Status Change" event on the bus,
  * whose rule starts the rollback workflow for a provisioning ABORTED or TIMED_OUT — the path AWS takes
  * too (after-close.ts). Nothing is orphaned.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -38,17 +42,19 @@ import type { Console, ConsoleOptions } from '../console/index.ts';
 import { LocalEventBus } from '../local-bus/index.ts';
 import { DataPlane } from '../local-dataplane/index.ts';
 import { createHuaweiCloudApi, type HuaweiCloudApi, huaweiCloudConfig } from '../local-huaweicloud/index.ts';
-import { createSfnHandler, type ExecutionRecord, SfnService } from '../local-sfn/index.ts';
+import { createSfnHandler, type ExecutionRecord, type PruneResult, SfnService } from '../local-sfn/index.ts';
 import { type Clock, systemClock } from '../net/clock.ts';
-import { dataFile } from '../store/data-dir.ts';
+import { dataFile, describeTightened, preparePrivateDir, preparePrivateFile } from '../store/data-dir.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import { withKeepVariant } from '../workflow/keep-variant.ts';
 import type { Workflow } from '../workflow/workflows.ts';
 import { afterClose } from './after-close.ts';
 import { CLOUD_SETTINGS_HEADER, CloudSettings } from './cloud-settings.ts';
 import { createHttpServer } from './http/index.ts';
+import { limitsFromEnv, type StackLimits } from './limits.ts';
 import { memberHealthOf } from './member-health.ts';
 import { rollBackRecovered } from './recovery.ts';
+import { createRetention } from './retention.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
 import { type FaultSpec, faultsFromEnv, TaskBinder } from './tasks.ts';
@@ -78,11 +84,24 @@ export interface StackOptions {
   config?: ServerlessConfig;
   /** Record this stack in `DATA_DIR/stack.json` for other commands (default true; one-shot CLI runs: false). */
   advertise?: boolean;
+  /**
+   * Caps and retention (limits.ts); what is not given comes from `env` (NATFLOW_MAX_STREAMS,
+   * NATFLOW_MAX_REQUESTS, NATFLOW_RETENTION_DAYS, NATFLOW_RETENTION_EXECUTIONS), else the defaults.
+   */
+  limits?: Partial<StackLimits> | undefined;
+  /** Where the limits are read from (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where the stack says what people should know (a tightened data directory); default stderr. */
+  warn?: (text: string) => void;
 }
 
 export interface Stack {
   url: string | undefined;
   dataDir: string;
+  /** This stack's instance id: `GET /health` answers it and `stack.json` records it. */
+  instance: string;
+  /** The caps and retention it runs with. */
+  limits: StackLimits;
   store: Store;
   sfn: SfnService;
   bus: LocalEventBus;
@@ -97,6 +116,8 @@ export interface Stack {
   recovered: ExecutionRecord[];
   /** Resolves when the work the runtime does after executions close (rollback, data-plane sync) is done. */
   idle(): Promise<void>;
+  /** Prunes executions now, by the retention rules (retention.ts), even when no bound is passed yet. */
+  pruneExecutions(): Promise<PruneResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -116,7 +137,14 @@ export function timeScaleFromEnv(env: NodeJS.ProcessEnv): number {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const warn = options.warn ?? ((text: string) => process.stderr.write(`natflow: ${text}\n`));
+  const limits = { ...limitsFromEnv(options.env ?? process.env), ...definedOf(options.limits) };
+  // Private: 0700, its files 0600; a looser directory (an older natflow made it) is tightened, and said.
+  for (const entry of preparePrivateDir(dataDir)) warn(describeTightened(entry));
+  preparePrivateFile(dataFile(dataDir, 'executions'));
+  const instance = randomUUID();
+  // The secret of the stack's own clients (its handlers' Step Functions calls): never capped.
+  const internalKey = randomBytes(16).toString('hex');
   const clock = options.clock ?? systemClock;
   const config = options.config ?? readServerlessConfig();
   // The local Huawei API's settings before anything opens: a malformed NATFLOW_HWC_SETTLE_MS stops the start.
@@ -132,11 +160,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const workflowOfArn = new Map(machines.map((m) => [localStateMachineArn(m.name), m.key]));
   const workflowOf = (arn: string) => workflowOfArn.get(arn);
   // Locally the API rolls a kept failure back in process (functions/api/lib/rollback.ts), so that it
-  // answers with what it deleted; the rollback machine serves the status-change path here.
-  const apiArns = Object.fromEntries([...arnOfWorkflow].filter(([key]) => key !== 'rollback')) as Record<
-    Workflow,
-    string
-  >;
+  // answers with what it deleted; the rollback machine serves the status-change path and the
+  // resumption of a rollback that left resources behind.
+  const apiArns = Object.fromEntries(arnOfWorkflow) as Record<Workflow, string> & { rollback?: string };
 
   // The handlers' deps. The API handlers call Step Functions through the SDK at this stack's own
   // endpoint, as they reach AWS when deployed; the client exists once the server listens (`url`).
@@ -154,7 +180,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!url)
         throw new Error('this stack serves no HTTP: its API handlers have no Step Functions endpoint');
       if (!stepFunctions) {
-        stepFunctions = sfnClientFor({ endpoint: url, region: LOCAL_REGION, token: options.token });
+        stepFunctions = sfnClientFor({
+          endpoint: url,
+          region: LOCAL_REGION,
+          token: options.token,
+          internalKey,
+        });
         // An API route that starts or redrives an execution hands it the settings its caller handed in.
         stepFunctions.middlewareStack.add(
           (next) => async (args) => {
@@ -169,11 +200,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return stepFunctions;
     },
     stateMachineArns: () => apiArns,
+    keptRollbackInProcess: true,
     env: () => cloudSettings.envFor(tasks.currentExecution()),
+    instance,
   });
   // NATFLOW_FAULTS: the test-only fault switch for stacks started by a CLI process (natflow up, embedded).
   const tasks = new TaskBinder(config, { deps, faults: options.faults ?? faultsFromEnv(process.env) });
 
+  let closed = false;
   // Work the stack does after executions close, which `idle()` waits for.
   const pending = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
@@ -206,10 +240,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     waitTimeScale: options.waitTimeScale ?? timeScaleFromEnv(process.env),
     clock,
     onExecutionClosed: (execution) =>
-      track(onClose(execution).finally(() => cloudSettings.forget(execution.executionArn))),
+      track(
+        onClose(execution)
+          .finally(() => cloudSettings.forget(execution.executionArn))
+          .then(() => pruned(retention.executionClosed())),
+      ),
   });
+  // Retention: executions and their history kept within the bounds (retention.ts).
+  const retention = createRetention({
+    sfn,
+    store,
+    limits,
+    now: () => clock.now(),
+    machineOf: (arn) => workflowOf(arn),
+  });
+  const pruned = (sweep: Promise<unknown>): Promise<void> =>
+    sweep.then(
+      () => undefined,
+      (error: unknown) => {
+        if (!closed) process.emitWarning(`natflow: pruning executions failed: ${(error as Error)?.message}`);
+      },
+    );
   const recovered = await sfn.recover();
   await rollBackRecovered(recovered, { store, deps, workflowOf });
+  await pruned(retention.sweep());
   if (dataPlane) await dataPlane.sync(await store.list());
 
   // What starts workflows besides callers: the bus rules and schedules of serverless.yml.
@@ -247,6 +301,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       huaweiCloud,
       console: consoleApp?.handle,
       token: options.token,
+      caps: { maxStreams: limits.maxStreams, maxRequests: limits.maxRequests },
+      internalKey,
       cloudSettings,
     });
     try {
@@ -271,15 +327,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (url !== undefined && advertised)
     writeStackFile(stackFile, {
       url,
+      instance,
       dataDir,
       startedAt: new Date(clock.now()),
       dataPlane: dataPlane?.map(),
     });
 
-  let closed = false;
   return {
     url,
     dataDir,
+    instance,
+    limits,
     store,
     sfn,
     bus,
@@ -296,10 +354,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    pruneExecutions: () => retention.sweep(true),
     async close() {
       if (closed) return;
       closed = true;
       stopSchedules();
+      retention.stop();
       consoleApp?.close();
       if (server) {
         server.closeAllConnections();
@@ -313,4 +373,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await store.close();
     },
   };
+}
+
+/** The fields of a partial object that are set (an explicit `undefined` does not override a default). */
+function definedOf<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -19,10 +19,12 @@ export function addEventRules(
 ): void {
   const machineArnOfId = machineArnsByLogicalId(config, arnOf);
   for (const machine of config.stateMachines.values()) {
-    for (const event of machine.events) {
+    for (const [index, event] of machine.events.entries()) {
       if (!event.eventBridge) continue;
+      const detailType = Object.values(event.eventBridge.pattern['detail-type'] ?? {}).join('-') || 'rule';
       bus.addRule({
-        name: `${machine.key}-${Object.values(event.eventBridge.pattern['detail-type'] ?? {}).join('-') || 'rule'}`,
+        // One machine may have several rules for one detail type (provision: onFailure absent or not keep).
+        name: `${machine.key}-${detailType}-${index + 1}`,
         pattern: resolveMachineRefs(event.eventBridge.pattern, machineArnOfId) as Record<string, unknown>,
         ...(event.eventBridge.inputPath ? { inputPath: event.eventBridge.inputPath } : {}),
         target: (input) => start(machine.name, input ?? {}),

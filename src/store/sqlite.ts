@@ -12,8 +12,6 @@
  * processes. `busy_timeout` makes a second writer wait for the lock instead of failing. WAL lets readers
  * run beside the writer. The unique key index is the last line of defence for the rules that are keys.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AsyncMutex } from '../cloud/memory-store.ts';
 import { type Resource, ResourceSchema } from '../cloud/resources.ts';
@@ -26,6 +24,7 @@ import {
   type StoreTx,
   UniqueKeyViolation,
 } from '../cloud/store.ts';
+import { preparePrivateFile } from './data-dir.ts';
 
 /** How long a writer waits for another process's transaction before giving up (ms). */
 const BUSY_TIMEOUT_MS = 15_000;
@@ -305,7 +304,8 @@ class SqliteStore extends SqliteReader implements Store {
  * @example const store = openSqliteStore('.natflow/natflow.sqlite')
  */
 export function openSqliteStore(file: string): Store {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // 0600 in a 0700 directory before SQLite opens it: its WAL and shared-memory files take that mode too.
+  if (file !== ':memory:') preparePrivateFile(file);
   const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (file !== ':memory:') db.exec('PRAGMA journal_mode = WAL');

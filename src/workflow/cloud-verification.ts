@@ -13,13 +13,14 @@
  */
 import { applyDrift, driftDetectedDetail } from '../cloud/drift.ts';
 import { NatflowError } from '../cloud/errors.ts';
+import { isIntent } from '../cloud/intent.ts';
 import type { Store } from '../cloud/store.ts';
 import type { Plan } from '../plan/plan.ts';
 import { can, type Provider } from '../providers/registry.ts';
 import { type PlanVerification, verifyPlan } from './verification.ts';
 
 export const REAL_CLOUD_NOTE =
-  'verified by analysis of the model freshly read from the cloud (natflow sends no packet into a real VPC)';
+  'verified by analysis of the model freshly read from the cloud (natflow sent no packet into a real VPC)';
 
 export async function verifyOnCloud(
   cloud: Provider,
@@ -27,7 +28,7 @@ export async function verifyOnCloud(
   planOrName: Plan | string,
   options: Parameters<typeof verifyPlan>[2],
 ): Promise<PlanVerification & { mode?: 'analyze'; note?: string }> {
-  if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, options);
+  if (!can(cloud.name, 'realCloud')) return verifyPlan(store, planOrName, { ...options, cloud: cloud.name });
   const name = typeof planOrName === 'string' ? planOrName : planOrName.name;
   const drift = (await cloud.dryRun({ plan: name })).drift ?? [];
   const gone = new Set(drift.filter((d) => d.change === 'gone').map((d) => d.id));
@@ -40,12 +41,15 @@ export async function verifyOnCloud(
       if (!(error instanceof NatflowError)) throw error;
     }
   }
-  const vpcs = own.filter((r) => r.type === 'vpc').map((r) => r.externalId as string);
+  // An intent (docs/real-cloud.md#failure) has no id of the cloud's: nothing to import.
+  const vpcs = own.filter((r) => r.type === 'vpc' && !isIntent(r)).map((r) => r.externalId as string);
   if (cloud.importAccount && vpcs.length > 0) await cloud.importAccount({ vpcs });
   if (drift.length > 0)
     await options.publish?.('DriftDetected', driftDetectedDetail(name, cloud.name, drift));
+  // No data plane: every entry is found by analysis (`mode: 'analyze'` in each result and row).
   const result = await verifyPlan(store, planOrName, {
     ...options,
+    cloud: cloud.name,
     dataPlane: undefined,
     asFound: (resources) => applyDrift(resources, drift),
   });

@@ -14,7 +14,7 @@ import { CloudTimeoutError } from '../cloud/errors.ts';
 import type { Store } from '../cloud/store.ts';
 import { notReady } from '../cloud/waiting.ts';
 import { rollbackProvisioning } from './rollback.ts';
-import { PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
+import { checkTeardown, PHASE_TYPES, type TeardownPhase, teardownPhase } from './teardown.ts';
 
 export interface RoundOptions {
   /** The execution's start (ISO), from `$$.Execution.StartTime`; absent: no bound. */
@@ -54,10 +54,19 @@ export async function rollbackRound(
   return { deleted, pending: left.length };
 }
 
+/** The check round of a teardown: it needs no cloud, so a plan with nothing recorded opens none. */
+export async function checkRound(
+  store: Store,
+  plan: string,
+): Promise<{ phase: 'check'; deleted: string[]; pending: number; nothing: boolean }> {
+  return { phase: 'check', deleted: [], pending: 0, ...(await checkTeardown(store, plan)) };
+}
+
 /**
- * One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. With `wait`,
- * a round that leaves deletions pending fails `Natflow.NotReady` naming them instead (the teardown
- * workflow's Retry runs it again: docs/real-cloud.md#time).
+ * One round of a teardown phase: `{phase, deleted, pending}`; CLOUD_TIMEOUT past the bound. The check
+ * phase adds `nothing`: true when nothing is recorded to the plan (the state machine then ends there).
+ * With `wait`, a round that leaves deletions pending fails `Natflow.NotReady` naming them instead (the
+ * teardown workflow's Retry runs it again: docs/real-cloud.md#time).
  */
 export async function teardownRound(
   cloud: Cloud,
@@ -65,9 +74,9 @@ export async function teardownRound(
   plan: string,
   phase: TeardownPhase,
   options: RoundOptions,
-): Promise<{ phase: TeardownPhase; deleted: string[]; pending: number }> {
+): Promise<{ phase: TeardownPhase; deleted: string[]; pending: number; nothing?: boolean }> {
+  if (phase === 'check') return checkRound(store, plan);
   const deleted = await teardownPhase(cloud, store, plan, phase);
-  if (phase === 'check') return { phase, deleted, pending: 0 };
   const left = [];
   for (const type of PHASE_TYPES[phase]) left.push(...(await store.list({ plan, type })));
   if (left.length > 0 && overdue(options)) {

@@ -8,9 +8,11 @@
  *   from its Fail state, which fails again at once.
  * - A kept failure (`onFailure: keep`, the `provision-keep` machine) may be redriven until it is rolled
  *   back (`natflow executions rollback`); after that it is refused the same way.
- * - Only a kept failure is rolled back on request: a RUNNING one must be stopped first (a stopped kept
+ * - A kept failure is rolled back on request: a RUNNING one must be stopped first (a stopped kept
  *   provisioning is ABORTED and keeps its resources), a SUCCEEDED one is removed by `teardown`, and one
- *   that ran with `onFailure: rollback` has rolled back by itself.
+ *   that ran with `onFailure: rollback` has rolled back by itself — unless that rollback could not
+ *   finish (its cause says INCOMPLETE, or the ledger still holds what it created): then a rollback on
+ *   request resumes it (docs/real-cloud.md#failure).
  *
  * Pure: the callers read the execution, its history and the ledger, and pass what they found.
  */
@@ -55,9 +57,15 @@ export function redriveRefusalOf(execution: ExecutionFacts, rolledBack: boolean)
   return undefined;
 }
 
-/** Why natflow refuses to roll this execution back on request, or undefined. */
-export function rollbackRefusalOf(execution: ExecutionFacts): Refusal | undefined {
+/**
+ * Why natflow refuses to roll this execution back on request, or undefined. `leftBehind`: its own
+ * rollback left resources behind (a provisioning with `onFailure: rollback`), which a rollback on request
+ * resumes.
+ */
+export function rollbackRefusalOf(execution: ExecutionFacts, leftBehind = false): Refusal | undefined {
   const refuse = (message: string): Refusal => ({ code: 'ROLLBACK_REFUSED', message });
+  if (execution.machine === 'provision' && leftBehind && CLOSED_UNSUCCESSFULLY.has(execution.status))
+    return undefined;
   if (execution.machine === 'provision') {
     return refuse(
       `execution ${execution.name} ran with onFailure: rollback: it rolls back by itself when it fails; ` +

@@ -1,18 +1,19 @@
 /**
  * The end of a successful provisioning: the plan document is recorded (verify and teardown take only its
  * name) and the execution's output is built — `{plan, resources: {kind: {name: id}}, translation, verify}`
- * (docs/workflows.md).
+ * (docs/workflows.md), `verify` one row per verify entry (docs/real-cloud.md#verification-output).
  */
 
 import type { Store } from '../cloud/store.ts';
 import { PlanSchema } from '../plan/plan.ts';
 import { planResources } from './plan-resources.ts';
+import { type VerificationRow, verificationRows } from './verification.ts';
 
 export interface ProvisioningOutput {
   plan: string;
   resources: Record<string, Record<string, string>>;
   translation: unknown[];
-  verify: unknown[];
+  verify: VerificationRow[];
 }
 
 export async function completeProvisioning(
@@ -33,6 +34,6 @@ export async function completeProvisioning(
     plan: plan.name,
     resources: await planResources(store, plan.name),
     translation: outcome.translation,
-    verify: outcome.verify,
+    verify: verificationRows(outcome.verify),
   };
 }

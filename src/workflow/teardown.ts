@@ -7,14 +7,20 @@
  * with DEPENDENCY_VIOLATION, before anything is deleted, while a resource of another plan still
  * references one of this plan's — the same rule every cloud enforces for each delete (`Cloud.destroy`).
  *
+ * A plan with nothing recorded — no plan record and no resource (resources a rollback left behind stay
+ * recorded to their plan, so they count) — has nothing to tear down: the check phase answers
+ * `nothing: true` and the state machine ends SUCCEEDED with `{plan, nothing: true}`, which is also what
+ * the API answers instead of starting it, and what the CLI says (docs/workflows.md#teardown). Tearing
+ * down an unknown plan, or one already torn down, is therefore not an error: teardown is idempotent.
+ *
  * A cloud that deletes asynchronously answers `done: false`: that id is not in the phase's result and stays
  * in the ledger, and the plan record is kept until nothing of the plan is left, so running the phase again
  * (a Wait/Choice loop around it) continues the deletion. The virtual cloud deletes at once.
  */
 import type { Cloud } from '../cloud/cloud.ts';
-import { DependencyViolationError, NotFoundError } from '../cloud/errors.ts';
+import { DependencyViolationError } from '../cloud/errors.ts';
 import type { Resource, ResourceType } from '../cloud/resources.ts';
-import type { Store } from '../cloud/store.ts';
+import type { Store, StoreReader } from '../cloud/store.ts';
 
 export const TEARDOWN_PHASES = ['check', 'rules', 'transit', 'loadBalancers', 'servers', 'networks'] as const;
 export type TeardownPhase = (typeof TEARDOWN_PHASES)[number];
@@ -28,6 +34,11 @@ export const PHASE_TYPES: Readonly<Record<TeardownPhase, readonly ResourceType[]
   servers: ['server', 'security-group'],
   networks: ['subnet', 'vpc'],
 };
+
+/** Whether nothing is recorded to `plan`: no plan record and no resource (left-behind ones included). */
+export async function nothingRecorded(store: StoreReader, plan: string): Promise<boolean> {
+  return !(await store.getPlan(plan)) && (await store.list({ plan })).length === 0;
+}
 
 /** Resources outside `plan` that reference one of the plan's resources. */
 export async function externalDependents(
@@ -46,19 +57,26 @@ export async function externalDependents(
 }
 
 /**
+ * The check phase: whether there is nothing to tear down; DEPENDENCY_VIOLATION while another plan's
+ * resources depend on this plan's.
+ */
+export async function checkTeardown(store: Store, plan: string): Promise<{ nothing: boolean }> {
+  if (await nothingRecorded(store, plan)) return { nothing: true };
+  await teardownPhase(undefined, store, plan, 'check');
+  return { nothing: false };
+}
+
+/**
  * Runs one teardown phase for a plan; returns the ids it deleted. Idempotent: a phase re-run after a
- * partial failure deletes what is left.
+ * partial failure deletes what is left (and the check of a plan with nothing recorded finds no dependent).
  */
 export async function teardownPhase(
-  cloud: Cloud,
+  cloud: Cloud | undefined,
   store: Store,
   plan: string,
   phase: TeardownPhase,
 ): Promise<string[]> {
   if (phase === 'check') {
-    if (!(await store.getPlan(plan)) && (await store.list({ plan })).length === 0) {
-      throw new NotFoundError(`no plan named ${plan} has been provisioned`, { path: 'plan' });
-    }
     const dependents = await externalDependents(store, plan);
     const first = dependents[0];
     if (first) {
@@ -74,6 +92,7 @@ export async function teardownPhase(
     }
     return [];
   }
+  if (!cloud) throw new Error(`the teardown phase ${phase} needs a cloud`);
   const deleted: string[] = [];
   for (const type of PHASE_TYPES[phase]) {
     const resources = (await store.list({ plan, type })).reverse();

@@ -117,4 +117,37 @@ describe('the HTTP API on the local stack', () => {
     expect((await closed(started.json.executionArn)).status).toBe('SUCCEEDED');
     expect((await api(`/resources?plan=${PLAN.name}`)).json.resources).toEqual([]);
   });
+
+  it.each([
+    { onFailure: 'keep', machine: 'provision-keep' },
+    { onFailure: 'rollback', machine: 'provision' },
+    { onFailure: undefined, machine: 'provision' },
+    { onFailure: 'sometimes', machine: 'provision' },
+  ])(
+    'starts the $machine machine for a requested plan with onFailure $onFailure',
+    async ({ onFailure, machine }) => {
+      // Prepare: a plan that fails its ValidatePlan (no VPC of that name), so nothing is created
+      const plan = {
+        name: `event-${onFailure ?? 'absent'}`,
+        ...(onFailure === undefined ? {} : { onFailure }),
+        vpcs: [{ name: 'VPC-E', cidr: '10.90.0.0/16' }],
+        subnets: [{ name: 'SUBNET-E', vpc: 'VPC-MISSING', cidr: '10.90.0.0/24' }],
+      };
+      // Act
+      const put = await api('/events', {
+        Entries: [
+          { Source: 'natflow.requests', DetailType: 'CrossVpcAccessRequested', Detail: JSON.stringify(plan) },
+        ],
+      });
+      // Assess: exactly one rule matched, on the machine onFailure asks for; it failed and left nothing
+      expect(put.status).toBe(200);
+      expect(put.json.Started).toHaveLength(1);
+      const execution = await closed(put.json.Started[0].result.executionArn as string);
+      expect(execution).toMatchObject({ workflow: 'provision', status: 'FAILED' });
+      expect(String(execution.stateMachineArn).split(':').at(-1)).toMatch(
+        new RegExp(`^natflow-${machine}-[a-z0-9]+$`),
+      );
+      expect((await api(`/resources?plan=${plan.name}`)).json.resources).toEqual([]);
+    },
+  );
 });

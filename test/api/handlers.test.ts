@@ -277,20 +277,58 @@ describe('POST /executions', () => {
   });
 
   it('passes a given name and a teardown input through', async () => {
+    // plan-a has resources recorded: there is something to tear down
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: executionArn('teardown', 'bye'), startDate: START });
     const answer = await call(startExecution, {
       method: 'POST',
       resource: '/executions',
-      body: { workflow: 'teardown', input: { plan: 'app-a-to-elb01' }, name: 'bye' },
+      body: { workflow: 'teardown', input: { plan: 'plan-a' }, name: 'bye' },
     });
     expect(answer.status).toBe(201);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: ARNS.teardown,
       name: 'bye',
-      input: '{"plan":"app-a-to-elb01"}',
+      input: '{"plan":"plan-a"}',
     });
+  });
+
+  it.each([
+    { name: 'a plan never provisioned', plan: 'app-a-to-elb01' },
+    { name: 'a plan torn down before (its record and resources gone)', plan: 'plan-gone' },
+  ])('answers 200 {plan, nothing: true} and starts nothing for the teardown of $name', async ({ plan }) => {
+    // Act: twice, as a second teardown of the same plan must behave the same
+    for (let i = 0; i < 2; i++) {
+      const answer = await call(startExecution, {
+        method: 'POST',
+        resource: '/executions',
+        body: { workflow: 'teardown', input: { plan } },
+      });
+      // Assess
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({ plan, nothing: true });
+    }
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('starts the teardown of a plan whose only resources are ones a rollback left behind', async () => {
+    // Prepare: no plan record, one resource still recorded to the plan
+    await store.transaction([], (tx) =>
+      tx.insert(vpc('vpc-9', 'VPC-L', 'left-behind'), { keys: [], refs: [] }),
+    );
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: executionArn('teardown', 'left'), startDate: START });
+    // Act
+    const answer = await call(startExecution, {
+      method: 'POST',
+      resource: '/executions',
+      body: { workflow: 'teardown', input: { plan: 'left-behind' }, name: 'left' },
+    });
+    // Assess
+    expect(answer.status).toBe(201);
+    expect(sfn).toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('answers 409 EXECUTION_ALREADY_EXISTS when Step Functions refuses the name', async () => {

@@ -2,7 +2,8 @@
  * POST /executions/{id}/redrive and /rollback against a mocked Step Functions (aws-sdk-client-mock), as
  * deployed: the refusals, and the rollback seam's two ways — the `rollback` state machine once its ARN
  * is configured (StartExecution `{executionArn, force: true}`; its execution is the record a later redrive
- * is refused by), in process without it.
+ * is refused by), in process without it — and the resumption of a rollback that left resources behind,
+ * always on the rollback machine.
  */
 import {
   DescribeExecutionCommand,
@@ -17,9 +18,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ApiDeps, apiDepsOf } from '../../functions/api/lib/deps.ts';
-import { rollbackExecutionName } from '../../functions/api/lib/rollback.ts';
+import { resumeExecutionName, rollbackExecutionName } from '../../functions/api/lib/rollback.ts';
 import { createHandler as createRedrive } from '../../functions/api/redrive-execution.ts';
 import { createHandler as createRollback } from '../../functions/api/rollback-execution.ts';
+import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { MemoryStore } from '../../src/cloud/memory-store.ts';
 import { ManualClock } from '../../src/net/clock.ts';
 import { call } from './events.ts';
@@ -37,9 +39,9 @@ const START = new Date('2026-01-02T03:04:05.678Z');
 
 const sfn = mockClient(SFNClient);
 let deps: ApiDeps;
-const depsWith = (arns: Record<string, string>) =>
+const depsWith = (arns: Record<string, string>, store = MemoryStore.from([])) =>
   apiDepsOf({
-    store: MemoryStore.from([]),
+    store,
     clock: new ManualClock(START.getTime()),
     stepFunctions: () => new SFNClient({ region: 'us-east-1' }),
     stateMachineArns: () => arns as typeof ARNS,
@@ -185,6 +187,70 @@ describe('POST /executions/{id}/rollback', () => {
     expect(answer.status).toBe(409);
     expect(answer.json.code).toBe('ROLLBACK_REFUSED');
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  describe('a provisioning whose own rollback left resources behind', () => {
+    /** ROLLED's ledger still holds a VPC: its rollback could not finish. */
+    async function leftBehindStore(): Promise<MemoryStore> {
+      const store = MemoryStore.from([]);
+      await new ControlPlane({ store }).createVpc(
+        { name: 'VPC-A', cidr: '192.168.0.0/16' },
+        { execution: ROLLED },
+      );
+      return store;
+    }
+
+    it('resumes it on the rollback state machine, a new execution named after it', async () => {
+      deps = depsWith({ ...ARNS, rollback: ROLLBACK }, await leftBehindStore());
+      sfn.on(DescribeExecutionCommand).resolves(described(ROLLED, 'FAILED'));
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: `${PREFIX}:execution:natflow-rollback-prod:rs`, startDate: START });
+      const answer = await rollback(ROLLED);
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({
+        executionArn: ROLLED,
+        deleted: [],
+        rollbackExecutionArn: `${PREFIX}:execution:natflow-rollback-prod:rs`,
+      });
+      expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+        stateMachineArn: ROLLBACK,
+        name: resumeExecutionName(ROLLED, 'plain-1', START.getTime()),
+        input: JSON.stringify({ executionArn: ROLLED, force: true }),
+      });
+      expect(resumeExecutionName(ROLLED, 'x'.repeat(100), 0)).toHaveLength(80);
+    });
+
+    it('resumes it on the rollback machine even where a kept failure is rolled back in the request', async () => {
+      deps = apiDepsOf({
+        store: await leftBehindStore(),
+        clock: new ManualClock(START.getTime()),
+        stepFunctions: () => new SFNClient({ region: 'us-east-1' }),
+        stateMachineArns: () => ({ ...ARNS, rollback: ROLLBACK }),
+        keptRollbackInProcess: true,
+      });
+      sfn.on(DescribeExecutionCommand).resolves(described(ROLLED, 'ABORTED'));
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: `${PREFIX}:execution:natflow-rollback-prod:rs`, startDate: START });
+      expect((await rollback(ROLLED)).status).toBe(200);
+      expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: ROLLBACK });
+    });
+
+    it('refuses 409 ROLLBACK_REFUSED while it is RUNNING, and where no rollback machine is deployed', async () => {
+      deps = depsWith({ ...ARNS, rollback: ROLLBACK }, await leftBehindStore());
+      sfn.on(DescribeExecutionCommand).resolves(described(ROLLED, 'RUNNING'));
+      expect((await rollback(ROLLED)).json.code).toBe('ROLLBACK_REFUSED');
+      deps = depsWith(ARNS, await leftBehindStore());
+      sfn.on(DescribeExecutionCommand).resolves(described(ROLLED, 'FAILED'));
+      const answer = await rollback(ROLLED);
+      expect(answer.status).toBe(409);
+      expect(answer.json).toMatchObject({
+        code: 'ROLLBACK_REFUSED',
+        detail: expect.stringContaining('natflow teardown'),
+      });
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
   });
 
   it('answers 404 NOT_FOUND for an execution no natflow machine has', async () => {

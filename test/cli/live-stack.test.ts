@@ -42,7 +42,7 @@ describe('Module: live-stack', () => {
 
   it('ignores a live process whose stack does not answer /health', async () => {
     const url = `http://127.0.0.1:${await deadPort()}`;
-    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, url }));
+    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ pid: process.pid, url, instance: 'i-1' }));
     expect(advertisedStack(dataDir)?.url).toBe(url);
     expect(await liveStack(dataDir)).toBeUndefined();
     // And a session on that data directory runs its own embedded stack instead.

@@ -359,15 +359,15 @@ describe.runIf(motoAvailable)('the packaged stack, run offline', () => {
       false,
     );
     expect(allows(list, 'states:StartExecution', keep)).toBe(false);
-    const validate = roleStatements(stack.cfn, 'ApiValidatePlanRole');
+    const reader = roleStatements(stack.cfn, 'ApiListResourcesRole');
     expect(
-      allows(validate, 'dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-dev'),
+      allows(reader, 'dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-dev'),
     ).toBe(true);
     expect(
-      allows(validate, 'dynamodb:PutItem', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-dev'),
+      allows(reader, 'dynamodb:PutItem', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-dev'),
     ).toBe(false);
     expect(
-      allows(validate, 'dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-prod'),
+      allows(reader, 'dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/natflow-prod'),
     ).toBe(false);
     // Every function that can reach AWS did, so none was left out of the check.
     const callers = new Set(stack.calls.map((c) => c.fn));

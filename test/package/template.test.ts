@@ -100,25 +100,43 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it.each([
-    { machine: 'ProvisionStateMachine', detailType: 'CrossVpcAccessRequested' },
-    { machine: 'TeardownStateMachine', detailType: 'TeardownRequested' },
+    {
+      machine: 'ProvisionStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: [{ exists: false }] },
+    },
+    {
+      machine: 'ProvisionStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: [{ 'anything-but': 'keep' }] },
+    },
+    {
+      machine: 'ProvisionKeepStateMachine',
+      detailType: 'CrossVpcAccessRequested',
+      detail: { onFailure: ['keep'] },
+    },
+    { machine: 'TeardownStateMachine', detailType: 'TeardownRequested', detail: undefined },
   ])(
-    'routes $detailType on the natflow bus to $machine with InputPath $.detail',
-    ({ machine, detailType }) => {
+    'routes $detailType on the natflow bus to $machine with InputPath $.detail ($detail)',
+    ({ machine, detailType, detail }) => {
+      const pattern = {
+        source: ['natflow.requests'],
+        'detail-type': [detailType],
+        ...(detail ? { detail } : {}),
+      };
       const rules = ofType('AWS::Events::Rule').filter(
         ([, r]) => (r.Properties.Targets as { Arn: unknown }[])[0]?.Arn !== undefined,
       );
-      const rule = rules.find(([, r]) =>
-        JSON.stringify(r.Properties.EventPattern ?? {}).includes(detailType),
+      const matching = rules.filter(
+        ([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern),
       );
-      expect(rule).toBeDefined();
-      const properties = rule?.[1].Properties as {
+      expect(matching).toHaveLength(1);
+      const properties = matching[0]?.[1].Properties as {
         EventBusName: unknown;
         EventPattern: unknown;
         Targets: { Arn: unknown; InputPath: string }[];
       };
       expect(properties.EventBusName).toEqual({ Ref: 'NatflowBus' });
-      expect(properties.EventPattern).toEqual({ source: ['natflow.requests'], 'detail-type': [detailType] });
       expect(properties.Targets).toEqual([
         expect.objectContaining({ Arn: { Ref: machine }, InputPath: '$.detail' }),
       ]);
@@ -463,17 +481,23 @@ describe('the packaged CloudFormation template', () => {
             expect(resource, id).toBe('[{"Fn::GetAtt":["NatflowBus","Arn"]}]');
           if (actions.some((a) => a.startsWith('states:'))) {
             expect(resource, id).not.toContain('"*"');
-            expect(resource, id).toMatch(/(Provision|Verify|Teardown|Rollback)StateMachine/);
+            expect(resource, id).toMatch(/(Provision|ProvisionKeep|Verify|Teardown|Rollback)StateMachine/);
           }
         }
       }
     }
-    const start = resources.ApiStartExecutionRole?.Properties.Policies as {
-      PolicyDocument: { Statement: Statement[] };
-    }[];
-    const actions = start[0]?.PolicyDocument.Statement.flatMap((s) => [s.Action].flat());
-    expect(actions).toContain('states:StartExecution');
-    expect(actions).not.toContain('dynamodb:PutItem');
+    const actionsOf = (role: string) =>
+      ((resources[role]?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .flatMap((s) => [s.Action].flat());
+    // Starting an execution dry-runs its plan on the plan's cloud, whose refresh writes natflow's model.
+    expect(actionsOf('ApiStartExecutionRole')).toEqual(
+      expect.arrayContaining(['states:StartExecution', 'dynamodb:PutItem']),
+    );
+    expect(actionsOf('ValidatePlanRole')).toContain('dynamodb:PutItem');
+    // A read stays a read.
+    expect(actionsOf('ApiListResourcesRole')).not.toContain('dynamodb:PutItem');
+    expect(actionsOf('ApiListResourcesRole')).toContain('dynamodb:Query');
   });
 
   // The functions that drive a cloud (the 'cloud' grant of infra/iam.cjs) carry the providers, the
@@ -510,10 +534,13 @@ describe('the packaged CloudFormation template', () => {
         .map((name) => `${iam.logicalName(name)}Role`)
         .sort(),
     );
-    // The workflow steps that call the cloud; not the API, whose bundles carry no provider.
+    // The workflow steps that call the cloud and the API routes that dry-run a plan on it; no other.
     expect(attached).toContain('CreateNetworksRole');
     expect(attached).toContain('RollbackRole');
-    expect(attached).not.toContain('ApiStartExecutionRole');
+    expect(attached).toContain('ApiStartExecutionRole');
+    expect(attached).toContain('ApiValidatePlanRole');
+    expect(attached).not.toContain('ApiListResourcesRole');
+    expect(attached).not.toContain('CompleteProvisioningRole');
     const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
     expect(statements[0]).toEqual({
       Sid: 'ReadHuaweiCloudSecret',

@@ -23,7 +23,11 @@ async function huaweiWorld(): Promise<Topology> {
     target: { loadBalancerId: world.elb.id },
   });
   await world.cloud.activate(rule.id);
-  const resources = (await world.store.list()).map((r) => ({ ...r, cloud: 'huaweicloud' }) as Resource);
+  // With Huawei's ids, as the provider records what the cloud confirmed (a record still carrying the id
+  // derived from its natflow id is an intent the cloud never confirmed: src/cloud/intent.ts).
+  const resources = (await world.store.list()).map(
+    (r) => ({ ...r, cloud: 'huaweicloud', externalId: `hw-${r.id}` }) as Resource,
+  );
   return Topology.from(resources);
 }
 

@@ -147,7 +147,7 @@ describe('serverless.yml', () => {
     },
   );
 
-  it('routes CrossVpcAccessRequested to provision and TeardownRequested to teardown, with $.detail as input', () => {
+  it('routes CrossVpcAccessRequested to provision (provision-keep for onFailure: keep) and TeardownRequested to teardown, with $.detail as input', () => {
     const rules = [...config.stateMachines.values()].flatMap((m) =>
       m.events.flatMap((e) => (e.eventBridge ? [{ workflow: m.key, ...e.eventBridge }] : [])),
     );
@@ -156,7 +156,29 @@ describe('serverless.yml', () => {
         expect.objectContaining({
           workflow: 'provision',
           inputPath: '$.detail',
-          pattern: { source: ['natflow.requests'], 'detail-type': ['CrossVpcAccessRequested'] },
+          pattern: {
+            source: ['natflow.requests'],
+            'detail-type': ['CrossVpcAccessRequested'],
+            detail: { onFailure: [{ exists: false }] },
+          },
+        }),
+        expect.objectContaining({
+          workflow: 'provision',
+          inputPath: '$.detail',
+          pattern: {
+            source: ['natflow.requests'],
+            'detail-type': ['CrossVpcAccessRequested'],
+            detail: { onFailure: [{ 'anything-but': 'keep' }] },
+          },
+        }),
+        expect.objectContaining({
+          workflow: 'provision-keep',
+          inputPath: '$.detail',
+          pattern: {
+            source: ['natflow.requests'],
+            'detail-type': ['CrossVpcAccessRequested'],
+            detail: { onFailure: ['keep'] },
+          },
         }),
         expect.objectContaining({
           workflow: 'teardown',

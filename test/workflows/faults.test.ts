@@ -96,13 +96,19 @@ describe('fault injection at every provisioning step', () => {
     expect(statesEntered(run.history)).not.toContain('Rollback');
   });
 
-  it('a transient fault that outlasts the retries fails the execution and rolls back', async () => {
+  it('a transient fault that outlasts the retries fails the execution CLOUD_UNAVAILABLE and rolls back', async () => {
     h = await openHarness({
       waitTimeScale: 0,
       faults: [{ at: 'AddDnatRule', kind: 'transient', times: 10 }],
     });
     const run = await h.run('provision', REFERENCE);
-    expect(run).toMatchObject({ status: 'FAILED', error: 'Natflow.Transient' });
+    // A retry signal is never an execution's error: the one it ends with once given up on is a code.
+    expect(run).toMatchObject({ status: 'FAILED', error: 'CLOUD_UNAVAILABLE' });
+    expect(JSON.parse(run.cause ?? '{}')).toMatchObject({
+      code: 'CLOUD_UNAVAILABLE',
+      message: expect.stringContaining('injected transient fault'),
+      rollback: { status: 'COMPLETE', leftBehind: [] },
+    });
     // MaxAttempts 3: the first attempt and three retries.
     expect(run.history.filter((e) => e.type === 'LambdaFunctionFailed')).toHaveLength(4);
     expect(await h.resources()).toEqual([]);

@@ -82,19 +82,21 @@ describe('provision workflow', () => {
     expect(second.output?.resources).toEqual(first.output?.resources);
   });
 
-  it('tears a plan down completely, and refuses an unknown plan', async () => {
+  it('tears a plan down completely, and ends at once, saying so, for a plan with nothing recorded', async () => {
     // Prepare
     await h.run('provision', REFERENCE);
 
     // Act
     const teardown = await h.run('teardown', { plan: PLAN });
     const unknown = await h.run('teardown', { plan: 'no-such-plan' });
+    const again = await h.run('teardown', { plan: PLAN });
 
     // Assess
     expect(teardown.status, teardown.cause).toBe('SUCCEEDED');
     expect(await h.resources()).toEqual([]);
     expect(await h.stack.store.getPlan(PLAN)).toBeUndefined();
-    expect(unknown).toMatchObject({ status: 'FAILED', error: 'NOT_FOUND' });
+    expect(unknown).toMatchObject({ status: 'SUCCEEDED', output: { plan: 'no-such-plan', nothing: true } });
+    expect(again).toMatchObject({ status: 'SUCCEEDED', output: { plan: PLAN, nothing: true } });
   });
 
   it('fails with VERIFICATION_FAILED and leaves nothing when a verify entry does not hold', async () => {
@@ -114,7 +116,14 @@ describe('provision workflow', () => {
     expect(await h.resources()).toEqual([]);
     expect(h.stack.bus.list({ detailType: 'ProvisioningFailed' })[0]?.detail).toMatchObject({
       error: 'VERIFICATION_FAILED',
+      // The failure document (docs/real-cloud.md#failure), as an object.
+      cause: {
+        code: 'VERIFICATION_FAILED',
+        message: expect.stringContaining('expected unreachable'),
+        rollback: { status: 'COMPLETE', leftBehind: [] },
+      },
     });
+    expect(JSON.parse(run.cause ?? '{}')).toMatchObject({ code: 'VERIFICATION_FAILED' });
   });
 
   it('rejects an invalid plan in ValidatePlan with the rule code, creating nothing', async () => {

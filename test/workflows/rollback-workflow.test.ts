@@ -4,7 +4,7 @@
  * said `onFailure: keep`, which only an explicit (forced) rollback overrides. The end-to-end path (a
  * stopped provisioning → the event → this workflow → nothing left) is in faults.test.ts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ControlPlane } from '../../src/cloud/control-plane.ts';
 import { type Harness, openHarness, statesEntered } from './harness.ts';
 
@@ -15,6 +15,7 @@ const KEEP_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:natflow
 let h: Harness | undefined;
 
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await h?.close();
   h = undefined;
 });
@@ -57,6 +58,7 @@ describe('the rollback workflow', () => {
       'ReadPlan',
       'IsKept',
       'RollbackExecution',
+      'RollbackEnded',
       'RolledBack',
     ]);
     expect(await h.resources()).toEqual([]);
@@ -96,10 +98,75 @@ describe('the rollback workflow', () => {
     expect(await h.resources()).toEqual([]);
   });
 
+  it('ends FAILED with ROLLBACK_INCOMPLETE, listing what is left, when the cloud holding it is down', async () => {
+    // Prepare: EXECUTION's VPC recorded in a Huawei Cloud account nothing answers for.
+    // Port 1 on loopback: nothing listens there, every connection is refused.
+    vi.stubEnv('HUAWEICLOUD_ENDPOINT', 'http://127.0.0.1:1');
+    vi.stubEnv('HUAWEICLOUD_SDK_AK', 'AK');
+    vi.stubEnv('HUAWEICLOUD_SDK_SK', 'SK');
+    vi.stubEnv('HUAWEICLOUD_SDK_PROJECT_ID', 'project');
+    h = await openHarness();
+    const vpc = await new ControlPlane({ store: h.stack.store }).createVpc(
+      { name: 'VPC-A', cidr: '192.168.0.0/16' },
+      { plan: 'p', execution: EXECUTION },
+    );
+    await h.stack.store.transaction([vpc.id], (tx) =>
+      tx.update({ ...vpc, cloud: 'huaweicloud', externalId: 'b1c3e1a2-0000-4000-8000-000000000001' }),
+    );
+
+    // Act
+    const started = await h.stack.sfn.startExecution({
+      stateMachineArn: h.stack.stateMachineArn('rollback' as never),
+      input: JSON.stringify({ executionArn: EXECUTION, force: true }),
+    });
+    const described = await h.stack.sfn.waitForExecution(started.executionArn, 60_000);
+
+    // Assess: the resource stays recorded, and the cause says what is left and why.
+    expect(described).toMatchObject({ status: 'FAILED', error: 'ROLLBACK_INCOMPLETE' });
+    expect(JSON.parse(described.cause ?? '{}')).toEqual({
+      code: 'ROLLBACK_INCOMPLETE',
+      message: expect.stringContaining('left 1 resource(s) behind'),
+      rollback: {
+        status: 'INCOMPLETE',
+        leftBehind: [
+          {
+            kind: 'vpc',
+            name: 'VPC-A',
+            externalId: 'b1c3e1a2-0000-4000-8000-000000000001',
+            cloudStatus: 'ACTIVE',
+            error: expect.stringMatching(/^CLOUD_UNAVAILABLE: .*ECONNREFUSED/),
+          },
+        ],
+      },
+    });
+    expect(statesEntered(await h.history(started.executionArn))).toContain('RollbackIncomplete');
+    expect((await h.resources()).map((r) => r.id)).toEqual([vpc.id]);
+  });
+
+  it('what a rollback left behind stays recorded to its plan: natflow teardown PLAN removes it', async () => {
+    // Prepare: EXECUTION's resources, recorded to plan kept-or-not, which was never recorded as provisioned.
+    h = await withLedger();
+    expect(await h.stack.store.getPlan('kept-or-not')).toBeUndefined();
+
+    // Act
+    const run = await h.run('teardown', { plan: 'kept-or-not' });
+
+    // Assess
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(await h.resources()).toEqual([]);
+  });
+
   it('rolls back when the event carries no input', async () => {
     h = await withLedger();
     const run = await runRollback(h, { executionArn: EXECUTION, status: 'TIMED_OUT' });
-    expect(run.states).toEqual(['IsForced', 'IsKeepMachine', 'HasInput', 'RollbackExecution', 'RolledBack']);
+    expect(run.states).toEqual([
+      'IsForced',
+      'IsKeepMachine',
+      'HasInput',
+      'RollbackExecution',
+      'RollbackEnded',
+      'RolledBack',
+    ]);
     expect(await h.resources()).toEqual([]);
   });
 });

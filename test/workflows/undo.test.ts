@@ -11,7 +11,7 @@ import type { Resource } from '../../src/cloud/resources.ts';
 import type { Store } from '../../src/cloud/store.ts';
 import { PlanSchema } from '../../src/plan/plan.ts';
 import { rollbackExecution, rollbackProvisioning } from '../../src/workflow/rollback.ts';
-import { TEARDOWN_PHASES, teardownPhase } from '../../src/workflow/teardown.ts';
+import { checkTeardown, TEARDOWN_PHASES, teardownPhase } from '../../src/workflow/teardown.ts';
 import { referencePlan } from '../cloud/plans.ts';
 import { errorOf, newCloud } from '../cloud/world.ts';
 import { addRulePlan, runAll } from './run-plan.ts';
@@ -118,6 +118,9 @@ describe('Module: teardown', () => {
     // Act + Assess
     const refused = await errorOf(teardown(cloud, store, 'app-a-to-elb01'));
     expect(refused.name).toBe('DEPENDENCY_VIOLATION');
+    expect(await errorOf(checkTeardown(store, 'app-a-to-elb01'))).toMatchObject({
+      name: 'DEPENDENCY_VIOLATION',
+    });
     expect(await store.list({ plan: 'app-a-to-elb01' })).toHaveLength(14);
     expect(await teardown(cloud, store, 'add-rule')).toHaveLength(1);
     expect(await store.getPlan('add-rule')).toBeUndefined();
@@ -126,8 +129,10 @@ describe('Module: teardown', () => {
     expect(await teardown(cloud, store, 'app-a-to-elb01')).toHaveLength(14);
     expect(await store.list()).toEqual([]);
     expect(await store.getPlan('app-a-to-elb01')).toBeUndefined();
-    // Once torn down, the plan is gone: a second teardown is NOT_FOUND at its check phase.
-    expect((await errorOf(teardown(cloud, store, 'app-a-to-elb01'))).name).toBe('NOT_FOUND');
+    // Once torn down, nothing is recorded to the plan: its check says so, and a second teardown deletes nothing.
+    expect(await checkTeardown(store, 'app-a-to-elb01')).toEqual({ nothing: true });
+    expect(await checkTeardown(store, 'never-was')).toEqual({ nothing: true });
+    expect(await teardown(cloud, store, 'app-a-to-elb01')).toEqual([]);
   });
 
   it('keeps the plan record while an asynchronous deletion is pending, and finishes on a re-run', async () => {

@@ -37,12 +37,14 @@ export function defaultApiDeps(): ApiDeps {
 export function apiDepsOf(
   parts: DepsParts & {
     stepFunctions: () => SFNClient;
-    stateMachineArns: () => Record<Workflow, string>;
+    stateMachineArns: () => Record<Workflow, string> & { rollback?: string };
+    keptRollbackInProcess?: boolean;
   },
 ): ApiDeps {
   return {
     ...depsOf(parts),
     stepFunctions: parts.stepFunctions,
     stateMachineArns: parts.stateMachineArns,
+    ...(parts.keptRollbackInProcess ? { keptRollbackInProcess: true } : {}),
   };
 }

@@ -1,14 +1,22 @@
 /**
- * The seam between the API and the rollback of a kept failure (`onFailure: keep`, docs/workflows.md).
+ * The seam between the API and a rollback on request: of a kept failure (`onFailure: keep`,
+ * docs/workflows.md), or the resumption of a provisioning's rollback that could not finish
+ * (docs/real-cloud.md#failure).
  *
- * Two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the deps'
- * `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS):
+ * A kept failure, two ways, chosen by whether the `rollback` state machine is deployed (its ARN in the
+ * deps' `stateMachineArns().rollback`, from `NATFLOW_STATE_MACHINE_ARNS.rollback` on AWS) and the deps
+ * do not ask for the rollback in the request (`keptRollbackInProcess`, the local stack's choice):
  * - with it: StartExecution of that machine, input `{executionArn, force: true}`, named after the kept execution
  *   (`rb-<hash>-<name>`), so a second request finds the same execution; its existence is the record that
  *   the kept failure was rolled back;
- * - without it (today): the rollback the runtime runs for a stopped provisioning, in process —
+ * - without it: the rollback the runtime runs for a stopped provisioning, in process —
  *   `rollbackProvisioning` over the execution's ledger — then the live network (locally, the data plane)
  *   is resynced. Whether it was rolled back is then read from the ledger (src/workflow/kept.ts).
+ *
+ * A resumed rollback always runs on the rollback state machine, locally as on AWS: it waits, in the
+ * workflow, for a real cloud's deletions, and ends FAILED with ROLLBACK_INCOMPLETE (what is still left
+ * in its cause) when it cannot finish either. Each resumption is an execution of its own
+ * (`rs-<hash>-<time>-<name>`).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -18,6 +26,7 @@ import {
   type HistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { HttpProblemError } from '../../../src/api/problem.ts';
 import { DEFAULT_CLOUD, recordedCloud } from '../../../src/providers/registry.ts';
 import { keptFailureRolledBack } from '../../../src/workflow/kept.ts';
 import { rollbackProvisioning } from '../../../src/workflow/rollback.ts';
@@ -36,13 +45,48 @@ export function rollbackExecutionName(executionArn: string, name: string): strin
   return `rb-${hash}-${name}`.slice(0, 80);
 }
 
+/** A resumption's execution name: unique per request, at most 80 characters. */
+export function resumeExecutionName(executionArn: string, name: string, now: number): string {
+  const hash = createHash('sha256').update(executionArn).digest('hex').slice(0, 8);
+  return `rs-${hash}-${now.toString(36)}-${name}`.slice(0, 80);
+}
+
+/** Resumes a provisioning's rollback that left resources behind, on the rollback state machine. */
+export async function resumeRollback(
+  deps: ApiDeps,
+  executionArn: string,
+  name: string,
+): Promise<RollbackStarted> {
+  const rollbackMachine = deps.stateMachineArns().rollback;
+  if (rollbackMachine === undefined) {
+    throw new HttpProblemError(
+      409,
+      'ROLLBACK_REFUSED',
+      `execution ${name} left resources behind, but this stack has no rollback state machine to resume it: remove them with natflow teardown PLAN`,
+    );
+  }
+  const started = await deps.stepFunctions().send(
+    new StartExecutionCommand({
+      stateMachineArn: rollbackMachine,
+      name: resumeExecutionName(executionArn, name, deps.clock.now()),
+      input: JSON.stringify({ executionArn, force: true }),
+    }),
+  );
+  return { deleted: [], ...(started.executionArn ? { rollbackExecutionArn: started.executionArn } : {}) };
+}
+
+/** Whether a provisioning's own rollback left resources behind: its ledger still holds some. */
+export async function leftBehind(deps: ApiDeps, executionArn: string): Promise<boolean> {
+  return (await (await deps.store()).list({ execution: executionArn })).length > 0;
+}
+
 /** Rolls back a kept failure's resources (see above). */
 export async function startRollback(
   deps: ApiDeps,
   executionArn: string,
   name: string,
 ): Promise<RollbackStarted> {
-  const rollbackMachine = deps.stateMachineArns().rollback;
+  const rollbackMachine = deps.keptRollbackInProcess ? undefined : deps.stateMachineArns().rollback;
   if (rollbackMachine !== undefined) {
     const started = await deps.stepFunctions().send(
       new StartExecutionCommand({
@@ -64,7 +108,7 @@ export async function startRollback(
 
 /** Whether a kept failure was rolled back already. */
 export async function wasRolledBack(deps: ApiDeps, executionArn: string, name: string): Promise<boolean> {
-  const rollbackMachine = deps.stateMachineArns().rollback;
+  const rollbackMachine = deps.keptRollbackInProcess ? undefined : deps.stateMachineArns().rollback;
   if (rollbackMachine !== undefined) {
     try {
       await deps.stepFunctions().send(

@@ -23,6 +23,7 @@ import {
 import { z } from 'zod';
 import { LOCAL_REGION, LOCAL_STAGE, localStateMachineArn } from '../../../src/aws/local.ts';
 import { NotFoundError } from '../../../src/cloud/errors.ts';
+import { causeObjectOf } from '../../../src/codes/failure.ts';
 import { keepVariantName } from '../../../src/workflow/keep-variant.ts';
 import {
   MACHINES,
@@ -44,6 +45,11 @@ export type WorkflowArns = Record<Workflow, string> & { 'provision-keep'?: strin
 export interface StepFunctionsDeps {
   stepFunctions(): SFNClient;
   stateMachineArns(): WorkflowArns;
+  /**
+   * Roll a kept failure back in the request even where the rollback machine is deployed, so the answer
+   * lists what went (the local stack's choice; lib/rollback.ts).
+   */
+  keptRollbackInProcess?: boolean;
 }
 
 export { MACHINES, type Machine, machineFor, machinesOf, WORKFLOWS, type Workflow, workflowOfMachine };
@@ -62,6 +68,11 @@ export interface SfnClientOptions {
   region?: string | undefined;
   /** Sent as `x-natflow-token` to a local endpoint that requires a token. */
   token?: string | undefined;
+  /**
+   * Sent as `x-natflow-internal` to the local stack that built this client for its own handlers: their
+   * calls, made while an API request is in flight, are not counted against its cap on requests.
+   */
+  internalKey?: string | undefined;
 }
 
 /**
@@ -71,17 +82,19 @@ export interface SfnClientOptions {
 export function sfnClientFor(options: SfnClientOptions): SFNClient {
   const endpoint = options.endpoint || undefined;
   const token = options.token || undefined;
+  const internalKey = options.internalKey || undefined;
   const client = new SFNClient({
     region: options.region || LOCAL_REGION,
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'natflow-local', secretAccessKey: 'natflow-local' } }
       : {}),
   });
-  if (endpoint && token) {
+  if (endpoint && (token || internalKey)) {
     client.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { headers?: Record<string, string> };
-        if (request.headers) request.headers['x-natflow-token'] = token;
+        if (request.headers && token) request.headers['x-natflow-token'] = token;
+        if (request.headers && internalKey) request.headers['x-natflow-internal'] = internalKey;
         return next(args);
       },
       { step: 'build', name: 'natflowLocalToken' },
@@ -215,7 +228,8 @@ export function executionDocument(output: DescribeExecutionCommandOutput, arns: 
     input: safeJson(output.input),
     output: safeJson(output.output),
     error: output.error,
-    cause: output.cause,
+    // The failure document, as an object (docs/real-cloud.md#failure), whatever shape the cause has.
+    cause: output.error || output.cause ? causeObjectOf(output.error, output.cause) : undefined,
     redriveCount: output.redriveCount,
     redriveDate: iso(output.redriveDate),
     redriveStatus: output.redriveStatus,

@@ -13,6 +13,7 @@ import {
   UsageError,
 } from '../io.ts';
 import { bold, dim, green, red, yellow } from '../render.ts';
+import { tokenOf, unauthorized } from '../token.ts';
 
 const usage = `usage: natflow evaluate --gateway NAME PACKET… [--reply PACKET…] [--inbound PACKET…]
                         [--plan NAME] [--json] [--data-dir DIR] [--endpoint URL]
@@ -32,9 +33,9 @@ answered), for an unknown or ambiguous gateway, or for bad usage.`;
 const command: Command = {
   usage,
   async run({ argv, io, env }) {
-    const { request, json, dataDir, endpoint } = parseCommandLine(argv, env);
+    const { request, json, dataDir, endpoint, token } = parseCommandLine(argv, env);
     const response = endpoint
-      ? await remoteEvaluate(endpoint, request)
+      ? await remoteEvaluate(endpoint, request, token)
       : await localEvaluate(dataDir, request);
     if (json) printJson(io, response);
     else printTable(io, request, response);
@@ -46,7 +47,13 @@ const command: Command = {
 export function parseCommandLine(
   argv: string[],
   env: NodeJS.ProcessEnv,
-): { request: EvaluateRequest; json: boolean; dataDir: string; endpoint: string | undefined } {
+): {
+  request: EvaluateRequest;
+  json: boolean;
+  dataDir: string;
+  endpoint: string | undefined;
+  token: string | undefined;
+} {
   const { values, tokens } = parseTokens(argv);
   if (!values.gateway) throw new UsageError(`--gateway is required\n${usage}`);
   const packets: unknown[] = [];
@@ -66,6 +73,7 @@ export function parseCommandLine(
     json: values.json,
     dataDir: dataDirOf(values['data-dir'], env),
     endpoint: values.endpoint,
+    token: tokenOf(values.token, env),
   };
 }
 
@@ -117,12 +125,20 @@ async function localEvaluate(dataDir: string, request: EvaluateRequest): Promise
   }
 }
 
-async function remoteEvaluate(url: string, request: EvaluateRequest): Promise<EvaluateResponse> {
+async function remoteEvaluate(
+  url: string,
+  request: EvaluateRequest,
+  token: string | undefined,
+): Promise<EvaluateResponse> {
   const response = await fetch(new URL('/dnat/evaluate', url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(request),
   });
+  if (response.status === 401) throw unauthorized(url, token);
   const document = (await response.json()) as unknown;
   if (!response.ok) {
     const problem = document as { code?: string; detail?: string; candidates?: string[] };

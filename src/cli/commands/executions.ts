@@ -2,6 +2,7 @@ import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import { WORKFLOWS } from '../../workflow/workflows.ts';
 import { type Command, dataDirOf, EXIT_FAILED, EXIT_OK, parseFlags, printJson, UsageError } from '../io.ts';
 import type { Session } from '../session.ts';
+import { tokenOf } from '../token.ts';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
@@ -15,7 +16,9 @@ ID is an execution's ARN or name. --json prints one document (watch: one JSON ev
 watch follows the execution live, each state as it starts and finishes; exit 0 if it SUCCEEDED, 1 otherwise.
 redrive continues a kept failure (provisioned with onFailure: keep) from the state where it failed, under
 the same ARN, and follows it (exit 0 if it SUCCEEDED, 1 otherwise); a rolled-back provisioning is refused
-(EXECUTION_ROLLED_BACK, exit 2). rollback removes a kept failure's resources.`;
+(EXECUTION_ROLLED_BACK, exit 2). rollback removes a kept failure's resources, or resumes a rollback that
+left resources behind (rollback INCOMPLETE in the execution's cause) through the rollback workflow and
+follows it: exit 0 once nothing is left, 1 if it is still INCOMPLETE (what is left is printed).`;
 
 const SUBCOMMANDS = ['list', 'show', 'history', 'watch', 'redrive', 'rollback'] as const;
 
@@ -54,6 +57,8 @@ const command: Command = {
       endpoint: values.endpoint,
       env,
       dataPlane: sub === 'watch',
+      token: tokenOf(values.token, env),
+      warn: io.err,
     });
     try {
       switch (sub) {

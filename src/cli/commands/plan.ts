@@ -39,7 +39,10 @@ const command: Command = {
     let result: PreviewResult;
     if (values.endpoint) {
       const { RemoteApi } = await import('../remote/client.ts');
-      result = await remotePreview(new RemoteApi({ endpoint: values.endpoint, env }), request);
+      result = await remotePreview(
+        new RemoteApi({ endpoint: values.endpoint, env, token: values.token }),
+        request,
+      );
     } else
       result = await localPreview(dataDirOf(values['data-dir'], env), request, { flag: values.cloud, env });
     await printResult(io, result, values.json, 'file' in request ? request.file : request.destroy);

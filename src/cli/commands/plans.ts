@@ -1,4 +1,5 @@
 import { type Command, dataDirOf, EXIT_OK, type Output, parseFlags, printJson, UsageError } from '../io.ts';
+import { tokenOf } from '../token.ts';
 
 const usage = `usage: natflow plans [--json] [--data-dir DIR] [--endpoint URL]
 
@@ -20,7 +21,7 @@ const command: Command = {
   async run({ argv, io, env }) {
     const { values, positionals } = parseFlags(argv, {});
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${usage}`);
-    const document = await localPlans(dataDirOf(values['data-dir'], env));
+    const document = await localPlans(dataDirOf(values['data-dir'], env), tokenOf(values.token, env));
     if (values.json) printJson(io, document);
     else printPlans(io, document.plans);
     return EXIT_OK;
@@ -28,7 +29,7 @@ const command: Command = {
 };
 
 /** The plans of this data directory: its store, and the executions of its stack (running or embedded). */
-async function localPlans(dataDir: string): Promise<{ plans: PlanRow[] }> {
+async function localPlans(dataDir: string, token: string | undefined): Promise<{ plans: PlanRow[] }> {
   const [{ listPlans, PLAN_LIST_SCAN_LIMIT }, { recentExecutions }, { openLocalReader }, { openSession }] =
     await Promise.all([
       import('../../workflow/plan-list.ts'),
@@ -42,7 +43,8 @@ async function localPlans(dataDir: string): Promise<{ plans: PlanRow[] }> {
     // Nothing provisioned: no executions to read, no stack to start.
     if ((await store.listPlans()).length === 0 && (await store.list()).every((r) => !r.plan))
       return { plans: [] };
-    const session = await openSession({ dataDir, dataPlane: false });
+    // A running stack's executions are read with the token it wants (docs/cli.md#the-token).
+    const session = await openSession({ dataDir, dataPlane: false, token });
     try {
       const arns = Object.fromEntries(
         await Promise.all(MACHINES.map(async (m) => [m, await session.stateMachineArn(m)] as const)),

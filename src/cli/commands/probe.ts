@@ -69,9 +69,13 @@ const command: Command = {
     let report: ProbeReport;
     try {
       const dataDir = dataDirOf(values['data-dir'], env);
-      const { liveStack } = await import('../live-stack.ts');
-      const url = values.endpoint ?? (await liveStack(dataDir))?.url;
-      report = url ? await remoteProbe(url, request) : await localProbe(dataDir, request, timeoutMs);
+      const [{ liveStack }, { tokenOf }] = await Promise.all([
+        import('../live-stack.ts'),
+        import('../token.ts'),
+      ]);
+      const token = tokenOf(values.token, env);
+      const url = values.endpoint ?? (await liveStack(dataDir, { token, warn: io.err }))?.url;
+      report = url ? await remoteProbe(url, request, token) : await localProbe(dataDir, request, timeoutMs);
     } catch (error) {
       // A disagreement between the modes is natflow's own failure, not bad input.
       if (error instanceof NatflowError && error.name === 'PROBE_DISAGREEMENT') {
@@ -145,13 +149,24 @@ async function localProbe(
   }
 }
 
-/** Probes through a running stack's API (`POST /probes`). */
-async function remoteProbe(url: string, request: ProbeRequest): Promise<ProbeReport> {
+/** Probes through a running stack's API (`POST /probes`), with the CLI's token. */
+async function remoteProbe(
+  url: string,
+  request: ProbeRequest,
+  token: string | undefined,
+): Promise<ProbeReport> {
   const response = await fetch(new URL('/probes', url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(request),
   });
+  if (response.status === 401) {
+    const { unauthorized } = await import('../token.ts');
+    throw unauthorized(url, token);
+  }
   const document = (await response.json()) as ProbeReport & {
     code?: string;
     detail?: string;

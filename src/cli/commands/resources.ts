@@ -4,6 +4,7 @@ import { type Command, dataDirOf, EXIT_OK, type Output, parseFlags, printJson, U
 const usage = `usage: natflow resources [ID_OR_NAME] [--type TYPE] [--plan NAME] [--json] [--data-dir DIR]
 
 Lists the virtual cloud's resources in creation order: {resources:[{id, type, name, plan, status, …}]}.
+A real cloud's resource natflow recorded before the cloud confirmed it shows PENDING, with no externalId.
 --type keeps one type (${RESOURCE_TYPES.join(', ')}); --plan keeps only what that plan created.
 With ID_OR_NAME, shows that one resource (a name matching several is an error listing their ids).`;
 
@@ -16,28 +17,34 @@ const command: Command = {
     if (type !== undefined && !(RESOURCE_TYPES as readonly string[]).includes(type)) {
       throw new UsageError(`--type ${type} is not one of ${RESOURCE_TYPES.join(', ')}`);
     }
-    const [{ resolveResource }, { openLocalReader }] = await Promise.all([
+    const [{ resolveResource }, { openLocalReader }, { shownResource, shownResources }] = await Promise.all([
       import('../../cloud/resolve.ts'),
       import('../local-store.ts'),
+      import('../../cloud/intent.ts'),
     ]);
     const store = openLocalReader(dataDirOf(values['data-dir'], env));
     try {
       const [one] = positionals;
       if (one !== undefined) {
-        const resource = await resolveResource(
-          store,
-          type === undefined ? RESOURCE_TYPES : (type as ResourceType),
-          one,
-          values.plan,
+        // An intent the cloud never confirmed is PENDING with no externalId (docs/real-cloud.md#failure).
+        const resource = shownResource(
+          await resolveResource(
+            store,
+            type === undefined ? RESOURCE_TYPES : (type as ResourceType),
+            one,
+            values.plan,
+          ),
         );
         if (values.json) printJson(io, resource);
         else printTable(io, [resource]);
         return EXIT_OK;
       }
-      const resources = await store.list({
-        ...(type === undefined ? {} : { type: type as ResourceType }),
-        ...(values.plan === undefined ? {} : { plan: values.plan }),
-      });
+      const resources = shownResources(
+        await store.list({
+          ...(type === undefined ? {} : { type: type as ResourceType }),
+          ...(values.plan === undefined ? {} : { plan: values.plan }),
+        }),
+      );
       if (values.json) printJson(io, { resources });
       else if (resources.length === 0) io.out('no resources');
       else printTable(io, resources);

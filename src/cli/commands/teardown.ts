@@ -1,12 +1,14 @@
 import { statSync } from 'node:fs';
-import { type Command, parseFlags, UsageError } from '../io.ts';
+import { type Command, dataDirOf, EXIT_OK, parseFlags, UsageError } from '../io.ts';
 
 const usage = `usage: natflow teardown PLAN_FILE|PLAN_NAME [--no-wait] [--json] [--data-dir DIR] [--endpoint URL]
 
 Deletes what the plan created, in reverse dependency order, through the teardown workflow. The plan is
 named by its file (an argument that is an existing file is a plan file: its name: is the plan) or by its
 name. Refuses (DEPENDENCY_VIOLATION) while another plan's resources depend on them. Exit 0 on
-SUCCEEDED, 1 otherwise; 2 for a plan file that does not exist or is no plan, or a name that is no plan's.`;
+SUCCEEDED, 1 otherwise; 2 for a plan file that does not exist or is no plan, or a name that is no plan's.
+A plan with nothing recorded (unknown, or already torn down) starts nothing: 'nothing to tear down',
+exit 0 (--json: {plan, nothing: true}).`;
 
 /** A plan's name as docs/plan-format.md allows it. */
 const PLAN_NAME = /^[a-z0-9-]{1,64}$/;
@@ -18,6 +20,17 @@ const command: Command = {
     const [target, ...extra] = positionals;
     if (!target || extra.length > 0) throw new UsageError(`expected one PLAN_FILE or PLAN_NAME\n${usage}`);
     const plan = await planOf(target);
+    // Nothing recorded to the plan (left-behind resources count): nothing to start (docs/cli.md).
+    const [{ openLocalReader }, { nothingRecorded }] = await Promise.all([
+      import('../local-store.ts'),
+      import('../../workflow/teardown.ts'),
+    ]);
+    const store = openLocalReader(dataDirOf(values['data-dir'], env));
+    if (await nothingRecorded(store, plan).finally(() => store.close())) {
+      const { printNothingToTearDown } = await import('../nothing.ts');
+      printNothingToTearDown(io, plan, values.json);
+      return EXIT_OK;
+    }
     const { runWorkflowCommand } = await import('../run-workflow.ts');
     return runWorkflowCommand(
       values,

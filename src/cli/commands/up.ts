@@ -12,7 +12,8 @@ import {
   parseFlags,
   UsageError,
 } from '../io.ts';
-import { bold, dim, green, red, table } from '../render.ts';
+import { bold, dim, red, table } from '../render.ts';
+import { tokenOf } from '../token.ts';
 
 const usage = `usage: natflow up [PLAN_FILE] ${CLOUD_FLAG} [--port 3000] [--data-dir DIR] [--once]
                  [--schedule] [--json]
@@ -39,6 +40,8 @@ const command: Command = {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
     const dataDir = dataDirOf(values['data-dir'], env);
+    // The stack's token (--token, else NATFLOW_TOKEN): its API needs it, and this command's client sends it.
+    const token = tokenOf(values.token, env);
     const emit = (event: Record<string, unknown>) => io.out(JSON.stringify(event));
     // A port in use is refused before anything starts (no recovery run on a data directory another
     // stack may be serving, no state opened): exit 2 at once.
@@ -49,6 +52,7 @@ const command: Command = {
       { startStack },
       { huaweiCloudConfig, usesDefaultKeys },
       { DEPENDENCY_ORDER },
+      { shownResources },
       registry,
       cloudFlags,
       planFile,
@@ -57,6 +61,7 @@ const command: Command = {
       import('../../stack/stack.ts'),
       import('../../local-huaweicloud/index.ts'),
       import('../../cloud/resources.ts'),
+      import('../../cloud/intent.ts'),
       import('../../providers/registry.ts'),
       import('../cloud.ts'),
       import('../plan-file.ts'),
@@ -85,7 +90,9 @@ const command: Command = {
       dataDir,
       port,
       schedule: values.schedule,
-      token: env.NATFLOW_TOKEN,
+      token,
+      env,
+      warn: (text) => io.err(`natflow: ${text}`),
       console: await consoleFactory(),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
@@ -112,8 +119,11 @@ const command: Command = {
           },
         });
       else {
+        // With a token, the console's address carries it in its fragment (never sent to the server), so
+        // the page opened from this terminal needs no prompt — as Jupyter prints its token URL.
+        const consoleUrl = `${stack.url}/console${token ? `#token=${encodeURIComponent(token)}` : ''}`;
         io.out(
-          `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${stack.url}/console, data ${stack.dataDir})`)}`,
+          `${bold('natflow')} local stack on ${stack.url}  ${dim(`(console ${consoleUrl}, data ${stack.dataDir})`)}`,
         );
         if (refusesDefaultKeys)
           io.out(
@@ -148,11 +158,12 @@ const command: Command = {
             `provisioning ${bold(plan.name)} from ${file}${registry.can(cloud, 'realCloud') ? ` into ${bold(cloud)}` : ''}`,
           );
         const { sfnClient } = await import('../session.ts');
-        const sfn = sfnClient(stack.url as string);
+        const sfn = sfnClient(stack.url as string, { token });
         const session = {
           sfn,
           url: stack.url as string,
           stack,
+          token,
           stateMachineArn: async (w: string) => stack.stateMachineArn(w),
           close: async () => sfn.destroy(),
         };
@@ -167,7 +178,8 @@ const command: Command = {
           io,
         });
         exitCode = code;
-        const resources = await stack.store.list({ plan: plan.name });
+        // An intent a real cloud never confirmed is PENDING with no id (docs/real-cloud.md#failure).
+        const resources = shownResources(await stack.store.list({ plan: plan.name }));
         const map = stack.dataPlane?.map();
         if (values.json)
           emit({
@@ -178,7 +190,11 @@ const command: Command = {
             dataPlane: map,
           });
         else if (doc.status === 'SUCCEEDED')
-          printSummary(io, resources, doc.output as ProvisionOutput, map, DEPENDENCY_ORDER);
+          printSummary(io, resources, doc.output as ProvisionOutput, {
+            live: await liveResultsOf(session, doc),
+            map,
+            order: DEPENDENCY_ORDER,
+          });
       }
       if (values.once) return exitCode;
       if (!values.json) io.out(dim('serving; Ctrl-C to stop'));
@@ -198,18 +214,41 @@ interface ProvisionOutput {
     translated?: { src: string; dst: string };
     reply?: { packet: string; translated?: { src: string; dst: string } };
   }[];
-  verify?: {
-    entry: { from: string; to: string; protocol: string; port: number };
-    verdict: string;
-    code?: string;
-    ok: boolean;
-    live?: {
-      status: unknown;
-      latencyMs: number;
-      responder?: string;
-      seen?: { loadBalancer?: string; server?: string };
+}
+
+/** A verify entry's probe result with its live request (the VerifyConnectivity state's output). */
+interface LiveResult {
+  entry: { from: string; to: string; protocol: string; port: number };
+  live?: {
+    status: unknown;
+    latencyMs: number;
+    responder?: string;
+    seen?: { loadBalancer?: string; server?: string };
+  };
+}
+
+/**
+ * The probe's full results of the provisioning's verification, read from its history: the rows of
+ * `output.verify` (printed with the execution, docs/real-cloud.md#verification-output) say what was
+ * found; these say what each live request saw on its way.
+ */
+async function liveResultsOf(
+  session: import('../session.ts').Session,
+  doc: { executionArn: string },
+): Promise<LiveResult[]> {
+  const { readHistory } = await import('../session.ts');
+  const events = await readHistory(session, doc.executionArn);
+  const exited = events.findLast(
+    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'VerifyConnectivity',
+  );
+  try {
+    const state = JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}') as {
+      verify?: { results?: LiveResult[] };
     };
-  }[];
+    return (state.verify?.results ?? []).filter((r) => r.live);
+  } catch {
+    return [];
+  }
 }
 
 /** Creation order of the kinds, then name: VPCs first, rules last. */
@@ -250,8 +289,15 @@ function printSummary(
   io: Output,
   resources: Resource[],
   output: ProvisionOutput,
-  map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined,
-  order: readonly string[],
+  {
+    live,
+    map,
+    order,
+  }: {
+    live: LiveResult[];
+    map: ReturnType<NonNullable<import('../../stack/stack.ts').Stack['dataPlane']>['map']> | undefined;
+    order: readonly string[];
+  },
 ) {
   io.out(`\n${bold('created')}`);
   io.out(
@@ -274,31 +320,26 @@ function printSummary(
         io.out(dim(`    reply ${t.reply.packet}  →  ${t.reply.translated.src} > ${t.reply.translated.dst}`));
     }
   }
-  if (output?.verify?.length) {
-    io.out(`\n${bold('verification')}`);
-    for (const v of output.verify) {
-      const mark = v.ok ? green('✓') : red('✗');
-      const live = v.live
-        ? dim(
-            `  live ${String(v.live.status)} in ${v.live.latencyMs.toFixed(1)} ms${v.live.responder ? ` from ${v.live.responder}` : ''}`,
-          )
-        : '';
+  if (live.length > 0) {
+    io.out(`\n${bold('live requests')} ${dim('(through the local data plane)')}`);
+    for (const { entry, live: request } of live) {
+      if (!request) continue;
       io.out(
-        `  ${mark} ${v.entry.from} → ${v.entry.to}:${v.entry.port}/${v.entry.protocol}  ${v.verdict}${v.code ? ` (${v.code})` : ''}${live}`,
+        `  ${entry.from} → ${entry.to}:${entry.port}/${entry.protocol}  ${String(request.status)} in ${request.latencyMs.toFixed(1)} ms${request.responder ? ` from ${request.responder}` : ''}`,
       );
       // Full NAT, seen from inside: each hop names the source address it saw.
-      if (v.live?.seen?.loadBalancer)
+      if (request.seen?.loadBalancer)
         io.out(
           dim(
-            `      the load balancer saw the client as ${v.live.seen.loadBalancer} (the gateway's address)`,
+            `      the load balancer saw the client as ${request.seen.loadBalancer} (the gateway's address)`,
           ),
         );
-      if (v.live?.seen?.server) {
-        const via = v.live.seen.loadBalancer
+      if (request.seen?.server) {
+        const via = request.seen.loadBalancer
           ? "the load balancer's backend address"
           : "the gateway's address";
         io.out(
-          dim(`      ${v.live.responder ?? 'the server'} saw the client as ${v.live.seen.server} (${via})`),
+          dim(`      ${request.responder ?? 'the server'} saw the client as ${request.seen.server} (${via})`),
         );
       }
     }

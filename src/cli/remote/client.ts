@@ -4,9 +4,12 @@
  * SigV4-signed (service `execute-api`, the default credential chain) when the host is an API Gateway
  * endpoint (`….execute-api.<region>.amazonaws.com`) or `--sigv4` is given. A problem document
  * (RFC 9457) becomes a `NatflowError` named by its `code`, with its `errors`, so the CLI reports it
- * exactly as it reports a local error.
+ * exactly as it reports a local error. The CLI's token (`--token`, else NATFLOW_TOKEN) goes with every
+ * request to a natflow stack — `Authorization: Bearer`, or `x-natflow-token` when SigV4 signs
+ * `Authorization` — and a 401 says whether it was missing or wrong (`UNAUTHORIZED`, exit 2).
  */
 import { NatflowError } from '../../net/errors.ts';
+import { tokenOf, unauthorized } from '../token.ts';
 import { type Credentials, defaultCredentials, isApiGatewayHost, regionOf, signRequest } from './sigv4.ts';
 
 export interface RemoteOptions {
@@ -14,6 +17,8 @@ export interface RemoteOptions {
   /** Sign every request (`--sigv4`); API Gateway hosts are signed anyway. */
   sigv4?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The stack's token (`--token`); NATFLOW_TOKEN from `env` when not given. */
+  token?: string | undefined;
   /** Credentials for signing (tests); the default chain otherwise. */
   credentials?: Credentials;
   fetch?: typeof fetch;
@@ -43,6 +48,7 @@ export class RemoteApi {
   readonly signed: boolean;
   private readonly env: NodeJS.ProcessEnv;
   private readonly fetch: typeof fetch;
+  private readonly token: string | undefined;
   private credentials: Credentials | undefined;
 
   constructor(options: RemoteOptions) {
@@ -62,6 +68,7 @@ export class RemoteApi {
     this.signed = options.sigv4 === true || isApiGatewayHost(endpoint.hostname);
     this.env = options.env ?? process.env;
     this.fetch = options.fetch ?? fetch;
+    this.token = tokenOf(options.token, this.env);
     this.credentials = options.credentials;
   }
 
@@ -79,6 +86,12 @@ export class RemoteApi {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     let headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // API Gateway knows no token (IAM is its guard): only a natflow stack's host gets it.
+    const apiGateway = isApiGatewayHost(this.endpoint.hostname);
+    if (this.token !== undefined && !apiGateway) {
+      if (this.signed) headers['x-natflow-token'] = this.token;
+      else headers.authorization = `Bearer ${this.token}`;
+    }
     if (this.signed) {
       this.credentials ??= await defaultCredentials();
       headers = await signRequest(
@@ -103,6 +116,9 @@ export class RemoteApi {
       document = undefined;
     }
     if (response.ok) return document as T;
+    // A natflow stack's own refusal of the token (API Gateway's 401/403 bodies carry no such code).
+    if (response.status === 401 && (document as { code?: unknown } | undefined)?.code === 'UNAUTHORIZED')
+      throw unauthorized(this.endpoint.origin, this.token);
     throw problemOf(response.status, document, text, `${method} ${url.pathname}`);
   }
 }

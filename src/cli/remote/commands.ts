@@ -6,13 +6,15 @@
  * stack (`up`, `freeze`, `unfreeze`, `import`) say so.
  */
 import { parseArgs } from 'node:util';
+import { causeObjectOf, type FailureDocument } from '../../codes/failure.ts';
 import { previewExitCode } from '../../plan/preview.ts';
 import { printResult, remotePreview } from '../commands/plan.ts';
 import { type PlanRow, printPlans } from '../commands/plans.ts';
 import { planOf } from '../commands/teardown.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output, printJson, UsageError } from '../io.ts';
+import { isNothing, printNothingToTearDown } from '../nothing.ts';
 import { placed, planDocumentOf, readPlanFile } from '../plan-file.ts';
-import { describeExecution, table } from '../render.ts';
+import { describeExecution, table, verificationDocument } from '../render.ts';
 import type { ExecutionDocument } from '../session.ts';
 import { RemoteApi, RemoteProblem } from './client.ts';
 
@@ -64,6 +66,7 @@ function flags(argv: string[]): Flags {
             'timeout',
             'data-dir',
             'cloud',
+            'token',
           ].map((name) => [name, { type: 'string' as const }]),
         ),
       },
@@ -89,7 +92,7 @@ export async function runRemote(
   const json = values.json === true;
   const localOnly = LOCAL_ONLY.get(name);
   if (localOnly) throw new UsageError(`natflow ${name} ${localOnly}`);
-  const api = new RemoteApi({ endpoint, sigv4: values.sigv4 === true, env });
+  const api = new RemoteApi({ endpoint, sigv4: values.sigv4 === true, env, token: str(values.token) });
   switch (name) {
     case 'validate':
       return validate(api, io, json, requiredArg(positionals, 'PLAN_FILE'));
@@ -208,9 +211,17 @@ function documentOf(described: Record<string, unknown>): ExecutionDocument {
         .replace(/-[a-z0-9]+$/, '') ?? '',
     status: String(described.status ?? 'UNKNOWN'),
   };
-  for (const key of ['startDate', 'stopDate', 'error', 'cause'] as const)
+  for (const key of ['startDate', 'stopDate', 'error'] as const)
     if (typeof described[key] === 'string') doc[key] = described[key] as string;
+  // The API shows the cause as the failure document already; an older stack's is text.
+  const cause = described.cause;
+  if (cause && typeof cause === 'object') doc.cause = cause as FailureDocument;
+  else if (typeof cause === 'string' || doc.error) {
+    const read = causeObjectOf(doc.error, typeof cause === 'string' ? cause : undefined);
+    if (read) doc.cause = read;
+  }
   if (described.output !== undefined && described.output !== null) doc.output = described.output;
+  if (described.input !== undefined && described.input !== null) doc.input = described.input;
   return doc;
 }
 
@@ -227,7 +238,7 @@ async function follow(api: RemoteApi, id: string): Promise<ExecutionDocument> {
 }
 
 function printExecution(io: Output, json: boolean, doc: ExecutionDocument): number {
-  if (json) printJson(io, doc);
+  if (json) printJson(io, doc.workflow === 'verify' ? verificationDocument(doc) : doc);
   else io.out(describeExecution(doc));
   return doc.status === 'SUCCEEDED' || doc.status === 'RUNNING' ? EXIT_OK : EXIT_FAILED;
 }
@@ -240,7 +251,7 @@ async function startAndFollow(
   input: unknown,
   noWait: boolean,
 ): Promise<number> {
-  let started: { executionArn: string };
+  let started: { executionArn: string } | { plan: string; nothing: true };
   try {
     started = await api.request('POST', '/executions', { body: { workflow, input } });
   } catch (error) {
@@ -255,6 +266,11 @@ async function startAndFollow(
       return drifted ? EXIT_FAILED : EXIT_USAGE;
     }
     throw error;
+  }
+  // A teardown of a plan with nothing recorded: 200 {plan, nothing: true}, no execution.
+  if (isNothing(started)) {
+    printNothingToTearDown(io, started.plan, json);
+    return EXIT_OK;
   }
   const doc = noWait ? await describe(api, started.executionArn) : await follow(api, started.executionArn);
   return printExecution(io, json, doc);

@@ -41,6 +41,23 @@ function storedToken(): string | null {
   }
 }
 
+/**
+ * `natflow up` prints the console's address with the stack's token in its fragment (`/console#token=…`),
+ * which the browser never sends: the page keeps the token as if it had been typed, and clears it from the
+ * address bar (and from the history) before the views read the hash.
+ */
+function tokenFromAddress(): void {
+  try {
+    const match = /^#token=([^&/]+)$/.exec(globalThis.location?.hash ?? '');
+    if (!match) return;
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1] as string));
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  } catch {
+    // No storage (a private window): the page asks for the token on its first 401, as before.
+  }
+}
+tokenFromAddress();
+
 /** Asks the person for the token once the stack answers 401; true when one was given. */
 function askForToken(): boolean {
   const token = globalThis.prompt?.('This natflow stack is protected by NATFLOW_TOKEN. Token:');
@@ -120,7 +137,8 @@ export interface ExecutionDetail extends ExecutionSummary {
   input?: unknown;
   output?: unknown;
   error?: string;
-  cause?: string;
+  /** The failure document (docs/real-cloud.md#failure): `{code, message, cloud?, rollback?}`. */
+  cause?: Record<string, unknown>;
   stateMachineArn: string;
   redriveStatus?: string;
   redriveStatusReason?: string;

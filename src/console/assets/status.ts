@@ -611,13 +611,52 @@ export function stateNameOf(run: ExecutionRun, event: HistoryEvent): string | un
   return run.stateOfEvent.get(event.id);
 }
 
+/** What a cloud answered and what a rollback left behind, as a failure document carries them. */
+export interface CauseExtras {
+  cloud?: string;
+  leftBehind?: string[];
+}
+
 /**
- * A Lambda failure's cause is JSON text `{errorType, errorMessage, trace}`: its message is what a person
- * reads first, the trace is for a second look. Any other cause is its own message.
+ * A cause as a person reads it: its message first. Three shapes: the failure document an execution's
+ * cause is (docs/real-cloud.md#failure) — `{code, message, cloud?, rollback?}`, an object from the API
+ * or its JSON text from the history — whose cloud answer and left-behind resources come along; a Lambda
+ * failure's JSON text `{errorType, errorMessage, trace}`, whose trace (frames, when a handler left any)
+ * is for a second look; any other cause is its own message.
  */
-export function readCause(cause: string | undefined): { message: string; type?: string; trace?: string[] } {
+export function readCause(
+  cause: string | Record<string, unknown> | undefined,
+): { message: string; type?: string; trace?: string[] } & CauseExtras {
   if (!cause) return { message: '' };
-  const parsed = parseJson(cause);
+  const parsed = typeof cause === 'string' ? parseJson(cause) : cause;
+  if (parsed && typeof parsed === 'object' && typeof (parsed as { code?: unknown }).code === 'string') {
+    const document = parsed as {
+      code: string;
+      message?: unknown;
+      cloud?: { code?: string; message?: string; requestId?: string };
+      rollback?: { status?: string; leftBehind?: { kind?: string; name?: string; externalId?: string }[] };
+    };
+    if (typeof document.message === 'string') {
+      const cloud = document.cloud;
+      const left = document.rollback?.status === 'INCOMPLETE' ? (document.rollback.leftBehind ?? []) : [];
+      return {
+        message: document.message,
+        type: document.code,
+        ...(cloud?.message
+          ? {
+              cloud: `${cloud.code ? `${cloud.code} ` : ''}${cloud.message}${cloud.requestId ? ` (request ${cloud.requestId})` : ''}`,
+            }
+          : {}),
+        ...(left.length > 0
+          ? {
+              leftBehind: left.map(
+                (r) => `${r.kind} ${r.name} ${r.externalId ?? '(never confirmed by the cloud)'}`,
+              ),
+            }
+          : {}),
+      };
+    }
+  }
   if (
     parsed &&
     typeof parsed === 'object' &&
@@ -628,11 +667,30 @@ export function readCause(cause: string | undefined): { message: string; type?: 
       errorType?: unknown;
       trace?: unknown;
     };
+    const message = readErrorMessage(errorMessage);
+    // natflow's handlers leave one line, `type: message`, and no frame: nothing more to show.
+    const frames = Array.isArray(trace)
+      ? trace.map(String).filter((line) => line !== `${String(errorType)}: ${errorMessage}`)
+      : [];
     return {
-      message: errorMessage,
+      message: message.message,
       ...(typeof errorType === 'string' ? { type: errorType } : {}),
-      ...(Array.isArray(trace) ? { trace: trace.map(String) } : {}),
+      ...(frames.length > 0 ? { trace: frames } : {}),
+      ...(message.cloud ? { cloud: message.cloud } : {}),
     };
   }
-  return { message: cause };
+  return { message: typeof cause === 'string' ? cause : JSON.stringify(cause) };
+}
+
+/** A Lambda `errorMessage` that carries what the cloud answered is JSON `{message, cloud}`. */
+function readErrorMessage(text: string): { message: string; cloud?: string } {
+  const parsed = text.startsWith('{') ? parseJson(text) : undefined;
+  if (parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string') {
+    const { message, cloud } = parsed as { message: string; cloud?: { code?: string; message?: string } };
+    return {
+      message,
+      ...(cloud?.message ? { cloud: `${cloud.code ? `${cloud.code} ` : ''}${cloud.message}` } : {}),
+    };
+  }
+  return { message: text };
 }

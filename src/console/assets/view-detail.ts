@@ -598,11 +598,24 @@ function stageOf(stage: DataFlowStage): HTMLElement {
   );
 }
 
-/** A cause as its message, with a Lambda's stack trace folded away. */
-function causeOf(cause: string | undefined, id?: string): HTMLElement[] {
+/**
+ * A cause as its message, then what the cloud answered and what a rollback left behind, with a
+ * Lambda's stack trace (if a handler left one) folded away.
+ */
+function causeOf(cause: string | Record<string, unknown> | undefined, id?: string): HTMLElement[] {
   if (!cause) return [];
   const read = readCause(cause);
   const out: HTMLElement[] = [h('p', { class: 'cause', ...(id ? { id } : {}) }, read.message)];
+  if (read.cloud) out.push(h('p', { class: 'cause' }, `the cloud answered: ${read.cloud}`));
+  if (read.leftBehind && read.leftBehind.length > 0)
+    out.push(
+      h(
+        'details',
+        { open: true },
+        h('summary', {}, `left behind by the rollback (${read.leftBehind.length})`),
+        h('pre', { class: 'json' }, read.leftBehind.join('\n')),
+      ),
+    );
   if (read.trace && read.trace.length > 0)
     out.push(
       h('details', {}, h('summary', {}, 'stack trace'), h('pre', { class: 'json' }, read.trace.join('\n'))),

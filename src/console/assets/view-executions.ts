@@ -148,7 +148,7 @@ export function mountExecutions(root: HTMLElement): Cleanup {
             failed && detail?.cause
               ? h(
                   'div',
-                  { class: 'execution-cause small', title: detail.cause },
+                  { class: 'execution-cause small', title: readCause(detail.cause).message },
                   clip(readCause(detail.cause).message, 240),
                 )
               : null,

@@ -4,7 +4,8 @@
  * (`NAT.1310`) becomes the rule code (`DNAT_PORT_CONFLICT`); where the local API answers a rule with no
  * documented code it writes natflow's code in `error_msg`, which is honoured too. The service's own
  * code, message, HTTP status and request id always stay in `details` (and the SDK's exception in
- * `cause`), so nothing Huawei said is lost.
+ * `cause`), so nothing Huawei said is lost; `details.cloud` (`{code, message, requestId}`) is what an
+ * execution's cause keeps of it (docs/real-cloud.md#failure).
  *
  * Precedence: 401/403 → CLOUD_AUTH_FAILED; 429, 5xx, throttling codes and transport failures →
  * `Natflow.Transient` (the workflow's Retry); a code of the table (`VPC.0004`, a parent not active yet:
@@ -94,6 +95,17 @@ export function mapHuaweiError(error: unknown, operation: string, path?: string)
     huaweiCode: failure.code,
     huaweiMessage: failure.message,
     requestId: failure.requestId,
+    // What the cloud itself answered, in the shape an execution's cause keeps it (src/codes/failure.ts);
+    // a call that got no answer (a refused connection) has none.
+    ...(failure.status === undefined
+      ? {}
+      : {
+          cloud: {
+            ...(failure.code ? { code: failure.code } : {}),
+            message: failure.message,
+            ...(failure.requestId ? { requestId: failure.requestId } : {}),
+          },
+        }),
   };
   const said = `${operation}: ${failure.code ? `${failure.code} ` : ''}${failure.message}${failure.status ? ` (HTTP ${failure.status})` : ''}`;
   const options = { cause: error, details, ...(path === undefined ? {} : { path }) };

@@ -374,20 +374,30 @@ export class HuaweiCloud implements Provider {
   /**
    * The intent `record` made real: already realised → as it is (checked for drift by `drifted`); else the resource the cloud holds under
    * its token (a crash after the call), else `create()`'s. A refusal that is not transient deletes the
-   * intent (nothing was created), so the ledger never lists what does not exist.
+   * intent (nothing was created), so the ledger never lists what does not exist: a refused create, or a
+   * refused look-up before the first create was ever sent (wrong keys: docs/real-cloud.md#failure). An
+   * intent stamped by an earlier attempt stays when its look-up fails: that attempt's create may have
+   * reached the cloud.
    */
   private async realize<T extends Resource>(record: T, create: () => Promise<Realized>): Promise<T> {
     if (isRealized(record)) return record;
-    if (record.cloud !== PROVIDER_NAME) record = await this.stampIntent(record);
-    const found = await findOnCloud(this.account, record);
+    const fresh = record.cloud !== PROVIDER_NAME;
+    if (fresh) record = await this.stampIntent(record);
+    // Refused by the cloud: nothing was created. Transient or not ready: the retry carries on.
+    const refused = (error: unknown) => error instanceof NatflowError && !error.name.startsWith('Natflow.');
+    let found: Realized | undefined;
+    try {
+      found = await findOnCloud(this.account, record);
+    } catch (error) {
+      if (fresh && refused(error)) await this.forget(record.id);
+      throw error;
+    }
     if (found) return recordRealized(this.account, record, found);
     let created: Realized;
     try {
       created = await create();
     } catch (error) {
-      // Refused by the cloud: nothing was created. Transient or not ready: the retry carries on.
-      const retried = error instanceof NatflowError && error.name.startsWith('Natflow.');
-      if (error instanceof NatflowError && !retried) await this.forget(record.id);
+      if (refused(error)) await this.forget(record.id);
       throw error;
     }
     return recordRealized(this.account, record, created);

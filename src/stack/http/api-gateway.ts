@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ApiDeps } from '../../../functions/api/lib/deps.ts';
+import { bodyLimitOf } from '../../api/problem.ts';
 import { LOCAL_ACCOUNT_ID, lambdaContext } from '../../aws/local.ts';
 import { loadHandler } from '../handlers.ts';
 import type { FunctionSpec, ServerlessConfig } from '../serverless-config.ts';
@@ -68,7 +69,8 @@ export function apiGatewayProtocol(options: ApiGatewayOptions): Protocol {
       if (!route) {
         throw methodNotAllowed(method, path, [...new Set(matches.map((m) => m.method))].join(', '));
       }
-      const body = await readBody(req);
+      // The route's own limit: 256 KB, or more where it takes more (POST /dnat/evaluate).
+      const body = await readBody(req, bodyLimitOf(route.method, route.resource));
       const handler = await routeHandler(route.function);
       const event = toApiGatewayEvent(req, url, route, path, body);
       const context = lambdaContext({

@@ -1,22 +1,23 @@
 /**
- * Request bodies on the stack's port: read with the API's limit (256 KB, refused with 413 as soon as it
- * is passed, never buffered whole), and a local route's JSON parsed into a problem when it is not JSON.
+ * Request bodies on the stack's port: read with the route's limit (256 KB, `POST /dnat/evaluate` 2 MB:
+ * `bodyLimitOf`; refused with 413 as soon as it is passed, never buffered whole), and a local route's JSON
+ * parsed into a problem when it is not JSON.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpProblemError, MAX_BODY_BYTES } from '../../api/problem.ts';
+import { formatBytes, HttpProblemError, MAX_BODY_BYTES } from '../../api/problem.ts';
 
 /** The client went away in the middle of its request: there is no one to answer. */
 export class ClientGoneError extends Error {
   override name = 'ClientGone';
 }
 
-/** Reads the body, refusing (413) as soon as it passes 256 KB; the rest is drained, then cut off. */
-export function readBody(req: IncomingMessage): Promise<string | null> {
+/** Reads the body, refusing (413) as soon as it passes `limit` (256 KB); the rest is cut off. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | null> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   return new Promise((resolve, reject) => {
     // Over the limit, answer 413 at once (with Connection: close) instead of reading an endless body.
-    if (declared > MAX_BODY_BYTES) {
-      reject(tooLargeError(declared));
+    if (declared > limit) {
+      reject(tooLargeError(declared, limit));
       return;
     }
     const chunks: Buffer[] = [];
@@ -30,9 +31,9 @@ export function readBody(req: IncomingMessage): Promise<string | null> {
     req.on('data', (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         chunks.length = 0;
-        fail(tooLargeError(size));
+        fail(tooLargeError(size, limit));
       } else chunks.push(chunk);
     });
     req.on('error', () => fail(new ClientGoneError()));
@@ -45,11 +46,11 @@ export function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-function tooLargeError(bytes: number): HttpProblemError {
+function tooLargeError(bytes: number, limit: number): HttpProblemError {
   return new HttpProblemError(
     413,
     'PAYLOAD_TOO_LARGE',
-    `the body is ${bytes} bytes or more; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    `the body is ${bytes} bytes or more; the limit is ${limit} bytes (${formatBytes(limit)})`,
     { headers: { Connection: 'close' } },
   );
 }

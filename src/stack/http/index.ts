@@ -21,10 +21,11 @@ import { consoleProtocol } from './console.ts';
 import { dataPlaneProtocol } from './dataplane.ts';
 import { eventsProtocol } from './events.ts';
 import { huaweiCloudProtocol } from './huaweicloud.ts';
-import { createRouter, type Protocol } from './router.ts';
+import { createRouter, type Protocol, type RouterCaps } from './router.ts';
 import { sfnProtocol } from './sfn.ts';
 
 export { type ApiRoute, apiRoutes, callerIdentity } from './api-gateway.ts';
+export type { RouterCaps } from './router.ts';
 
 export interface HttpServerOptions {
   /** serverless.yml: the API routes are its functions' `http` events. */
@@ -46,6 +47,10 @@ export interface HttpServerOptions {
   token?: string | undefined;
   /** The API handlers' deadline, as the function's timeout on Lambda (default 29 s). */
   timeoutMs?: number | undefined;
+  /** Caps on event streams and requests in flight (docs/http-api.md#caps); none when not given. */
+  caps?: RouterCaps | undefined;
+  /** What the stack's own clients send as `x-natflow-internal`, so that their calls are never capped. */
+  internalKey?: string | undefined;
   /**
    * A command's cloud settings (../cloud-settings.ts): the Step Functions and API requests that carry
    * them are served with them.
@@ -75,5 +80,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       options.cloudSettings,
     ),
   ];
-  return createRouter({ protocols, token: options.token });
+  return createRouter({
+    protocols,
+    token: options.token,
+    caps: options.caps,
+    internalKey: options.internalKey,
+  });
 }

@@ -9,6 +9,13 @@
  * since it signs `Authorization` itself) — checked before anything else, so an unknown route without
  * the token is a 401 too; every error is a problem document, never a stack; a request must arrive whole
  * in bounded time.
+ *
+ * Caps (docs/http-api.md#caps): at most `maxStreams` event streams (a protocol says which requests are
+ * streams) and `maxRequests` other requests in flight at once; past either, 503 `OVERLOADED` with
+ * `Retry-After`, at once, before any work. `GET /health` is never refused (liveness must answer under
+ * load), nor a request of the stack's own clients (`x-natflow-internal` carrying `internalKey`): an API
+ * handler calls Step Functions on this very server while its own request is in flight, so counting that
+ * call could deadlock the stack at its cap.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -37,8 +44,16 @@ export interface Protocol {
   claims(request: RoutedRequest): boolean;
   /** Whether it serves this request without the stack's token (default: never). */
   open?(request: RoutedRequest): boolean;
+  /** Whether the request opens a long-lived event stream (counted against `maxStreams`). */
+  stream?(request: RoutedRequest): boolean;
   /** Answers the request; what it throws is answered as a problem document. */
   serve(request: RoutedRequest): Promise<void> | void;
+}
+
+/** How many of each kind a stack serves at once (src/stack/limits.ts has the defaults). */
+export interface RouterCaps {
+  maxStreams: number;
+  maxRequests: number;
 }
 
 export interface RouterOptions {
@@ -46,12 +61,23 @@ export interface RouterOptions {
   protocols: readonly Protocol[];
   /** NATFLOW_TOKEN: when set, every request no protocol serves `open` needs it. */
   token?: string | undefined;
+  /** Caps on streams and requests in flight (none when not given). */
+  caps?: RouterCaps | undefined;
+  /** The secret the stack's own clients send as `x-natflow-internal`: their requests are not counted. */
+  internalKey?: string | undefined;
   host?: '127.0.0.1';
 }
+
+/** Seconds a refused client is asked to wait: a stream's slot frees when a tab closes, a request's at once. */
+const RETRY_AFTER_STREAM_S = 5;
+const RETRY_AFTER_REQUEST_S = 1;
 
 export function createRouter(options: RouterOptions): Server {
   const host = options.host ?? '127.0.0.1';
   const tokenDigest = options.token ? digest(options.token) : undefined;
+  const internalDigest = options.internalKey ? digest(options.internalKey) : undefined;
+  const caps = options.caps;
+  const open = { streams: 0, requests: 0 };
 
   const authorised = (req: IncomingMessage): boolean => {
     if (!tokenDigest) return true;
@@ -59,6 +85,41 @@ export function createRouter(options: RouterOptions): Server {
     const local = req.headers['x-natflow-token'];
     const offered = bearer ?? (typeof local === 'string' ? local : undefined);
     return offered !== undefined && timingSafeEqual(digest(offered), tokenDigest);
+  };
+
+  const exempt = ({ req, path, method }: RoutedRequest): boolean => {
+    if (path === '/health' && (method === 'GET' || method === 'HEAD')) return true;
+    const internal = req.headers['x-natflow-internal'];
+    return (
+      internalDigest !== undefined &&
+      typeof internal === 'string' &&
+      timingSafeEqual(digest(internal), internalDigest)
+    );
+  };
+
+  // Counts the request in until its response closes, or refuses it when its kind is at its cap.
+  const admit = (kind: 'streams' | 'requests', res: ServerResponse): void => {
+    const cap = kind === 'streams' ? caps?.maxStreams : caps?.maxRequests;
+    if (cap !== undefined && open[kind] >= cap) {
+      const what =
+        kind === 'streams'
+          ? `event stream${cap === 1 ? '' : 's'}`
+          : `request${cap === 1 ? '' : 's'} in flight`;
+      throw new HttpProblemError(
+        503,
+        'OVERLOADED',
+        `this stack serves at most ${cap} ${what} at once; try again shortly`,
+        {
+          headers: {
+            'Retry-After': String(kind === 'streams' ? RETRY_AFTER_STREAM_S : RETRY_AFTER_REQUEST_S),
+          },
+        },
+      );
+    }
+    open[kind]++;
+    res.once('close', () => {
+      open[kind]--;
+    });
   };
 
   const server = createServer(async (req, res) => {
@@ -74,6 +135,7 @@ export function createRouter(options: RouterOptions): Server {
         );
       }
       if (!protocol) throw new HttpProblemError(404, 'NOT_FOUND', `no route ${request.path}`);
+      if (caps && !exempt(request)) admit(protocol.stream?.(request) === true ? 'streams' : 'requests', res);
       await protocol.serve(request);
     } catch (error) {
       if (error instanceof ClientGoneError || res.headersSent) {
@@ -81,7 +143,8 @@ export function createRouter(options: RouterOptions): Server {
         return;
       }
       const { problem, headers } = problemOfError(error);
-      if (problem.status >= 500)
+      // natflow's own fault is logged; a deliberate refusal (503 OVERLOADED) is not.
+      if (problem.status >= 500 && !(error instanceof HttpProblemError))
         process.emitWarning(`natflow API: ${(error as Error)?.stack ?? String(error)}`);
       sendProblem(res, problem, headers);
     }

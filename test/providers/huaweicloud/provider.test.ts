@@ -7,10 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { isIntent, shownResource } from '../../../src/cloud/intent.ts';
 import { MemoryStore } from '../../../src/cloud/memory-store.ts';
 import { type Plan, PlanSchema, parsePlanText } from '../../../src/plan/plan.ts';
 import { isRealized } from '../../../src/providers/huaweicloud/account.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
+import { mapHuaweiError } from '../../../src/providers/huaweicloud/errors.ts';
 import { tokenDigest } from '../../../src/providers/huaweicloud/mapping.ts';
 import { HuaweiCloud } from '../../../src/providers/huaweicloud/provider.ts';
 import { rollbackExecution } from '../../../src/workflow/rollback.ts';
@@ -238,6 +240,74 @@ describe('Class: HuaweiCloud', () => {
       ]) {
         expect(fake.all(kind), kind).toEqual([]);
       }
+    });
+
+    it('a first look-up the cloud refuses (wrong keys) drops the fresh intent: nothing was created', async () => {
+      // Prepare: every list call is refused as a wrong signature is.
+      const apis = fake.apis();
+      const refused = Object.assign(new Error('signature mismatch'), {
+        httpStatusCode: 401,
+        errorCode: 'APIGW.0301',
+        errorMsg: 'signature mismatch',
+      });
+      apis.vpc.listVpcs = async () => {
+        throw mapHuaweiError(refused, 'VPC ListVpcs');
+      };
+      const store = new MemoryStore();
+      const refusing = new HuaweiCloud({
+        store,
+        settings: readSettings({ HUAWEICLOUD_ENDPOINT: 'http://127.0.0.1:1' }),
+        credentials: { ak: 'a', sk: 'wrong', projectId: 'p' },
+        apis,
+      });
+
+      // Act
+      await expect(
+        applyStep(refusing, referencePlan(), 'networks', { execution: EXECUTION }),
+      ).rejects.toMatchObject({ name: 'CLOUD_AUTH_FAILED', details: { cloud: { code: 'APIGW.0301' } } });
+
+      // Assess
+      expect(await store.list()).toEqual([]);
+      expect(fake.all('vpc')).toEqual([]);
+    });
+
+    it('an intent an earlier attempt sent stays when the look-up is refused: that create may have landed', async () => {
+      // Prepare: the VPC create is committed and its answer lost; then the keys are refused.
+      const plan = referencePlan();
+      const store = new MemoryStore();
+      fake.dropNext('vpc');
+      await expect(
+        applyStep(providerOver(fake, store), plan, 'networks', { execution: EXECUTION }),
+      ).rejects.toMatchObject({ name: 'Natflow.Transient' });
+      const apis = fake.apis();
+      apis.vpc.listVpcs = async () => {
+        throw mapHuaweiError(
+          Object.assign(new Error('expired'), {
+            httpStatusCode: 401,
+            errorCode: 'APIGW.0301',
+            errorMsg: 'expired',
+          }),
+          'VPC ListVpcs',
+        );
+      };
+      const refusing = new HuaweiCloud({
+        store,
+        settings: readSettings({ HUAWEICLOUD_ENDPOINT: 'http://127.0.0.1:1' }),
+        credentials: { ak: 'a', sk: 'wrong', projectId: 'p' },
+        apis,
+      });
+
+      // Act
+      await expect(applyStep(refusing, plan, 'networks', { execution: EXECUTION })).rejects.toMatchObject({
+        name: 'CLOUD_AUTH_FAILED',
+      });
+
+      // Assess: the intent stays, shown as one (PENDING, no id), and the cloud does hold the VPC.
+      const [intent] = await store.list({ type: 'vpc' });
+      expect(intent && isIntent(intent)).toBe(true);
+      expect(intent && shownResource(intent)).toMatchObject({ status: 'PENDING' });
+      expect(intent && shownResource(intent)).not.toHaveProperty('externalId');
+      expect(fake.all('vpc')).toHaveLength(1);
     });
 
     it('an intent whose create never reached the cloud is just dropped', async () => {
