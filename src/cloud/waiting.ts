@@ -7,11 +7,12 @@
  *
  * Where it sits in the history (docs/workflows.md#what-a-step-waits-for): the `LambdaFunctionFailed`
  * event of a Task whose error is `Natflow.NotReady`; its `cause` is Lambda's error document
- * `{"errorType": "Natflow.NotReady", "errorMessage": "<document>", "trace": []}` whose `errorMessage` is
- * this module's document, `{"code": "Natflow.NotReady", "message": "waiting for …", "waiting": {name,
- * kind, status, seconds}, "alsoWaiting": [{name, kind, status, seconds}, …]}` (no stack trace): `waiting`
- * the first resource the step waits for — the shape the console reads — and `alsoWaiting` the others,
- * absent when there are none. `waitingOfCause` reads either form.
+ * `{"errorType": "Natflow.NotReady", "errorMessage": "<document>", "trace": ["Natflow.NotReady:
+ * <document>"]}` (no stack frame) whose `errorMessage` is this module's document, `{"code":
+ * "Natflow.NotReady", "message": "waiting for …", "waiting": {name, kind, status, seconds},
+ * "alsoWaiting": [{name, kind, status, seconds}, …]}`: `waiting` the first resource the step waits for —
+ * the shape the console reads — and `alsoWaiting` the others, absent when there are none.
+ * `waitingOfCause` reads either form.
  */
 import { NotReadyError } from './errors.ts';
 import type { Resource } from './resources.ts';

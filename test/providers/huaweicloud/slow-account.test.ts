@@ -233,7 +233,7 @@ describe('natflow provision --cloud huaweicloud against a slow account', () => {
 
       // Assess
       const polls = notReady(slow);
-      expect(notReady(quick)).toEqual([]);
+      expect(notReady(quick), JSON.stringify(notReady(quick))).toEqual([]);
       expect(polls.length).toBeGreaterThanOrEqual(3);
       expect(slow.filter((e) => e.type.startsWith('Wait'))).toEqual([]);
       const extra = slow.length - quick.length;
@@ -244,7 +244,8 @@ describe('natflow provision --cloud huaweicloud against a slow account', () => {
           errorMessage: string;
           trace: unknown[];
         };
-        expect(cause.trace).toEqual([]);
+        // Lambda's one line, `Type: message`, and no stack frame (docs/real-cloud.md#failure).
+        expect(cause.trace).toEqual([`Natflow.NotReady: ${cause.errorMessage}`]);
         const document = JSON.parse(cause.errorMessage) as {
           code: string;
           message: string;
@@ -361,12 +362,18 @@ describe('natflow provision --cloud huaweicloud against a slow account', () => {
 
       // Assess
       expect(run.code, run.stderr + run.stdout).toBe(1);
-      const doc = run.json() as { status: string; error: string; cause: string };
+      // The cause is the failure document (docs/real-cloud.md#failure): the step's code and message.
+      const doc = run.json() as {
+        status: string;
+        error: string;
+        cause: { code: string; message: string; rollback?: { status: string } };
+      };
       expect(doc).toMatchObject({ status: 'FAILED', error: 'CLOUD_TIMEOUT' });
-      expect(doc.cause).toMatch(
+      expect(doc.cause).toMatchObject({ code: 'CLOUD_TIMEOUT', rollback: { status: 'COMPLETE' } });
+      expect(doc.cause.message).toMatch(
         /server ECS-[AB] \(ecs-[0-9a-f]+\) is still BUILD on Huawei Cloud after \d+ s \(its deadline: 1 s/,
       );
-      expect(doc.cause).not.toMatch(/file:\/\/|\.ts:\d+/);
+      expect(JSON.stringify(doc.cause)).not.toMatch(/file:\/\/|\.ts:\d+/);
       // Rolled back: nothing of the plan left in the account.
       expect((await accountStore.list()).map((r) => `${r.type} ${r.name}`)).toEqual([]);
     },
