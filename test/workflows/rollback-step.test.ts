@@ -70,6 +70,18 @@ describe('Function: rollbackTurn', () => {
     expect(turn).toEqual({ deleted: [own.id], remaining: [vpc.id], attempt: 1, stalls: 0, pending: true });
   });
 
+  it('the last turn (the workflow gave up waiting) asks for no other and tells what is left', async () => {
+    // Prepare: a resource another plan still references cannot go.
+    const { store, cloud, vpc, own } = await blockedLedger();
+
+    // Act: a first turn, as RollbackGaveUp runs it.
+    const turn = await rollbackTurn(cloud, store, 'exec-1', 0, 0, true);
+
+    // Assess: what it could delete is gone; no further turn; INCOMPLETE with what is left.
+    expect(turn).toMatchObject({ deleted: [own.id], remaining: [vpc.id], attempt: 1, pending: false });
+    expect(turn).toMatchObject({ status: 'INCOMPLETE', leftBehind: [{ kind: 'vpc', name: 'VPC-A' }] });
+  });
+
   it(`stops asking for another turn after ${MAX_ROLLBACK_ATTEMPTS} attempts, listing what is left`, async () => {
     const { store, cloud, vpc } = await blockedLedger();
     const turn = await rollbackTurn(cloud, store, 'exec-1', MAX_ROLLBACK_ATTEMPTS - 1);
