@@ -433,4 +433,59 @@ describe('waitingOf', () => {
     ).toBeUndefined();
     expect(waitingOf([exited(2, { check: { ready: true } })], owner)).toBeUndefined();
   });
+
+  it("reads the wait from a Natflow.NotReady attempt's cause (Lambda's error document), until the step succeeds", async () => {
+    const { waitingOf } = await import('../../src/console/assets/status.ts');
+    // The history of a Task polling through its Retry (docs/workflows.md#what-a-step-waits-for).
+    const document = {
+      code: 'Natflow.NotReady',
+      message: 'waiting for ECS-B: BUILD, 42 s; VPC-A: CREATING, 3 s',
+      waiting: { name: 'ECS-B', kind: 'server', status: 'BUILD', seconds: 42 },
+      alsoWaiting: [{ name: 'VPC-A', kind: 'vpc', status: 'CREATING', seconds: 3 }],
+    };
+    const failed = (id: number, seconds: number) => ({
+      id,
+      type: 'LambdaFunctionFailed',
+      timestamp: id,
+      lambdaFunctionFailedEventDetails: {
+        error: 'Natflow.NotReady',
+        cause: JSON.stringify({
+          errorType: 'Natflow.NotReady',
+          errorMessage: JSON.stringify({ ...document, waiting: { ...document.waiting, seconds } }),
+          trace: ['Natflow.NotReady: …'],
+        }),
+      },
+    });
+    const succeeded = (id: number) => ({
+      id,
+      type: 'LambdaFunctionSucceeded',
+      timestamp: id,
+      lambdaFunctionSucceededEventDetails: { output: JSON.stringify({ resources: [] }) },
+    });
+    const owner = new Map([
+      [1, 'CreateServers'],
+      [2, 'CreateServers'],
+      [3, 'CreateServers'],
+      [4, 'CreateLoadBalancer'],
+    ]);
+    // Assess: the last attempt's wait, in the console's words
+    expect(waitingOf([failed(1, 40), failed(2, 42)], owner)).toEqual({
+      text: 'waiting for ECS-B: BUILD, 42 s',
+      state: 'CreateServers',
+    });
+    // Assess: another state's output does not end it; the waiting state's success does
+    expect(waitingOf([failed(1, 40), succeeded(4)], owner)?.state).toBe('CreateServers');
+    expect(waitingOf([failed(1, 40), failed(2, 42), succeeded(3)], owner)).toBeUndefined();
+    // Assess: a failure that is no wait says nothing
+    const other = {
+      id: 1,
+      type: 'LambdaFunctionFailed',
+      timestamp: 1,
+      lambdaFunctionFailedEventDetails: {
+        error: 'Natflow.Transient',
+        cause: '{"errorMessage":"socket hang up"}',
+      },
+    };
+    expect(waitingOf([other], owner)).toBeUndefined();
+  });
 });

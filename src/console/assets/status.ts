@@ -356,7 +356,7 @@ export function replayHistory(definition: AslMachine, events: readonly HistoryEv
   const waiting = run.status === 'RUNNING' ? waitingOf(sorted, stateOfEvent) : undefined;
   if (waiting) {
     const reporter = run.states.get(waiting.state);
-    if (reporter) reporter.waiting = waiting.text;
+    if (reporter?.status === 'running') reporter.waiting = waiting.text;
     for (const state of run.states.values())
       if (state.status === 'running' && state.type === 'Wait') state.waiting = waiting.text;
   }
@@ -389,9 +389,28 @@ function findWaiting(value: unknown, depth = 0): WaitingReport | null | undefine
 }
 
 /**
- * The last wait a polling step reported in the history (its output, or its result, carries
- * `waiting: {name, kind, status, seconds}`), as text and the state that reported it; undefined when the
- * step's last report waits for nothing.
+ * What an event's details report of a wait: a step's output (or result) carrying `waiting`, or the
+ * `cause` of a failed attempt — a `Natflow.NotReady` whose cause is the waiting document
+ * `{code, message, waiting, alsoWaiting?}`, or Lambda's `{errorType, errorMessage, trace}` whose
+ * `errorMessage` is that document (docs/workflows.md#what-a-step-waits-for).
+ */
+function reportOf(details: Record<string, unknown>): WaitingReport | null | undefined {
+  if ('output' in details) return findWaiting(parseJson(details.output));
+  if (typeof details.cause !== 'string') return undefined;
+  const cause = parseJson(details.cause);
+  if (
+    cause &&
+    typeof cause === 'object' &&
+    typeof (cause as { errorMessage?: unknown }).errorMessage === 'string'
+  )
+    return findWaiting(parseJson((cause as { errorMessage: string }).errorMessage));
+  return findWaiting(cause);
+}
+
+/**
+ * The last wait a polling step reported in the history — the waiting document of its last
+ * `Natflow.NotReady` attempt, or an output carrying `waiting: {name, kind, status, seconds}` — as text
+ * and the state that reported it; undefined once that step succeeds or reports waiting for nothing.
  *
  * @example
  *   waitingOf(events, stateOfEvent)?.text; // 'waiting for ECS-B: BUILD, 42 s'
@@ -403,12 +422,17 @@ export function waitingOf(
   let last: { text: string; state: string } | undefined;
   for (const event of events) {
     const details = Object.values(event).find(
-      (v): v is Record<string, unknown> => typeof v === 'object' && v !== null && 'output' in v,
+      (v): v is Record<string, unknown> =>
+        typeof v === 'object' && v !== null && ('output' in v || 'cause' in v),
     );
     if (!details) continue;
-    const report = findWaiting(parseJson(details.output));
-    if (report === undefined) continue;
     const state = stateOfEvent.get(event.id) ?? '';
+    const report = reportOf(details);
+    if (report === undefined) {
+      // The step went on: a success of the state that waited ends its wait.
+      if ('output' in details && last?.state === state) last = undefined;
+      continue;
+    }
     if (report === null) {
       if (last?.state === state) last = undefined;
       continue;
