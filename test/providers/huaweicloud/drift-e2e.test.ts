@@ -11,7 +11,6 @@
  * and an address changed where no API reaches (DRIFT_REQUIRES_REPLACE: `plan` exits 1, `provision` and
  * POST /executions refuse it before anything is created, the account's counts unchanged).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +23,9 @@ import { parsePlanText } from '../../../src/plan/plan.ts';
 import { apisFor, type HuaweiApis } from '../../../src/providers/huaweicloud/apis.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { type Stack, startStack } from '../../../src/stack/stack.ts';
+import { type Run, natflow as run } from './two-stacks.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const BIN = join(ROOT, 'bin/natflow.js');
 const REFERENCE = join(ROOT, 'examples/reference.plan.yaml');
 const PLAN = 'app-a-to-elb01';
 
@@ -47,39 +45,17 @@ const HUAWEI_ENV = (): Record<string, string> => ({
   HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: () => Record<string, unknown>;
-}
-
 /** `natflow ARGS` as its own process, on natflow's data directory (so through the advertised stack). */
 function natflow(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(NODE, [BIN, ...args, '--data-dir', join(dir, 'natflow')], {
-      cwd: ROOT,
-      env: { ...process.env, ...HUAWEI_ENV(), NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill(), 150_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code: code ?? -1,
-        stdout,
-        stderr,
-        json: () => JSON.parse(stdout) as Record<string, unknown>,
-      });
-    });
-  });
+  return run(
+    {
+      dataDir: join(dir, 'natflow'),
+      endpoint: account.url,
+      env: { ...HUAWEI_ENV(), NO_COLOR: '1' },
+      timeoutMs: 150_000,
+    },
+    ...args,
+  );
 }
 
 /** The account, through its API (signed as the SDKs sign). */

@@ -13,7 +13,6 @@
  * too short for a booting server fails CLOUD_TIMEOUT naming the server, its status on the cloud and how
  * long natflow waited, then rolls everything back. No timing assertion.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,10 +25,9 @@ import { DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK } from '../../../src/local-h
 import { apisFor } from '../../../src/providers/huaweicloud/apis.ts';
 import { readSettings } from '../../../src/providers/huaweicloud/config.ts';
 import { type Stack, startStack } from '../../../src/stack/stack.ts';
+import { type Run, natflow as run } from './two-stacks.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const BIN = join(ROOT, 'bin/natflow.js');
 const REFERENCE = join(ROOT, 'examples/reference.plan.yaml');
 const PLAN = 'app-a-to-elb01';
 /** A provisioning or teardown against the slow account takes 10–30 s; a test runs a few. */
@@ -54,52 +52,17 @@ let dir: string;
 let account: Stack & { url: string };
 let accountStore: Store;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: () => Record<string, unknown>;
-}
-
 /** `natflow ARGS` as its own process (asynchronously: this process serves the account meanwhile). */
 function natflow(args: string[], env: Record<string, string> = {}, dataDir = 'client'): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(NODE, [BIN, ...args, '--data-dir', join(dir, dataDir)], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NATFLOW_CLOUD: '',
-        NATFLOW_HWC_SETTLE_MS: '',
-        NATFLOW_TEST_TIME_SCALE: '',
-        NO_COLOR: '1',
-        HUAWEICLOUD_ENDPOINT: account.url,
-        HUAWEICLOUD_SDK_AK: DEFAULT_AK,
-        HUAWEICLOUD_SDK_SK: DEFAULT_SK,
-        HUAWEICLOUD_SDK_PROJECT_ID: DEFAULT_PROJECT_ID,
-        HUAWEICLOUD_DEFAULT_IMAGE: 'ubuntu-22.04',
-        HUAWEICLOUD_DEFAULT_FLAVOR: 's6.small.1',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill(), 170_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code: code ?? -1,
-        stdout,
-        stderr,
-        json: () => JSON.parse(stdout) as Record<string, unknown>,
-      });
-    });
-  });
+  return run(
+    {
+      dataDir: join(dir, dataDir),
+      endpoint: account.url,
+      env: { NATFLOW_TEST_TIME_SCALE: '', NO_COLOR: '1', ...env },
+      timeoutMs: 170_000,
+    },
+    ...args,
+  );
 }
 
 /** The account through the official SDK clients (VPC, ECS) and natflow's signed clients (ELB, NAT). */

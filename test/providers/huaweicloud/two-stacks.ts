@@ -84,7 +84,7 @@ export const DEFAULT_CREDENTIALS = { ak: DEFAULT_AK, sk: DEFAULT_SK, projectId: 
  * served by this very process, whose event loop must keep running meanwhile.
  */
 export function natflow(
-  options: { dataDir: string; endpoint: string; env?: Record<string, string> },
+  options: { dataDir: string; endpoint: string; env?: Record<string, string>; timeoutMs?: number },
   ...args: string[]
 ): Promise<Run> {
   return new Promise((resolve) => {
@@ -112,7 +112,7 @@ export function natflow(
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill(), 180_000);
+    const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 180_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({
